@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Sieve datapath ABI: map keys/values, the verdict event and the constants
+ * shared by bpf/sieve.bpf.c and the Java side (dev.sieve.enforcer.maps).
+ * Every struct here is mirrored by a Java MemoryLayout; DatapathLayoutTest
+ * compares both through the object's BTF, so change them together.
+ */
+#ifndef SIEVE_MAPS_H
+#define SIEVE_MAPS_H
+
+#include <linux/types.h>
+
+/* Traffic direction, numbered like Hubble's TrafficDirection. */
+#define SIEVE_DIR_INGRESS 1 /* entering the pod (host veth egress hook) */
+#define SIEVE_DIR_EGRESS  2 /* leaving the pod (host veth ingress hook) */
+
+/* Verdicts, numbered like Hubble's flow.Verdict. */
+#define SIEVE_VERDICT_FORWARDED  1
+#define SIEVE_VERDICT_DROPPED    2
+#define SIEVE_VERDICT_AUDIT      4
+#define SIEVE_VERDICT_REDIRECTED 5
+
+/* Drop reasons, numbered like Hubble's flow.DropReason. */
+#define SIEVE_DROP_POLICY_DENIED        133 /* no allow, enforcement on */
+#define SIEVE_DROP_INVALID_PACKET       134
+#define SIEVE_DROP_CT_INVALID_HDR       135
+#define SIEVE_DROP_CT_MAP_INSERT_FAILED 155
+#define SIEVE_DROP_INVALID_IPV6_EXTHDR  156
+#define SIEVE_DROP_POLICY_DENY          181 /* an explicit deny matched */
+
+/* Reserved identities (Cilium numbering). */
+#define SIEVE_ID_ANY   0
+#define SIEVE_ID_HOST  1
+#define SIEVE_ID_WORLD 2
+
+/* Policy actions (policy_value.action, ct_value.action). */
+#define SIEVE_ACTION_NONE     0
+#define SIEVE_ACTION_ALLOW    1
+#define SIEVE_ACTION_DENY     2
+#define SIEVE_ACTION_REDIRECT 3
+#define SIEVE_ACTION_AUDIT    4 /* ct only: denied, passed because of audit mode */
+
+/* Monitor aggregation levels (config_value.aggregation). */
+#define SIEVE_AGG_NONE   0 /* an event for every packet */
+#define SIEVE_AGG_LOW    1 /* new conn, first reply, any new TCP flag per direction, drops */
+#define SIEVE_AGG_MEDIUM 2 /* new conn, first reply, new SYN/FIN/RST per direction, drops */
+#define SIEVE_AGG_MAX    3 /* new conn, FIN/RST (close), drops */
+
+/* verdict_event.flags */
+#define SIEVE_EVF_REPLY    0x01 /* packet belongs to the reply direction */
+#define SIEVE_EVF_NEW      0x02 /* first packet of a connection */
+#define SIEVE_EVF_AUDIT    0x04 /* endpoint in audit mode */
+#define SIEVE_EVF_CLOSE    0x08 /* FIN or RST seen */
+#define SIEVE_EVF_RECHECK  0x10 /* established flow re-checked after a policy change */
+
+/*
+ * ipcache: LPM trie, prefix -> identity. The family word is always fully
+ * matched: prefixlen = 32 + IP prefix length. IPv4 uses addr[0..3].
+ */
+struct ipcache_key {
+	__u32 prefixlen;
+	__u32 family; /* 4 or 6 */
+	__u8 addr[16];
+};
+
+struct ipcache_value {
+	__u32 identity;
+	__u32 flags; /* reserved */
+};
+
+/*
+ * policy: one LPM trie for all endpoints. Bits after prefixlen, in order:
+ * endpoint_id (32), identity (32), direction (8) - always fully matched,
+ * POLICY_STATIC_PREFIX - then protocol (8) and dport (16, big endian) as a
+ * prefix, so a port range is stored as prefix-aligned blocks and
+ * "protocol any" as a key that stops after the static part.
+ * The datapath looks up (identity) and (identity 0 = any peer) and combines:
+ * DENY wins, then ALLOW, then REDIRECT (see PolicyKeyGenerator.java).
+ */
+struct policy_key {
+	__u32 prefixlen;
+	__u32 endpoint_id;
+	__u32 identity;
+	__u8 direction;
+	__u8 protocol;
+	__be16 dport;
+};
+#define POLICY_STATIC_PREFIX 72
+#define POLICY_FULL_PREFIX   96
+
+struct policy_value {
+	__u32 rule_id;
+	__u16 proxy_port; /* host byte order, REDIRECT only */
+	__u8 action;      /* SIEVE_ACTION_* */
+	__u8 flags;       /* reserved */
+};
+
+/* endpoints: hash keyed by the host-side veth ifindex. */
+struct endpoint_info {
+	__u32 endpoint_id;
+	__u32 identity;
+	__u32 policy_revision; /* bumped on every policy change */
+	__u8 enforce_ingress;
+	__u8 enforce_egress;
+	__u8 audit;
+	__u8 pad;
+};
+
+/*
+ * conntrack: LRU hash. The tuple is stored in the direction of the first
+ * packet, scoped to the endpoint whose program saw it (a pod-to-pod flow
+ * has one entry per endpoint, as each enforces its own policy).
+ * ICMP echo uses the echo id as both ports.
+ */
+struct ct_key {
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u16 sport; /* host byte order */
+	__u16 dport;
+	__u32 endpoint_id;
+	__u8 protocol;
+	__u8 family;
+	__u16 pad;
+};
+
+struct ct_value {
+	__u64 last_seen_ns;
+	__u64 created_ns;
+	__u32 rule_id;
+	__u32 policy_revision; /* endpoint revision the verdict was taken at */
+	__u16 proxy_port;
+	__u16 policy_port;     /* dport (or ICMP type) the policy was looked up with */
+	__u8 action;           /* SIEVE_ACTION_* */
+	__u8 direction;        /* direction of the first packet */
+	__u8 flags_fwd;        /* TCP flags seen, original direction */
+	__u8 flags_rev;        /* TCP flags seen, reply direction */
+	__u8 seen_reply;
+	__u8 closing;
+	__u16 pad;
+};
+
+/* metrics: per-CPU hash, (verdict, direction, reason) -> packets, bytes. */
+struct metrics_key {
+	__u8 verdict;
+	__u8 direction;
+	__u16 reason;
+};
+
+struct metrics_value {
+	__u64 packets;
+	__u64 bytes;
+};
+
+/* config: array with one element. */
+struct config_value {
+	__u32 aggregation; /* SIEVE_AGG_* */
+	__u32 flags;       /* reserved */
+};
+
+/* One verdict event in the ring buffer. Ports in host byte order. */
+struct verdict_event {
+	__u64 timestamp_ns; /* bpf_ktime_get_ns */
+	__u8 src_addr[16];
+	__u8 dst_addr[16];
+	__u32 src_identity;
+	__u32 dst_identity;
+	__u32 rule_id;
+	__u32 endpoint_id;
+	__u32 ifindex;
+	__u32 packet_len;
+	__u16 src_port;
+	__u16 dst_port;
+	__u16 drop_reason;
+	__u16 proxy_port;
+	__u8 verdict;
+	__u8 direction;
+	__u8 family; /* 4 or 6 */
+	__u8 protocol;
+	__u8 tcp_flags; /* FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 URG 0x20 ECE 0x40 CWR 0x80 */
+	__u8 flags;     /* SIEVE_EVF_* */
+	__u8 icmp_type;
+	__u8 icmp_code;
+};
+
+#endif /* SIEVE_MAPS_H */

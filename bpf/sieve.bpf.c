@@ -1,0 +1,582 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0)
+/*
+ * Sieve datapath: identity-aware L3/L4 policy on the host side of each
+ * pod's veth, with connection tracking and per-connection verdict events.
+ *
+ *   tc ingress on the host veth = packets leaving the pod  = EGRESS policy
+ *   tc egress  on the host veth = packets entering the pod = INGRESS policy
+ *
+ * Headers are read with bpf_skb_load_bytes so non-linear skbs are fine.
+ */
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/in.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "sieve_maps.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define CT_MAP_SIZE      65536
+#define IPCACHE_SIZE     16384
+#define POLICY_MAP_SIZE  65536
+#define ENDPOINTS_SIZE   4096
+#define EVENTS_SIZE      (1 << 22) /* 4 MiB; the loader may change it */
+
+#define CT_LIFETIME_TCP_NS     (21600ULL * 1000000000ULL)
+#define CT_LIFETIME_NONTCP_NS  (60ULL * 1000000000ULL)
+#define CT_LIFETIME_CLOSING_NS (10ULL * 1000000000ULL)
+
+#define TCPF_FIN 0x01
+#define TCPF_SYN 0x02
+#define TCPF_RST 0x04
+#define TCPF_ACK 0x10
+
+#define ICMP_ECHOREPLY      0
+#define ICMP_ECHO           8
+#define ICMPV6_ECHO_REQUEST 128
+#define ICMPV6_ECHO_REPLY   129
+
+#ifndef IPPROTO_SCTP
+#define IPPROTO_SCTP 132
+#endif
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__type(key, struct ipcache_key);
+	__type(value, struct ipcache_value);
+	__uint(max_entries, IPCACHE_SIZE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} sieve_ipcache SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__type(key, struct policy_key);
+	__type(value, struct policy_value);
+	__uint(max_entries, POLICY_MAP_SIZE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} sieve_policy SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32); /* ifindex of the host-side veth */
+	__type(value, struct endpoint_info);
+	__uint(max_entries, ENDPOINTS_SIZE);
+} sieve_endpoints SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__type(key, struct ct_key);
+	__type(value, struct ct_value);
+	__uint(max_entries, CT_MAP_SIZE);
+} sieve_ct SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__type(key, struct metrics_key);
+	__type(value, struct metrics_value);
+	__uint(max_entries, 1024);
+} sieve_metrics SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct config_value);
+	__uint(max_entries, 1);
+} sieve_config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, EVENTS_SIZE);
+} sieve_events SEC(".maps");
+
+/* Keep the event type in BTF for the layout test even if unused by name. */
+const struct verdict_event *unused_verdict_event __attribute__((unused));
+
+/* Parsed packet. */
+struct pkt {
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u16 sport;       /* host order; ICMP echo: echo id */
+	__u16 dport;
+	__u16 policy_port; /* dport, or ICMP type */
+	__u8 family;
+	__u8 proto;
+	__u8 tcp_flags;
+	__u8 icmp_type;
+	__u8 icmp_code;
+	__u8 tracked;      /* connection tracked (has ports or is ICMP echo) */
+	__u8 icmp_reply;   /* ICMP echo reply: only valid as a reply */
+};
+
+/* Policy decision. */
+struct decision {
+	__u32 rule_id;
+	__u16 proxy_port;
+	__u8 action; /* SIEVE_ACTION_* */
+};
+
+static __always_inline void copy16(__u8 *dst, const __u8 *src)
+{
+	__builtin_memcpy(dst, src, 16);
+}
+
+static __always_inline int parse_l4(struct __sk_buff *skb, __u32 off, struct pkt *p)
+{
+	switch (p->proto) {
+	case IPPROTO_TCP: {
+		struct tcphdr th;
+		if (bpf_skb_load_bytes(skb, off, &th, sizeof(th)) < 0)
+			return -1;
+		p->sport = bpf_ntohs(th.source);
+		p->dport = bpf_ntohs(th.dest);
+		p->tcp_flags = ((__u8 *)&th)[13];
+		p->policy_port = p->dport;
+		p->tracked = 1;
+		return 0;
+	}
+	case IPPROTO_UDP:
+	case IPPROTO_SCTP: {
+		/* UDP and SCTP both start with source port, destination port */
+		__be16 ports[2];
+		if (bpf_skb_load_bytes(skb, off, ports, sizeof(ports)) < 0)
+			return -1;
+		p->sport = bpf_ntohs(ports[0]);
+		p->dport = bpf_ntohs(ports[1]);
+		p->policy_port = p->dport;
+		p->tracked = 1;
+		return 0;
+	}
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6: {
+		__u8 h[8]; /* type, code, csum, id, seq */
+		if (bpf_skb_load_bytes(skb, off, h, sizeof(h)) < 0)
+			return -1;
+		p->icmp_type = h[0];
+		p->icmp_code = h[1];
+		p->policy_port = h[0];
+		__u16 id = ((__u16)h[4] << 8) | h[5];
+		__u8 req = p->proto == IPPROTO_ICMP ? ICMP_ECHO : ICMPV6_ECHO_REQUEST;
+		__u8 rep = p->proto == IPPROTO_ICMP ? ICMP_ECHOREPLY : ICMPV6_ECHO_REPLY;
+		if (h[0] == req || h[0] == rep) {
+			p->sport = id;
+			p->dport = id;
+			p->tracked = 1;
+			p->icmp_reply = h[0] == rep;
+		}
+		return 0;
+	}
+	default:
+		return 0;
+	}
+}
+
+/* Returns 0 ok, 1 not IP (pass), 2 ICMPv6 neighbour discovery (pass), <0 drop reason. */
+static __always_inline int parse(struct __sk_buff *skb, struct pkt *p)
+{
+	__be16 proto;
+	if (bpf_skb_load_bytes(skb, offsetof(struct ethhdr, h_proto), &proto, sizeof(proto)) < 0)
+		return 1;
+	__u32 off = sizeof(struct ethhdr);
+
+	if (proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr ip;
+		if (bpf_skb_load_bytes(skb, off, &ip, sizeof(ip)) < 0)
+			return -SIEVE_DROP_INVALID_PACKET;
+		if (ip.ihl < 5 || ip.version != 4)
+			return -SIEVE_DROP_INVALID_PACKET;
+		p->family = 4;
+		p->proto = ip.protocol;
+		__builtin_memcpy(p->saddr, &ip.saddr, 4);
+		__builtin_memcpy(p->daddr, &ip.daddr, 4);
+		/* Non-first fragments carry no L4 header: ports stay 0. */
+		if (ip.frag_off & bpf_htons(0x1fff))
+			return 0;
+		off += ip.ihl * 4;
+	} else if (proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr ip6;
+		if (bpf_skb_load_bytes(skb, off, &ip6, sizeof(ip6)) < 0)
+			return -SIEVE_DROP_INVALID_PACKET;
+		p->family = 6;
+		copy16(p->saddr, (__u8 *)&ip6.saddr);
+		copy16(p->daddr, (__u8 *)&ip6.daddr);
+		__u8 nh = ip6.nexthdr;
+		off += sizeof(ip6);
+#pragma unroll
+		for (int i = 0; i < 4; i++) {
+			if (nh != IPPROTO_HOPOPTS && nh != IPPROTO_ROUTING && nh != IPPROTO_DSTOPTS &&
+			    nh != IPPROTO_FRAGMENT)
+				break;
+			__u8 ext[8];
+			if (bpf_skb_load_bytes(skb, off, ext, sizeof(ext)) < 0)
+				return -SIEVE_DROP_INVALID_IPV6_EXTHDR;
+			if (nh == IPPROTO_FRAGMENT) {
+				__u16 frag = ((__u16)ext[2] << 8) | ext[3];
+				nh = ext[0];
+				off += 8;
+				if (frag & 0xfff8) { /* non-first fragment */
+					p->proto = nh;
+					return 0;
+				}
+			} else {
+				nh = ext[0];
+				off += ((__u32)ext[1] + 1) * 8;
+			}
+		}
+		if (nh == IPPROTO_HOPOPTS || nh == IPPROTO_ROUTING || nh == IPPROTO_DSTOPTS ||
+		    nh == IPPROTO_FRAGMENT)
+			return -SIEVE_DROP_INVALID_IPV6_EXTHDR;
+		p->proto = nh;
+	} else {
+		return 1;
+	}
+
+	if (parse_l4(skb, off, p) < 0)
+		return -SIEVE_DROP_CT_INVALID_HDR;
+	/* Router/neighbour solicitation/advertisement, redirect: link plumbing. */
+	if (p->proto == IPPROTO_ICMPV6 && p->icmp_type >= 133 && p->icmp_type <= 137)
+		return 2;
+	return 0;
+}
+
+static __always_inline __u32 ipcache_identity(__u8 family, const __u8 *addr)
+{
+	struct ipcache_key k = {};
+	k.prefixlen = 32 + (family == 4 ? 32 : 128);
+	k.family = family;
+	if (family == 4)
+		__builtin_memcpy(k.addr, addr, 4);
+	else
+		copy16(k.addr, addr);
+	struct ipcache_value *v = bpf_map_lookup_elem(&sieve_ipcache, &k);
+	return v ? v->identity : SIEVE_ID_WORLD;
+}
+
+/*
+ * Combine the peer-specific and the any-peer lookups: DENY beats ALLOW beats
+ * REDIRECT; within one action the lowest rule id names the verdict.
+ */
+static __always_inline void combine(struct decision *d, const struct policy_value *v)
+{
+	if (!v || v->action == SIEVE_ACTION_NONE)
+		return;
+	int rank_new = v->action == SIEVE_ACTION_DENY ? 3 : v->action == SIEVE_ACTION_ALLOW ? 2 : 1;
+	int rank_old = d->action == SIEVE_ACTION_DENY ? 3 : d->action == SIEVE_ACTION_ALLOW ? 2 :
+		       d->action == SIEVE_ACTION_REDIRECT ? 1 : 0;
+	if (rank_new > rank_old ||
+	    (rank_new == rank_old && (v->rule_id < d->rule_id ||
+				      (v->rule_id == d->rule_id && v->proxy_port < d->proxy_port)))) {
+		d->action = v->action;
+		d->rule_id = v->rule_id;
+		d->proxy_port = v->proxy_port;
+	}
+}
+
+static __always_inline void policy_lookup(const struct endpoint_info *ep, __u8 dir, __u32 peer_id,
+					  __u8 proto, __u16 port, struct decision *d)
+{
+	struct policy_key k = {
+		.prefixlen = POLICY_FULL_PREFIX,
+		.endpoint_id = ep->endpoint_id,
+		.identity = peer_id,
+		.direction = dir,
+		.protocol = proto,
+		.dport = bpf_htons(port),
+	};
+	d->action = SIEVE_ACTION_NONE;
+	d->rule_id = 0;
+	d->proxy_port = 0;
+	combine(d, bpf_map_lookup_elem(&sieve_policy, &k));
+	if (peer_id != SIEVE_ID_ANY) {
+		k.identity = SIEVE_ID_ANY;
+		combine(d, bpf_map_lookup_elem(&sieve_policy, &k));
+	}
+}
+
+static __always_inline void count(__u8 verdict, __u8 dir, __u16 reason, __u32 len)
+{
+	struct metrics_key k = { .verdict = verdict, .direction = dir, .reason = reason };
+	struct metrics_value *v = bpf_map_lookup_elem(&sieve_metrics, &k);
+	if (v) {
+		v->packets += 1;
+		v->bytes += len;
+	} else {
+		struct metrics_value nv = { .packets = 1, .bytes = len };
+		bpf_map_update_elem(&sieve_metrics, &k, &nv, BPF_NOEXIST);
+	}
+}
+
+static __always_inline void emit(struct __sk_buff *skb, const struct pkt *p,
+				 const struct endpoint_info *ep, __u8 dir, __u32 peer_id,
+				 __u8 verdict, __u16 reason, __u32 rule_id, __u16 proxy_port,
+				 __u8 flags)
+{
+	struct verdict_event *e = bpf_ringbuf_reserve(&sieve_events, sizeof(*e), 0);
+	if (!e)
+		return;
+	e->timestamp_ns = bpf_ktime_get_ns();
+	copy16(e->src_addr, p->saddr);
+	copy16(e->dst_addr, p->daddr);
+	if (dir == SIEVE_DIR_EGRESS) {
+		e->src_identity = ep->identity;
+		e->dst_identity = peer_id;
+	} else {
+		e->src_identity = peer_id;
+		e->dst_identity = ep->identity;
+	}
+	e->rule_id = rule_id;
+	e->endpoint_id = ep->endpoint_id;
+	e->ifindex = skb->ifindex;
+	e->packet_len = skb->len;
+	e->src_port = p->sport;
+	e->dst_port = p->dport;
+	e->drop_reason = reason;
+	e->proxy_port = proxy_port;
+	e->verdict = verdict;
+	e->direction = dir;
+	e->family = p->family;
+	e->protocol = p->proto;
+	e->tcp_flags = p->tcp_flags;
+	e->flags = flags | (ep->audit ? SIEVE_EVF_AUDIT : 0);
+	e->icmp_type = p->icmp_type;
+	e->icmp_code = p->icmp_code;
+	bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline __u32 aggregation(void)
+{
+	__u32 zero = 0;
+	struct config_value *c = bpf_map_lookup_elem(&sieve_config, &zero);
+	return c ? c->aggregation : SIEVE_AGG_MEDIUM;
+}
+
+static __always_inline __u8 flag_mask(__u32 agg)
+{
+	if (agg == SIEVE_AGG_LOW)
+		return 0xff;
+	if (agg == SIEVE_AGG_MEDIUM)
+		return TCPF_SYN | TCPF_FIN | TCPF_RST;
+	return TCPF_FIN | TCPF_RST;
+}
+
+static __always_inline void fill_ct_key(struct ct_key *k, const struct pkt *p, __u32 ep_id, int reverse)
+{
+	__builtin_memset(k, 0, sizeof(*k));
+	if (reverse) {
+		copy16(k->saddr, p->daddr);
+		copy16(k->daddr, p->saddr);
+		k->sport = p->dport;
+		k->dport = p->sport;
+	} else {
+		copy16(k->saddr, p->saddr);
+		copy16(k->daddr, p->daddr);
+		k->sport = p->sport;
+		k->dport = p->dport;
+	}
+	k->endpoint_id = ep_id;
+	k->protocol = p->proto;
+	k->family = p->family;
+}
+
+static __always_inline int ct_expired(const struct ct_value *v, __u8 proto, __u64 now)
+{
+	__u64 life = v->closing ? CT_LIFETIME_CLOSING_NS :
+		     proto == IPPROTO_TCP ? CT_LIFETIME_TCP_NS : CT_LIFETIME_NONTCP_NS;
+	return now - v->last_seen_ns > life;
+}
+
+/* Decide for a packet whose connection is not known, or must be re-checked. */
+static __always_inline void decide(const struct endpoint_info *ep, __u8 dir, __u32 peer_id,
+				   __u8 proto, __u16 port, struct decision *d, __u8 *verdict,
+				   __u16 *reason)
+{
+	policy_lookup(ep, dir, peer_id, proto, port, d);
+	*reason = 0;
+	if (d->action == SIEVE_ACTION_DENY) {
+		*reason = SIEVE_DROP_POLICY_DENY;
+	} else if (d->action == SIEVE_ACTION_NONE) {
+		int enforce = dir == SIEVE_DIR_INGRESS ? ep->enforce_ingress : ep->enforce_egress;
+		if (enforce)
+			*reason = SIEVE_DROP_POLICY_DENIED;
+		else
+			d->action = SIEVE_ACTION_ALLOW;
+	}
+	if (*reason) {
+		if (ep->audit) {
+			*verdict = SIEVE_VERDICT_AUDIT;
+			d->action = SIEVE_ACTION_AUDIT;
+		} else {
+			*verdict = SIEVE_VERDICT_DROPPED;
+		}
+	} else {
+		*verdict = d->action == SIEVE_ACTION_REDIRECT ? SIEVE_VERDICT_REDIRECTED :
+								SIEVE_VERDICT_FORWARDED;
+	}
+}
+
+/* skb->mark for packets the L7 proxy must take: 0x0A00 | proxy port << 16 (Cilium's layout). */
+static __always_inline void mark_redirect(struct __sk_buff *skb, __u16 proxy_port)
+{
+	skb->mark = ((__u32)proxy_port << 16) | 0x0A00;
+}
+
+static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
+{
+	__u32 ifindex = skb->ifindex;
+	struct endpoint_info *ep = bpf_map_lookup_elem(&sieve_endpoints, &ifindex);
+	if (!ep)
+		return TC_ACT_OK;
+
+	struct pkt p = {};
+	int rc = parse(skb, &p);
+	if (rc == 1 || rc == 2)
+		return TC_ACT_OK;
+	__u32 agg = aggregation();
+	if (rc < 0) {
+		__u16 reason = -rc;
+		count(SIEVE_VERDICT_DROPPED, dir, reason, skb->len);
+		emit(skb, &p, ep, dir, SIEVE_ID_WORLD, SIEVE_VERDICT_DROPPED, reason, 0, 0, 0);
+		return TC_ACT_SHOT;
+	}
+
+	__u32 peer_id = ipcache_identity(p.family, dir == SIEVE_DIR_EGRESS ? p.daddr : p.saddr);
+	__u64 now = bpf_ktime_get_ns();
+	struct decision d = {};
+	__u8 verdict;
+	__u16 reason;
+
+	if (p.tracked) {
+		struct ct_key k;
+		int reply = 0;
+		fill_ct_key(&k, &p, ep->endpoint_id, 0);
+		struct ct_value *ct = p.icmp_reply ? NULL : bpf_map_lookup_elem(&sieve_ct, &k);
+		if (ct && ct->direction != dir)
+			ct = NULL;
+		if (!ct) {
+			fill_ct_key(&k, &p, ep->endpoint_id, 1);
+			ct = bpf_map_lookup_elem(&sieve_ct, &k);
+			if (ct && ct->direction == dir)
+				ct = NULL;
+			reply = ct != NULL;
+		}
+		if (ct && ct_expired(ct, p.proto, now)) {
+			bpf_map_delete_elem(&sieve_ct, &k);
+			ct = NULL;
+			reply = 0;
+		}
+		/* A bare SYN on a known tuple is a new connection reusing the tuple. */
+		int syn_only = p.proto == IPPROTO_TCP && (p.tcp_flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN;
+		if (ct && !(syn_only && !reply)) {
+			__u8 evflags = reply ? SIEVE_EVF_REPLY : 0;
+			if (ct->policy_revision != ep->policy_revision) {
+				/* Policy changed since the verdict: ask again, for the original direction. */
+				decide(ep, ct->direction, peer_id, p.proto, ct->policy_port, &d, &verdict, &reason);
+				if (verdict == SIEVE_VERDICT_DROPPED) {
+					bpf_map_delete_elem(&sieve_ct, &k);
+					count(verdict, dir, reason, skb->len);
+					emit(skb, &p, ep, dir, peer_id, verdict, reason, d.rule_id, 0,
+					     evflags | SIEVE_EVF_RECHECK);
+					return TC_ACT_SHOT;
+				}
+				ct->policy_revision = ep->policy_revision;
+				ct->action = d.action;
+				ct->rule_id = d.rule_id;
+				ct->proxy_port = d.proxy_port;
+			}
+			verdict = ct->action == SIEVE_ACTION_AUDIT ? SIEVE_VERDICT_AUDIT :
+				  ct->action == SIEVE_ACTION_REDIRECT ? SIEVE_VERDICT_REDIRECTED :
+									 SIEVE_VERDICT_FORWARDED;
+			reason = 0;
+			int report = agg == SIEVE_AGG_NONE;
+			__u8 fl = p.tcp_flags;
+			if (reply) {
+				if (!ct->seen_reply) {
+					ct->seen_reply = 1;
+					if (agg != SIEVE_AGG_MAX)
+						report = 1;
+				}
+				if ((fl & ~ct->flags_rev) & flag_mask(agg))
+					report = 1;
+				ct->flags_rev |= fl;
+			} else {
+				if ((fl & ~ct->flags_fwd) & flag_mask(agg))
+					report = 1;
+				ct->flags_fwd |= fl;
+			}
+			if (fl & (TCPF_FIN | TCPF_RST)) {
+				ct->closing = 1;
+				evflags |= SIEVE_EVF_CLOSE;
+			}
+			ct->last_seen_ns = now;
+			count(verdict, dir, 0, skb->len);
+			if (report)
+				emit(skb, &p, ep, dir, peer_id, verdict, 0, ct->rule_id, ct->proxy_port, evflags);
+			if (ct->action == SIEVE_ACTION_REDIRECT && !reply)
+				mark_redirect(skb, ct->proxy_port);
+			return TC_ACT_OK;
+		}
+		if (p.icmp_reply) {
+			/* An echo reply without a request: judge it like any new packet. */
+			goto stateless;
+		}
+		decide(ep, dir, peer_id, p.proto, p.policy_port, &d, &verdict, &reason);
+		count(verdict, dir, reason, skb->len);
+		if (verdict == SIEVE_VERDICT_DROPPED) {
+			emit(skb, &p, ep, dir, peer_id, verdict, reason, d.rule_id, 0, SIEVE_EVF_NEW);
+			return TC_ACT_SHOT;
+		}
+		struct ct_value nv = {
+			.last_seen_ns = now,
+			.created_ns = now,
+			.rule_id = d.rule_id,
+			.policy_revision = ep->policy_revision,
+			.proxy_port = d.proxy_port,
+			.policy_port = p.policy_port,
+			.action = d.action,
+			.direction = dir,
+			.flags_fwd = p.tcp_flags,
+		};
+		fill_ct_key(&k, &p, ep->endpoint_id, 0);
+		if (bpf_map_update_elem(&sieve_ct, &k, &nv, BPF_ANY) < 0) {
+			count(SIEVE_VERDICT_DROPPED, dir, SIEVE_DROP_CT_MAP_INSERT_FAILED, skb->len);
+			emit(skb, &p, ep, dir, peer_id, SIEVE_VERDICT_DROPPED,
+			     SIEVE_DROP_CT_MAP_INSERT_FAILED, d.rule_id, 0, SIEVE_EVF_NEW);
+			return TC_ACT_SHOT;
+		}
+		emit(skb, &p, ep, dir, peer_id, verdict, reason, d.rule_id, d.proxy_port, SIEVE_EVF_NEW);
+		if (d.action == SIEVE_ACTION_REDIRECT)
+			mark_redirect(skb, d.proxy_port);
+		return TC_ACT_OK;
+	}
+
+stateless:
+	/* Not connection-tracked (ICMP errors and other types, unknown L4, fragments). */
+	decide(ep, dir, peer_id, p.proto, p.policy_port, &d, &verdict, &reason);
+	count(verdict, dir, reason, skb->len);
+	emit(skb, &p, ep, dir, peer_id, verdict, reason, d.rule_id, d.proxy_port, SIEVE_EVF_NEW);
+	if (verdict == SIEVE_VERDICT_DROPPED)
+		return TC_ACT_SHOT;
+	if (d.action == SIEVE_ACTION_REDIRECT)
+		mark_redirect(skb, d.proxy_port);
+	return TC_ACT_OK;
+}
+
+/* Attached to tc ingress of the host-side veth: the pod is sending. */
+SEC("tc")
+int sieve_from_pod(struct __sk_buff *skb)
+{
+	return handle(skb, SIEVE_DIR_EGRESS);
+}
+
+/* Attached to tc egress of the host-side veth: the pod is receiving. */
+SEC("tc")
+int sieve_to_pod(struct __sk_buff *skb)
+{
+	return handle(skb, SIEVE_DIR_INGRESS);
+}

@@ -1,0 +1,273 @@
+package dev.sieve.lab;
+
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * A local cluster of one node on this machine. The node is a network namespace
+ * ({@code sieve-<prefix>-node}) that routes between pods like a CNI-managed host: each pod is a
+ * namespace joined to the node by a veth pair, with /32 and /128 addresses, a node-side route
+ * per pod and a pod default route through the link-local gateway 169.254.1.1 / fe80::1
+ * (static neighbours both ways, proxy ARP as a fallback). External hosts ("world") are
+ * namespaces attached the same way, with addresses outside the pod range.
+ *
+ * <p>Everything is named with the lab's prefix and removed on {@link #close()}, by a shutdown
+ * hook if the JVM exits first, and by {@link #create(String)} if a previous run with the same
+ * prefix left something behind. Needs root (CAP_NET_ADMIN, CAP_SYS_ADMIN).
+ */
+public final class Lab implements AutoCloseable {
+    private static final Pattern PREFIX = Pattern.compile("[a-z0-9]{1,8}");
+    private static final Pattern POD_NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,19}");
+    private static final String NS_PREFIX = "sieve-";
+
+    /** Pod addresses handed out by {@link #addPod(String)}. */
+    public static final String POD_CIDR_V4 = "10.77.0.0/16";
+    public static final String POD_CIDR_V6 = "fd00:77::/96";
+    /** Address of the node itself (on its loopback). */
+    public static final String NODE_IPV4 = "10.77.255.254";
+    public static final String NODE_IPV6 = "fd00:77::fffe";
+    /** Addresses handed out by {@link #addExternal(String)}: outside the pod range. */
+    public static final String WORLD_CIDR_V4 = "198.51.100.0/24";
+    public static final String WORLD_CIDR_V6 = "2001:db8:51::/64";
+
+    private static final String GATEWAY_V4 = "169.254.1.1";
+    private static final String GATEWAY_V6 = "fe80::1";
+
+    private final String prefix;
+    private final String nodeNamespace;
+    private final Map<String, Pod> pods = new LinkedHashMap<>();
+    private final List<String> namespaces = new ArrayList<>();
+    private final List<BackgroundProcess> processes = Collections.synchronizedList(new ArrayList<>());
+    private final Thread shutdownHook;
+    private int nextPod = 1;
+    private int nextExternal = 1;
+    private int nextLink = 0;
+    private boolean closed;
+
+    private Lab(String prefix) {
+        this.prefix = prefix;
+        this.nodeNamespace = NS_PREFIX + prefix + "-node";
+        this.shutdownHook = new Thread(this::cleanup, "sieve-lab-" + prefix + "-cleanup");
+    }
+
+    /** Creates a lab named {@code prefix} (1..8 of [a-z0-9]); removes leftovers of that prefix first. */
+    public static Lab create(String prefix) {
+        if (!PREFIX.matcher(prefix).matches()) {
+            throw new IllegalArgumentException("lab prefix must match " + PREFIX + ": '" + prefix + "'");
+        }
+        cleanupLeftovers(prefix);
+        Lab lab = new Lab(prefix);
+        Runtime.getRuntime().addShutdownHook(lab.shutdownHook);
+        try {
+            lab.setUpNode();
+        } catch (RuntimeException e) {
+            lab.close();
+            throw e;
+        }
+        return lab;
+    }
+
+    /** Creates a lab with a random prefix. */
+    public static Lab create() {
+        return create(randomPrefix());
+    }
+
+    public static String randomPrefix() {
+        SecureRandom r = new SecureRandom();
+        StringBuilder sb = new StringBuilder("l");
+        String alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+        for (int i = 0; i < 5; i++) {
+            sb.append(alphabet.charAt(r.nextInt(alphabet.length())));
+        }
+        return sb.toString();
+    }
+
+    /** True when this process may create namespaces (root); tests use it to skip otherwise. */
+    public static boolean canRun() {
+        try {
+            return "0".equals(Shell.run("id", "-u").stdout().strip()) && Shell.run("ip", "netns", "list").ok();
+        } catch (LabException e) {
+            return false;
+        }
+    }
+
+    public String prefix() {
+        return prefix;
+    }
+
+    /** The namespace that plays the node (host) network namespace. */
+    public String nodeNamespace() {
+        return nodeNamespace;
+    }
+
+    public List<Pod> pods() {
+        return List.copyOf(pods.values());
+    }
+
+    public Optional<Pod> pod(String name) {
+        return Optional.ofNullable(pods.get(name));
+    }
+
+    /** Adds a pod with the next free addresses of {@link #POD_CIDR_V4} / {@link #POD_CIDR_V6}. */
+    public synchronized Pod addPod(String name) {
+        int n = nextPod++;
+        return addPod(name, "10.77." + (n >> 8) + "." + (n & 0xff), "fd00:77::" + Integer.toHexString(n));
+    }
+
+    /** Adds a pod with the given IPv4 address and optional IPv6 address (null for none). */
+    public synchronized Pod addPod(String name, String ipv4, String ipv6) {
+        return attach(name, ipv4, ipv6, "p");
+    }
+
+    /** Adds an external host (a "world" peer) with the next address of {@link #WORLD_CIDR_V4}. */
+    public synchronized Pod addExternal(String name) {
+        int n = nextExternal++;
+        return attach(name, "198.51.100." + n, "2001:db8:51::" + Integer.toHexString(n), "w");
+    }
+
+    /** Runs a command in the node namespace. */
+    public ExecResult execNode(String... cmd) {
+        List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", nodeNamespace));
+        full.addAll(List.of(cmd));
+        return Shell.run(Shell.DEFAULT_TIMEOUT, null, full);
+    }
+
+    void track(BackgroundProcess p) {
+        processes.add(p);
+    }
+
+    private void setUpNode() {
+        addNamespace(nodeNamespace);
+        Shell.ipBatch(nodeNamespace, List.of(
+                "link set lo up",
+                "addr add " + NODE_IPV4 + "/32 dev lo",
+                "addr add " + NODE_IPV6 + "/128 dev lo"));
+        execNode("sysctl", "-qw",
+                "net.ipv4.ip_forward=1",
+                "net.ipv6.conf.all.forwarding=1",
+                "net.ipv4.conf.all.rp_filter=0",
+                "net.ipv4.conf.default.rp_filter=0",
+                "net.ipv6.conf.default.accept_dad=0")
+                .orThrow("sysctl in " + nodeNamespace);
+    }
+
+    private Pod attach(String name, String ipv4, String ipv6, String kind) {
+        ensureOpen();
+        if (!POD_NAME.matcher(name).matches()) {
+            throw new IllegalArgumentException("pod name must match " + POD_NAME + ": '" + name + "'");
+        }
+        if (pods.containsKey(name) || name.equals("node")) {
+            throw new IllegalArgumentException("pod '" + name + "' exists in lab " + prefix);
+        }
+        int link = nextLink++;
+        String ns = NS_PREFIX + prefix + "-" + name;
+        String hostIf = prefix + kind + link; // <= 8 + 1 + 4 < IFNAMSIZ
+        String hostMac = mac(0x0a, link);
+        String podMac = mac(0x0b, link);
+        addNamespace(ns);
+        List<String> node = new ArrayList<>(List.of(
+                "link add " + hostIf + " address " + hostMac + " type veth peer name eth0 address " + podMac + " netns " + ns,
+                "link set " + hostIf + " up",
+                "route add " + ipv4 + "/32 dev " + hostIf + " scope link",
+                "neigh replace " + ipv4 + " lladdr " + podMac + " dev " + hostIf + " nud permanent"));
+        List<String> pod = new ArrayList<>(List.of(
+                "link set lo up",
+                "addr add " + ipv4 + "/32 dev eth0",
+                "link set eth0 up",
+                "route add " + GATEWAY_V4 + " dev eth0 scope link",
+                "route add default via " + GATEWAY_V4 + " dev eth0",
+                "neigh replace " + GATEWAY_V4 + " lladdr " + hostMac + " dev eth0 nud permanent"));
+        if (ipv6 != null) {
+            node.add("addr add " + GATEWAY_V6 + "/64 dev " + hostIf + " nodad");
+            node.add("route add " + ipv6 + "/128 dev " + hostIf);
+            node.add("neigh replace " + ipv6 + " lladdr " + podMac + " dev " + hostIf + " nud permanent");
+            pod.add("addr add " + ipv6 + "/128 dev eth0 nodad");
+            pod.add("route add ::/0 via " + GATEWAY_V6 + " dev eth0");
+            pod.add("neigh replace " + GATEWAY_V6 + " lladdr " + hostMac + " dev eth0 nud permanent");
+        }
+        Shell.ipBatch(nodeNamespace, node);
+        Shell.ipBatch(ns, pod);
+        execNode("sysctl", "-qw", "net.ipv4.conf." + hostIf + ".proxy_arp=1").orThrow("proxy_arp on " + hostIf);
+        Pod p = new Pod(this, name, ns, ipv4, ipv6, hostIf);
+        pods.put(name, p);
+        return p;
+    }
+
+    private void addNamespace(String ns) {
+        Shell.checked("ip", "netns", "add", ns);
+        namespaces.add(ns);
+    }
+
+    private static String mac(int kind, int link) {
+        return String.format(Locale.ROOT, "02:5e:%02x:%02x:%02x:%02x", kind, (link >> 16) & 0xff, (link >> 8) & 0xff, link & 0xff);
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("lab " + prefix + " is closed");
+        }
+    }
+
+    /** Kills the lab's processes and deletes its namespaces (and with them every veth and tc filter). */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        cleanup();
+        try {
+            Runtime.getRuntime().removeShutdownHook(shutdownHook);
+        } catch (IllegalStateException ignored) {
+            // the JVM is shutting down; the hook runs anyway
+        }
+    }
+
+    private void cleanup() {
+        synchronized (processes) {
+            for (BackgroundProcess p : processes) {
+                p.close();
+            }
+            processes.clear();
+        }
+        cleanupLeftovers(prefix);
+    }
+
+    /** Removes every namespace named {@code sieve-<prefix>-*} and the processes inside them. */
+    public static void cleanupLeftovers(String prefix) {
+        for (String ns : namespacesOf(prefix)) {
+            ExecResult pids = Shell.run("ip", "netns", "pids", ns);
+            for (String pid : pids.stdout().split("\\s+")) {
+                if (!pid.isBlank()) {
+                    Shell.run("kill", "-9", pid.strip());
+                }
+            }
+            Shell.run("ip", "netns", "del", ns);
+        }
+    }
+
+    /** Namespaces of this machine that belong to lab {@code prefix}. */
+    public static List<String> namespacesOf(String prefix) {
+        String start = NS_PREFIX + prefix + "-";
+        List<String> result = new ArrayList<>();
+        for (String line : Shell.run("ip", "netns", "list").stdout().split("\n")) {
+            String name = line.strip().split("\\s+")[0];
+            if (name.startsWith(start)) {
+                result.add(name);
+            }
+        }
+        return result;
+    }
+
+    @Override
+    public String toString() {
+        return "Lab[" + prefix + ", pods=" + pods.keySet() + "]";
+    }
+}
