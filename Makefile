@@ -1,0 +1,39 @@
+# Sieve: `make run` brings it up, `make test` builds and passes every test.
+# Both install what they need first (idempotent): Debian packages, the
+# Maven 3.9 bootstrap (into .build/, ignored), Java 25 from /usr/lib/jvm.
+
+SHELL       := /bin/bash
+JAVA_HOME   ?= /usr/lib/jvm/temurin-25-jdk-amd64
+MAVEN_VER   := 3.9.11
+BUILD_DIR   := $(CURDIR)/.build
+MVN         := $(BUILD_DIR)/apache-maven-$(MAVEN_VER)/bin/mvn
+MVN_FLAGS   ?= -B -ntp
+export JAVA_HOME
+
+.PHONY: all deps maven build test bench run clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+maven: $(MVN)
+
+$(MVN):
+	@scripts/bootstrap-maven.sh "$(BUILD_DIR)" "$(MAVEN_VER)"
+
+build: deps maven
+	$(MVN) $(MVN_FLAGS) -q -DskipTests install
+	@echo "built: bin/sieve"
+
+test: deps maven
+	$(MVN) $(MVN_FLAGS) install
+
+bench: build
+	@scripts/bench.sh
+
+run: build
+	@scripts/run.sh
+
+clean:
+	$(MVN) $(MVN_FLAGS) -q clean || true

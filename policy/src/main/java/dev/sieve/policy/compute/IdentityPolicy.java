@@ -1,0 +1,131 @@
+package dev.sieve.policy.compute;
+
+import dev.sieve.policy.identity.Identity;
+import dev.sieve.policy.l7.L7Rules;
+import dev.sieve.policy.model.Direction;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The compiled policy of one subject identity (every endpoint with that identity shares it): per direction,
+ * whether a rule put it under policy, and its filters indexed by peer identity (0 = any peer). Peer
+ * selections change in place as identities come and go; {@link #revision()} counts those changes.
+ */
+public final class IdentityPolicy {
+
+    final Identity subject;
+    final EnumMap<Direction, Boolean> selectedWithDefaultDeny = new EnumMap<>(Direction.class);
+    final List<L4Filter> filters = new ArrayList<>();
+    private final EnumMap<Direction, Map<Integer, List<L4Filter>>> byPeer = new EnumMap<>(Direction.class);
+    private long revision;
+
+    IdentityPolicy(Identity subject) {
+        this.subject = subject;
+        for (Direction d : Direction.values()) {
+            byPeer.put(d, new HashMap<>());
+            selectedWithDefaultDeny.put(d, false);
+        }
+    }
+
+    public Identity subject() {
+        return subject;
+    }
+
+    /** True when a rule selecting this identity turns on default deny for the direction. */
+    public boolean selected(Direction d) {
+        return selectedWithDefaultDeny.get(d);
+    }
+
+    public long revision() {
+        return revision;
+    }
+
+    void addFilter(L4Filter f) {
+        filters.add(f);
+        if (f.peers == null) {
+            peerAdded(f, 0);
+        } else {
+            for (int id : f.peers.selections) peerAdded(f, id);
+        }
+    }
+
+    void peerAdded(L4Filter f, int peer) {
+        byPeer.get(f.rule.direction()).computeIfAbsent(peer, k -> new ArrayList<>()).add(f);
+        revision++;
+    }
+
+    void peerRemoved(L4Filter f, int peer) {
+        List<L4Filter> l = byPeer.get(f.rule.direction()).get(peer);
+        if (l != null) {
+            l.remove(f);
+            if (l.isEmpty()) byPeer.get(f.rule.direction()).remove(peer);
+        }
+        revision++;
+    }
+
+    /** Unhooks every filter from the selector cache; the policy is dead afterwards. */
+    void detach() {
+        for (L4Filter f : filters) if (f.peers != null) f.peers.users.remove(f);
+        filters.clear();
+        for (Map<Integer, List<L4Filter>> m : byPeer.values()) m.clear();
+    }
+
+    /** Looks traffic up in the entries: any deny wins; a plain allow beats a redirect. */
+    public Match lookup(Direction d, int peer, int proto, int port) {
+        Map<Integer, List<L4Filter>> m = byPeer.get(d);
+        L4Filter deny = null, allow = null;
+        List<L4Filter> redirects = null;
+        Set<RuleInfo> matched = new LinkedHashSet<>();
+        for (List<L4Filter> list : peer == 0 ? List.of(m.getOrDefault(0, List.of())) : List.of(m.getOrDefault(peer, List.of()), m.getOrDefault(0, List.of()))) {
+            for (L4Filter f : list) {
+                if (!f.matchesL4(proto, port)) continue;
+                matched.add(f.rule);
+                switch (f.action) {
+                    case DENY -> deny = lower(deny, f);
+                    case ALLOW -> allow = lower(allow, f);
+                    case REDIRECT -> {
+                        if (redirects == null) redirects = new ArrayList<>();
+                        redirects.add(f);
+                    }
+                }
+            }
+        }
+        List<RuleInfo> all = matched.stream().sorted(Comparator.comparingInt(RuleInfo::id)).toList();
+        if (deny != null) return new Match(Action.DENY, deny.rule, all, List.of());
+        if (allow != null) return new Match(Action.ALLOW, allow.rule, all, List.of());
+        if (redirects != null) {
+            redirects.sort(Comparator.comparingInt(f -> f.rule.id()));
+            List<L7Rules> l7 = new ArrayList<>();
+            for (L4Filter f : redirects) l7.add(f.l7);
+            return new Match(Action.REDIRECT, redirects.getFirst().rule, all, l7);
+        }
+        return Match.NONE;
+    }
+
+    private static L4Filter lower(L4Filter a, L4Filter b) {
+        return a == null || b.rule.id() < a.rule.id() ? b : a;
+    }
+
+    /** Every entry of the direction, one per (peer, filter). */
+    public List<PolicyEntry> entries(Direction d) {
+        List<PolicyEntry> out = new ArrayList<>();
+        for (Map.Entry<Integer, List<L4Filter>> e : byPeer.get(d).entrySet()) {
+            for (L4Filter f : e.getValue()) out.add(f.entry(e.getKey()));
+        }
+        out.sort(Comparator.comparingInt(PolicyEntry::peerIdentity).thenComparingInt(PolicyEntry::protocol)
+                .thenComparingInt(PolicyEntry::portLow).thenComparingInt(PolicyEntry::ruleId));
+        return out;
+    }
+
+    public int entryCount() {
+        int n = 0;
+        for (Map<Integer, List<L4Filter>> m : byPeer.values()) for (List<L4Filter> l : m.values()) n += l.size();
+        return n;
+    }
+}
