@@ -1,0 +1,2 @@
+/** JMH benchmarks of Sieve's in-process code. */
+package dev.sieve.bench;
