@@ -1,2 +1,0 @@
-/** JMH benchmarks of Sieve's in-process code. */
-package dev.sieve.bench;
