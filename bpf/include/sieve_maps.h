@@ -137,6 +137,7 @@ struct ct_value {
 	__u8 seen_reply;
 	__u8 closing;
 	__u16 pad;
+	__u32 pad2; /* explicit tail padding to the u64 alignment */
 };
 
 /* metrics: per-CPU hash, (verdict, direction, reason) -> packets, bytes. */

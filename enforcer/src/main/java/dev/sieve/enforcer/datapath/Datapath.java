@@ -1,0 +1,456 @@
+package dev.sieve.enforcer.datapath;
+
+import dev.sieve.enforcer.events.VerdictEventReader;
+import dev.sieve.enforcer.libbpf.BpfException;
+import dev.sieve.enforcer.libbpf.BpfMap;
+import dev.sieve.enforcer.libbpf.BpfObject;
+import dev.sieve.enforcer.libbpf.LibBpf;
+import dev.sieve.enforcer.libbpf.TcHook;
+import dev.sieve.enforcer.maps.EndpointInfo;
+import dev.sieve.enforcer.maps.IpPrefix;
+import dev.sieve.enforcer.maps.MapLayouts;
+import dev.sieve.enforcer.maps.MetricsKey;
+import dev.sieve.enforcer.maps.MetricsValue;
+import dev.sieve.enforcer.maps.PolicyKey;
+import dev.sieve.enforcer.maps.PolicyValue;
+import dev.sieve.enforcer.netns.NetNs;
+import dev.sieve.enforcer.policymap.PolicyKeyGenerator;
+import dev.sieve.enforcer.policymap.PolicyMapEntry;
+import dev.sieve.enforcer.policymap.PolicyUpdatePlan;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The loaded Sieve datapath: the BPF object (built from bpf/sieve.bpf.c, shipped in this jar),
+ * its maps pinned under {@code pinRoot/prefix/} (reused when already pinned, so enforcement
+ * survives a restart), tc attachment to pods' host-side veths, and typed map programming.
+ * Thread-safe; map writes are serialised.
+ */
+public final class Datapath implements AutoCloseable {
+    public static final String OBJECT_RESOURCE = "/bpf/sieve.bpf.o";
+    public static final String PROG_FROM_POD = "sieve_from_pod";
+    public static final String PROG_TO_POD = "sieve_to_pod";
+    public static final List<String> MAPS = List.of(
+            "sieve_ipcache", "sieve_policy", "sieve_endpoints", "sieve_ct", "sieve_metrics", "sieve_config", "sieve_events");
+
+    private final DatapathConfig config;
+    private final BpfObject object;
+    private final BpfMap ipcache;
+    private final BpfMap policy;
+    private final BpfMap endpoints;
+    private final BpfMap conntrack;
+    private final BpfMap metrics;
+    private final BpfMap configMap;
+    private final BpfMap events;
+    private final int fromPodFd;
+    private final int toPodFd;
+    private final Map<Integer, Boolean> createdClsact = new HashMap<>();
+
+    private Datapath(DatapathConfig config, BpfObject object) {
+        this.config = config;
+        this.object = object;
+        this.ipcache = object.map("sieve_ipcache");
+        this.policy = object.map("sieve_policy");
+        this.endpoints = object.map("sieve_endpoints");
+        this.conntrack = object.map("sieve_ct");
+        this.metrics = object.map("sieve_metrics");
+        this.configMap = object.map("sieve_config");
+        this.events = object.map("sieve_events");
+        this.fromPodFd = object.programFd(PROG_FROM_POD);
+        this.toPodFd = object.programFd(PROG_TO_POD);
+    }
+
+    /** Loads the datapath object and creates or reuses its pinned maps. */
+    public static Datapath open(DatapathConfig config) {
+        LibBpf.ensureAvailable();
+        ensureBpffs(config.pinRoot());
+        Path dir = config.pinDir();
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new BpfException("cannot create pin directory " + dir + ": " + e.getMessage(), 0);
+        }
+        BpfObject obj = BpfObject.open("sieve.bpf.o", objectBytes());
+        try {
+            for (String m : MAPS) {
+                obj.map(m).setPinPath(dir.resolve(m).toString());
+            }
+            obj.map("sieve_events").setMaxEntries(config.ringBufferBytes());
+            obj.load();
+            Datapath dp = new Datapath(config, obj);
+            dp.setAggregation(config.aggregation());
+            return dp;
+        } catch (RuntimeException e) {
+            obj.close();
+            throw e;
+        }
+    }
+
+    /** The compiled BPF object from this jar. */
+    public static byte[] objectBytes() {
+        try (InputStream in = Datapath.class.getResourceAsStream(OBJECT_RESOURCE)) {
+            if (in == null) {
+                throw new IllegalStateException("BPF object " + OBJECT_RESOURCE + " is missing from the classpath (was bpf/ compiled?)");
+            }
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read " + OBJECT_RESOURCE, e);
+        }
+    }
+
+    /** Mounts bpffs on /sys/fs/bpf if the pin root lies there and it is not mounted. */
+    static void ensureBpffs(Path pinRoot) {
+        Path bpffs = Path.of("/sys/fs/bpf");
+        if (!pinRoot.toAbsolutePath().startsWith(bpffs)) {
+            return;
+        }
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/mounts"))) {
+                String[] f = line.split(" ");
+                if (f.length > 2 && f[1].equals("/sys/fs/bpf") && f[2].equals("bpf")) {
+                    return;
+                }
+            }
+            Process p = new ProcessBuilder("mount", "-t", "bpf", "bpf", "/sys/fs/bpf").redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                throw new BpfException("mount -t bpf bpf /sys/fs/bpf failed: " + out.strip(), 0);
+            }
+        } catch (IOException e) {
+            throw new BpfException("cannot check or mount bpffs: " + e.getMessage(), 0);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BpfException("interrupted mounting bpffs", 0);
+        }
+    }
+
+    public DatapathConfig config() {
+        return config;
+    }
+
+    public NetNs netns() {
+        return config.netns();
+    }
+
+    // ---- interfaces ---------------------------------------------------------------------------
+
+    public int ifindex(String ifname) {
+        return config.netns().ifindex(ifname);
+    }
+
+    /** Attaches the programs to the host-side veth {@code ifname}: tc ingress = from pod, tc egress = to pod. */
+    public synchronized int attach(String ifname) {
+        int ifindex = ifindex(ifname);
+        config.netns().run(() -> {
+            boolean created = TcHook.createClsact(ifindex);
+            createdClsact.putIfAbsent(ifindex, created);
+            TcHook.attach(ifindex, LibBpf.BPF_TC_INGRESS, fromPodFd);
+            TcHook.attach(ifindex, LibBpf.BPF_TC_EGRESS, toPodFd);
+        });
+        return ifindex;
+    }
+
+    /** Removes Sieve's tc filters from {@code ifname} (and the clsact qdisc if Sieve created it). */
+    public synchronized void detach(String ifname) {
+        int ifindex = ifindex(ifname);
+        config.netns().run(() -> {
+            TcHook.detach(ifindex, LibBpf.BPF_TC_INGRESS);
+            TcHook.detach(ifindex, LibBpf.BPF_TC_EGRESS);
+            if (Boolean.TRUE.equals(createdClsact.remove(ifindex))) {
+                TcHook.destroyClsact(ifindex);
+            }
+        });
+    }
+
+    /** Program ids attached to {@code ifname} as (ingress, egress); 0 when none. */
+    public int[] attachedPrograms(String ifname) {
+        int ifindex = ifindex(ifname);
+        return config.netns().call(() -> new int[] {
+            TcHook.query(ifindex, LibBpf.BPF_TC_INGRESS), TcHook.query(ifindex, LibBpf.BPF_TC_EGRESS)
+        });
+    }
+
+    private static final Pattern ROUTE_DEV = Pattern.compile("\"dev\"\\s*:\\s*\"([^\"]+)\"");
+
+    /** The interface the node routes {@code ip} through (ip -j route get), i.e. an endpoint's host-side veth. */
+    public String interfaceFor(String ip) {
+        IpPrefix.literal(ip, ip); // refuse anything but an address literal
+        List<String> cmd = new ArrayList<>(List.of("ip"));
+        if (!config.netns().isCurrent()) {
+            cmd.addAll(List.of("-n", config.netns().name()));
+        }
+        cmd.addAll(List.of("-j", "route", "get", ip));
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                throw new BpfException(String.join(" ", cmd) + " failed: " + out.strip(), 0);
+            }
+            Matcher m = ROUTE_DEV.matcher(out);
+            if (!m.find()) {
+                throw new BpfException(String.join(" ", cmd) + ": no device in " + out.strip(), 0);
+            }
+            return m.group(1);
+        } catch (IOException e) {
+            throw new BpfException("cannot run " + String.join(" ", cmd) + ": " + e.getMessage(), 0);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BpfException("interrupted: " + String.join(" ", cmd), 0);
+        }
+    }
+
+    // ---- endpoints ----------------------------------------------------------------------------
+
+    /** Sets the endpoint behind host veth {@code ifindex}; keeps its policy revision if known. */
+    public synchronized void setEndpoint(int ifindex, EndpointConfig ep) {
+        int revision = endpoint(ifindex).map(EndpointInfo::policyRevision).orElse(1);
+        writeEndpoint(ifindex, new EndpointInfo(ep.endpointId(), ep.identity(), revision,
+                ep.enforceIngress(), ep.enforceEgress(), ep.audit()));
+    }
+
+    public java.util.Optional<EndpointInfo> endpoint(int ifindex) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment k = a.allocate(ValueLayout.JAVA_INT);
+            k.set(ValueLayout.JAVA_INT, 0, ifindex);
+            MemorySegment v = a.allocate(MapLayouts.ENDPOINT_INFO);
+            return endpoints.lookup(k, v) ? java.util.Optional.of(EndpointInfo.read(v)) : java.util.Optional.empty();
+        }
+    }
+
+    /** All endpoints by ifindex. */
+    public Map<Integer, EndpointInfo> endpoints() {
+        Map<Integer, EndpointInfo> result = new LinkedHashMap<>();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment v = a.allocate(MapLayouts.ENDPOINT_INFO);
+            endpoints.forEachKey(a, k -> {
+                if (endpoints.lookup(k, v)) {
+                    result.put(k.get(ValueLayout.JAVA_INT, 0), EndpointInfo.read(v));
+                }
+            });
+        }
+        return result;
+    }
+
+    /** Forgets the endpoint behind {@code ifindex}: its config, policy keys and conntrack entries. */
+    public synchronized void removeEndpoint(int ifindex) {
+        var info = endpoint(ifindex);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment k = a.allocate(ValueLayout.JAVA_INT);
+            k.set(ValueLayout.JAVA_INT, 0, ifindex);
+            endpoints.delete(k);
+        }
+        info.ifPresent(i -> {
+            applyPolicy(i.endpointId(), List.of());
+            flushConntrack(i.endpointId());
+        });
+    }
+
+    private void writeEndpoint(int ifindex, EndpointInfo info) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment k = a.allocate(ValueLayout.JAVA_INT);
+            k.set(ValueLayout.JAVA_INT, 0, ifindex);
+            MemorySegment v = a.allocate(MapLayouts.ENDPOINT_INFO);
+            info.write(v);
+            endpoints.update(k, v, LibBpf.BPF_ANY);
+        }
+    }
+
+    // ---- ipcache ------------------------------------------------------------------------------
+
+    public synchronized void upsertIpcache(String prefix, int identity) {
+        IpPrefix p = IpPrefix.parse(prefix);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment k = a.allocate(MapLayouts.IPCACHE_KEY);
+            p.writeIpcacheKey(k);
+            MemorySegment v = a.allocate(MapLayouts.IPCACHE_VALUE);
+            v.set(ValueLayout.JAVA_INT, 0, identity);
+            ipcache.update(k, v, LibBpf.BPF_ANY);
+        }
+    }
+
+    public synchronized boolean deleteIpcache(String prefix) {
+        IpPrefix p = IpPrefix.parse(prefix);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment k = a.allocate(MapLayouts.IPCACHE_KEY);
+            p.writeIpcacheKey(k);
+            return ipcache.delete(k);
+        }
+    }
+
+    public Map<IpPrefix, Integer> ipcache() {
+        Map<IpPrefix, Integer> result = new LinkedHashMap<>();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment v = a.allocate(MapLayouts.IPCACHE_VALUE);
+            ipcache.forEachKey(a, k -> {
+                if (ipcache.lookup(k, v)) {
+                    result.put(IpPrefix.readIpcacheKey(k), v.get(ValueLayout.JAVA_INT, 0));
+                }
+            });
+        }
+        return result;
+    }
+
+    // ---- policy -------------------------------------------------------------------------------
+
+    /** The policy keys of one endpoint as they are in the map now. */
+    public Map<PolicyKey, PolicyValue> policyKeys(int endpointId) {
+        Map<PolicyKey, PolicyValue> result = new HashMap<>();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment v = a.allocate(MapLayouts.POLICY_VALUE);
+            policy.forEachKey(a, k -> {
+                if (PolicyKey.endpointIdOf(k) == endpointId && policy.lookup(k, v)) {
+                    result.put(PolicyKey.read(k), PolicyValue.read(v));
+                }
+            });
+        }
+        return result;
+    }
+
+    /**
+     * Makes the endpoint's policy map content equal to what {@code desired} generates, in the
+     * safe order of {@link PolicyUpdatePlan}, then bumps the endpoint's policy revision so
+     * established connections are re-checked against the new policy.
+     */
+    public synchronized PolicyUpdatePlan applyPolicy(int endpointId, List<PolicyMapEntry> desired) {
+        Map<PolicyKey, PolicyValue> want = PolicyKeyGenerator.generate(endpointId, desired);
+        PolicyUpdatePlan plan = PolicyUpdatePlan.between(policyKeys(endpointId), want);
+        if (plan.isEmpty()) {
+            return plan;
+        }
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment k = a.allocate(MapLayouts.POLICY_KEY);
+            MemorySegment v = a.allocate(MapLayouts.POLICY_VALUE);
+            plan.upsertDeny().forEach((key, value) -> put(k, v, key, value));
+            plan.deleteAllow().forEach(key -> remove(k, key));
+            plan.upsertAllow().forEach((key, value) -> put(k, v, key, value));
+            plan.deleteDeny().forEach(key -> remove(k, key));
+        }
+        endpoints().forEach((ifindex, info) -> {
+            if (info.endpointId() == endpointId) {
+                writeEndpoint(ifindex, info.withRevision(info.policyRevision() + 1));
+            }
+        });
+        return plan;
+    }
+
+    private void put(MemorySegment k, MemorySegment v, PolicyKey key, PolicyValue value) {
+        key.write(k);
+        value.write(v);
+        policy.update(k, v, LibBpf.BPF_ANY);
+    }
+
+    private void remove(MemorySegment k, PolicyKey key) {
+        key.write(k);
+        policy.delete(k);
+    }
+
+    // ---- conntrack, metrics, config, events ---------------------------------------------------
+
+    /** Number of conntrack entries (all endpoints when {@code endpointId} is 0). */
+    public int conntrackEntries(int endpointId) {
+        int[] n = {0};
+        try (Arena a = Arena.ofConfined()) {
+            conntrack.forEachKey(a, k -> {
+                if (endpointId == 0 || k.get(ValueLayout.JAVA_INT, 36) == endpointId) {
+                    n[0]++;
+                }
+            });
+        }
+        return n[0];
+    }
+
+    /** Deletes conntrack entries of one endpoint (all when 0). */
+    public synchronized int flushConntrack(int endpointId) {
+        List<MemorySegment> doomed = new ArrayList<>();
+        try (Arena a = Arena.ofConfined()) {
+            conntrack.forEachKey(a, k -> {
+                if (endpointId == 0 || k.get(ValueLayout.JAVA_INT, 36) == endpointId) {
+                    doomed.add(k);
+                }
+            });
+            doomed.forEach(conntrack::delete);
+        }
+        return doomed.size();
+    }
+
+    /** Packet and byte counters by (verdict, direction, drop reason), summed over CPUs. */
+    public Map<MetricsKey, MetricsValue> metrics() {
+        int cpus = LibBpf.numPossibleCpus();
+        Map<MetricsKey, MetricsValue> result = new LinkedHashMap<>();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment v = a.allocate(16L * cpus, 8);
+            metrics.forEachKey(a, k -> {
+                if (metrics.lookup(k, v)) {
+                    long packets = 0;
+                    long bytes = 0;
+                    for (int c = 0; c < cpus; c++) {
+                        packets += v.get(ValueLayout.JAVA_LONG, 16L * c);
+                        bytes += v.get(ValueLayout.JAVA_LONG, 16L * c + 8);
+                    }
+                    result.put(MetricsKey.read(k), new MetricsValue(packets, bytes));
+                }
+            });
+        }
+        return result;
+    }
+
+    public synchronized void setAggregation(AggregationLevel level) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment k = a.allocate(ValueLayout.JAVA_INT);
+            MemorySegment v = a.allocate(MapLayouts.CONFIG_VALUE);
+            v.set(ValueLayout.JAVA_INT, 0, level.ordinal());
+            configMap.update(k, v, LibBpf.BPF_ANY);
+        }
+    }
+
+    /** A reader of the verdict event ring buffer; poll it from one thread. */
+    public VerdictEventReader openEventReader(VerdictEventReader.Handler handler) {
+        return new VerdictEventReader(events.fd(), handler);
+    }
+
+    /** The underlying object, for tools and tests (program fds, raw maps). */
+    public BpfObject object() {
+        return object;
+    }
+
+    public int programFd(String name) {
+        return object.programFd(name);
+    }
+
+    /** Closes the object's fds; pinned maps and attached programs stay. */
+    @Override
+    public synchronized void close() {
+        object.close();
+    }
+
+    /** Removes the pinned maps of this datapath (call after detaching everywhere). */
+    public static void unpinAll(DatapathConfig config) {
+        Path dir = config.pinDir();
+        try {
+            if (Files.isDirectory(dir)) {
+                try (var s = Files.list(dir)) {
+                    for (Path p : s.toList()) {
+                        Files.deleteIfExists(p);
+                    }
+                }
+                Files.deleteIfExists(dir);
+            }
+        } catch (IOException e) {
+            throw new BpfException("cannot remove pinned maps in " + dir + ": " + e.getMessage(), 0);
+        }
+    }
+}

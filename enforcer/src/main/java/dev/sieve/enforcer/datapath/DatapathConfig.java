@@ -1,0 +1,44 @@
+package dev.sieve.enforcer.datapath;
+
+import dev.sieve.enforcer.netns.NetNs;
+import java.nio.file.Path;
+import java.util.regex.Pattern;
+
+/**
+ * Where the datapath pins its maps ({@code pinRoot/prefix/<map>}), the network namespace whose
+ * interfaces it attaches to, the ring buffer size and the initial event aggregation level.
+ */
+public record DatapathConfig(Path pinRoot, String prefix, NetNs netns, int ringBufferBytes, AggregationLevel aggregation) {
+    public static final Path DEFAULT_PIN_ROOT = Path.of("/sys/fs/bpf/sieve");
+    private static final Pattern PREFIX = Pattern.compile("[A-Za-z0-9_-]{1,64}");
+
+    public DatapathConfig {
+        if (!PREFIX.matcher(prefix).matches()) {
+            throw new IllegalArgumentException("datapath prefix must match " + PREFIX + ": '" + prefix + "'");
+        }
+        if (ringBufferBytes < 4096 || Integer.bitCount(ringBufferBytes) != 1) {
+            throw new IllegalArgumentException("ring buffer size must be a power of two >= 4096: " + ringBufferBytes);
+        }
+    }
+
+    /** Defaults: /sys/fs/bpf/sieve/&lt;prefix&gt;, this process's namespace, 4 MiB ring, MEDIUM aggregation. */
+    public static DatapathConfig of(String prefix) {
+        return new DatapathConfig(DEFAULT_PIN_ROOT, prefix, NetNs.current(), 1 << 22, AggregationLevel.MEDIUM);
+    }
+
+    public DatapathConfig withNetns(NetNs ns) {
+        return new DatapathConfig(pinRoot, prefix, ns, ringBufferBytes, aggregation);
+    }
+
+    public DatapathConfig withRingBufferBytes(int bytes) {
+        return new DatapathConfig(pinRoot, prefix, netns, bytes, aggregation);
+    }
+
+    public DatapathConfig withAggregation(AggregationLevel level) {
+        return new DatapathConfig(pinRoot, prefix, netns, ringBufferBytes, level);
+    }
+
+    public Path pinDir() {
+        return pinRoot.resolve(prefix);
+    }
+}

@@ -1,0 +1,61 @@
+package dev.sieve.enforcer.events;
+
+import dev.sieve.enforcer.libbpf.RingBuffer;
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Reads verdict events from the datapath's ring buffer. {@link #poll(int)} hands each event to
+ * the handler as a reused {@link VerdictEventView} (no allocation per event); call it from one
+ * thread. Records of an unexpected size are counted and skipped, never decoded.
+ */
+public final class VerdictEventReader implements AutoCloseable {
+    /** Receives events; the view is only valid during the call. */
+    @FunctionalInterface
+    public interface Handler {
+        void onEvent(VerdictEventView event);
+    }
+
+    private final RingBuffer ring;
+    private final VerdictEventView view = new VerdictEventView();
+    private final Handler handler;
+    private final AtomicLong events = new AtomicLong();
+    private final AtomicLong malformed = new AtomicLong();
+
+    public VerdictEventReader(int ringBufferFd, Handler handler) {
+        this.handler = handler;
+        this.ring = new RingBuffer("sieve_events", ringBufferFd, this::onRecord);
+    }
+
+    private void onRecord(MemorySegment data) {
+        if (data.byteSize() < VerdictEventView.SIZE) {
+            malformed.incrementAndGet();
+            return;
+        }
+        events.lazySet(events.get() + 1);
+        handler.onEvent(view.wrap(data));
+    }
+
+    /** Waits up to {@code timeoutMs} for events and handles what is there; returns how many. */
+    public int poll(int timeoutMs) {
+        return ring.poll(timeoutMs);
+    }
+
+    /** Handles what is there now without waiting. */
+    public int drain() {
+        return ring.consume();
+    }
+
+    public long eventsRead() {
+        return events.get();
+    }
+
+    public long malformedRecords() {
+        return malformed.get();
+    }
+
+    @Override
+    public void close() {
+        ring.close();
+    }
+}

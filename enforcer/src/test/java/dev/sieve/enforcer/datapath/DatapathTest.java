@@ -1,0 +1,367 @@
+package dev.sieve.enforcer.datapath;
+
+import static dev.sieve.enforcer.maps.Direction.EGRESS;
+import static dev.sieve.enforcer.maps.Direction.INGRESS;
+import static dev.sieve.enforcer.policymap.PolicyMapEntry.ICMP;
+import static dev.sieve.enforcer.policymap.PolicyMapEntry.ICMPV6;
+import static dev.sieve.enforcer.policymap.PolicyMapEntry.TCP;
+import static dev.sieve.enforcer.policymap.PolicyMapEntry.UDP;
+import static dev.sieve.enforcer.policymap.PolicyMapEntry.allow;
+import static dev.sieve.enforcer.policymap.PolicyMapEntry.deny;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.sieve.enforcer.events.VerdictEvent;
+import dev.sieve.enforcer.events.VerdictEventReader;
+import dev.sieve.enforcer.libbpf.LibBpf;
+import dev.sieve.enforcer.maps.Direction;
+import dev.sieve.enforcer.maps.MetricsKey;
+import dev.sieve.enforcer.netns.NetNs;
+import dev.sieve.lab.BackgroundProcess;
+import dev.sieve.lab.ExecResult;
+import dev.sieve.lab.Lab;
+import dev.sieve.lab.Pod;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Real packets through the real programs: two pods and an external host in a lab, the
+ * datapath attached to both pods' host veths, verdicts checked by what gets through and by the
+ * events read from the ring buffer.
+ */
+class DatapathTest {
+    static final int ID_CLIENT = 1001;
+    static final int ID_SERVER = 1002;
+    static final int ID_CIDR = 16777217;
+    static final int EP_CLIENT = 11;
+    static final int EP_SERVER = 12;
+
+    static Lab lab;
+    static Datapath dp;
+    static DatapathConfig config;
+    static Pod client;
+    static Pod server;
+    static Pod world;
+    static int serverIfindex;
+    static int clientIfindex;
+    static VerdictEventReader reader;
+    static Thread poller;
+    static volatile boolean polling = true;
+    static final ConcurrentLinkedQueue<VerdictEvent> events = new ConcurrentLinkedQueue<>();
+    static final List<BackgroundProcess> servers = new ArrayList<>();
+
+    @BeforeAll
+    static void setUp() {
+        assumeTrue(Lab.canRun(), "datapath tests need root and iproute2; skipped");
+        assumeTrue(LibBpf.available(), "libbpf.so.1 is not available; skipped");
+        lab = Lab.create();
+        client = lab.addPod("client");
+        server = lab.addPod("server");
+        world = lab.addExternal("world");
+        config = DatapathConfig.of("test-" + lab.prefix()).withNetns(NetNs.named(lab.nodeNamespace()));
+        dp = Datapath.open(config);
+        dp.upsertIpcache(client.ipv4() + "/32", ID_CLIENT);
+        dp.upsertIpcache(client.ipv6().orElseThrow() + "/128", ID_CLIENT);
+        dp.upsertIpcache(server.ipv4() + "/32", ID_SERVER);
+        dp.upsertIpcache(server.ipv6().orElseThrow() + "/128", ID_SERVER);
+        dp.upsertIpcache(Lab.NODE_IPV4 + "/32", 1);
+        assertThat(dp.interfaceFor(server.ipv4())).isEqualTo(server.hostInterface());
+        assertThat(dp.interfaceFor(server.ipv6().orElseThrow())).isEqualTo(server.hostInterface());
+        clientIfindex = dp.attach(dp.interfaceFor(client.ipv4()));
+        serverIfindex = dp.attach(dp.interfaceFor(server.ipv4()));
+        reader = dp.openEventReader(e -> events.add(e.toEvent()));
+        poller = Thread.ofPlatform().daemon().name("verdict-events").start(() -> {
+            while (polling) {
+                reader.poll(50);
+            }
+        });
+        for (String port : List.of("8080", "8081", "8101")) {
+            servers.add(server.start("nc", "-lk", port));
+        }
+        servers.add(server.start("nc", "-6", "-lk", "9080"));
+        servers.add(world.start("nc", "-lk", "80"));
+        servers.add(client.start("nc", "-lk", "7070"));
+    }
+
+    @AfterAll
+    static void tearDown() throws Exception {
+        polling = false;
+        if (poller != null) {
+            poller.join(2000);
+        }
+        if (reader != null) {
+            reader.close();
+        }
+        servers.forEach(BackgroundProcess::close);
+        if (dp != null) {
+            dp.detach(client.hostInterface());
+            dp.detach(server.hostInterface());
+            assertThat(dp.attachedPrograms(server.hostInterface())).containsExactly(0, 0);
+            dp.close();
+            Datapath.unpinAll(config);
+            assertThat(Files.exists(config.pinDir())).as("pinned maps removed").isFalse();
+        }
+        if (lab != null) {
+            lab.close();
+            assertThat(Lab.namespacesOf(lab.prefix())).isEmpty();
+        }
+    }
+
+    @BeforeEach
+    void reset() {
+        dp.setAggregation(AggregationLevel.MEDIUM);
+        endpoint(client, EP_CLIENT, ID_CLIENT, false, false, false);
+        endpoint(server, EP_SERVER, ID_SERVER, true, false, false);
+        dp.applyPolicy(EP_CLIENT, List.of());
+        dp.applyPolicy(EP_SERVER, List.of());
+        dp.flushConntrack(0);
+        events.clear();
+    }
+
+    static void endpoint(Pod pod, int ep, int identity, boolean ingress, boolean egress, boolean audit) {
+        dp.setEndpoint(pod == client ? clientIfindex : serverIfindex, new EndpointConfig(ep, identity, ingress, egress, audit));
+    }
+
+    static boolean tcp(Pod from, String ip, int port) {
+        ExecResult r = from.exec(Duration.ofSeconds(5), "nc", "-z", "-w", "1", ip, Integer.toString(port));
+        return r.ok();
+    }
+
+    /** Waits for the server side to listen (nc starts asynchronously). */
+    static boolean tcpEventually(Pod from, String ip, int port) {
+        for (int i = 0; i < 10; i++) {
+            if (tcp(from, ip, port)) {
+                return true;
+            }
+            sleep(100);
+        }
+        return false;
+    }
+
+    static boolean udp(Pod from, Pod to, String ip, int port) {
+        try (BackgroundProcess srv = to.start("nc", "-u", "-l", "-W", "1", Integer.toString(port))) {
+            sleep(150);
+            from.exec("sh", "-c", "echo hello | nc -u -w1 -q0 " + ip + " " + port);
+            for (int i = 0; i < 10 && !srv.stdout().contains("hello"); i++) {
+                sleep(50);
+            }
+            return srv.stdout().contains("hello");
+        }
+    }
+
+    static boolean ping(Pod from, String ip) {
+        return from.exec("ping", "-c1", "-W1", ip).ok();
+    }
+
+    static VerdictEvent awaitEvent(String what, Predicate<VerdictEvent> p) {
+        long deadline = System.nanoTime() + 3_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            Optional<VerdictEvent> e = events.stream().filter(p).findFirst();
+            if (e.isPresent()) {
+                return e.get();
+            }
+            sleep(20);
+        }
+        throw new AssertionError("no event " + what + " among " + events.size() + " events:\n"
+                + String.join("\n", events.stream().map(VerdictEvent::toString).toList()));
+    }
+
+    static Predicate<VerdictEvent> at(Direction d, int verdict, int dport) {
+        return e -> e.direction() == d && e.verdict() == verdict && e.dstPort() == dport;
+    }
+
+    static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+
+    @Test
+    void allowedTcpPortConnectsAndIsReportedForwarded() {
+        dp.applyPolicy(EP_SERVER, List.of(allow(INGRESS, ID_CLIENT, TCP, 8080, 8080, 10)));
+        assertThat(tcpEventually(client, server.ipv4(), 8080)).isTrue();
+        VerdictEvent e = awaitEvent("FORWARDED ingress :8080", at(INGRESS, VerdictEvent.FORWARDED, 8080).and(VerdictEvent::isNewConnection));
+        assertThat(e.srcIdentity()).isEqualTo(ID_CLIENT);
+        assertThat(e.dstIdentity()).isEqualTo(ID_SERVER);
+        assertThat(e.ruleId()).isEqualTo(10);
+        assertThat(e.endpointId()).isEqualTo(EP_SERVER);
+        assertThat(e.source().getHostAddress()).isEqualTo(client.ipv4());
+        assertThat(e.protocol()).isEqualTo(TCP);
+        assertThat(e.tcpFlags() & 0x02).as("SYN").isNotZero();
+        assertThat(e.ifindex()).isEqualTo(serverIfindex);
+        // the reply was seen as a reply
+        awaitEvent("reply SYN-ACK", ev -> ev.isReply() && ev.direction() == EGRESS && ev.srcPort() == 8080);
+    }
+
+    @Test
+    void unlistedPortIsDroppedWithPolicyDenied() {
+        dp.applyPolicy(EP_SERVER, List.of(allow(INGRESS, ID_CLIENT, TCP, 8080, 8080, 10)));
+        assertThat(tcp(client, server.ipv4(), 8081)).isFalse();
+        VerdictEvent e = awaitEvent("DROPPED :8081", at(INGRESS, VerdictEvent.DROPPED, 8081));
+        assertThat(e.dropReason()).isEqualTo(VerdictEvent.POLICY_DENIED);
+        assertThat(e.srcIdentity()).isEqualTo(ID_CLIENT);
+        assertThat(e.dstIdentity()).isEqualTo(ID_SERVER);
+        assertThat(e.ruleId()).isZero();
+        assertThat(dp.metrics()).containsKey(new MetricsKey(VerdictEvent.DROPPED, INGRESS, VerdictEvent.POLICY_DENIED));
+    }
+
+    @Test
+    void denyOverridesAllowAndNamesItsRule() {
+        dp.applyPolicy(EP_SERVER, List.of(
+                allow(INGRESS, 0, TCP, 0, 65535, 1),
+                deny(INGRESS, ID_CLIENT, TCP, 8080, 8080, 2)));
+        assertThat(tcpEventually(client, server.ipv4(), 8081)).isTrue();
+        assertThat(tcp(client, server.ipv4(), 8080)).isFalse();
+        VerdictEvent e = awaitEvent("DROPPED :8080", at(INGRESS, VerdictEvent.DROPPED, 8080));
+        assertThat(e.dropReason()).isEqualTo(VerdictEvent.POLICY_DENY);
+        assertThat(e.ruleId()).isEqualTo(2);
+    }
+
+    @Test
+    void portRange() {
+        dp.applyPolicy(EP_SERVER, List.of(allow(INGRESS, ID_CLIENT, TCP, 8000, 8100, 3)));
+        assertThat(tcpEventually(client, server.ipv4(), 8080)).isTrue();
+        assertThat(tcp(client, server.ipv4(), 8081)).isTrue();
+        assertThat(tcp(client, server.ipv4(), 8101)).isFalse();
+        awaitEvent("DROPPED :8101", at(INGRESS, VerdictEvent.DROPPED, 8101));
+    }
+
+    @Test
+    void protocolAnyAllowsTcpUdpAndIcmp() {
+        dp.applyPolicy(EP_SERVER, List.of(allow(INGRESS, ID_CLIENT, 0, 0, 65535, 4)));
+        assertThat(tcpEventually(client, server.ipv4(), 8080)).isTrue();
+        assertThat(udp(client, server, server.ipv4(), 5353)).isTrue();
+        assertThat(ping(client, server.ipv4())).isTrue();
+    }
+
+    @Test
+    void icmpEchoByType() {
+        assertThat(ping(client, server.ipv4())).isFalse();
+        VerdictEvent drop = awaitEvent("DROPPED ICMP", e -> e.protocol() == ICMP && e.verdict() == VerdictEvent.DROPPED);
+        assertThat(drop.icmpType()).isEqualTo(8);
+        dp.applyPolicy(EP_SERVER, List.of(allow(INGRESS, ID_CLIENT, ICMP, 8, 8, 5), allow(INGRESS, ID_CLIENT, ICMPV6, 128, 128, 6)));
+        assertThat(ping(client, server.ipv4())).isTrue();
+        assertThat(ping(client, server.ipv6().orElseThrow())).isTrue();
+        awaitEvent("FORWARDED ICMPv6", e -> e.protocol() == ICMPV6 && e.verdict() == VerdictEvent.FORWARDED && e.ruleId() == 6);
+    }
+
+    @Test
+    void udpPort() {
+        assertThat(udp(client, server, server.ipv4(), 5353)).isFalse();
+        awaitEvent("DROPPED UDP", e -> e.protocol() == UDP && e.verdict() == VerdictEvent.DROPPED && e.dstPort() == 5353);
+        dp.applyPolicy(EP_SERVER, List.of(allow(INGRESS, ID_CLIENT, UDP, 5353, 5353, 7)));
+        assertThat(udp(client, server, server.ipv4(), 5353)).isTrue();
+    }
+
+    @Test
+    void ipv6Tcp() {
+        String ip = server.ipv6().orElseThrow();
+        assertThat(tcp(client, ip, 9080)).isFalse();
+        VerdictEvent drop = awaitEvent("DROPPED v6", at(INGRESS, VerdictEvent.DROPPED, 9080));
+        assertThat(drop.family()).isEqualTo(6);
+        assertThat(drop.srcIdentity()).isEqualTo(ID_CLIENT);
+        dp.applyPolicy(EP_SERVER, List.of(allow(INGRESS, ID_CLIENT, TCP, 9080, 9080, 8)));
+        assertThat(tcpEventually(client, ip, 9080)).isTrue();
+    }
+
+    @Test
+    void repliesPassWhileNewConnectionsFromTheServerAreDropped() {
+        endpoint(server, EP_SERVER, ID_SERVER, true, true, false); // server may not open anything
+        dp.applyPolicy(EP_SERVER, List.of(allow(INGRESS, ID_CLIENT, TCP, 8080, 8080, 10)));
+        assertThat(tcpEventually(client, server.ipv4(), 8080)).as("replies of an allowed connection pass egress").isTrue();
+        assertThat(tcp(server, client.ipv4(), 7070)).as("server-initiated connection").isFalse();
+        VerdictEvent e = awaitEvent("DROPPED egress :7070", at(EGRESS, VerdictEvent.DROPPED, 7070));
+        assertThat(e.srcIdentity()).isEqualTo(ID_SERVER);
+        assertThat(e.dstIdentity()).isEqualTo(ID_CLIENT);
+    }
+
+    @Test
+    void auditModeReportsButPasses() {
+        endpoint(server, EP_SERVER, ID_SERVER, true, false, true);
+        assertThat(tcpEventually(client, server.ipv4(), 8080)).isTrue();
+        VerdictEvent e = awaitEvent("AUDIT :8080", at(INGRESS, VerdictEvent.AUDIT, 8080));
+        assertThat(e.dropReason()).isEqualTo(VerdictEvent.POLICY_DENIED);
+        assertThat(e.flags() & VerdictEvent.FLAG_AUDIT).isNotZero();
+    }
+
+    @Test
+    void policyChangeBlocksNewConnectionsAtOnce() throws Exception {
+        // its own server: the connection held open below is cut mid-stream and would wedge a shared one
+        try (BackgroundProcess srv = server.start("nc", "-lk", "8088")) {
+            dp.applyPolicy(EP_SERVER, List.of(allow(INGRESS, ID_CLIENT, TCP, 8088, 8088, 10)));
+            assertThat(tcpEventually(client, server.ipv4(), 8088)).isTrue();
+            try (BackgroundProcess open = client.start("sh", "-c", "sleep 5 | nc " + server.ipv4() + " 8088")) {
+                awaitEvent("long connection", at(INGRESS, VerdictEvent.FORWARDED, 8088).and(e -> e.isNewConnection()));
+                assertThat(dp.conntrackEntries(EP_SERVER)).isPositive();
+                dp.applyPolicy(EP_SERVER, List.of());
+                assertThat(tcp(client, server.ipv4(), 8088)).as("new connection after the allow was removed").isFalse();
+                awaitEvent("DROPPED after change", at(INGRESS, VerdictEvent.DROPPED, 8088));
+            }
+        }
+    }
+
+    @Test
+    void worldAndCidrIdentities() {
+        endpoint(client, EP_CLIENT, ID_CLIENT, false, true, false);
+        assertThat(tcp(client, world.ipv4(), 80)).isFalse();
+        VerdictEvent e = awaitEvent("DROPPED to world", at(EGRESS, VerdictEvent.DROPPED, 80));
+        assertThat(e.dstIdentity()).isEqualTo(2);
+        dp.applyPolicy(EP_CLIENT, List.of(allow(EGRESS, 2, TCP, 80, 80, 20)));
+        assertThat(tcpEventually(client, world.ipv4(), 80)).isTrue();
+        // a CIDR identity for the world range takes over from "world"
+        dp.upsertIpcache("198.51.100.0/24", ID_CIDR);
+        try {
+            assertThat(tcp(client, world.ipv4(), 80)).isFalse();
+            dp.applyPolicy(EP_CLIENT, List.of(allow(EGRESS, ID_CIDR, TCP, 80, 80, 21)));
+            assertThat(tcp(client, world.ipv4(), 80)).isTrue();
+            awaitEvent("FORWARDED to CIDR identity", e2 -> e2.dstIdentity() == ID_CIDR && e2.ruleId() == 21);
+        } finally {
+            dp.deleteIpcache("198.51.100.0/24");
+        }
+    }
+
+    @Test
+    void aggregationNoneReportsEveryPacketMaxOnlyOpenAndClose() {
+        dp.applyPolicy(EP_SERVER, List.of(allow(INGRESS, ID_CLIENT, TCP, 8080, 8080, 10)));
+        assertThat(tcpEventually(client, server.ipv4(), 8080)).isTrue();
+        dp.flushConntrack(0);
+        dp.setAggregation(AggregationLevel.MAX);
+        sleep(100);
+        events.clear();
+        assertThat(tcp(client, server.ipv4(), 8080)).isTrue();
+        sleep(300);
+        long maxEvents = events.stream().filter(e -> e.endpointId() == EP_SERVER).count();
+        dp.flushConntrack(0);
+        dp.setAggregation(AggregationLevel.NONE);
+        sleep(100);
+        events.clear();
+        assertThat(tcp(client, server.ipv4(), 8080)).isTrue();
+        sleep(300);
+        long noneEvents = events.stream().filter(e -> e.endpointId() == EP_SERVER).count();
+        assertThat(maxEvents).isBetween(1L, 4L);
+        assertThat(noneEvents).isGreaterThan(maxEvents).isGreaterThanOrEqualTo(5);
+    }
+
+    @Test
+    void mapsArePinnedAndReusedByASecondLoad() {
+        dp.applyPolicy(EP_SERVER, List.of(allow(INGRESS, ID_CLIENT, TCP, 8080, 8080, 10)));
+        assertThat(Files.exists(config.pinDir().resolve("sieve_policy"))).isTrue();
+        try (Datapath second = Datapath.open(config)) {
+            assertThat(second.policyKeys(EP_SERVER)).isEqualTo(dp.policyKeys(EP_SERVER)).isNotEmpty();
+            assertThat(second.ipcache()).hasSize(dp.ipcache().size());
+        }
+    }
+}
