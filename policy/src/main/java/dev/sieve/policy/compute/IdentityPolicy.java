@@ -7,10 +7,8 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * The compiled policy of one subject identity (every endpoint with that identity shares it): per direction,
@@ -81,32 +79,37 @@ public final class IdentityPolicy {
         Map<Integer, List<L4Filter>> m = byPeer.get(d);
         L4Filter deny = null, allow = null;
         List<L4Filter> redirects = null;
-        Set<RuleInfo> matched = new LinkedHashSet<>();
-        for (List<L4Filter> list : peer == 0 ? List.of(m.getOrDefault(0, List.of())) : List.of(m.getOrDefault(peer, List.of()), m.getOrDefault(0, List.of()))) {
+        List<RuleInfo> matched = null;
+        List<L4Filter> exact = peer == 0 ? null : m.get(peer);
+        List<L4Filter> any = m.get(0);
+        for (int pass = 0; pass < 2; pass++) {
+            List<L4Filter> list = pass == 0 ? exact : any;
+            if (list == null) continue;
             for (L4Filter f : list) {
                 if (!f.matchesL4(proto, port)) continue;
-                matched.add(f.rule);
+                if (matched == null) matched = new ArrayList<>(4);
+                if (!matched.contains(f.rule)) matched.add(f.rule);
                 switch (f.action) {
                     case DENY -> deny = lower(deny, f);
                     case ALLOW -> allow = lower(allow, f);
                     case REDIRECT -> {
-                        if (redirects == null) redirects = new ArrayList<>();
+                        if (redirects == null) redirects = new ArrayList<>(2);
                         redirects.add(f);
                     }
                 }
             }
         }
-        List<RuleInfo> all = matched.stream().sorted(Comparator.comparingInt(RuleInfo::id)).toList();
-        if (deny != null) return new Match(Action.DENY, deny.rule, all, List.of());
-        if (allow != null) return new Match(Action.ALLOW, allow.rule, all, List.of());
-        if (redirects != null) {
-            redirects.sort(Comparator.comparingInt(f -> f.rule.id()));
-            List<L7Rules> l7 = new ArrayList<>();
-            for (L4Filter f : redirects) l7.add(f.l7);
-            return new Match(Action.REDIRECT, redirects.getFirst().rule, all, l7);
-        }
-        return Match.NONE;
+        if (matched == null) return Match.NONE;
+        if (matched.size() > 1) matched.sort(BY_ID);
+        if (deny != null) return new Match(Action.DENY, deny.rule, matched, List.of());
+        if (allow != null) return new Match(Action.ALLOW, allow.rule, matched, List.of());
+        redirects.sort(Comparator.comparingInt(f -> f.rule.id()));
+        List<L7Rules> l7 = new ArrayList<>(redirects.size());
+        for (L4Filter f : redirects) l7.add(f.l7);
+        return new Match(Action.REDIRECT, redirects.getFirst().rule, matched, l7);
     }
+
+    private static final Comparator<RuleInfo> BY_ID = Comparator.comparingInt(RuleInfo::id);
 
     private static L4Filter lower(L4Filter a, L4Filter b) {
         return a == null || b.rule.id() < a.rule.id() ? b : a;

@@ -27,6 +27,7 @@ import java.util.List;
 public final class Tracer {
 
     private final PolicyEngine engine;
+    private final java.util.Map<Identity, List<String>> labelText = new java.util.concurrent.ConcurrentHashMap<>();
 
     public Tracer(PolicyEngine engine) {
         this.engine = engine;
@@ -115,37 +116,47 @@ public final class Tracer {
         boolean enforced = pol.enforced(d);
         boolean audit = pol.audit();
         Match m = pol.lookup(d, peer, proto, port);
-        List<String> policies = m.matched().stream().map(r -> r.policy().displayName()).distinct().toList();
-        String what = "identity " + peer + " on " + portText(proto, port);
+        List<String> policies = policyNames(m.matched());
         Verdict v;
         int drop = 0;
         String rule = m.rule() == null ? null : m.rule().toString();
         String why;
-        if (!enforced) {
-            v = Verdict.FORWARDED;
-            why = "not enforced (" + (engine.mode() == dev.sieve.policy.compute.EnforcementMode.NEVER ? "enforcement mode never" : "no policy selects it for " + d.lower()) + "), allowed";
-            rule = null;
-            policies = List.of();
-        } else if (m.action() == Action.DENY) {
+        // deny entries apply whether or not default deny is on (enableDefaultDeny: false keeps them)
+        if (m.action() == Action.DENY) {
             v = Verdict.DROPPED;
             drop = DropReason.POLICY_DENY.code;
-            why = "denied by " + m.rule() + " (" + what + ")";
+            why = "denied by " + m.rule() + " (identity " + peer + " on " + portText(proto, port) + ")";
         } else if (m.action() == Action.ALLOW) {
             v = Verdict.FORWARDED;
             why = "allowed by " + m.rule();
         } else if (m.action() == Action.REDIRECT) {
             v = Verdict.REDIRECTED;
             why = "allowed to the L7 proxy by " + m.rule();
+        } else if (!enforced) {
+            v = Verdict.FORWARDED;
+            why = "not enforced (" + (engine.mode() == dev.sieve.policy.compute.EnforcementMode.NEVER ? "enforcement mode never"
+                    : "no policy puts it under default deny for " + d.lower()) + "), allowed";
         } else {
             v = Verdict.DROPPED;
             drop = DropReason.POLICY_DENIED.code;
-            why = "no rule allows " + what + " (default deny)";
+            why = "no rule allows identity " + peer + " on " + portText(proto, port) + " (default deny)";
         }
         if (v == Verdict.DROPPED && audit) {
             v = Verdict.AUDIT;
             why += ", passed in audit mode";
         }
         return new DirectionDecision(new TraceResult.DirectionResult(v, enforced, audit, rule, policies, drop, why), m, ep);
+    }
+
+    private static List<String> policyNames(List<RuleInfo> rules) {
+        if (rules.isEmpty()) return List.of();
+        if (rules.size() == 1) return List.of(rules.getFirst().policy().displayName());
+        List<String> out = new java.util.ArrayList<>(rules.size());
+        for (RuleInfo r : rules) {
+            String n = r.policy().displayName();
+            if (!out.contains(n)) out.add(n);
+        }
+        return out;
     }
 
     private TraceResult.L7Result evaluateL7(DirectionDecision eg, DirectionDecision in, TraceRequest req) {
@@ -182,8 +193,8 @@ public final class Tracer {
     }
 
     private TraceResult.Side side(ResolvedPeer p) {
-        List<String> labels = p.identity().labels().asList().stream()
-                .filter(l -> !l.source().equals(Label.SOURCE_CIDR)).map(Label::toString).toList();
+        List<String> labels = labelText.computeIfAbsent(p.identity(), id -> id.labels().asList().stream()
+                .filter(l -> !l.source().equals(Label.SOURCE_CIDR)).map(Label::toString).toList());
         return new TraceResult.Side(p.spec(), p.identity().id(), labels, p.endpoint() == null ? null : p.endpoint().key());
     }
 
