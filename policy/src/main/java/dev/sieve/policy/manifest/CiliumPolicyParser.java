@@ -134,12 +134,27 @@ final class CiliumPolicyParser {
     }
 
     /**
-     * Adds the namespace requirement Cilium adds to a namespaced policy's selectors, unless the selector
-     * already names a namespace or selects reserved identities.
+     * Adds the namespace requirement Cilium adds to a namespaced policy's endpoint selector: the subject of a
+     * namespaced policy is always in the policy's namespace, whatever the selector says.
      */
     static LabelSelector scopeToNamespace(LabelSelector sel, String ns, boolean subject) {
+        if (!subject) return scopePeer(sel, ns, false);
+        return sel.and(List.of(new Requirement(Label.SOURCE_K8S, K8sLabels.POD_NAMESPACE, Requirement.Operator.IN, List.of(ns))));
+    }
+
+    /**
+     * Scopes a peer selector (fromEndpoints/toEndpoints, or fromRequires/toRequires when {@code requires}) as
+     * Cilium does: a selector that names reserved labels (endpoints only) or the pod namespace is kept; in a
+     * namespaced policy one that names namespace labels is kept too, any other gets the policy's namespace;
+     * in a clusterwide policy any other gets "has a namespace", so that it selects pods only (never the world).
+     */
+    static LabelSelector scopePeer(LabelSelector sel, String ns, boolean requires) {
+        if (!requires && sel.hasSource(Label.SOURCE_RESERVED)) return sel;
         if (sel.hasKey(K8sLabels.POD_NAMESPACE)) return sel;
-        if (!subject && sel.hasSource(Label.SOURCE_RESERVED)) return sel;
+        if (ns.isEmpty()) {
+            return sel.and(List.of(new Requirement(Label.SOURCE_K8S, K8sLabels.POD_NAMESPACE, Requirement.Operator.EXISTS, List.of())));
+        }
+        for (Requirement r : sel.requirements()) if (r.key().startsWith(K8sLabels.NAMESPACE_LABELS_PREFIX)) return sel;
         return sel.and(List.of(new Requirement(Label.SOURCE_K8S, K8sLabels.POD_NAMESPACE, Requirement.Operator.IN, List.of(ns))));
     }
 
@@ -159,13 +174,13 @@ final class CiliumPolicyParser {
             hasL3 = true;
             for (YamlValue s : eps.items()) {
                 LabelSelector sel = Selectors.parse(s);
-                peers.add(new Peer.Endpoints(ns.isEmpty() ? sel : scopeToNamespace(sel, ns, false)));
+                peers.add(new Peer.Endpoints(scopePeer(sel, ns, false)));
             }
         }
         YamlValue req = f.get(p + "Requires");
         if (req != null) {
             if (deny) req.error(p + "Requires is not allowed in a deny rule");
-            for (YamlValue s : req.items()) requires.addAll(Selectors.parse(s).requirements());
+            for (YamlValue s : req.items()) requires.addAll(scopePeer(Selectors.parse(s), ns, true).requirements());
         }
         YamlValue cidrs = f.get(p + "CIDR");
         if (cidrs != null) {
