@@ -98,10 +98,68 @@ public final class PolicyEngine {
         flush();
     }
 
+    /**
+     * Brings the engine to the state of {@code set} by applying only the differences (objects added,
+     * changed or gone), so that unchanged endpoints keep their identities and compiled policies.
+     */
+    public void sync(ManifestSet set) {
+        Map<String, Namespace> nextNs = new HashMap<>();
+        for (Namespace ns : set.namespaces()) nextNs.put(ns.name(), ns);
+        for (Namespace ns : nextNs.values()) if (!sameNamespace(ns, namespaces.get(ns.name()))) upsertNamespace(ns);
+        for (String name : new ArrayList<>(namespaces.keySet())) if (!nextNs.containsKey(name)) deleteNamespace(name);
+
+        Map<String, Service> nextSvc = new HashMap<>();
+        for (Service s : set.services()) nextSvc.put(s.key(), s);
+        for (Service s : nextSvc.values()) if (!sameService(s, services.get(s.key()))) upsertService(s);
+        for (String k : new ArrayList<>(services.keySet())) if (!nextSvc.containsKey(k)) deleteService(k);
+
+        for (Node n : set.nodes()) if (!sameNode(n, nodes.get(n.name()))) upsertNode(n);
+        List<Cidr> nextApi = set.apiServerIps().stream().map(ip -> Cidr.host(Cidr.parseAddress(ip))).toList();
+        if (!nextApi.equals(apiServer)) {
+            for (Cidr c : apiServer) ipcache.remove(c);
+            apiServer.clear();
+            apiServer.addAll(nextApi);
+            for (Cidr c : apiServer) ipcache.upsert(c, ReservedIdentity.KUBE_APISERVER.id);
+            generation++;
+        }
+
+        Map<String, Pod> nextPods = new LinkedHashMap<>();
+        for (Pod p : set.pods()) nextPods.put(p.key(), p);
+        for (Pod p : nextPods.values()) if (!samePod(p, pods.get(p.key()))) upsertPod(p);
+        for (String k : new ArrayList<>(pods.keySet())) if (!nextPods.containsKey(k)) deletePod(k);
+
+        replacePolicies(set.policies());
+    }
+
+    // where an object only moved within its file (another SourceRef) nothing needs recomputing
+    private static boolean sameNamespace(Namespace a, Namespace b) {
+        return b != null && a.labels().equals(b.labels()) && a.annotations().equals(b.annotations());
+    }
+
+    private static boolean sameService(Service a, Service b) {
+        return b != null && a.labels().equals(b.labels()) && java.util.Objects.equals(a.selector(), b.selector())
+                && a.clusterIPs().equals(b.clusterIPs()) && a.ports().equals(b.ports());
+    }
+
+    private static boolean sameNode(Node a, Node b) {
+        return b != null && a.labels().equals(b.labels()) && a.ips().equals(b.ips());
+    }
+
+    private static boolean samePod(Pod a, Pod b) {
+        return b != null && a.labels().equals(b.labels()) && a.annotations().equals(b.annotations()) && a.ips().equals(b.ips())
+                && a.nodeName().equals(b.nodeName()) && a.serviceAccount().equals(b.serviceAccount()) && a.ports().equals(b.ports());
+    }
+
+    public void deleteNamespace(String name) {
+        if (namespaces.remove(name) == null) return;
+        for (Pod p : List.copyOf(pods.values())) if (p.namespace().equals(name)) applyPod(p);
+        generation++;
+        flush();
+    }
+
     public void upsertPolicy(Policy p) {
         Policy old = policies.put(p.key(), p);
-        if (old != null) registry.forget(old.key());
-        addCidrs(p);
+        addCidrs(p); // rule ids stay: a rule keeps its number while its policy and place do
         if (old != null) releaseCidrs(old);
         refreshFqdnIdentities();
         markSelectedBy(old);
@@ -124,7 +182,8 @@ public final class PolicyEngine {
         Set<PolicyKey> keep = new HashSet<>();
         for (Policy p : next) {
             keep.add(p.key());
-            if (!p.equals(policies.get(p.key()))) upsertPolicy(p);
+            Policy old = policies.get(p.key());
+            if (old == null || !old.rules().equals(p.rules())) upsertPolicy(p);
         }
         for (PolicyKey k : new ArrayList<>(policies.keySet())) if (!keep.contains(k)) deletePolicy(k);
     }
