@@ -1,0 +1,122 @@
+package dev.sieve.enforcer.datapath;
+
+import static dev.sieve.enforcer.maps.Direction.EGRESS;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.sieve.enforcer.events.VerdictEvent;
+import dev.sieve.enforcer.events.VerdictEventReader;
+import dev.sieve.enforcer.libbpf.LibBpf;
+import dev.sieve.enforcer.libbpf.ProgramTestRun;
+import dev.sieve.enforcer.policymap.PolicyMapEntry;
+import dev.sieve.lab.Lab;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Verdicts for traffic the lab's tools cannot make (SCTP, IPv6 extension headers, other IP
+ * protocols, L7 redirect), run through the real program with BPF_PROG_TEST_RUN on an endpoint
+ * configured for the loopback's ifindex.
+ */
+class ProgramVerdictTest {
+    static final byte[] SRC4 = {10, 0, 0, 1};
+    static final byte[] DST4 = {10, 0, 0, 2};
+    static final byte[] SRC6 = {(byte) 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    static final byte[] DST6 = {(byte) 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+    static DatapathConfig config;
+    static Datapath dp;
+    static VerdictEventReader reader;
+    static final List<VerdictEvent> events = new ArrayList<>();
+    static int fromPod;
+
+    @BeforeAll
+    static void setUp() {
+        assumeTrue(Lab.canRun() && LibBpf.available(), "needs root and libbpf; skipped");
+        config = DatapathConfig.of("verdict-" + Lab.randomPrefix()).withRingBufferBytes(1 << 16);
+        dp = Datapath.open(config);
+        dp.setEndpoint(1, new EndpointConfig(3, 1003, true, true, false));
+        dp.upsertIpcache("10.0.0.2/32", 2002);
+        fromPod = dp.programFd(Datapath.PROG_FROM_POD);
+        reader = dp.openEventReader(e -> events.add(e.toEvent()));
+    }
+
+    @AfterAll
+    static void tearDown() {
+        if (dp != null) {
+            reader.close();
+            dp.close();
+            Datapath.unpinAll(config);
+        }
+    }
+
+    @BeforeEach
+    void clear() {
+        dp.flushConntrack(0);
+        reader.drain();
+        events.clear();
+    }
+
+    static VerdictEvent send(byte[] packet, int expectedTcAction) {
+        assertThat(ProgramTestRun.run(fromPod, packet, null, 1).retval()).as("tc action").isEqualTo(expectedTcAction);
+        reader.drain();
+        assertThat(events).isNotEmpty();
+        return events.removeLast();
+    }
+
+    @Test
+    void sctpByPort() {
+        dp.applyPolicy(3, List.of(PolicyMapEntry.allow(EGRESS, 2002, PolicyMapEntry.SCTP, 5000, 5000, 31)));
+        VerdictEvent ok = send(Packets.ipv4(SRC4, DST4, 132, Packets.ports(40000, 5000)), 0);
+        assertThat(ok.verdict()).isEqualTo(VerdictEvent.FORWARDED);
+        assertThat(ok.ruleId()).isEqualTo(31);
+        assertThat(ok.protocol()).isEqualTo(132);
+        VerdictEvent drop = send(Packets.ipv4(SRC4, DST4, 132, Packets.ports(40001, 5001)), 2);
+        assertThat(drop.dropReason()).isEqualTo(VerdictEvent.POLICY_DENIED);
+        assertThat(drop.dstIdentity()).isEqualTo(2002);
+    }
+
+    @Test
+    void redirectIsReportedWithItsProxyPort() {
+        dp.applyPolicy(3, List.of(PolicyMapEntry.redirect(EGRESS, 0, PolicyMapEntry.TCP, 80, 80, 15001, 7)));
+        VerdictEvent e = send(Packets.tcp4(SRC4, DST4, 40002, 80, 0x02), 0);
+        assertThat(e.verdict()).isEqualTo(VerdictEvent.REDIRECTED);
+        assertThat(e.proxyPort()).isEqualTo(15001);
+        assertThat(e.ruleId()).isEqualTo(7);
+    }
+
+    @Test
+    void ipv6BehindAHopByHopHeader() {
+        dp.applyPolicy(3, List.of(PolicyMapEntry.allow(EGRESS, 0, PolicyMapEntry.UDP, 53, 53, 8)));
+        VerdictEvent ok = send(Packets.ipv6(SRC6, DST6, 17, true, Packets.ports(40003, 53)), 0);
+        assertThat(ok.family()).isEqualTo(6);
+        assertThat(ok.dstPort()).isEqualTo(53);
+        assertThat(ok.dstIdentity()).as("unknown v6 address is world").isEqualTo(2);
+        send(Packets.ipv6(SRC6, DST6, 17, true, Packets.ports(40004, 54)), 2);
+    }
+
+    @Test
+    void otherIpProtocolsMatchProtocolWideEntries() {
+        byte[] gre = Packets.ipv4(SRC4, DST4, 47, new byte[8]);
+        assertThat(send(gre, 2).dropReason()).isEqualTo(VerdictEvent.POLICY_DENIED);
+        dp.applyPolicy(3, List.of(PolicyMapEntry.allow(EGRESS, 2002, 47, 0, 65535, 9)));
+        assertThat(send(gre, 0).ruleId()).isEqualTo(9);
+        dp.applyPolicy(3, List.of(PolicyMapEntry.allow(EGRESS, 2002, 47, 0, 65535, 9),
+                PolicyMapEntry.deny(EGRESS, 0, 0, 0, 65535, 10)));
+        assertThat(send(gre, 2).dropReason()).isEqualTo(VerdictEvent.POLICY_DENY);
+    }
+
+    @Test
+    void establishedFlowIsRecheckedAfterPolicyChange() {
+        dp.applyPolicy(3, List.of(PolicyMapEntry.allow(EGRESS, 0, PolicyMapEntry.UDP, 53, 53, 8)));
+        byte[] dns = Packets.ipv4(SRC4, DST4, 17, Packets.ports(40005, 53));
+        send(dns, 0);
+        assertThat(ProgramTestRun.run(fromPod, dns, null, 1).retval()).as("established").isZero();
+        dp.applyPolicy(3, List.of());
+        VerdictEvent e = send(dns, 2);
+        assertThat(e.flags() & VerdictEvent.FLAG_RECHECK).isNotZero();
+    }
+}
