@@ -1,10 +1,8 @@
 package dev.sieve.enforcer.datapath;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.sieve.enforcer.libbpf.BpfException;
-import dev.sieve.enforcer.libbpf.LibBpf;
 import dev.sieve.enforcer.libbpf.ProgramTestRun;
 import dev.sieve.lab.Lab;
 import java.util.Random;
@@ -18,9 +16,9 @@ import org.junit.jupiter.api.Test;
 class MalformedPacketTest {
     @Test
     void randomAndTruncatedFramesAreHandled() {
-        assumeTrue(Lab.canRun() && LibBpf.available(), "needs root and libbpf; skipped");
+        BpfAssumptions.assumeBpfUsable();
         DatapathConfig config = DatapathConfig.of("fuzz-" + Lab.randomPrefix()).withRingBufferBytes(1 << 16);
-        try (Datapath dp = Datapath.open(config)) {
+        try (Datapath dp = BpfAssumptions.openOrSkip(config)) {
             dp.setEndpoint(1, new EndpointConfig(5, 1005, true, true, false));
             byte[] good = Packets.tcp4(new byte[] {10, 0, 0, 1}, new byte[] {10, 0, 0, 2}, 1234, 80, 0x02);
             Random r = new Random(7);

@@ -2,11 +2,9 @@ package dev.sieve.enforcer.datapath;
 
 import static dev.sieve.enforcer.maps.Direction.EGRESS;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.sieve.enforcer.events.VerdictEvent;
 import dev.sieve.enforcer.events.VerdictEventReader;
-import dev.sieve.enforcer.libbpf.LibBpf;
 import dev.sieve.enforcer.libbpf.ProgramTestRun;
 import dev.sieve.enforcer.policymap.PolicyMapEntry;
 import dev.sieve.lab.Lab;
@@ -35,9 +33,9 @@ class ProgramVerdictTest {
 
     @BeforeAll
     static void setUp() {
-        assumeTrue(Lab.canRun() && LibBpf.available(), "needs root and libbpf; skipped");
+        BpfAssumptions.assumeBpfUsable();
         config = DatapathConfig.of("verdict-" + Lab.randomPrefix()).withRingBufferBytes(1 << 16);
-        dp = Datapath.open(config);
+        dp = BpfAssumptions.openOrSkip(config);
         dp.setEndpoint(1, new EndpointConfig(3, 1003, true, true, false));
         dp.upsertIpcache("10.0.0.2/32", 2002);
         fromPod = dp.programFd(Datapath.PROG_FROM_POD);
@@ -46,9 +44,13 @@ class ProgramVerdictTest {
 
     @AfterAll
     static void tearDown() {
-        if (dp != null) {
+        if (reader != null) {
             reader.close();
+        }
+        if (dp != null) {
             dp.close();
+        }
+        if (config != null) {
             Datapath.unpinAll(config);
         }
     }
