@@ -62,7 +62,9 @@ public final class Lab implements AutoCloseable {
         if (!PREFIX.matcher(prefix).matches()) {
             throw new IllegalArgumentException("lab prefix must match " + PREFIX + ": '" + prefix + "'");
         }
+        reapStale();
         cleanupLeftovers(prefix);
+        claim(prefix);
         Lab lab = new Lab(prefix);
         Runtime.getRuntime().addShutdownHook(lab.shutdownHook);
         try {
@@ -238,6 +240,87 @@ public final class Lab implements AutoCloseable {
             processes.clear();
         }
         cleanupLeftovers(prefix);
+        release(prefix);
+    }
+
+    private static final java.nio.file.Path OWNERS = java.nio.file.Path.of("/run/sieve-lab");
+    private static final java.nio.file.Path BPF_PINS = java.nio.file.Path.of("/sys/fs/bpf/sieve");
+
+    /**
+     * Records that this JVM owns {@code prefix} (a file {@code /run/sieve-lab/<prefix>} holding
+     * the pid), so a later run can clean up after a JVM that was killed before its hooks ran.
+     */
+    public static void claim(String prefix) {
+        try {
+            java.nio.file.Files.createDirectories(OWNERS);
+            java.nio.file.Files.writeString(OWNERS.resolve(prefix), Long.toString(ProcessHandle.current().pid()));
+        } catch (java.io.IOException e) {
+            throw new LabException("cannot record ownership of lab prefix " + prefix + " in " + OWNERS + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** A fresh random prefix claimed by this JVM (for tests that pin maps without a lab). */
+    public static String claimRandomPrefix() {
+        reapStale();
+        String p = randomPrefix();
+        claim(p);
+        return p;
+    }
+
+    /** Drops this JVM's claim on {@code prefix}. */
+    public static void release(String prefix) {
+        try {
+            java.nio.file.Files.deleteIfExists(OWNERS.resolve(prefix));
+        } catch (java.io.IOException ignored) {
+            // best effort
+        }
+    }
+
+    /**
+     * Cleans up after labs whose JVM is gone: their namespaces, and BPF pin directories named
+     * {@code /sys/fs/bpf/sieve/<anything>-<prefix>} (datapath tests pin maps that way).
+     */
+    public static void reapStale() {
+        if (!java.nio.file.Files.isDirectory(OWNERS)) {
+            return;
+        }
+        try (var files = java.nio.file.Files.list(OWNERS)) {
+            for (java.nio.file.Path f : files.toList()) {
+                long pid;
+                try {
+                    pid = Long.parseLong(java.nio.file.Files.readString(f).strip());
+                } catch (NumberFormatException | java.io.IOException e) {
+                    pid = -1;
+                }
+                if (pid > 0 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+                    continue;
+                }
+                String prefix = f.getFileName().toString();
+                cleanupLeftovers(prefix);
+                removePins(prefix);
+                java.nio.file.Files.deleteIfExists(f);
+            }
+        } catch (java.io.IOException e) {
+            throw new LabException("cannot scan " + OWNERS + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void removePins(String prefix) throws java.io.IOException {
+        if (!java.nio.file.Files.isDirectory(BPF_PINS)) {
+            return;
+        }
+        try (var dirs = java.nio.file.Files.list(BPF_PINS)) {
+            for (java.nio.file.Path d : dirs.toList()) {
+                if (d.getFileName().toString().endsWith("-" + prefix) && java.nio.file.Files.isDirectory(d)) {
+                    try (var pins = java.nio.file.Files.list(d)) {
+                        for (java.nio.file.Path p : pins.toList()) {
+                            java.nio.file.Files.deleteIfExists(p);
+                        }
+                    }
+                    java.nio.file.Files.deleteIfExists(d);
+                }
+            }
+        }
     }
 
     /** Removes every namespace named {@code sieve-<prefix>-*} and the processes inside them. */

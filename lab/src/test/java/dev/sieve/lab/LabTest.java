@@ -67,6 +67,21 @@ class LabTest {
         assertThat(Lab.namespacesOf(lab.prefix())).contains(lab.nodeNamespace(), a.namespace(), b.namespace());
     }
 
+    @Test
+    void leftoversOfADeadJvmAreReaped() throws Exception {
+        String stale = Lab.randomPrefix();
+        Lab.claim(stale);
+        Process dead = new ProcessBuilder("true").start();
+        dead.waitFor();
+        java.nio.file.Files.writeString(java.nio.file.Path.of("/run/sieve-lab", stale), Long.toString(dead.pid()));
+        Shell.checked("ip", "netns", "add", "sieve-" + stale + "-node");
+        assertThat(Lab.namespacesOf(stale)).hasSize(1);
+        Lab.reapStale();
+        assertThat(Lab.namespacesOf(stale)).isEmpty();
+        assertThat(java.nio.file.Path.of("/run/sieve-lab", stale)).doesNotExist();
+        assertThat(java.nio.file.Path.of("/run/sieve-lab", lab.prefix())).as("a live lab is kept").exists();
+    }
+
     static void sleep(long ms) {
         try {
             Thread.sleep(ms);

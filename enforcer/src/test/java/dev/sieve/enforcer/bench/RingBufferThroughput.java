@@ -33,7 +33,7 @@ public final class RingBufferThroughput {
     }
 
     public static Result run(double seconds) throws InterruptedException {
-        DatapathConfig config = DatapathConfig.of("bench-" + Lab.randomPrefix())
+        DatapathConfig config = DatapathConfig.of("bench-" + Lab.claimRandomPrefix())
                 .withRingBufferBytes(1 << 26).withAggregation(AggregationLevel.NONE);
         try (Datapath dp = Datapath.open(config)) {
             dp.setEndpoint(1, new EndpointConfig(9, 1009, true, true, false));
@@ -78,6 +78,7 @@ public final class RingBufferThroughput {
             return new Result(p, c, secs, sum[0]);
         } finally {
             Datapath.unpinAll(config);
+            Lab.release(config.prefix().substring(config.prefix().lastIndexOf('-') + 1));
         }
     }
 
@@ -86,7 +87,7 @@ public final class RingBufferThroughput {
      * (ring buffer -> decoded event, without sharing the CPU with BPF_PROG_TEST_RUN).
      */
     public static Result drain(int rounds) {
-        DatapathConfig config = DatapathConfig.of("bench-" + Lab.randomPrefix())
+        DatapathConfig config = DatapathConfig.of("bench-" + Lab.claimRandomPrefix())
                 .withRingBufferBytes(1 << 26).withAggregation(AggregationLevel.NONE);
         try (Datapath dp = Datapath.open(config)) {
             dp.setEndpoint(1, new EndpointConfig(9, 1009, true, true, false));
@@ -124,6 +125,7 @@ public final class RingBufferThroughput {
             }
         } finally {
             Datapath.unpinAll(config);
+            Lab.release(config.prefix().substring(config.prefix().lastIndexOf('-') + 1));
         }
     }
 

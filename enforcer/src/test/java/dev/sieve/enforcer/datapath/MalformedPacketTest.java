@@ -17,7 +17,7 @@ class MalformedPacketTest {
     @Test
     void randomAndTruncatedFramesAreHandled() {
         BpfAssumptions.assumeBpfUsable();
-        DatapathConfig config = DatapathConfig.of("fuzz-" + Lab.randomPrefix()).withRingBufferBytes(1 << 16);
+        DatapathConfig config = DatapathConfig.of("fuzz-" + Lab.claimRandomPrefix()).withRingBufferBytes(1 << 16);
         try (Datapath dp = BpfAssumptions.openOrSkip(config)) {
             dp.setEndpoint(1, new EndpointConfig(5, 1005, true, true, false));
             byte[] good = Packets.tcp4(new byte[] {10, 0, 0, 1}, new byte[] {10, 0, 0, 2}, 1234, 80, 0x02);
@@ -58,6 +58,7 @@ class MalformedPacketTest {
             assertThat(drops).as("enforced endpoint with no policy drops something").isPositive();
         } finally {
             Datapath.unpinAll(config);
+            Lab.release(config.prefix().substring(config.prefix().lastIndexOf('-') + 1));
         }
     }
 }

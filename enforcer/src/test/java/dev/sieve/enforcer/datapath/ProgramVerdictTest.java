@@ -34,7 +34,7 @@ class ProgramVerdictTest {
     @BeforeAll
     static void setUp() {
         BpfAssumptions.assumeBpfUsable();
-        config = DatapathConfig.of("verdict-" + Lab.randomPrefix()).withRingBufferBytes(1 << 16);
+        config = DatapathConfig.of("verdict-" + Lab.claimRandomPrefix()).withRingBufferBytes(1 << 16);
         dp = BpfAssumptions.openOrSkip(config);
         dp.setEndpoint(1, new EndpointConfig(3, 1003, true, true, false));
         dp.upsertIpcache("10.0.0.2/32", 2002);
@@ -52,6 +52,7 @@ class ProgramVerdictTest {
         }
         if (config != null) {
             Datapath.unpinAll(config);
+            Lab.release(config.prefix().substring(config.prefix().lastIndexOf('-') + 1));
         }
     }
 
