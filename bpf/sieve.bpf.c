@@ -113,6 +113,12 @@ struct pkt {
 	__u8 icmp_code;
 	__u8 tracked;      /* connection tracked (has ports or is ICMP echo) */
 	__u8 icmp_reply;   /* ICMP echo reply: only valid as a reply */
+	__u8 related;      /* ICMP error quoting a packet whose tuple is in inner_* */
+	__u8 inner_proto;
+	__u16 inner_sport;
+	__u16 inner_dport;
+	__u8 inner_saddr[16];
+	__u8 inner_daddr[16];
 };
 
 /* Policy decision. */
@@ -125,6 +131,57 @@ struct decision {
 static __always_inline void copy16(__u8 *dst, const __u8 *src)
 {
 	__builtin_memcpy(dst, src, 16);
+}
+
+/* Ports (or echo id) of the packet quoted in an ICMP error; 0 on success. */
+static __always_inline int parse_inner_ports(struct __sk_buff *skb, __u32 off, struct pkt *p)
+{
+	__u8 h[8];
+	if (bpf_skb_load_bytes(skb, off, h, sizeof(h)) < 0)
+		return -1;
+	switch (p->inner_proto) {
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+	case IPPROTO_SCTP:
+		p->inner_sport = ((__u16)h[0] << 8) | h[1];
+		p->inner_dport = ((__u16)h[2] << 8) | h[3];
+		return 0;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		p->inner_sport = ((__u16)h[4] << 8) | h[5];
+		p->inner_dport = p->inner_sport;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+/*
+ * ICMP errors (destination unreachable incl. fragmentation needed, time exceeded, parameter
+ * problem, packet too big) quote the packet that caused them; remember its tuple so a
+ * connection's own errors pass like replies ("related").
+ */
+static __always_inline void parse_icmp_error(struct __sk_buff *skb, __u32 off, struct pkt *p)
+{
+	if (p->family == 4) {
+		struct iphdr ip;
+		if (bpf_skb_load_bytes(skb, off, &ip, sizeof(ip)) < 0 || ip.ihl < 5)
+			return;
+		p->inner_proto = ip.protocol;
+		__builtin_memcpy(p->inner_saddr, &ip.saddr, 4);
+		__builtin_memcpy(p->inner_daddr, &ip.daddr, 4);
+		if (parse_inner_ports(skb, off + ip.ihl * 4, p) == 0)
+			p->related = 1;
+	} else {
+		struct ipv6hdr ip6;
+		if (bpf_skb_load_bytes(skb, off, &ip6, sizeof(ip6)) < 0)
+			return;
+		p->inner_proto = ip6.nexthdr;
+		copy16(p->inner_saddr, (__u8 *)&ip6.saddr);
+		copy16(p->inner_daddr, (__u8 *)&ip6.daddr);
+		if (parse_inner_ports(skb, off + sizeof(ip6), p) == 0)
+			p->related = 1;
+	}
 }
 
 static __always_inline int parse_l4(struct __sk_buff *skb, __u32 off, struct pkt *p)
@@ -169,6 +226,9 @@ static __always_inline int parse_l4(struct __sk_buff *skb, __u32 off, struct pkt
 			p->dport = id;
 			p->tracked = 1;
 			p->icmp_reply = h[0] == rep;
+		} else if (p->proto == IPPROTO_ICMP ? (h[0] == 3 || h[0] == 11 || h[0] == 12) :
+						      (h[0] >= 1 && h[0] <= 4)) {
+			parse_icmp_error(skb, off + 8, p);
 		}
 		return 0;
 	}
@@ -384,6 +444,25 @@ static __always_inline void fill_ct_key(struct ct_key *k, const struct pkt *p, _
 	k->family = p->family;
 }
 
+static __always_inline void fill_inner_ct_key(struct ct_key *k, const struct pkt *p, __u32 ep_id, int reverse)
+{
+	__builtin_memset(k, 0, sizeof(*k));
+	if (reverse) {
+		copy16(k->saddr, p->inner_daddr);
+		copy16(k->daddr, p->inner_saddr);
+		k->sport = p->inner_dport;
+		k->dport = p->inner_sport;
+	} else {
+		copy16(k->saddr, p->inner_saddr);
+		copy16(k->daddr, p->inner_daddr);
+		k->sport = p->inner_sport;
+		k->dport = p->inner_dport;
+	}
+	k->endpoint_id = ep_id;
+	k->protocol = p->inner_proto;
+	k->family = p->family;
+}
+
 static __always_inline int ct_expired(const struct ct_value *v, __u8 proto, __u64 now)
 {
 	__u64 life = v->closing ? CT_LIFETIME_CLOSING_NS :
@@ -450,6 +529,26 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 	struct decision d = {};
 	__u8 verdict;
 	__u16 reason;
+
+	if (p.related) {
+		/* An ICMP error about a connection this endpoint tracks passes like a reply. */
+		struct ct_key k;
+		fill_inner_ct_key(&k, &p, ep->endpoint_id, 0);
+		struct ct_value *ct = bpf_map_lookup_elem(&sieve_ct, &k);
+		if (!ct) {
+			fill_inner_ct_key(&k, &p, ep->endpoint_id, 1);
+			ct = bpf_map_lookup_elem(&sieve_ct, &k);
+		}
+		if (ct && !ct_expired(ct, p.inner_proto, now) &&
+		    ct->policy_revision == ep->policy_revision) {
+			count(SIEVE_VERDICT_FORWARDED, dir, 0, skb->len);
+			if (agg != SIEVE_AGG_MAX) /* rare and telling (PMTU, unreachable) */
+				emit(skb, &p, ep, dir, peer_id, SIEVE_VERDICT_FORWARDED, 0, ct->rule_id, 0,
+				     SIEVE_EVF_REPLY);
+			return TC_ACT_OK;
+		}
+		goto stateless;
+	}
 
 	if (p.tracked) {
 		struct ct_key k;

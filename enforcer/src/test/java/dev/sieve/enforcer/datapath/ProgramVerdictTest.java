@@ -122,4 +122,30 @@ class ProgramVerdictTest {
         VerdictEvent e = send(dns, 2);
         assertThat(e.flags() & VerdictEvent.FLAG_RECHECK).isNotZero();
     }
+
+    @Test
+    void icmpErrorsOfATrackedConnectionPassLikeReplies() {
+        dp.applyPolicy(3, List.of(PolicyMapEntry.allow(EGRESS, 2002, PolicyMapEntry.TCP, 80, 80, 12)));
+        send(Packets.tcp4(SRC4, DST4, 40010, 80, 0x02), 0); // the pod opens a connection
+        // the pod reports "fragmentation needed" about a packet of that connection it received
+        VerdictEvent related = send(icmpError(DST4, SRC4, 80, 40010), 0);
+        assertThat(related.verdict()).isEqualTo(VerdictEvent.FORWARDED);
+        assertThat(related.isReply()).isTrue();
+        // the same error about a connection nobody opened is judged by policy: no ICMP allowed
+        VerdictEvent unrelated = send(icmpError(DST4, SRC4, 80, 40011), 2);
+        assertThat(unrelated.dropReason()).isEqualTo(VerdictEvent.POLICY_DENIED);
+        assertThat(unrelated.icmpType()).isEqualTo(3);
+    }
+
+    /** ICMP destination unreachable / fragmentation needed from SRC4 to DST4, quoting a TCP packet. */
+    static byte[] icmpError(byte[] quotedSrc, byte[] quotedDst, int quotedSport, int quotedDport) {
+        byte[] quoted = Packets.tcp4(quotedSrc, quotedDst, quotedSport, quotedDport, 0x10);
+        byte[] l4 = new byte[8 + 28];
+        l4[0] = 3;
+        l4[1] = 4;
+        l4[6] = 0x05;
+        l4[7] = (byte) 0xdc;
+        System.arraycopy(quoted, 14, l4, 8, 28);
+        return Packets.ipv4(SRC4, DST4, 1, l4);
+    }
 }
