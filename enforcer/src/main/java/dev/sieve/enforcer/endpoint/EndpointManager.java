@@ -1,0 +1,157 @@
+package dev.sieve.enforcer.endpoint;
+
+import dev.sieve.enforcer.datapath.Datapath;
+import dev.sieve.enforcer.datapath.EndpointConfig;
+import dev.sieve.enforcer.maps.Action;
+import dev.sieve.enforcer.maps.Direction;
+import dev.sieve.enforcer.maps.IpPrefix;
+import dev.sieve.enforcer.policymap.PolicyMapEntry;
+import dev.sieve.policy.compute.Endpoint;
+import dev.sieve.policy.compute.EndpointPolicy;
+import dev.sieve.policy.compute.PolicyEngine;
+import dev.sieve.policy.compute.PolicyEntry;
+import dev.sieve.policy.net.Cidr;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.logging.Logger;
+
+/**
+ * Keeps the kernel in step with the policy engine: attaches the datapath to the host-side veth of every
+ * pod of this node (found from the host's route to the pod's address, whoever created the pod), programs
+ * each endpoint's config and policy entries, the ipcache, and detaches from pods that are gone.
+ *
+ * <p>The endpoint id is the host-side interface index, so a restarted agent finds the same keys in the
+ * pinned maps and rewrites identical content: no drop or allow flap.
+ */
+public final class EndpointManager {
+
+    private static final Logger LOG = Logger.getLogger(EndpointManager.class.getName());
+
+    /** What one pass changed, and what failed (an unreachable pod is reported, never fatal). */
+    public record SyncReport(int endpoints, int attached, int detached, int policyChanges, int ipcacheChanges,
+                             List<String> errors) {}
+
+    private final Datapath datapath;
+    private final String nodeName;
+    private final int proxyPort;
+    private final Map<String, String> attached = new HashMap<>(); // pod key -> host interface
+    private final Map<String, Integer> ifindexes = new HashMap<>();
+    private long attachErrors;
+
+    /**
+     * @param nodeName pods whose spec.nodeName is this (or empty) are this node's
+     * @param proxyPort where L7 redirects go (the node's L7 proxy listener)
+     */
+    public EndpointManager(Datapath datapath, String nodeName, int proxyPort) {
+        this.datapath = datapath;
+        this.nodeName = nodeName;
+        this.proxyPort = proxyPort;
+    }
+
+    public long attachErrors() {
+        return attachErrors;
+    }
+
+    /** The host interface of each attached pod. */
+    public synchronized Map<String, String> attached() {
+        return Map.copyOf(attached);
+    }
+
+    public synchronized SyncReport sync(PolicyEngine engine) {
+        List<String> errors = new ArrayList<>();
+        int ipcacheChanges = syncIpcache(engine);
+        int attachedNow = 0, policyChanges = 0;
+        Set<String> seen = new HashSet<>();
+        for (Endpoint ep : engine.endpoints()) {
+            if (!isLocal(ep) || ep.pod().ips().isEmpty()) continue;
+            seen.add(ep.key());
+            String ifname = attached.get(ep.key());
+            if (ifname == null) {
+                try {
+                    ifname = datapath.interfaceFor(ep.pod().ips().getFirst());
+                    if (ifname == null || ifname.equals("lo")) throw new IllegalStateException("no host route to " + ep.pod().ips().getFirst());
+                    int ifindex = datapath.attach(ifname);
+                    attached.put(ep.key(), ifname);
+                    ifindexes.put(ep.key(), ifindex);
+                    attachedNow++;
+                } catch (RuntimeException e) {
+                    attachErrors++;
+                    errors.add(ep.key() + ": attach failed: " + e.getMessage());
+                    continue;
+                }
+            }
+            int ifindex = ifindexes.get(ep.key());
+            EndpointPolicy pol = engine.policyOf(ep.key());
+            datapath.setEndpoint(ifindex, new EndpointConfig(ifindex, ep.identity().id(),
+                    pol.enforced(dev.sieve.policy.model.Direction.INGRESS), pol.enforced(dev.sieve.policy.model.Direction.EGRESS), pol.audit()));
+            var plan = datapath.applyPolicy(ifindex, entries(pol));
+            policyChanges += plan.changes();
+        }
+        int detached = 0;
+        for (String key : new ArrayList<>(attached.keySet())) {
+            if (seen.contains(key)) continue;
+            String ifname = attached.remove(key);
+            Integer ifindex = ifindexes.remove(key);
+            try {
+                if (ifindex != null) datapath.removeEndpoint(ifindex);
+                datapath.detach(ifname);
+            } catch (RuntimeException e) {
+                errors.add(key + ": detach from " + ifname + " failed: " + e.getMessage()); // the veth may be gone already
+            }
+            detached++;
+        }
+        for (String e : errors) LOG.warning(e);
+        return new SyncReport(seen.size(), attachedNow, detached, policyChanges, ipcacheChanges, List.copyOf(errors));
+    }
+
+    private boolean isLocal(Endpoint ep) {
+        String n = ep.pod().nodeName();
+        return n.isEmpty() || n.equals(nodeName);
+    }
+
+    /** The engine's entries in the datapath's form; REDIRECT goes to this node's proxy port. */
+    List<PolicyMapEntry> entries(EndpointPolicy pol) {
+        List<PolicyMapEntry> out = new ArrayList<>();
+        for (var d : dev.sieve.policy.model.Direction.values()) {
+            Direction dd = d == dev.sieve.policy.model.Direction.INGRESS ? Direction.INGRESS : Direction.EGRESS;
+            for (PolicyEntry e : pol.entries(d)) {
+                Action a = switch (e.action()) {
+                    case ALLOW -> Action.ALLOW;
+                    case DENY -> Action.DENY;
+                    case REDIRECT -> Action.REDIRECT;
+                };
+                out.add(new PolicyMapEntry(dd, e.peerIdentity(), e.protocol(), e.portLow(), e.portHigh(), a,
+                        a == Action.REDIRECT ? proxyPort : 0, e.ruleId()));
+            }
+        }
+        return out;
+    }
+
+    private int syncIpcache(PolicyEngine engine) {
+        Map<Cidr, Integer> want = engine.ipcache().snapshot();
+        Map<IpPrefix, Integer> have = datapath.ipcache();
+        int changes = 0;
+        Set<String> wanted = new HashSet<>();
+        for (Map.Entry<Cidr, Integer> e : want.entrySet()) {
+            String prefix = e.getKey().toString();
+            wanted.add(prefix);
+            Integer cur = null;
+            for (Map.Entry<IpPrefix, Integer> h : have.entrySet()) if (h.getKey().toString().equals(prefix)) cur = h.getValue();
+            if (cur == null || cur.intValue() != e.getValue()) {
+                datapath.upsertIpcache(prefix, e.getValue());
+                changes++;
+            }
+        }
+        for (IpPrefix p : have.keySet()) {
+            if (!wanted.contains(p.toString())) {
+                datapath.deleteIpcache(p.toString());
+                changes++;
+            }
+        }
+        return changes;
+    }
+}

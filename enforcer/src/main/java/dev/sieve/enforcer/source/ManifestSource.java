@@ -1,0 +1,29 @@
+package dev.sieve.enforcer.source;
+
+import dev.sieve.policy.manifest.ManifestSet;
+import dev.sieve.policy.manifest.ValidationException;
+
+/**
+ * Where the agent's policies, namespaces, pods and services come from. Today: manifest directories; a
+ * Kubernetes API source implements the same interface.
+ */
+public interface ManifestSource extends AutoCloseable {
+
+    /** Hears about every new state of the source, valid or not. */
+    interface Listener {
+        /** A complete, valid set: apply it. */
+        void onUpdate(ManifestSet set);
+
+        /** The source changed but does not validate: keep what is in force and report. */
+        void onInvalid(ValidationException error);
+    }
+
+    /** Reads the source once now; throws when it does not validate. */
+    ManifestSet read() throws ValidationException;
+
+    /** Starts delivering changes to {@code listener} (on a thread of the source's own). */
+    void start(Listener listener);
+
+    @Override
+    void close();
+}
