@@ -1,0 +1,71 @@
+package dev.sieve.relay.store;
+
+import dev.sieve.api.flow.Flow;
+import dev.sieve.relay.query.FlowQuery;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * Where the relay keeps flows. One interface, one query model ({@link FlowQuery}); the live
+ * part of {@code follow} is not the store's job (it is served from the ingest path).
+ *
+ * <p>Ingest contract: {@link #append} returns only once the flows and the node's new
+ * high-water mark are held by the store (durably, for a durable store). Flows whose
+ * {@code flow_seq} is at or below the stored high-water mark of their (node, epoch) are
+ * skipped, so a resend after a crash between the two writes stores nothing twice.
+ */
+public interface FlowStore extends AutoCloseable {
+
+  /** Identity of the stream a batch belongs to. */
+  record StreamKey(String node, String epoch) {}
+
+  /** What the store holds for one (node, epoch): last stored batch sequence and last stored flow position. */
+  record Mark(long sequence, long flowSeq) {
+    public static final Mark NONE = new Mark(0, 0);
+  }
+
+  /** Stores {@code flows} (positions firstFlowSeq, firstFlowSeq+1, ...) as batch {@code sequence} of {@code key}. */
+  void append(StreamKey key, long sequence, long firstFlowSeq, List<Flow> flows) throws StoreException;
+
+  /** The high-water mark the store holds for a stream ({@link Mark#NONE} if none). */
+  Mark mark(StreamKey key) throws StoreException;
+
+  /** Stored flows matching {@code q} (follow ignored), oldest first, at most {@code q.number()} when non-zero. */
+  void query(FlowQuery q, Consumer<Flow> sink) throws StoreException;
+
+  default List<Flow> query(FlowQuery q) throws StoreException {
+    List<Flow> out = new java.util.ArrayList<>();
+    query(q, out::add);
+    return out;
+  }
+
+  /** Number of flows matching per time bucket, split by verdict. */
+  List<Aggregates.Bucket> counts(Instant since, Instant until, Duration bucket, String namespace) throws StoreException;
+
+  /** Service map edges (source workload -> destination workload) with counts by verdict. */
+  List<Aggregates.Edge> serviceMap(Instant since, Instant until, String namespace) throws StoreException;
+
+  /** Policies named in flows, with counts by verdict. */
+  List<Aggregates.PolicyUse> policies(Instant since, Instant until) throws StoreException;
+
+  /** Flows currently held. */
+  long size() throws StoreException;
+
+  /** Most flows held (memory ring capacity), 0 = unbounded. */
+  long capacity();
+
+  /** Drops data older than the retention; returns what was removed (partitions, chunks). */
+  default List<String> enforceRetention(Instant now) throws StoreException {
+    return List.of();
+  }
+
+  /** True when the store can take writes and answer queries right now. */
+  boolean ready();
+
+  String kind();
+
+  @Override
+  void close();
+}
