@@ -61,6 +61,7 @@ public final class PolicyEngine {
     private final IpCache ipcache = new IpCache();
     private final RuleRegistry registry = new RuleRegistry();
     private final Map<String, Identity> podIdentity = new HashMap<>();
+    private final Map<String, String> podByIp = new HashMap<>();
     private final Map<Integer, Set<String>> podsByIdentity = new HashMap<>();
     private final Map<Integer, IdentityPolicy> subjects = new HashMap<>();
     private final Map<Cidr, Identity> cidrIdentities = new HashMap<>();
@@ -204,7 +205,10 @@ public final class PolicyEngine {
     public void deletePod(String key) {
         Pod old = pods.remove(key);
         if (old == null) return;
-        for (String ip : old.ips()) ipcache.remove(Cidr.host(Cidr.parseAddress(ip)));
+        for (String ip : old.ips()) {
+            ipcache.remove(Cidr.host(Cidr.parseAddress(ip)));
+            podByIp.remove(ip, key);
+        }
         Identity id = podIdentity.remove(key);
         if (id != null) dropEndpointRef(id, key);
         if (!old.ports().isEmpty() && usesNamedPorts()) dirty.addAll(subjects.keySet());
@@ -278,9 +282,8 @@ public final class PolicyEngine {
 
     /** The endpoint that has this address, or null. */
     public Endpoint endpointByIp(byte[] address) {
-        String text = Cidr.formatAddress(address);
-        for (Pod p : pods.values()) if (p.ips().contains(text)) return endpoint(p.key());
-        return null;
+        String key = podByIp.get(Cidr.formatAddress(address));
+        return key == null ? null : endpoint(key);
     }
 
     /** The identity of an address: the pod, node, apiserver, CIDR or FQDN identity that covers it, else world. */
@@ -352,7 +355,13 @@ public final class PolicyEngine {
 
     private void applyPod(Pod p) {
         Pod old = pods.put(p.key(), p);
-        if (old != null) for (String ip : old.ips()) ipcache.remove(Cidr.host(Cidr.parseAddress(ip)));
+        if (old != null) {
+            for (String ip : old.ips()) {
+                ipcache.remove(Cidr.host(Cidr.parseAddress(ip)));
+                podByIp.remove(ip, p.key());
+            }
+        }
+        for (String ip : p.ips()) podByIp.put(ip, p.key());
         LabelSet labels = identityLabels(p);
         Identity oldId = podIdentity.get(p.key());
         if (oldId == null || !oldId.labels().equals(labels)) {
