@@ -34,7 +34,7 @@ import org.junit.jupiter.api.Test;
 class TraceEntriesReferenceAgreementTest {
 
     static final long SEED = 0x5133_7E57L;
-    static final int WORLDS = Integer.getInteger("sieve.property.worlds", 300);
+    static final int WORLDS = Integer.getInteger("sieve.property.worlds", 500);
     static final int CONNECTIONS = 20;
 
     @Test
