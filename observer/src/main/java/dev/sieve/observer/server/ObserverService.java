@@ -1,0 +1,342 @@
+package dev.sieve.observer.server;
+
+import com.google.protobuf.Timestamp;
+import com.google.protobuf.UInt32Value;
+import com.google.protobuf.util.FieldMaskUtil;
+import com.google.protobuf.util.Timestamps;
+import dev.sieve.api.flow.Flow;
+import dev.sieve.api.flow.LostEvent;
+import dev.sieve.api.flow.LostEventSource;
+import dev.sieve.api.observer.GetAgentEventsRequest;
+import dev.sieve.api.observer.GetAgentEventsResponse;
+import dev.sieve.api.observer.GetDebugEventsRequest;
+import dev.sieve.api.observer.GetDebugEventsResponse;
+import dev.sieve.api.observer.GetFlowsRequest;
+import dev.sieve.api.observer.GetFlowsResponse;
+import dev.sieve.api.observer.GetNamespacesRequest;
+import dev.sieve.api.observer.GetNamespacesResponse;
+import dev.sieve.api.observer.GetNodesRequest;
+import dev.sieve.api.observer.GetNodesResponse;
+import dev.sieve.api.observer.Namespace;
+import dev.sieve.api.observer.Node;
+import dev.sieve.api.observer.ObserverGrpc;
+import dev.sieve.api.observer.ServerStatusRequest;
+import dev.sieve.api.observer.ServerStatusResponse;
+import dev.sieve.api.observer.TLS;
+import dev.sieve.api.relay.NodeState;
+import dev.sieve.observer.buffer.FlowRing;
+import dev.sieve.observer.filter.FlowFilters;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+/**
+ * The node's {@code observer.Observer} service over a {@link FlowRing}.
+ *
+ * <p>GetFlows follows Hubble's semantics: {@code number} N without {@code first} returns the last N flows
+ * that match (oldest first), with {@code first} the first N; {@code number} 0 returns every matching flow in
+ * the buffer, or none of the buffered ones when following without {@code since}; {@code since}/{@code
+ * until} bound the flows' times; {@code follow} then streams new matching flows as they are appended (and
+ * ends at the first flow after {@code until}). A follower that falls behind the ring gets a LostEvent
+ * ({@code HUBBLE_RING_BUFFER}); events lost before the buffer are reported the same way
+ * ({@code PERF_EVENT_RING_BUFFER}). Malformed requests (since after until, first with follow, first without
+ * number or since, bad filter values, unknown field-mask paths) get INVALID_ARGUMENT.
+ */
+public final class ObserverService extends ObserverGrpc.ObserverImplBase {
+
+    private final FlowRing ring;
+    private final String nodeName;
+    private final String version;
+    private final String address;
+    private final long startNanos = System.nanoTime();
+
+    public ObserverService(FlowRing ring, String nodeName, String version, String address) {
+        this.ring = ring;
+        this.nodeName = nodeName;
+        this.version = version;
+        this.address = address;
+    }
+
+    /** The parsed, validated form of a GetFlowsRequest. */
+    record Query(Predicate<Flow> filter, long number, boolean first, boolean follow, long since, long until,
+                 com.google.protobuf.FieldMask mask) {}
+
+    static Query parse(GetFlowsRequest req) {
+        long since = Long.MIN_VALUE, until = Long.MAX_VALUE;
+        if (req.hasSince()) since = nanos("since", req.getSince());
+        if (req.hasUntil()) until = nanos("until", req.getUntil());
+        if (since > until) throw invalid("since (" + Timestamps.toString(req.getSince()) + ") is after until ("
+                + Timestamps.toString(req.getUntil()) + ")");
+        if (req.getFirst() && req.getFollow()) throw invalid("first cannot be combined with follow");
+        if (req.getFirst() && req.getNumber() == 0 && !req.hasSince()) throw invalid("first needs number > 0 or since");
+        if (req.getNumber() < 0) throw invalid("number must not be negative");
+        com.google.protobuf.FieldMask mask = req.hasFieldMask() ? req.getFieldMask()
+                : req.getExperimental().hasFieldMask() ? req.getExperimental().getFieldMask() : null;
+        if (mask != null && mask.getPathsCount() > 0) {
+            if (!FieldMaskUtil.isValid(Flow.class, mask)) throw invalid("invalid field mask " + mask.getPathsList() + " for flow.Flow");
+        } else {
+            mask = null;
+        }
+        Predicate<Flow> filter;
+        try {
+            filter = FlowFilters.compile(req.getWhitelistList(), req.getBlacklistList());
+        } catch (IllegalArgumentException e) {
+            throw invalid(e.getMessage());
+        }
+        return new Query(filter, req.getNumber(), req.getFirst(), req.getFollow(), since, until, mask);
+    }
+
+    private static long nanos(String field, Timestamp t) {
+        if (!Timestamps.isValid(t)) throw invalid(field + " is not a valid timestamp");
+        return t.getSeconds() * 1_000_000_000L + t.getNanos();
+    }
+
+    private static RuntimeException invalid(String message) {
+        return Status.INVALID_ARGUMENT.withDescription(message).asRuntimeException();
+    }
+
+    @Override
+    public void getFlows(GetFlowsRequest request, StreamObserver<GetFlowsResponse> responseObserver) {
+        Query q;
+        try {
+            q = parse(request);
+        } catch (RuntimeException e) {
+            responseObserver.onError(e);
+            return;
+        }
+        ServerCallStreamObserver<GetFlowsResponse> out = (ServerCallStreamObserver<GetFlowsResponse>) responseObserver;
+        if (!q.follow) {
+            try {
+                history(q, out, ring.nextSeq());
+                out.onCompleted();
+            } catch (RuntimeException e) {
+                out.onError(Status.fromThrowable(e).asRuntimeException());
+            }
+            return;
+        }
+        Follower f = new Follower(q, out);
+        out.setOnCancelHandler(f::cancel);
+        out.setOnReadyHandler(f::ready);
+        Thread.ofVirtual().name("getflows-follow").start(f);
+    }
+
+    /** Sends the buffered part of a query, up to (excluding) sequence {@code end}; false if cancelled. */
+    private boolean history(Query q, ServerCallStreamObserver<GetFlowsResponse> out, long end) {
+        long oldest = ring.oldestSeq();
+        if (q.first) {
+            long sent = 0;
+            for (long s = oldest; s < end; s++) {
+                FlowRing.Entry e = ring.get(s);
+                if (e == null || e.timeNanos() < q.since || e.timeNanos() > q.until || !q.filter.test(e.flow())) continue;
+                if (out.isCancelled()) return false;
+                out.onNext(response(e, q));
+                if (++sent == q.number) break;
+            }
+        } else if (q.number > 0) {
+            ArrayDeque<FlowRing.Entry> last = new ArrayDeque<>();
+            for (long s = end - 1; s >= oldest && last.size() < q.number; s--) {
+                FlowRing.Entry e = ring.get(s);
+                if (e == null) break; // overwritten meanwhile: everything older is gone too
+                if (e.timeNanos() < q.since || e.timeNanos() > q.until || !q.filter.test(e.flow())) continue;
+                last.addFirst(e);
+            }
+            for (FlowRing.Entry e : last) {
+                if (out.isCancelled()) return false;
+                out.onNext(response(e, q));
+            }
+        } else if (!q.follow || q.since != Long.MIN_VALUE) {
+            for (long s = oldest; s < end; s++) {
+                FlowRing.Entry e = ring.get(s);
+                if (e == null || e.timeNanos() < q.since || e.timeNanos() > q.until || !q.filter.test(e.flow())) continue;
+                if (out.isCancelled()) return false;
+                out.onNext(response(e, q));
+            }
+        }
+        return true;
+    }
+
+    private GetFlowsResponse response(FlowRing.Entry e, Query q) {
+        Flow f = e.flow();
+        if (q.mask != null) {
+            Flow.Builder b = Flow.newBuilder();
+            FieldMaskUtil.merge(q.mask, f, b);
+            f = b.build();
+        }
+        return GetFlowsResponse.newBuilder().setFlow(f).setNodeName(nodeName).setTime(e.flow().getTime()).build();
+    }
+
+    private final class Follower implements Runnable {
+        private final Query q;
+        private final ServerCallStreamObserver<GetFlowsResponse> out;
+        private volatile boolean cancelled;
+        private final Object readyLock = new Object();
+
+        Follower(Query q, ServerCallStreamObserver<GetFlowsResponse> out) {
+            this.q = q;
+            this.out = out;
+        }
+
+        void cancel() {
+            cancelled = true;
+            ring.wakeAll();
+            ready();
+        }
+
+        void ready() {
+            synchronized (readyLock) {
+                readyLock.notifyAll();
+            }
+        }
+
+        private boolean awaitReady() throws InterruptedException {
+            synchronized (readyLock) {
+                while (!cancelled && !out.isReady()) readyLock.wait(1000);
+            }
+            return !cancelled;
+        }
+
+        @Override
+        public void run() {
+            try {
+                long cursor = ring.nextSeq();
+                long lostSeen = ring.lost();
+                if (!history(q, out, cursor)) return;
+                FlowRing.Entry newest = ring.get(cursor - 1);
+                if (q.until != Long.MAX_VALUE && newest != null && newest.timeNanos() > q.until) {
+                    out.onCompleted(); // the buffer already went past until
+                    return;
+                }
+                while (!cancelled) {
+                    long next = ring.awaitAfter(cursor, 1, TimeUnit.SECONDS);
+                    if (cancelled) return;
+                    if (next == cursor && q.until != Long.MAX_VALUE && nowNanos() > q.until + UNTIL_GRACE_NS) {
+                        out.onCompleted(); // no flow for a while and the clock passed until
+                        return;
+                    }
+                    long lostNow = ring.lost();
+                    if (lostNow > lostSeen) {
+                        out.onNext(lost(LostEventSource.PERF_EVENT_RING_BUFFER, lostNow - lostSeen));
+                        lostSeen = lostNow;
+                    }
+                    for (; cursor < next; cursor++) {
+                        FlowRing.Entry e = ring.get(cursor);
+                        if (e == null) {
+                            long oldest = ring.oldestSeq();
+                            if (oldest > cursor) {
+                                out.onNext(lost(LostEventSource.HUBBLE_RING_BUFFER, oldest - cursor));
+                                cursor = oldest - 1;
+                            }
+                            continue;
+                        }
+                        if (e.timeNanos() > q.until) {
+                            out.onCompleted();
+                            return;
+                        }
+                        if (e.timeNanos() < q.since || !q.filter.test(e.flow())) continue;
+                        if (!out.isReady() && !awaitReady()) return;
+                        out.onNext(response(e, q));
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (RuntimeException e) {
+                if (!cancelled) out.onError(Status.fromThrowable(e).asRuntimeException());
+            }
+        }
+    }
+
+    /** How long after {@code until} a follower waits for late flows before it ends on an idle buffer. */
+    private static final long UNTIL_GRACE_NS = 2_000_000_000L;
+
+    private static long nowNanos() {
+        java.time.Instant now = java.time.Instant.now();
+        return now.getEpochSecond() * 1_000_000_000L + now.getNano();
+    }
+
+    private GetFlowsResponse lost(LostEventSource source, long n) {
+        java.time.Instant now = java.time.Instant.now();
+        return GetFlowsResponse.newBuilder()
+                .setLostEvents(LostEvent.newBuilder().setSource(source).setNumEventsLost(n))
+                .setNodeName(nodeName)
+                .setTime(Timestamp.newBuilder().setSeconds(now.getEpochSecond()).setNanos(now.getNano()))
+                .build();
+    }
+
+    @Override
+    public void serverStatus(ServerStatusRequest request, StreamObserver<ServerStatusResponse> responseObserver) {
+        responseObserver.onNext(ServerStatusResponse.newBuilder()
+                .setNumFlows(ring.size())
+                .setMaxFlows(ring.capacity())
+                .setSeenFlows(ring.seen())
+                .setUptimeNs(System.nanoTime() - startNanos)
+                .setNumConnectedNodes(UInt32Value.of(1))
+                .setNumUnavailableNodes(UInt32Value.of(0))
+                .setVersion(version)
+                .setFlowsRate(flowsRate())
+                .build());
+        responseObserver.onCompleted();
+    }
+
+    /** Flows per second over the last minute, from the times of the buffered flows (as Hubble computes it). */
+    double flowsRate() {
+        java.time.Instant now = java.time.Instant.now();
+        long nowNs = now.getEpochSecond() * 1_000_000_000L + now.getNano();
+        long from = nowNs - 60_000_000_000L;
+        long count = 0;
+        long oldest = ring.oldestSeq();
+        for (long s = ring.nextSeq() - 1; s >= oldest; s--) {
+            FlowRing.Entry e = ring.get(s);
+            if (e == null || e.timeNanos() < from) break;
+            if (e.timeNanos() <= nowNs) count++;
+        }
+        return count / 60.0;
+    }
+
+    @Override
+    public void getNodes(GetNodesRequest request, StreamObserver<GetNodesResponse> responseObserver) {
+        responseObserver.onNext(GetNodesResponse.newBuilder().addNodes(Node.newBuilder()
+                .setName(nodeName)
+                .setVersion(version)
+                .setAddress(address)
+                .setState(NodeState.NODE_CONNECTED)
+                .setTls(TLS.newBuilder().setEnabled(false))
+                .setUptimeNs(System.nanoTime() - startNanos)
+                .setNumFlows(ring.size())
+                .setMaxFlows(ring.capacity())
+                .setSeenFlows(ring.seen())).build());
+        responseObserver.onCompleted();
+    }
+
+    @Override
+    public void getNamespaces(GetNamespacesRequest request, StreamObserver<GetNamespacesResponse> responseObserver) {
+        TreeSet<String> names = new TreeSet<>();
+        long oldest = ring.oldestSeq();
+        for (long s = ring.nextSeq() - 1; s >= oldest; s--) {
+            FlowRing.Entry e = ring.get(s);
+            if (e == null) break;
+            String a = e.flow().getSource().getNamespace(), b = e.flow().getDestination().getNamespace();
+            if (!a.isEmpty()) names.add(a);
+            if (!b.isEmpty()) names.add(b);
+        }
+        List<Namespace> out = new ArrayList<>();
+        for (String n : names) out.add(Namespace.newBuilder().setNamespace(n).build());
+        responseObserver.onNext(GetNamespacesResponse.newBuilder().addAllNamespaces(out).build());
+        responseObserver.onCompleted();
+    }
+
+    @Override
+    public void getAgentEvents(GetAgentEventsRequest request, StreamObserver<GetAgentEventsResponse> responseObserver) {
+        responseObserver.onError(Status.UNIMPLEMENTED.withDescription("agent events are not available on Sieve nodes yet").asRuntimeException());
+    }
+
+    @Override
+    public void getDebugEvents(GetDebugEventsRequest request, StreamObserver<GetDebugEventsResponse> responseObserver) {
+        responseObserver.onError(Status.UNIMPLEMENTED.withDescription("debug events are not available on Sieve nodes").asRuntimeException());
+    }
+}

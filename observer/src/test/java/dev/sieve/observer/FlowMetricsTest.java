@@ -1,0 +1,54 @@
+package dev.sieve.observer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sieve.api.flow.LostEventSource;
+import dev.sieve.observer.enrich.FlowEnricher;
+import dev.sieve.observer.metrics.FlowMetrics;
+import dev.sieve.observer.metrics.MetricsServer;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import org.junit.jupiter.api.Test;
+
+class FlowMetricsTest {
+
+    @Test
+    void scrapeShowsHubbleMetricsAndAgentGauges() throws Exception {
+        FlowMetrics m = new FlowMetrics();
+        FlowEnricher en = Fixtures.enricher();
+        m.observe(en.enrich(Fixtures.allowedSyn(Fixtures.T0)));
+        m.observe(en.enrich(Fixtures.allowedSyn(Fixtures.T0)));
+        m.observe(en.enrich(Fixtures.deniedSyn(Fixtures.T0)));
+        m.observe(en.enrich(Fixtures.droppedUdp(Fixtures.T0)));
+        m.observe(en.enrich(Fixtures.replySynAck(Fixtures.T0)));
+        m.lost(LostEventSource.PERF_EVENT_RING_BUFFER, 5);
+        m.gauge("sieve_bpf_map_entries", "Entries in a BPF map", "map=\"policy\"", () -> 12);
+        m.gauge("sieve_bpf_map_entries", "Entries in a BPF map", "map=\"ipcache\"", () -> 30);
+        m.gauge("sieve_policy_computation_seconds", "Duration of the last policy computation", "", () -> 0.25);
+        try (MetricsServer server = MetricsServer.start(new InetSocketAddress("127.0.0.1", 0), m)) {
+            HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + server.address().getPort() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/plain; version=0.0.4"));
+            assertThat(r.body()).contains(
+                    "# TYPE hubble_flows_processed_total counter\n",
+                    "hubble_flows_processed_total{subtype=\"\",type=\"PolicyVerdict\",verdict=\"FORWARDED\"} 2\n",
+                    "hubble_flows_processed_total{subtype=\"\",type=\"Drop\",verdict=\"DROPPED\"} 2\n",
+                    "hubble_flows_processed_total{subtype=\"to-endpoint\",type=\"Trace\",verdict=\"FORWARDED\"} 1\n",
+                    "hubble_drop_total{protocol=\"TCP\",reason=\"POLICY_DENY\"} 1\n",
+                    "hubble_drop_total{protocol=\"UDP\",reason=\"POLICY_DENIED\"} 1\n",
+                    "hubble_policy_verdicts_total{action=\"forwarded\",direction=\"ingress\",match=\"l3-l4\"} 2\n",
+                    "hubble_policy_verdicts_total{action=\"dropped\",direction=\"egress\",match=\"none\"} 2\n",
+                    "hubble_lost_events_total{source=\"perf_event_ring_buffer\"} 5\n",
+                    "hubble_lost_events_total{source=\"hubble_ring_buffer\"} 0\n",
+                    "# TYPE sieve_bpf_map_entries gauge\n",
+                    "sieve_bpf_map_entries{map=\"policy\"} 12\n",
+                    "sieve_bpf_map_entries{map=\"ipcache\"} 30\n",
+                    "sieve_policy_computation_seconds 0.25\n");
+            assertThat(r.body().split("# TYPE sieve_bpf_map_entries", -1)).hasSize(2);
+        }
+    }
+}
