@@ -1,0 +1,122 @@
+package dev.sieve.observer.agent;
+
+import dev.sieve.enforcer.datapath.AggregationLevel;
+import dev.sieve.policy.compute.EnforcementMode;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The agent's settings. Flags win over environment variables ({@code SIEVE_NODE_NAME}, {@code SIEVE_MANIFESTS}
+ * (colon-separated), {@code SIEVE_OBSERVER_ADDRESS}, {@code SIEVE_METRICS_ADDRESS}, {@code SIEVE_RELAY},
+ * {@code SIEVE_ENFORCEMENT}, {@code SIEVE_PIN_PREFIX}, {@code SIEVE_NETNS}, {@code SIEVE_FLOW_BUFFER},
+ * {@code SIEVE_MONITOR_AGGREGATION}), which win over the defaults.
+ */
+public record AgentOptions(String nodeName, List<Path> manifests, InetSocketAddress observerAddress,
+                           InetSocketAddress metricsAddress, String relay, EnforcementMode enforcement, String pinPrefix,
+                           String netns, int flowBuffer, AggregationLevel aggregation, int proxyPort, boolean cleanupOnExit) {
+
+    public static final String USAGE = """
+            Usage: sieve-agent --node-name NAME --manifests DIR [--manifests DIR ...]
+                               [--observer-address 127.0.0.1:4244] [--metrics-address 127.0.0.1:9965] [--relay HOST:PORT]
+                               [--enforcement default|always|never] [--pin-prefix node] [--netns NAME]
+                               [--flow-buffer 65536] [--monitor-aggregation none|low|medium|max] [--cleanup-on-exit]
+            Every flag can also be given as an environment variable: --node-name as SIEVE_NODE_NAME, and so on.
+            """;
+
+    /** Thrown for a bad flag or value; the message names it. */
+    public static final class BadOption extends IllegalArgumentException {
+        BadOption(String message) {
+            super(message);
+        }
+    }
+
+    public static AgentOptions parse(String[] args, Map<String, String> env) {
+        String node = env.get("SIEVE_NODE_NAME");
+        List<Path> manifests = new ArrayList<>();
+        if (env.containsKey("SIEVE_MANIFESTS")) for (String p : env.get("SIEVE_MANIFESTS").split(":")) if (!p.isBlank()) manifests.add(Path.of(p));
+        String observer = env.getOrDefault("SIEVE_OBSERVER_ADDRESS", "127.0.0.1:4244");
+        String metrics = env.getOrDefault("SIEVE_METRICS_ADDRESS", "127.0.0.1:9965");
+        String relay = env.get("SIEVE_RELAY");
+        String enforcement = env.getOrDefault("SIEVE_ENFORCEMENT", "default");
+        String prefix = env.getOrDefault("SIEVE_PIN_PREFIX", "node");
+        String netns = env.get("SIEVE_NETNS");
+        String buffer = env.getOrDefault("SIEVE_FLOW_BUFFER", "65536");
+        String aggregation = env.getOrDefault("SIEVE_MONITOR_AGGREGATION", "medium");
+        boolean cleanup = "true".equals(env.get("SIEVE_CLEANUP_ON_EXIT"));
+        boolean manifestsFromFlags = false;
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            String value = null;
+            int eq = a.indexOf('=');
+            if (a.startsWith("--") && eq > 0) {
+                value = a.substring(eq + 1);
+                a = a.substring(0, eq);
+            }
+            if (a.equals("--cleanup-on-exit")) {
+                cleanup = true;
+                continue;
+            }
+            if (a.equals("-h") || a.equals("--help")) throw new BadOption("help");
+            if (value == null) {
+                if (i + 1 >= args.length) throw new BadOption("flag " + a + " needs a value");
+                value = args[++i];
+            }
+            switch (a) {
+                case "--node-name" -> node = value;
+                case "--manifests" -> {
+                    if (!manifestsFromFlags) manifests.clear();
+                    manifestsFromFlags = true;
+                    manifests.add(Path.of(value));
+                }
+                case "--observer-address" -> observer = value;
+                case "--metrics-address" -> metrics = value;
+                case "--relay" -> relay = value;
+                case "--enforcement" -> enforcement = value;
+                case "--pin-prefix" -> prefix = value;
+                case "--netns" -> netns = value;
+                case "--flow-buffer" -> buffer = value;
+                case "--monitor-aggregation" -> aggregation = value;
+                default -> throw new BadOption("unknown flag " + a);
+            }
+        }
+        if (node == null || node.isBlank()) throw new BadOption("--node-name (or SIEVE_NODE_NAME) is required");
+        if (manifests.isEmpty()) throw new BadOption("--manifests (or SIEVE_MANIFESTS) is required");
+        int bufferSize;
+        try {
+            bufferSize = Integer.parseInt(buffer);
+        } catch (NumberFormatException e) {
+            throw new BadOption("--flow-buffer must be a number: " + buffer);
+        }
+        if (bufferSize < 16) throw new BadOption("--flow-buffer must be at least 16: " + buffer);
+        AggregationLevel level;
+        try {
+            level = AggregationLevel.valueOf(aggregation.toUpperCase());
+        } catch (IllegalArgumentException e) {
+            throw new BadOption("--monitor-aggregation must be none, low, medium or max: " + aggregation);
+        }
+        EnforcementMode mode;
+        try {
+            mode = EnforcementMode.parse(enforcement);
+        } catch (IllegalArgumentException e) {
+            throw new BadOption("--enforcement: " + e.getMessage());
+        }
+        return new AgentOptions(node, List.copyOf(manifests), address("--observer-address", observer),
+                address("--metrics-address", metrics), relay, mode, prefix, netns, bufferSize, level, 15001, cleanup);
+    }
+
+    static InetSocketAddress address(String flag, String text) {
+        int colon = text.lastIndexOf(':');
+        if (colon <= 0) throw new BadOption(flag + " must be HOST:PORT: " + text);
+        String host = text.substring(0, colon).replace("[", "").replace("]", "");
+        try {
+            int port = Integer.parseInt(text.substring(colon + 1));
+            if (port < 0 || port > 65535) throw new NumberFormatException();
+            return new InetSocketAddress(host, port);
+        } catch (NumberFormatException e) {
+            throw new BadOption(flag + " has a bad port: " + text);
+        }
+    }
+}
