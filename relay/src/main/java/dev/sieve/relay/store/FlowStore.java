@@ -5,6 +5,8 @@ import dev.sieve.relay.query.FlowQuery;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.function.Consumer;
 
 /**
@@ -26,8 +28,25 @@ public interface FlowStore extends AutoCloseable {
     public static final Mark NONE = new Mark(0, 0);
   }
 
-  /** Stores {@code flows} (positions firstFlowSeq, firstFlowSeq+1, ...) as batch {@code sequence} of {@code key}. */
-  void append(StreamKey key, long sequence, long firstFlowSeq, List<Flow> flows) throws StoreException;
+  /**
+   * Stores {@code flows} (positions firstFlowSeq, firstFlowSeq+1, ...; 0 = positions unknown) as
+   * batch {@code sequence} of {@code key}; completes with the stream's new mark once held, or
+   * exceptionally with a {@link StoreException}.
+   */
+  CompletableFuture<Mark> appendAsync(StreamKey key, long sequence, long firstFlowSeq, List<Flow> flows);
+
+  /** {@link #appendAsync}, waiting. */
+  default Mark append(StreamKey key, long sequence, long firstFlowSeq, List<Flow> flows) throws StoreException {
+    try {
+      return appendAsync(key, sequence, firstFlowSeq, flows).get();
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof StoreException se) throw se;
+      throw new StoreException("append failed: " + e.getCause(), e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StoreException("interrupted", e);
+    }
+  }
 
   /** The high-water mark the store holds for a stream ({@link Mark#NONE} if none). */
   Mark mark(StreamKey key) throws StoreException;

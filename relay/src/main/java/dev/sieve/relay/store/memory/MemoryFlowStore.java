@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Consumer;
@@ -84,8 +85,8 @@ public final class MemoryFlowStore implements FlowStore {
   }
 
   @Override
-  public void append(StreamKey key, long sequence, long firstFlowSeq, List<Flow> flows) throws StoreException {
-    if (closed) throw new StoreException("memory store is closed");
+  public CompletableFuture<Mark> appendAsync(StreamKey key, long sequence, long firstFlowSeq, List<Flow> flows) {
+    if (closed) return CompletableFuture.failedFuture(new StoreException("memory store is closed"));
     Mark m = mark(key);
     int skip = firstFlowSeq > 0 ? (int) Math.max(0, Math.min(flows.size(), m.flowSeq() - firstFlowSeq + 1)) : 0;
     List<FlowRow> rows = new ArrayList<>(flows.size() - skip);
@@ -94,7 +95,9 @@ public final class MemoryFlowStore implements FlowStore {
     try {
       for (FlowRow r : rows) add(r);
       long lastFlow = firstFlowSeq > 0 ? firstFlowSeq + flows.size() - 1 : m.flowSeq();
-      marks.put(key, new Mark(Math.max(m.sequence(), sequence), Math.max(m.flowSeq(), lastFlow)));
+      Mark nm = new Mark(Math.max(m.sequence(), sequence), Math.max(m.flowSeq(), lastFlow));
+      marks.put(key, nm);
+      return CompletableFuture.completedFuture(nm);
     } finally {
       lock.writeLock().unlock();
     }

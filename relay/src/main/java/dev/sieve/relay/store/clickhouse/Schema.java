@@ -1,0 +1,122 @@
+package dev.sieve.relay.store.clickhouse;
+
+import java.util.List;
+
+/**
+ * The relay's ClickHouse schema as numbered migrations. Each runs once, in order, and is then
+ * recorded in {@code schema_migrations}. SQL here runs on ClickHouse 18.16 and current releases:
+ * no DateTime64, TTL, LowCardinality or Map; time is DateTime('UTC') plus a nanos column.
+ */
+public final class Schema {
+  private Schema() {}
+
+  public record Migration(int version, String name, List<String> statements) {}
+
+  public static final String FLOW_COLUMNS =
+      "time, nanos, verdict, drop_reason, direction, protocol, src_namespace, src_pod, src_workload, src_identity, "
+          + "dst_namespace, dst_pod, dst_workload, dst_identity, src_ip, dst_ip, src_port, dst_port, node_name, epoch, "
+          + "batch_seq, flow_seq, uuid, policies, flow";
+
+  /** {db} is replaced by the quoted database name. */
+  public static List<Migration> migrations() {
+    return List.of(
+        new Migration(1, "flows and ingest marks", List.of(
+            """
+            CREATE TABLE IF NOT EXISTS {db}.flows (
+              time DateTime('UTC'),
+              nanos UInt32,
+              verdict UInt8,
+              drop_reason UInt16,
+              direction UInt8,
+              protocol UInt8,
+              src_namespace String,
+              src_pod String,
+              src_workload String,
+              src_identity UInt32,
+              dst_namespace String,
+              dst_pod String,
+              dst_workload String,
+              dst_identity UInt32,
+              src_ip String,
+              dst_ip String,
+              src_port UInt16,
+              dst_port UInt16,
+              node_name String,
+              epoch String,
+              batch_seq UInt64,
+              flow_seq UInt64,
+              uuid String,
+              policies Array(String),
+              flow String
+            ) ENGINE = MergeTree
+            PARTITION BY toYYYYMMDD(time)
+            ORDER BY (toStartOfHour(time), verdict, src_namespace, src_pod, dst_namespace, dst_pod, time)
+            SETTINGS index_granularity = 8192""",
+            """
+            CREATE TABLE IF NOT EXISTS {db}.ingest_marks (
+              node_name String,
+              epoch String,
+              sequence UInt64,
+              flow_seq UInt64,
+              stored_at DateTime('UTC')
+            ) ENGINE = ReplacingMergeTree
+            PARTITION BY toYYYYMMDD(stored_at)
+            ORDER BY (node_name, epoch, sequence)""")),
+        new Migration(2, "per-minute flow aggregates (materialized view) with backfill", List.of(
+            """
+            CREATE TABLE IF NOT EXISTS {db}.flow_minutes (
+              minute DateTime('UTC'),
+              verdict UInt8,
+              drop_reason UInt16,
+              src_namespace String,
+              src_workload String,
+              dst_namespace String,
+              dst_workload String,
+              flows UInt64
+            ) ENGINE = SummingMergeTree
+            PARTITION BY toYYYYMMDD(minute)
+            ORDER BY (minute, verdict, drop_reason, src_namespace, src_workload, dst_namespace, dst_workload)""",
+            """
+            CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.flow_minutes_mv TO {db}.flow_minutes AS
+            SELECT toStartOfMinute(time) AS minute, verdict, drop_reason, src_namespace, src_workload, dst_namespace,
+                   dst_workload, count() AS flows
+            FROM {db}.flows
+            GROUP BY minute, verdict, drop_reason, src_namespace, src_workload, dst_namespace, dst_workload""",
+            """
+            INSERT INTO {db}.flow_minutes
+            SELECT toStartOfMinute(time) AS minute, verdict, drop_reason, src_namespace, src_workload, dst_namespace,
+                   dst_workload, count() AS flows
+            FROM {db}.flows
+            GROUP BY minute, verdict, drop_reason, src_namespace, src_workload, dst_namespace, dst_workload""")),
+        new Migration(3, "per-minute policy aggregates (materialized view) with backfill", List.of(
+            """
+            CREATE TABLE IF NOT EXISTS {db}.policy_minutes (
+              minute DateTime('UTC'),
+              policy String,
+              verdict UInt8,
+              flows UInt64
+            ) ENGINE = SummingMergeTree
+            PARTITION BY toYYYYMMDD(minute)
+            ORDER BY (minute, policy, verdict)""",
+            """
+            CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.policy_minutes_mv TO {db}.policy_minutes AS
+            SELECT toStartOfMinute(time) AS minute, policy, verdict, count() AS flows
+            FROM {db}.flows ARRAY JOIN policies AS policy
+            GROUP BY minute, policy, verdict""",
+            """
+            INSERT INTO {db}.policy_minutes
+            SELECT toStartOfMinute(time) AS minute, policy, verdict, count() AS flows
+            FROM {db}.flows ARRAY JOIN policies AS policy
+            GROUP BY minute, policy, verdict""")));
+  }
+
+  /** Tables whose day partitions retention drops. */
+  public static final List<String> PARTITIONED_TABLES = List.of("flows", "flow_minutes", "policy_minutes", "ingest_marks");
+
+  static final String MIGRATIONS_TABLE = """
+      CREATE TABLE IF NOT EXISTS {db}.schema_migrations (
+        version UInt32,
+        name String,
+        applied_at DateTime('UTC')
+      ) ENGINE = MergeTree ORDER BY version""";
+}

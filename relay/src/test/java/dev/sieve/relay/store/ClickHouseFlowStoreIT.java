@@ -1,0 +1,93 @@
+package dev.sieve.relay.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sieve.api.flow.Flow;
+import dev.sieve.relay.query.FlowQuery;
+import dev.sieve.relay.query.Timestamps;
+import dev.sieve.relay.store.FlowStore.StreamKey;
+import dev.sieve.relay.store.clickhouse.ClickHouseFlowStore;
+import dev.sieve.relay.support.ClickHouseServer;
+import dev.sieve.relay.support.TestFlows;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** The FlowStore contract plus schema, migration and retention against a real ClickHouse 18.16 server. */
+class ClickHouseFlowStoreIT extends FlowStoreContract {
+  @RegisterExtension static final ClickHouseServer CH = new ClickHouseServer();
+  private static final AtomicInteger DB = new AtomicInteger();
+  private final List<ClickHouseFlowStore> opened = new ArrayList<>();
+
+  private ClickHouseFlowStore open(String db, int retentionDays) throws Exception {
+    ClickHouseFlowStore s = new ClickHouseFlowStore(ClickHouseFlowStore.Config.of(CH.url(), db, "default", "", retentionDays));
+    opened.add(s);
+    return s;
+  }
+
+  @Override
+  protected FlowStore store() {
+    try {
+      ClickHouseFlowStore s = open("t" + DB.incrementAndGet(), 30);
+      s.migrate();
+      return s;
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @AfterEach
+  void close() {
+    opened.forEach(ClickHouseFlowStore::close);
+  }
+
+  @Test
+  void schemaIsCreatedAndAnOldSchemaIsMigratedKeepingItsData() throws Exception {
+    String db = "mig" + DB.incrementAndGet();
+    ClickHouseFlowStore old = open(db, 30);
+    assertThat(old.migrate(1)).isEqualTo(1);
+    assertThat(old.appliedMigrations()).containsExactly(1);
+    TestFlows g = new TestFlows(5, "node-a", START);
+    old.append(new StreamKey("node-a", "e"), 1, 1, g.next(500));
+    assertThat(CH.sql("EXISTS TABLE " + db + ".flow_minutes").trim()).isEqualTo("0");
+    old.close();
+
+    ClickHouseFlowStore s = open(db, 30); // a newer relay starts on the old schema
+    assertThat(s.migrate()).isEqualTo(3);
+    assertThat(s.appliedMigrations()).containsExactly(1, 2, 3);
+    assertThat(s.migrate()).isEqualTo(3); // idempotent
+    assertThat(s.appliedMigrations()).containsExactly(1, 2, 3);
+    // the migration backfilled the aggregates from the existing flows, and the view keeps them current
+    assertThat(CH.sql("SELECT sum(flows) FROM " + db + ".flow_minutes").trim()).isEqualTo("500");
+    s.append(new StreamKey("node-a", "e"), 2, 501, g.next(100));
+    assertThat(CH.sql("SELECT sum(flows) FROM " + db + ".flow_minutes").trim()).isEqualTo("600");
+    assertThat(s.mark(new StreamKey("node-a", "e"))).isEqualTo(new FlowStore.Mark(2, 600));
+    assertThat(CH.sql("SELECT partition_key, sorting_key FROM system.tables WHERE database = '" + db + "' AND name = 'flows'"))
+        .contains("toYYYYMMDD(time)").contains("toStartOfHour(time), verdict");
+  }
+
+  @Test
+  void retentionDropsWholeDayPartitionsOlderThanTheConfiguredAge() throws Exception {
+    ClickHouseFlowStore s = open("ret" + DB.incrementAndGet(), 3);
+    s.migrate();
+    Instant now = Instant.parse("2026-11-25T12:00:00Z");
+    List<Flow> kept = new ArrayList<>();
+    for (int day = 0; day < 6; day++) {
+      TestFlows g = new TestFlows(day, "node-a", Timestamps.nanos(now.minusSeconds(86_400L * day)));
+      List<Flow> b = g.next(50);
+      s.append(new StreamKey("node-a", "d" + day), 1, 1, b);
+      if (day < 3) kept.addAll(b);
+    }
+    assertThat(s.size()).isEqualTo(300);
+    List<String> dropped = s.enforceRetention(now);
+    assertThat(dropped).contains("flows/20261122", "flows/20261121", "flows/20261120", "flow_minutes/20261120", "policy_minutes/20261122")
+        .noneMatch(p -> p.endsWith("20261123") || p.endsWith("20261125"));
+    assertThat(s.size()).isEqualTo(150);
+    assertThat(s.query(FlowQuery.all()).stream().map(Flow::getUuid)).containsExactlyInAnyOrderElementsOf(kept.stream().map(Flow::getUuid).toList());
+    assertThat(s.enforceRetention(now)).isEmpty();
+  }
+}
