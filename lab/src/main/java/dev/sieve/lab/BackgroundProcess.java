@@ -29,6 +29,37 @@ public final class BackgroundProcess implements AutoCloseable {
         return process.pid();
     }
 
+    /** Writes {@code text} to the process's standard input and flushes it. */
+    public void send(String text) {
+        try {
+            var in = process.getOutputStream();
+            in.write(text.getBytes(StandardCharsets.UTF_8));
+            in.flush();
+        } catch (IOException e) {
+            throw new LabException("cannot write to " + description + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Waits until stdout contains {@code text}; false after {@code timeout} or when the process ended without it. */
+    public boolean awaitOutput(String text, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (stdout().contains(text)) {
+                return true;
+            }
+            if (!process.isAlive()) {
+                return stdout().contains(text);
+            }
+            try {
+                process.waitFor(10, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return stdout().contains(text);
+    }
+
     /** Everything the process wrote to stdout so far. */
     public String stdout() {
         return read(stdout);

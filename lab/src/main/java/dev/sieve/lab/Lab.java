@@ -134,6 +134,17 @@ public final class Lab implements AutoCloseable {
         return attach(name, "198.51.100." + n, "2001:db8:51::" + Integer.toHexString(n), "w");
     }
 
+    /** Adds an external host (a "world" peer) with the given addresses (ipv6 may be null). */
+    public synchronized Pod addExternal(String name, String ipv4, String ipv6) {
+        return attach(name, ipv4, ipv6, "w");
+    }
+
+    /** True when {@code name} is an external host rather than a pod. */
+    public boolean isExternal(String name) {
+        Pod p = pods.get(name);
+        return p != null && p.hostInterface().startsWith(prefix + "w");
+    }
+
     /** Runs a command in the node namespace. */
     public ExecResult execNode(String... cmd) {
         List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", nodeNamespace));
