@@ -1,5 +1,8 @@
 package dev.sieve.cli;
 
+import dev.sieve.cli.observe.NodesCommand;
+import dev.sieve.cli.observe.ObserveCommand;
+import dev.sieve.cli.observe.StatusCommand;
 import dev.sieve.cli.policy.PolicyCommand;
 import java.io.PrintWriter;
 import picocli.CommandLine;
@@ -11,7 +14,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "sieve", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Identity-aware network policy with eBPF enforcement, every verdict a flow.",
-        subcommands = {PolicyCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {PolicyCommand.class, ObserveCommand.class, StatusCommand.class, NodesCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     public static final int EXIT_OK = 0;

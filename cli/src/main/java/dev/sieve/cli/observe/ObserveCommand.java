@@ -1,0 +1,172 @@
+package dev.sieve.cli.observe;
+
+import dev.sieve.api.observer.GetFlowsRequest;
+import dev.sieve.api.observer.GetFlowsResponse;
+import dev.sieve.cli.Main;
+import io.grpc.StatusRuntimeException;
+import java.io.PrintWriter;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code sieve observe}: flows from an Observer API server, with hubble observe's filters and layouts. */
+@Command(name = "observe", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Observe flows from a Sieve node (:4244) or the relay (:4245), like 'hubble observe'.",
+                "Filter flags AND together; --pod/--ip/--label/--namespace/--port/--identity/--fqdn match either side;",
+                "--not negates the next filter flag. Without --first/--last/--all/--since the last 20 flows are shown."},
+        footer = {"", "Examples:",
+                "  sieve observe --verdict DROPPED --namespace production",
+                "  sieve observe --from-pod shop/frontend --to-port 8080 -o table",
+                "  sieve observe --since 5m --not --protocol udp -f"})
+public final class ObserveCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--server", paramLabel = "HOST:PORT", defaultValue = ObserverClient.DEFAULT_SERVER,
+            description = "Observer API address: the relay (default ${DEFAULT-VALUE}) or a node (:4244).")
+    String server;
+
+    @Option(names = "--verdict", paramLabel = "VERDICT", description = "FORWARDED, DROPPED, AUDIT, REDIRECTED, ERROR, TRACED, TRANSLATED.")
+    List<String> verdict;
+    @Option(names = "--drop-reason-desc", paramLabel = "REASON", description = "Drop reason, e.g. POLICY_DENIED, POLICY_DENY.")
+    List<String> dropReason;
+    @Option(names = "--namespace", paramLabel = "NS", description = "Flows from or to pods in namespace NS.")
+    List<String> namespace;
+    @Option(names = "--pod", paramLabel = "[NS/]POD", description = "Flows from or to the pod (name prefix; NS/ for a whole namespace).")
+    List<String> pod;
+    @Option(names = "--from-pod", paramLabel = "[NS/]POD", description = "Flows from the pod.")
+    List<String> fromPod;
+    @Option(names = "--to-pod", paramLabel = "[NS/]POD", description = "Flows to the pod.")
+    List<String> toPod;
+    @Option(names = "--label", paramLabel = "SELECTOR", description = "Label selector on either side, e.g. k8s:app=web or 'app in (a,b)'.")
+    List<String> label;
+    @Option(names = "--from-label", paramLabel = "SELECTOR", description = "Label selector on the source.")
+    List<String> fromLabel;
+    @Option(names = "--to-label", paramLabel = "SELECTOR", description = "Label selector on the destination.")
+    List<String> toLabel;
+    @Option(names = "--ip", paramLabel = "IP|CIDR", description = "Source or destination address.")
+    List<String> ip;
+    @Option(names = "--from-ip", paramLabel = "IP|CIDR", description = "Source address.")
+    List<String> fromIp;
+    @Option(names = "--to-ip", paramLabel = "IP|CIDR", description = "Destination address.")
+    List<String> toIp;
+    @Option(names = "--port", paramLabel = "PORT", description = "Source or destination port.")
+    List<String> port;
+    @Option(names = "--from-port", paramLabel = "PORT", description = "Source port.")
+    List<String> fromPort;
+    @Option(names = "--to-port", paramLabel = "PORT", description = "Destination port.")
+    List<String> toPort;
+    @Option(names = "--protocol", paramLabel = "PROTO", description = "tcp, udp, sctp, icmp, icmpv4, icmpv6, http, dns, kafka.")
+    List<String> protocol;
+    @Option(names = "--type", paramLabel = "TYPE[:SUB]", description = "Event type: trace[:to-endpoint|from-endpoint|...], drop, policy-verdict, l7.")
+    List<String> type;
+    @Option(names = "--identity", paramLabel = "ID", description = "Source or destination security identity.")
+    List<String> identity;
+    @Option(names = "--from-identity", paramLabel = "ID", description = "Source security identity.")
+    List<String> fromIdentity;
+    @Option(names = "--to-identity", paramLabel = "ID", description = "Destination security identity.")
+    List<String> toIdentity;
+    @Option(names = "--fqdn", paramLabel = "NAME", description = "Source or destination DNS name (* wildcards).")
+    List<String> fqdn;
+    @Option(names = "--from-fqdn", paramLabel = "NAME", description = "Source DNS name.")
+    List<String> fromFqdn;
+    @Option(names = "--to-fqdn", paramLabel = "NAME", description = "Destination DNS name.")
+    List<String> toFqdn;
+    @Option(names = "--http-status", paramLabel = "CODE", description = "HTTP status, e.g. 404 or 5+.")
+    List<String> httpStatus;
+    @Option(names = "--http-method", paramLabel = "METHOD", description = "HTTP method.")
+    List<String> httpMethod;
+    @Option(names = "--http-path", paramLabel = "REGEX", description = "HTTP path (regular expression).")
+    List<String> httpPath;
+    @Option(names = "--traffic-direction", paramLabel = "DIR", description = "ingress or egress.")
+    List<String> trafficDirection;
+    @Option(names = "--node-name", paramLabel = "[CLUSTER/]NODE", description = "Node name (* wildcards).")
+    List<String> nodeName;
+    @Option(names = "--not", description = "Negate the next filter flag.")
+    List<Boolean> not;
+
+    @Option(names = "--since", paramLabel = "TIME", description = "Flows since a duration ago (5m, 1h30m) or a timestamp (RFC 3339).")
+    String since;
+    @Option(names = "--until", paramLabel = "TIME", description = "Flows until a duration ago or a timestamp.")
+    String until;
+    @Option(names = "--first", paramLabel = "N", description = "The first N matching flows.")
+    Long first;
+    @Option(names = "--last", paramLabel = "N", description = "The last N matching flows (default 20).")
+    Long last;
+    @Option(names = "--all", description = "Every matching flow in the buffer.")
+    boolean all;
+    @Option(names = {"-f", "--follow"}, description = "Keep streaming new flows.")
+    boolean follow;
+
+    @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", defaultValue = "compact",
+            description = "compact, dict, json, jsonpb or table (default ${DEFAULT-VALUE}).")
+    String output;
+    @Option(names = "--print-node-name", description = "Print the node name of each flow.")
+    boolean printNodeName;
+    @Option(names = "--color", paramLabel = "WHEN", defaultValue = "auto", description = "auto (on a terminal), always or never.")
+    String colorWhen;
+    @Option(names = "--time-format", paramLabel = "FORMAT", defaultValue = "StampMilli",
+            description = "StampMilli, RFC3339, RFC3339Milli, RFC3339Micro, RFC3339Nano or RFC1123Z.")
+    String timeFormat;
+    @Option(names = "--utc", description = "Timestamps in UTC instead of local time.")
+    boolean utc;
+
+    @Override
+    public Integer call() {
+        FlowPrinter.Output out = switch (output.toLowerCase(java.util.Locale.ROOT)) {
+            case "compact" -> FlowPrinter.Output.COMPACT;
+            case "dict" -> FlowPrinter.Output.DICT;
+            case "json" -> FlowPrinter.Output.JSON;
+            case "jsonpb" -> FlowPrinter.Output.JSONPB;
+            case "table", "tab" -> FlowPrinter.Output.TABLE;
+            default -> throw new Main.UsageException("-o " + output + ": expected compact, dict, json, jsonpb or table");
+        };
+        ZoneId zone = utc ? ZoneOffset.UTC : ZoneId.systemDefault();
+        FlowPrinter.formatter(timeFormat);
+        int modes = (first != null ? 1 : 0) + (last != null ? 1 : 0) + (all ? 1 : 0);
+        if (modes > 1) throw new Main.UsageException("--first, --last and --all are mutually exclusive");
+        if (first != null && follow) throw new Main.UsageException("--first cannot be combined with --follow");
+        if ((first != null && first <= 0) || (last != null && last < 0)) throw new Main.UsageException("--first/--last need a positive number");
+
+        GetFlowsRequest.Builder req = GetFlowsRequest.newBuilder().setFollow(follow);
+        Instant now = Instant.now();
+        if (since != null) req.setSince(TimeArgs.parse("--since", since, now, zone));
+        if (until != null) req.setUntil(TimeArgs.parse("--until", until, now, zone));
+        if (first != null) req.setFirst(true).setNumber(first);
+        else if (last != null) req.setNumber(last);
+        else if (!all && !follow && since == null && until == null) req.setNumber(20);
+        FilterArgs filters = FilterArgs.fromArgs(spec.commandLine().getParseResult().originalArgs());
+        req.addAllWhitelist(filters.whitelist()).addAllBlacklist(filters.blacklist());
+
+        PrintWriter pw = spec.commandLine().getOut();
+        boolean color = switch (colorWhen) {
+            case "always" -> true;
+            case "never" -> false;
+            case "auto" -> System.console() != null && System.console().isTerminal();
+            default -> throw new Main.UsageException("--color " + colorWhen + ": expected auto, always or never");
+        };
+        FlowPrinter printer = new FlowPrinter(pw, out, color, printNodeName, timeFormat, zone, follow);
+        try (ObserverClient client = new ObserverClient(server)) {
+            Iterator<GetFlowsResponse> it = client.blocking().getFlows(req.build());
+            try {
+                while (it.hasNext()) {
+                    printer.print(it.next());
+                    if (follow) pw.flush();
+                }
+            } catch (StatusRuntimeException e) {
+                printer.close();
+                throw client.failure(e);
+            }
+        }
+        printer.close();
+        return Main.EXIT_OK;
+    }
+}
