@@ -1,5 +1,6 @@
 package dev.sieve.cli;
 
+import dev.sieve.cli.lab.LabCommand;
 import dev.sieve.cli.observe.NodesCommand;
 import dev.sieve.cli.observe.ObserveCommand;
 import dev.sieve.cli.observe.StatusCommand;
@@ -14,7 +15,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "sieve", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Identity-aware network policy with eBPF enforcement, every verdict a flow.",
-        subcommands = {PolicyCommand.class, ObserveCommand.class, StatusCommand.class, NodesCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {PolicyCommand.class, ObserveCommand.class, StatusCommand.class, NodesCommand.class, LabCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     public static final int EXIT_OK = 0;

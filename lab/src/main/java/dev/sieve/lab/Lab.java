@@ -278,6 +278,59 @@ public final class Lab implements AutoCloseable {
         return p;
     }
 
+    /** Labs of this machine whose owning process is alive: prefix -> owner pid. */
+    public static Map<String, Long> liveLabs() {
+        Map<String, Long> result = new java.util.TreeMap<>();
+        if (!java.nio.file.Files.isDirectory(OWNERS)) {
+            return result;
+        }
+        try (var files = java.nio.file.Files.list(OWNERS)) {
+            for (java.nio.file.Path f : files.toList()) {
+                try {
+                    long pid = Long.parseLong(java.nio.file.Files.readString(f).strip());
+                    if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+                        result.put(f.getFileName().toString(), pid);
+                    }
+                } catch (NumberFormatException | java.io.IOException ignored) {
+                    // not a claim
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new LabException("cannot scan " + OWNERS + ": " + e.getMessage(), e);
+        }
+        return result;
+    }
+
+    /**
+     * Removes lab {@code prefix} from outside its process: asks the owning process (if alive) to
+     * end, which runs its cleanup, then removes whatever is left (namespaces, pins, the claim).
+     * Returns true when there was something to remove.
+     */
+    public static boolean destroy(String prefix) {
+        boolean found = false;
+        Long owner = liveLabs().get(prefix);
+        if (owner != null && owner != ProcessHandle.current().pid()) {
+            found = true;
+            ProcessHandle.of(owner).ifPresent(h -> {
+                h.destroy();
+                try {
+                    h.onExit().get(10, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    // removed below anyway
+                }
+            });
+        }
+        found |= !namespacesOf(prefix).isEmpty();
+        cleanupLeftovers(prefix);
+        try {
+            removePins(prefix);
+        } catch (java.io.IOException e) {
+            throw new LabException("cannot remove pinned maps of " + prefix + ": " + e.getMessage(), e);
+        }
+        release(prefix);
+        return found;
+    }
+
     /** Drops this JVM's claim on {@code prefix}. */
     public static void release(String prefix) {
         try {
