@@ -35,12 +35,16 @@ public class FlowIngestService extends FlowIngestGrpc.FlowIngestImplBase {
       private String node;
       private boolean done;
 
-      private synchronized void send(BatchAck a) {
-        if (done || out.isCancelled()) return;
-        try {
-          out.onNext(a);
-        } catch (RuntimeException e) {
-          done = true; // the node went away; it resends what it did not see acknowledged
+      private final Object sendLock = new Object();
+
+      private void send(BatchAck a) {
+        synchronized (sendLock) {
+          if (done || out.isCancelled()) return;
+          try {
+            out.onNext(a);
+          } catch (RuntimeException e) {
+            done = true; // the node went away; it resends what it did not see acknowledged
+          }
         }
       }
 
@@ -69,7 +73,7 @@ public class FlowIngestService extends FlowIngestGrpc.FlowIngestImplBase {
       @Override
       public void onCompleted() {
         tail.thenCompose(x -> { synchronized (this) { return acks; } }).whenComplete((x, e) -> {
-          synchronized (this) {
+          synchronized (sendLock) {
             if (!done) {
               done = true;
               try {
