@@ -19,6 +19,17 @@ final class ObserverClient implements AutoCloseable {
 
     static final String DEFAULT_SERVER = "localhost:4245";
 
+    static {
+        // A short-lived client needs neither Netty's native transports nor sun.misc.Unsafe (which the JDK warns
+        // about on stderr); and gRPC's INFO logging is noise on a terminal.
+        System.setProperty("io.grpc.netty.shaded.io.netty.noUnsafe", "true");
+        System.setProperty("io.grpc.netty.shaded.io.netty.transport.noNative", "true");
+        java.util.logging.Logger.getLogger("io.grpc").setLevel(java.util.logging.Level.WARNING);
+    }
+
+    /** Keeps the logger configured above from being garbage-collected (JUL holds loggers weakly). */
+    private static final java.util.logging.Logger GRPC_LOGGER = java.util.logging.Logger.getLogger("io.grpc");
+
     private final String target;
     private final ManagedChannel channel;
     private final NioEventLoopGroup group;
@@ -32,7 +43,15 @@ final class ObserverClient implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        this.channel = NettyChannelBuilder.forAddress(hp.host, hp.port)
+        java.net.InetSocketAddress address;
+        try {
+            // a resolved address: no name-resolver machinery to load in a short-lived client
+            address = new java.net.InetSocketAddress(java.net.InetAddress.getByName(hp.host), hp.port);
+        } catch (java.net.UnknownHostException e) {
+            group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+            throw new Main.UsageException("cannot reach the Observer API at " + server + ": unknown host " + hp.host);
+        }
+        this.channel = NettyChannelBuilder.forAddress(address)
                 .usePlaintext()
                 .channelType(NioSocketChannel.class)
                 .eventLoopGroup(group)
