@@ -67,14 +67,24 @@ public final class IngestProcessor {
     return null;
   }
 
+  private static Throwable cause(Throwable err) {
+    return err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+  }
+
   public CompletableFuture<BatchAck> handle(FlowBatch b) {
     long start = System.nanoTime();
     String why = invalid(b);
+    StreamKey key = new StreamKey(b.getNodeName(), b.getEpoch());
     if (why != null) {
       nodes.rejected(b.getNodeName());
-      return CompletableFuture.completedFuture(ack(b, BatchAck.Status.STATUS_REJECTED, why, 0));
+      if (b.getNodeName().isEmpty() || b.getEpoch().isEmpty() || b.getSequence() == 0)
+        return CompletableFuture.completedFuture(ack(b, BatchAck.Status.STATUS_REJECTED, why, 0));
+      // the stream's mark moves past a rejected batch (it will never be stored), so later batches are in order
+      FlowStore.Batch skip = new FlowStore.Batch(key, b.getSequence(), b.getFirstFlowSeq(), List.of(), b.getFlowsCount(), b.getLostFlows() > 0);
+      return store.appendAsync(skip).handle((mark, err) -> err != null
+          ? ack(b, BatchAck.Status.STATUS_RETRY, "not stored yet: " + cause(err).getMessage(), 0)
+          : ack(b, BatchAck.Status.STATUS_REJECTED, why, mark.sequence()));
     }
-    StreamKey key = new StreamKey(b.getNodeName(), b.getEpoch());
     Mark before;
     try {
       before = store.mark(key);
@@ -93,11 +103,12 @@ public final class IngestProcessor {
       for (Flow f : flows) named.add(f.getNodeName().isEmpty() ? f.toBuilder().setNodeName(b.getNodeName()).build() : f);
       flows = named;
     }
-    int skip = b.getFirstFlowSeq() > 0 ? (int) Math.max(0, Math.min(flows.size(), before.flowSeq() - b.getFirstFlowSeq() + 1)) : 0;
-    List<Flow> fresh = flows.subList(skip, flows.size());
-    return store.appendAsync(key, b.getSequence(), b.getFirstFlowSeq(), flows).handle((mark, err) -> {
+    FlowStore.Batch batch = new FlowStore.Batch(key, b.getSequence(), b.getFirstFlowSeq(), flows, 0, b.getLostFlows() > 0);
+    List<Flow> fresh = flows.subList(FlowStore.alreadyStored(before, batch), flows.size());
+    return store.appendAsync(batch).handle((mark, err) -> {
       if (err != null) {
-        Throwable c = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+        Throwable c = cause(err);
+        if (c.getMessage() != null && c.getMessage().contains("resend in order")) return ack(b, BatchAck.Status.STATUS_RETRY, c.getMessage(), 0);
         metrics.storeErrors.incrementAndGet();
         return ack(b, BatchAck.Status.STATUS_RETRY, "store unavailable: " + c.getMessage(), 0);
       }

@@ -29,11 +29,47 @@ public interface FlowStore extends AutoCloseable {
   }
 
   /**
-   * Stores {@code flows} (positions firstFlowSeq, firstFlowSeq+1, ...; 0 = positions unknown) as
-   * batch {@code sequence} of {@code key}; completes with the stream's new mark once held, or
-   * exceptionally with a {@link StoreException}.
+   * One batch for the store: {@code flows} at positions firstFlowSeq, firstFlowSeq+1, ... (0 =
+   * positions unknown) as batch {@code sequence} of {@code key}. A rejected batch carries no flows
+   * but {@code rejectedFlows}: the mark moves past it, since it will never be stored.
+   * {@code allowGap}: the node declared discarded flows, so a sequence gap before this batch is final.
    */
-  CompletableFuture<Mark> appendAsync(StreamKey key, long sequence, long firstFlowSeq, List<Flow> flows);
+  record Batch(StreamKey key, long sequence, long firstFlowSeq, List<Flow> flows, int rejectedFlows, boolean allowGap) {
+    public long lastFlowSeq() {
+      int n = flows.isEmpty() ? rejectedFlows : flows.size();
+      return firstFlowSeq > 0 ? firstFlowSeq + n - 1 : 0;
+    }
+  }
+
+  /**
+   * Stores a batch; completes with the stream's new mark once held, or exceptionally with a
+   * {@link StoreException} (also when the batch comes before an earlier batch of its stream, see
+   * {@link #outOfOrder}). Marks only ever cover a contiguous prefix of a stream's batches.
+   */
+  CompletableFuture<Mark> appendAsync(Batch batch);
+
+  default CompletableFuture<Mark> appendAsync(StreamKey key, long sequence, long firstFlowSeq, List<Flow> flows) {
+    return appendAsync(new Batch(key, sequence, firstFlowSeq, flows, 0, false));
+  }
+
+  /** Why {@code b} cannot be stored after mark {@code m} yet (an earlier batch is missing), or null. */
+  static String outOfOrder(Mark m, Batch b) {
+    if (b.allowGap() || b.sequence() <= m.sequence() + 1) return null;
+    return "batch " + b.sequence() + " of " + b.key().node() + "/" + b.key().epoch() + " arrived before batch " + (m.sequence() + 1)
+        + "; resend in order";
+  }
+
+  /** The mark after storing {@code b} on top of {@code m}. */
+  static Mark after(Mark m, Batch b) {
+    long last = b.firstFlowSeq() > 0 ? b.lastFlowSeq() : m.flowSeq();
+    return new Mark(Math.max(m.sequence(), b.sequence()), Math.max(m.flowSeq(), last));
+  }
+
+  /** How many of {@code b}'s flows are already stored according to {@code m}. */
+  static int alreadyStored(Mark m, Batch b) {
+    if (b.firstFlowSeq() > 0) return (int) Math.max(0, Math.min(b.flows().size(), m.flowSeq() - b.firstFlowSeq() + 1));
+    return b.sequence() > 0 && b.sequence() <= m.sequence() ? b.flows().size() : 0;
+  }
 
   /** {@link #appendAsync}, waiting. */
   default Mark append(StreamKey key, long sequence, long firstFlowSeq, List<Flow> flows) throws StoreException {

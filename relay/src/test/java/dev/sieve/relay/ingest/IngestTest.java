@@ -123,19 +123,25 @@ class IngestTest {
       assertThat(tooMany.getError()).contains("1001 flows").contains("limit of 1000");
       List<Flow> big = new ArrayList<>();
       for (Flow f : b.next(500)) big.add(f.toBuilder().setSummary("x".repeat(3000)).build());
-      assertThat(bad.send(batch("node-bad", "e", 1, 1, big)).getError()).contains("bytes, more than the limit");
+      BatchAck tooBig = bad.send(batch("node-bad", "e", 2, 1002, big));
+      assertThat(tooBig.getError()).contains("bytes, more than the limit");
+      assertThat(tooBig.getAckedThrough()).as("the mark moves past rejected batches").isEqualTo(2);
       assertThat(bad.send(batch("", "e", 1, 1, b.next(1))).getError()).isEqualTo("node_name is empty");
       assertThat(bad.send(batch("node-bad", "", 1, 1, b.next(1))).getError()).isEqualTo("epoch is empty");
-      assertThat(bad.send(batch("node-bad", "e", 1, 1, List.of(b.next().toBuilder().clearTime().build()))).getError())
+      assertThat(bad.send(batch("node-bad", "e", 3, 1502, List.of(b.next().toBuilder().clearTime().build()))).getError())
           .isEqualTo("flows[0]: time is missing");
       assertThat(bad.send(batch("node-bad", "e", 0, 1, b.next(2))).getError()).contains("sequence 0 is reserved");
       // the same stream goes on working after rejections
-      BatchAck ok = bad.send(batch("node-bad", "e", 1, 1, b.next(3)));
+      BatchAck ok = bad.send(batch("node-bad", "e", 4, 1503, b.next(3)));
       assertThat(ok.getStatus()).isEqualTo(BatchAck.Status.STATUS_STORED);
+      assertThat(ok.getAckedThrough()).isEqualTo(4);
+      // out of order (batch 6 before 5): RETRY, then in order: STORED
+      assertThat(bad.send(batch("node-bad", "e", 6, 1507, b.next(1))).getStatus()).isEqualTo(BatchAck.Status.STATUS_RETRY);
       for (int i = 0; i < 5; i++) good.push(g.next(100));
       good.awaitDrained(Duration.ofSeconds(20));
     }
     assertThat(relay.store.size()).isEqualTo(1003);
+    assertThat(relay.metrics.batchesByStatus.get("STATUS_RETRY").get()).isEqualTo(1);
     assertThat(relay.metrics.batchesByStatus.get("STATUS_REJECTED").get()).isEqualTo(6);
     assertThat(relay.store.query(FlowQuery.all().withNumber(0, false)).stream().filter(f -> f.getNodeName().equals("node-good"))).hasSize(1000);
   }

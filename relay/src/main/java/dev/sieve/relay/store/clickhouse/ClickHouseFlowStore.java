@@ -83,7 +83,11 @@ public final class ClickHouseFlowStore implements FlowStore {
   private volatile boolean healthy;
   private volatile int migratedTo;
 
-  private record Pending(StreamKey key, long sequence, long firstFlowSeq, List<Flow> flows, CompletableFuture<Mark> done) {}
+  private record Pending(Batch batch, CompletableFuture<Mark> done) {
+    StreamKey key() {
+      return batch.key();
+    }
+  }
 
   public ClickHouseFlowStore(Config cfg) {
     this.cfg = cfg;
@@ -222,13 +226,13 @@ public final class ClickHouseFlowStore implements FlowStore {
   // ------------------------------------------------------------------ ingest
 
   @Override
-  public CompletableFuture<Mark> appendAsync(StreamKey key, long sequence, long firstFlowSeq, List<Flow> flows) {
+  public CompletableFuture<Mark> appendAsync(Batch batch) {
     CompletableFuture<Mark> f = new CompletableFuture<>();
     if (closed) {
       f.completeExceptionally(new StoreException("ClickHouse store is closed"));
       return f;
     }
-    queue.add(new Pending(key, sequence, firstFlowSeq, flows, f));
+    queue.add(new Pending(batch, f));
     return f;
   }
 
@@ -263,14 +267,14 @@ public final class ClickHouseFlowStore implements FlowStore {
         if (first == null) continue;
         group.add(first);
         long deadline = System.nanoTime() + cfg.flushInterval().toNanos();
-        int rows = first.flows().size();
+        int rows = first.batch().flows().size();
         while (rows < cfg.maxGroupRows()) {
           long wait = deadline - System.nanoTime();
           if (wait <= 0) break;
           Pending p = queue.poll(wait, TimeUnit.NANOSECONDS);
           if (p == null) break;
           group.add(p);
-          rows += p.flows().size();
+          rows += p.batch().flows().size();
         }
         writeGroup(group);
       } catch (InterruptedException e) {
@@ -293,20 +297,24 @@ public final class ClickHouseFlowStore implements FlowStore {
       RowBinary.Out out = new RowBinary.Out(1 << 20);
       int n = 0;
       List<Mark> results = new ArrayList<>(group.size());
+      List<Pending> accepted = new ArrayList<>(group.size());
       for (Pending p : group) {
+        Batch b = p.batch();
         Mark m = next.get(p.key());
-        int skip = 0;
-        if (p.firstFlowSeq() > 0) skip = (int) Math.max(0, Math.min(p.flows().size(), m.flowSeq() - p.firstFlowSeq() + 1));
-        else if (p.sequence() > 0 && p.sequence() <= m.sequence()) skip = p.flows().size();
-        for (int i = skip; i < p.flows().size(); i++) {
-          long fseq = p.firstFlowSeq() > 0 ? p.firstFlowSeq() + i : 0;
-          writeRow(out, FlowRow.of(p.flows().get(i)), p.key(), p.sequence(), fseq);
+        String why = FlowStore.outOfOrder(m, b);
+        if (why != null) {
+          p.done().completeExceptionally(new StoreException(why));
+          continue;
+        }
+        for (int i = FlowStore.alreadyStored(m, b); i < b.flows().size(); i++) {
+          long fseq = b.firstFlowSeq() > 0 ? b.firstFlowSeq() + i : 0;
+          writeRow(out, FlowRow.of(b.flows().get(i)), p.key(), b.sequence(), fseq);
           n++;
         }
-        long lastFlow = p.firstFlowSeq() > 0 ? p.firstFlowSeq() + p.flows().size() - 1 : m.flowSeq();
-        Mark nm = new Mark(Math.max(m.sequence(), p.sequence()), Math.max(m.flowSeq(), lastFlow));
+        Mark nm = FlowStore.after(m, b);
         next.put(p.key(), nm);
         results.add(nm);
+        accepted.add(p);
       }
       if (n > 0) insert("flows", Schema.FLOW_COLUMNS, out);
       RowBinary.Out mk = new RowBinary.Out(256);
@@ -321,11 +329,11 @@ public final class ClickHouseFlowStore implements FlowStore {
       insert("ingest_marks", "node_name, epoch, sequence, flow_seq, stored_at", mk);
       marks.putAll(next);
       healthy = true;
-      for (int i = 0; i < group.size(); i++) group.get(i).done().complete(results.get(i));
+      for (int i = 0; i < accepted.size(); i++) accepted.get(i).done().complete(results.get(i));
     } catch (StoreException e) {
       // unknown how much ClickHouse kept: re-derive these streams' marks from the store next time
       keys.forEach(marks::remove);
-      for (Pending p : group) p.done().completeExceptionally(e);
+      for (Pending p : group) if (!p.done().isDone()) p.done().completeExceptionally(e);
     }
   }
 

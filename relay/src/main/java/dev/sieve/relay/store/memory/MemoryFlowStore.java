@@ -85,18 +85,18 @@ public final class MemoryFlowStore implements FlowStore {
   }
 
   @Override
-  public CompletableFuture<Mark> appendAsync(StreamKey key, long sequence, long firstFlowSeq, List<Flow> flows) {
+  public CompletableFuture<Mark> appendAsync(Batch b) {
     if (closed) return CompletableFuture.failedFuture(new StoreException("memory store is closed"));
-    Mark m = mark(key);
-    int skip = firstFlowSeq > 0 ? (int) Math.max(0, Math.min(flows.size(), m.flowSeq() - firstFlowSeq + 1)) : 0;
-    List<FlowRow> rows = new ArrayList<>(flows.size() - skip);
-    for (int i = skip; i < flows.size(); i++) rows.add(FlowRow.of(flows.get(i)));
+    List<FlowRow> rows = new ArrayList<>(b.flows().size());
+    for (Flow f : b.flows()) rows.add(FlowRow.of(f));
     lock.writeLock().lock();
     try {
-      for (FlowRow r : rows) add(r);
-      long lastFlow = firstFlowSeq > 0 ? firstFlowSeq + flows.size() - 1 : m.flowSeq();
-      Mark nm = new Mark(Math.max(m.sequence(), sequence), Math.max(m.flowSeq(), lastFlow));
-      marks.put(key, nm);
+      Mark m = mark(b.key());
+      String why = FlowStore.outOfOrder(m, b);
+      if (why != null) return CompletableFuture.failedFuture(new StoreException(why));
+      for (int i = FlowStore.alreadyStored(m, b); i < rows.size(); i++) add(rows.get(i));
+      Mark nm = FlowStore.after(m, b);
+      marks.put(b.key(), nm);
       return CompletableFuture.completedFuture(nm);
     } finally {
       lock.writeLock().unlock();
