@@ -136,7 +136,7 @@ class AgentEndToEndTest {
     }
 
     static boolean connects(Pod from, String ip, int port) {
-        return from.exec(Duration.ofSeconds(3), "nc", "-z", "-w", "1", ip, String.valueOf(port)).ok();
+        return from.exec(Duration.ofSeconds(5), "nc", "-z", "-w", "2", ip, String.valueOf(port)).ok();
     }
 
     static List<dev.sieve.api.flow.Flow> flows(FlowFilter filter, int last) {
