@@ -24,7 +24,8 @@ $(MVN):
 
 build: deps maven
 	$(MVN) $(MVN_FLAGS) -q -DskipTests install
-	@echo "built: bin/sieve"
+	@rm -f cli/target/sieve-cli.jsa && bin/sieve policy validate examples >/dev/null # trains the CLI's class-data archive
+	@echo "built: bin/sieve bin/sieve-agent bin/sieve-relay"
 
 test: deps maven
 	$(MVN) $(MVN_FLAGS) install

@@ -187,6 +187,16 @@ public final class Agent implements AutoCloseable {
         metrics.gauge("sieve_flow_buffer_flows", "Flows in the node's buffer", "", ring::size);
     }
 
+    /** How many valid manifest sets have been applied (engine and datapath both updated). */
+    public long appliedCount() {
+        return appliedChanges.get();
+    }
+
+    /** How many manifest changes were rejected by validation. */
+    public long rejectedCount() {
+        return invalidManifests.get();
+    }
+
     public int observerPort() {
         return observer.port();
     }
