@@ -1,0 +1,283 @@
+package dev.sieve.enforcer.bench;
+
+import dev.sieve.enforcer.datapath.Datapath;
+import dev.sieve.enforcer.datapath.DatapathConfig;
+import dev.sieve.enforcer.datapath.EndpointConfig;
+import dev.sieve.enforcer.events.VerdictEventReader;
+import dev.sieve.enforcer.maps.Direction;
+import dev.sieve.enforcer.netns.NetNs;
+import dev.sieve.enforcer.policymap.PolicyMapEntry;
+import dev.sieve.lab.BackgroundProcess;
+import dev.sieve.lab.ExecResult;
+import dev.sieve.lab.Lab;
+import dev.sieve.lab.Pod;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Whole-process datapath benchmark: two lab pods, the same run and the same pods for every
+ * configuration — no program; Sieve's programs with 10 / 1,000 / 10,000 policy entries per
+ * endpoint and direction; iptables in the node namespace's FORWARD chain with as many rules — and
+ * per configuration TCP throughput (iperf3), request/response rate on one connection (TCP_RR, 1
+ * byte each way) and connect/request/close rate (TCP_CRR, each a new connection through the
+ * policy). Configurations are interleaved per repetition; the median is reported. Then the ring
+ * buffer -> decoded event figures. Writes JSON to args[0].
+ *
+ * <p>Run as root: {@code java ... dev.sieve.enforcer.bench.DatapathBench OUT.json [reps] [seconds]}.
+ */
+public final class DatapathBench {
+    static final int IPERF_PORT = 5201;
+    static final int RR_PORT = 7001;
+    static final int ID_CLIENT = 1001, ID_SERVER = 1002;
+    static final int[] SIZES = {10, 1_000, 10_000};
+
+    public static void main(String[] args) throws Exception {
+        Path out = Path.of(args.length > 0 ? args[0] : "bench/results/datapath.json");
+        int reps = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+        double secs = args.length > 2 ? Double.parseDouble(args[2]) : 2;
+        Map<String, List<double[]>> samples = new LinkedHashMap<>(); // config -> [gbps, rr/s, crr/s]
+        List<String> configs = new ArrayList<>(List.of("none"));
+        for (int n : SIZES) configs.add("sieve-" + n);
+        for (int n : SIZES) configs.add("iptables-" + n);
+
+        try (Lab lab = Lab.create()) {
+            Pod client = lab.addPod("client");
+            Pod server = lab.addPod("server");
+            DatapathConfig config = DatapathConfig.of("bench-" + lab.prefix()).withNetns(NetNs.named(lab.nodeNamespace()));
+            BackgroundProcess iperf = server.start("iperf3", "-s", "-p", Integer.toString(IPERF_PORT));
+            try (Datapath dp = Datapath.open(config)) {
+                dp.upsertIpcache(client.ipv4() + "/32", ID_CLIENT);
+                dp.upsertIpcache(server.ipv4() + "/32", ID_SERVER);
+                VerdictEventReader reader = dp.openEventReader(e -> { });
+                var polling = new java.util.concurrent.atomic.AtomicBoolean(true);
+                Thread poller = Thread.ofPlatform().daemon().start(() -> {
+                    while (polling.get()) reader.poll(50); // the agent reads events while traffic flows
+                });
+                ServerSocket rrServer = NetNs.named(server.namespace()).call(() -> new ServerSocket(RR_PORT, 512));
+                Thread.ofPlatform().daemon().start(() -> serveEcho(rrServer));
+                awaitListening(server, IPERF_PORT);
+                for (int rep = 0; rep < reps; rep++) {
+                    for (String c : configs) {
+                        configure(lab, dp, client, server, c);
+                        double gbps = iperf(client, server, secs);
+                        double rr = rr(client, server, secs, false);
+                        double crr = rr(client, server, secs, true);
+                        samples.computeIfAbsent(c, k -> new ArrayList<>()).add(new double[] {gbps, rr, crr});
+                        System.out.printf(Locale.ROOT, "rep %d %-15s %7.2f Gbit/s  %8.0f RR/s  %7.0f CRR/s%n", rep + 1, c, gbps, rr, crr);
+                    }
+                }
+                configure(lab, dp, client, server, "none");
+                polling.set(false);
+                poller.join(1000);
+                reader.close();
+                rrServer.close();
+            } finally {
+                iperf.close();
+                Datapath.unpinAll(config);
+            }
+        }
+
+        System.out.println("ring buffer -> decoded events (BPF_PROG_TEST_RUN producer) ...");
+        RingBufferThroughput.Result drain = RingBufferThroughput.drain(5);
+        RingBufferThroughput.Result live = RingBufferThroughput.run(3);
+
+        StringBuilder json = new StringBuilder("{\n  \"machine\": \"").append(machine()).append("\",\n");
+        json.append("  \"repetitions\": ").append(reps).append(",\n  \"seconds_per_measurement\": ").append(secs).append(",\n");
+        json.append("  \"pod_to_pod\": {\n");
+        double[] base = medians(samples.get("none"));
+        int i = 0;
+        for (String c : configs) {
+            double[] m = medians(samples.get(c));
+            json.append(String.format(Locale.ROOT,
+                    "    \"%s\": {\"tcp_throughput_gbps\": %.3f, \"tcp_rr_per_s\": %.0f, \"tcp_crr_per_s\": %.0f, "
+                            + "\"throughput_vs_none_pct\": %.1f, \"rr_vs_none_pct\": %.1f, \"crr_vs_none_pct\": %.1f, \"samples\": %s}%s%n",
+                    c, m[0], m[1], m[2], pct(m[0], base[0]), pct(m[1], base[1]), pct(m[2], base[2]),
+                    samplesJson(samples.get(c)), ++i < configs.size() ? "," : ""));
+        }
+        json.append("  },\n");
+        json.append(String.format(Locale.ROOT,
+                "  \"ring_buffer\": {\"drain_consumer_only_events_per_s\": %.0f, \"concurrent_consumed_events_per_s\": %.0f, "
+                        + "\"concurrent_produced_packets_per_s\": %.0f}%n}%n",
+                drain.eventsPerSecond(), live.eventsPerSecond(), live.producedPerSecond()));
+        Files.createDirectories(out.toAbsolutePath().getParent());
+        Files.writeString(out, json);
+        System.out.printf(Locale.ROOT, "ring buffer drain (consumer only): %.2f M events/s; concurrent: %.2f M events/s consumed%n",
+                drain.eventsPerSecond() / 1e6, live.eventsPerSecond() / 1e6);
+        System.out.println("wrote " + out);
+    }
+
+    static double pct(double v, double base) {
+        return base == 0 ? 0 : (v / base - 1) * 100;
+    }
+
+    static String samplesJson(List<double[]> s) {
+        List<String> parts = new ArrayList<>();
+        for (double[] d : s) parts.add(String.format(Locale.ROOT, "[%.3f, %.0f, %.0f]", d[0], d[1], d[2]));
+        return "[" + String.join(", ", parts) + "]";
+    }
+
+    static double[] medians(List<double[]> s) {
+        double[] m = new double[3];
+        for (int k = 0; k < 3; k++) {
+            final int kk = k;
+            double[] v = s.stream().mapToDouble(d -> d[kk]).sorted().toArray();
+            m[k] = v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+        }
+        return m;
+    }
+
+    static String machine() {
+        return Runtime.getRuntime().availableProcessors() + " CPUs, " + System.getProperty("os.name") + " "
+                + System.getProperty("os.version") + ", Java " + Runtime.version();
+    }
+
+    /** Puts one configuration in place: programs and entries, or iptables rules, or neither. */
+    static void configure(Lab lab, Datapath dp, Pod client, Pod server, String c) throws Exception {
+        boolean sieve = c.startsWith("sieve-");
+        boolean ipt = c.startsWith("iptables-");
+        int n = sieve || ipt ? Integer.parseInt(c.substring(c.indexOf('-') + 1)) : 0;
+        if (sieve) {
+            int ci = dp.attach(client.hostInterface());
+            int si = dp.attach(server.hostInterface());
+            dp.setEndpoint(ci, new EndpointConfig(ci, ID_CLIENT, true, true, false));
+            dp.setEndpoint(si, new EndpointConfig(si, ID_SERVER, true, true, false));
+            dp.applyPolicy(ci, entries(Direction.EGRESS, ID_SERVER, n));
+            dp.applyPolicy(si, entries(Direction.INGRESS, ID_CLIENT, n));
+        } else {
+            for (Pod p : List.of(client, server)) {
+                if (dp.attachedPrograms(p.hostInterface())[0] != 0) {
+                    int idx = dp.ifindex(p.hostInterface());
+                    dp.removeEndpoint(idx);
+                    dp.detach(p.hostInterface());
+                }
+            }
+        }
+        StringBuilder rules = new StringBuilder("*filter\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n");
+        if (ipt) {
+            rules.append(":FORWARD DROP [0:0]\n-A FORWARD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT\n");
+            for (int i = 0; i < n - 2; i++) {
+                rules.append("-A FORWARD -s 10.200.").append(i >> 8).append('.').append(i & 0xff).append("/32 -d ")
+                     .append(server.ipv4()).append(" -p tcp --dport ").append(10000 + i % 50000).append(" -j ACCEPT\n");
+            }
+            for (int port : new int[] {IPERF_PORT, RR_PORT}) {
+                rules.append("-A FORWARD -s ").append(client.ipv4()).append(" -d ").append(server.ipv4())
+                     .append(" -p tcp --dport ").append(port).append(" -j ACCEPT\n");
+            }
+        } else {
+            rules.append(":FORWARD ACCEPT [0:0]\n");
+        }
+        rules.append("COMMIT\n");
+        Path f = Files.createTempFile("sieve-bench-", ".rules");
+        try {
+            Files.writeString(f, rules);
+            lab.execNode("iptables-restore", f.toString()).orThrow("iptables-restore (" + c + ")");
+        } finally {
+            Files.deleteIfExists(f);
+        }
+    }
+
+    /** n entries for one direction: n-2 for other identities and ports, then the two the benchmark uses. */
+    static List<PolicyMapEntry> entries(Direction d, int peer, int n) {
+        List<PolicyMapEntry> l = new ArrayList<>();
+        for (int i = 0; i < n - 2; i++) {
+            l.add(PolicyMapEntry.allow(d, 200_000 + i, PolicyMapEntry.TCP, 10000 + i % 50000, 10000 + i % 50000, 1000 + i));
+        }
+        l.add(PolicyMapEntry.allow(d, peer, PolicyMapEntry.TCP, IPERF_PORT, IPERF_PORT, 1));
+        l.add(PolicyMapEntry.allow(d, peer, PolicyMapEntry.TCP, RR_PORT, RR_PORT, 2));
+        return l;
+    }
+
+    static void awaitListening(Pod p, int port) {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            ExecResult r = p.exec("ss", "-Hltn", "sport = :" + port);
+            if (r.ok() && !r.stdout().isBlank()) {
+                return;
+            }
+            Thread.onSpinWait();
+        }
+        throw new IllegalStateException("nothing listens on " + p.name() + ":" + port);
+    }
+
+    private static final Pattern RECEIVED = Pattern.compile("\"sum_received\"\\s*:\\s*\\{[^}]*?\"bits_per_second\"\\s*:\\s*([0-9.eE+]+)", Pattern.DOTALL);
+
+    static double iperf(Pod client, Pod server, double secs) {
+        ExecResult r = client.exec(Duration.ofSeconds((long) secs + 20), "iperf3", "-c", server.ipv4(), "-p",
+                Integer.toString(IPERF_PORT), "-t", String.format(Locale.ROOT, "%.1f", secs), "-J");
+        Matcher m = RECEIVED.matcher(r.stdout());
+        if (!r.ok() || !m.find()) {
+            throw new IllegalStateException("iperf3 failed: " + r.stderr() + r.stdout().lines().limit(20).toList());
+        }
+        return Double.parseDouble(m.group(1)) / 1e9;
+    }
+
+    /** Transactions per second of 1-byte request/response: on one connection, or a new connection each (crr). */
+    static double rr(Pod client, Pod server, double secs, boolean crr) {
+        InetSocketAddress to = new InetSocketAddress(server.ipv4(), RR_PORT);
+        return NetNs.named(client.namespace()).call(() -> {
+            long end = System.nanoTime() + (long) (secs * 1e9);
+            long n = 0;
+            long t0 = System.nanoTime();
+            byte[] buf = new byte[1];
+            Socket s = null;
+            try {
+                while (System.nanoTime() < end) {
+                    if (s == null) {
+                        s = new Socket();
+                        s.setTcpNoDelay(true);
+                        s.setSoLinger(true, 0); // RST on close: no TIME_WAIT pile-up over many connections
+                        s.connect(to, 2000);
+                    }
+                    OutputStream o = s.getOutputStream();
+                    InputStream in = s.getInputStream();
+                    for (int k = 0; k < (crr ? 1 : 100); k++) {
+                        o.write(7);
+                        if (in.read(buf) != 1) throw new IllegalStateException("short read");
+                        n++;
+                    }
+                    if (crr) {
+                        s.close();
+                        s = null;
+                    }
+                }
+            } finally {
+                if (s != null) s.close();
+            }
+            return n / ((System.nanoTime() - t0) / 1e9);
+        });
+    }
+
+    static void serveEcho(ServerSocket ss) {
+        while (!ss.isClosed()) {
+            try {
+                Socket c = ss.accept();
+                Thread.ofVirtual().start(() -> {
+                    try (c) {
+                        c.setTcpNoDelay(true);
+                        InputStream in = c.getInputStream();
+                        OutputStream o = c.getOutputStream();
+                        int b;
+                        while ((b = in.read()) >= 0) o.write(b);
+                    } catch (java.io.IOException ignored) {
+                        // peer reset
+                    }
+                });
+            } catch (java.io.IOException e) {
+                return;
+            }
+        }
+    }
+}
