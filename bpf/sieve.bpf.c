@@ -378,8 +378,11 @@ static __always_inline void emit(struct __sk_buff *skb, const struct pkt *p,
 				 __u8 flags)
 {
 	struct verdict_event *e = bpf_ringbuf_reserve(&sieve_events, sizeof(*e), 0);
-	if (!e)
+	if (!e) {
+		/* the ring is full: count the lost event so the agent can report it */
+		count(SIEVE_VERDICT_NONE, SIEVE_DIR_NONE, 0, 0);
 		return;
+	}
 	e->timestamp_ns = bpf_ktime_get_ns();
 	copy16(e->src_addr, p->saddr);
 	copy16(e->dst_addr, p->daddr);

@@ -11,10 +11,13 @@
 #include <linux/types.h>
 
 /* Traffic direction, numbered like Hubble's TrafficDirection. */
+/* metrics key (verdict NONE, direction NONE, reason 0) counts events lost to a full ring buffer */
+#define SIEVE_DIR_NONE    0
 #define SIEVE_DIR_INGRESS 1 /* entering the pod (host veth egress hook) */
 #define SIEVE_DIR_EGRESS  2 /* leaving the pod (host veth ingress hook) */
 
 /* Verdicts, numbered like Hubble's flow.Verdict. */
+#define SIEVE_VERDICT_NONE       0
 #define SIEVE_VERDICT_FORWARDED  1
 #define SIEVE_VERDICT_DROPPED    2
 #define SIEVE_VERDICT_AUDIT      4

@@ -408,6 +408,12 @@ public final class Datapath implements AutoCloseable {
         return result;
     }
 
+    /** Verdict events the datapath could not report because the ring buffer was full, since the maps were made. */
+    public long lostEvents() {
+        MetricsValue v = metrics().get(MetricsKey.LOST_EVENTS);
+        return v == null ? 0 : v.packets();
+    }
+
     public synchronized void setAggregation(AggregationLevel level) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment k = a.allocate(ValueLayout.JAVA_INT);

@@ -1,6 +1,7 @@
 package dev.sieve.observer.agent;
 
 import dev.sieve.api.flow.Flow;
+import dev.sieve.api.flow.LostEventSource;
 import dev.sieve.enforcer.datapath.Datapath;
 import dev.sieve.enforcer.datapath.DatapathConfig;
 import dev.sieve.enforcer.endpoint.EndpointManager;
@@ -169,11 +170,25 @@ public final class Agent implements AutoCloseable {
                 synchronized (lock) {
                     endpoints.sync(engine);
                 }
+                reportLostEvents();
             } catch (InterruptedException e) {
                 return;
             } catch (RuntimeException e) {
                 LOG.log(Level.WARNING, "resync failed", e);
             }
+        }
+    }
+
+    private long lostReported;
+
+    /** Events the datapath could not put into the full ring buffer: counted in the flow buffer and the metrics. */
+    void reportLostEvents() {
+        long lost = datapath.lostEvents();
+        if (lost > lostReported) {
+            ring.recordLost(lost - lostReported);
+            metrics.lost(LostEventSource.PERF_EVENT_RING_BUFFER, lost - lostReported);
+            LOG.warning("datapath lost " + (lost - lostReported) + " verdict events to a full ring buffer");
+            lostReported = lost;
         }
     }
 
