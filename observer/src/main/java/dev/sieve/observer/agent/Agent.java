@@ -15,6 +15,7 @@ import dev.sieve.observer.enrich.FlowEnricher;
 import dev.sieve.observer.enrich.PolicyEngineResolver;
 import dev.sieve.observer.metrics.FlowMetrics;
 import dev.sieve.observer.metrics.MetricsServer;
+import dev.sieve.observer.relay.RelayPusher;
 import dev.sieve.observer.server.ObserverServer;
 import dev.sieve.policy.compute.PolicyEngine;
 import dev.sieve.policy.identity.LocalIdentityAllocator;
@@ -49,6 +50,7 @@ public final class Agent implements AutoCloseable {
     private final ObserverServer observer;
     private final MetricsServer metricsServer;
     private final VerdictEventReader reader;
+    private final RelayPusher relay;
     private final Thread readerThread;
     private final Thread resyncThread;
     private final AtomicLong invalidManifests = new AtomicLong();
@@ -67,6 +69,8 @@ public final class Agent implements AutoCloseable {
         this.ring = new FlowRing(options.flowBuffer());
         EndpointResolver resolver = lockedResolver(new PolicyEngineResolver(engine));
         this.enricher = new FlowEnricher(resolver, options.nodeName(), FlowEnricher.monotonicToEpoch());
+        this.relay = options.relay() == null ? null
+                : new RelayPusher(options.relay(), options.nodeName(), options.spoolDir(), 256L << 20, RelayPusher.Settings.DEFAULT);
         registerGauges();
 
         try {
@@ -79,6 +83,7 @@ public final class Agent implements AutoCloseable {
             Flow f = enricher.enrich(view.toEvent());
             ring.append(f);
             metrics.observe(f);
+            if (relay != null) relay.offer(f); // never blocks: unacknowledged batches wait in the spool
         });
         this.readerThread = Thread.ofPlatform().name("sieve-events").daemon().start(this::readEvents);
         this.observer = ObserverServer.start(options.observerAddress(), ring, options.nodeName(), Version.VERSION);
@@ -200,6 +205,12 @@ public final class Agent implements AutoCloseable {
         metrics.gauge("sieve_endpoints", "Endpoints the datapath enforces", "", () -> endpoints.attached().size());
         metrics.gauge("sieve_map_entries", "Entries in the ipcache map", "map=\"ipcache\"", () -> datapath.ipcache().size());
         metrics.gauge("sieve_flow_buffer_flows", "Flows in the node's buffer", "", ring::size);
+        if (relay != null) {
+            metrics.gauge("sieve_relay_connected", "1 while the relay stream is up", "", () -> relay.connected() ? 1 : 0);
+            metrics.gauge("sieve_relay_pending_batches", "Batches waiting for the relay's acknowledgement", "", relay::pendingBatches);
+            metrics.gauge("sieve_relay_spool_bytes", "Unacknowledged batches spilled to disk", "", relay::spoolBytesOnDisk);
+            metrics.gauge("sieve_relay_lost_flows_total", "Flows dropped: spool full or rejected by the relay", "", relay::lostFlows);
+        }
     }
 
     /** How many valid manifest sets have been applied (engine and datapath both updated). */
@@ -216,6 +227,11 @@ public final class Agent implements AutoCloseable {
         return observer.port();
     }
 
+    /** The push to the relay, or null when the agent runs without one. */
+    public RelayPusher relay() {
+        return relay;
+    }
+
     public FlowRing ring() {
         return ring;
     }
@@ -229,6 +245,7 @@ public final class Agent implements AutoCloseable {
         metricsServer.close();
         if (readerThread != null) readerThread.join(2000);
         reader.close();
+        if (relay != null) relay.close(); // what the relay has not acknowledged goes to the spool directory
         if (options.cleanupOnExit()) {
             // tests and demos: remove what this agent attached; otherwise the pinned state keeps enforcing
             synchronized (lock) {

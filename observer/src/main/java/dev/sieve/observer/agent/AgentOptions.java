@@ -16,13 +16,15 @@ import java.util.Map;
  */
 public record AgentOptions(String nodeName, List<Path> manifests, InetSocketAddress observerAddress,
                            InetSocketAddress metricsAddress, String relay, EnforcementMode enforcement, String pinPrefix,
-                           String netns, int flowBuffer, AggregationLevel aggregation, int proxyPort, boolean cleanupOnExit) {
+                           String netns, int flowBuffer, AggregationLevel aggregation, int proxyPort, boolean cleanupOnExit,
+                           java.nio.file.Path spoolDir) {
 
     public static final String USAGE = """
             Usage: sieve-agent --node-name NAME --manifests DIR [--manifests DIR ...]
                                [--observer-address 127.0.0.1:4244] [--metrics-address 127.0.0.1:9965] [--relay HOST:PORT]
                                [--enforcement default|always|never] [--pin-prefix node] [--netns NAME]
                                [--flow-buffer 65536] [--monitor-aggregation none|low|medium|max] [--cleanup-on-exit]
+                               [--spool-dir /var/lib/sieve/spool/NODE]
             Every flag can also be given as an environment variable: --node-name as SIEVE_NODE_NAME, and so on.
             """;
 
@@ -46,6 +48,7 @@ public record AgentOptions(String nodeName, List<Path> manifests, InetSocketAddr
         String buffer = env.getOrDefault("SIEVE_FLOW_BUFFER", "65536");
         String aggregation = env.getOrDefault("SIEVE_MONITOR_AGGREGATION", "medium");
         boolean cleanup = "true".equals(env.get("SIEVE_CLEANUP_ON_EXIT"));
+        String spool = env.get("SIEVE_SPOOL_DIR");
         boolean manifestsFromFlags = false;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
@@ -79,6 +82,7 @@ public record AgentOptions(String nodeName, List<Path> manifests, InetSocketAddr
                 case "--netns" -> netns = value;
                 case "--flow-buffer" -> buffer = value;
                 case "--monitor-aggregation" -> aggregation = value;
+                case "--spool-dir" -> spool = value;
                 default -> throw new BadOption("unknown flag " + a);
             }
         }
@@ -104,7 +108,8 @@ public record AgentOptions(String nodeName, List<Path> manifests, InetSocketAddr
             throw new BadOption("--enforcement: " + e.getMessage());
         }
         return new AgentOptions(node, List.copyOf(manifests), address("--observer-address", observer),
-                address("--metrics-address", metrics), relay, mode, prefix, netns, bufferSize, level, 15001, cleanup);
+                address("--metrics-address", metrics), relay, mode, prefix, netns, bufferSize, level, 15001, cleanup,
+                Path.of(spool != null ? spool : "/var/lib/sieve/spool/" + node));
     }
 
     static InetSocketAddress address(String flag, String text) {

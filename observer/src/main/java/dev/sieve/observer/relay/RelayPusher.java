@@ -1,0 +1,246 @@
+package dev.sieve.observer.relay;
+
+import com.google.protobuf.Timestamp;
+import dev.sieve.api.flow.Flow;
+import dev.sieve.api.ingest.v1.BatchAck;
+import dev.sieve.api.ingest.v1.FlowBatch;
+import dev.sieve.api.ingest.v1.FlowIngestGrpc;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.stub.StreamObserver;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Logger;
+
+/**
+ * Pushes the node's flows to the relay, in batches with sequence numbers, over Sieve's ingest stream. Flows
+ * are batched (by count or age), sealed batches wait in a {@link Spool} (memory, then disk) until the relay
+ * acknowledges them; after a reconnect the unacknowledged ones are resent in order and the relay drops
+ * duplicates. The node never blocks on the relay: when the spool is full the oldest batches go and are
+ * reported as lost flows.
+ */
+public final class RelayPusher implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(RelayPusher.class.getName());
+
+    /** Tuning; the defaults suit a node producing up to a few hundred thousand flows a second. */
+    public record Settings(int batchFlows, Duration batchAge, int window, Duration maxBackoff) {
+        public static final Settings DEFAULT = new Settings(1000, Duration.ofMillis(200), 16, Duration.ofSeconds(5));
+    }
+
+    private final String target;
+    private final String nodeName;
+    private final String epoch = UUID.randomUUID().toString();
+    private final Settings settings;
+    private final Spool spool;
+    private final Object lock = new Object();
+    private List<Flow> open = new ArrayList<>();
+    private long openSince;
+    private long nextSequence = 1;
+    private long nextFlowSeq = 1;
+    private long lostSinceLastBatch;
+    private final AtomicLong acked = new AtomicLong();
+    private final AtomicLong rejectedFlows = new AtomicLong();
+    private final AtomicLong reconnects = new AtomicLong();
+    private volatile boolean connected;
+    private volatile boolean closed;
+    private final Thread thread;
+
+    public RelayPusher(String target, String nodeName, Path spoolDir, long spoolBytes, Settings settings) {
+        this.target = target;
+        this.nodeName = nodeName;
+        this.settings = settings;
+        this.spool = new Spool(spoolDir, spoolBytes, settings.window() * 4);
+        this.thread = Thread.ofPlatform().name("sieve-relay-push").daemon().start(this::run);
+    }
+
+    /** Adds a flow; never blocks on the network. */
+    public void offer(Flow f) {
+        synchronized (lock) {
+            if (open.isEmpty()) openSince = System.nanoTime();
+            open.add(f);
+            if (open.size() >= settings.batchFlows()) {
+                seal();
+                lock.notifyAll();
+            }
+        }
+    }
+
+    /** Seals the open batch into the spool. Caller holds the lock. */
+    private void seal() {
+        if (open.isEmpty()) return;
+        long now = System.currentTimeMillis();
+        FlowBatch b = FlowBatch.newBuilder().setNodeName(nodeName).setEpoch(epoch).setSequence(nextSequence++)
+                .setFirstFlowSeq(nextFlowSeq).addAllFlows(open).setLostFlows(lostSinceLastBatch)
+                .setCreated(Timestamp.newBuilder().setSeconds(now / 1000).setNanos((int) (now % 1000) * 1_000_000)).build();
+        nextFlowSeq += open.size();
+        open = new ArrayList<>();
+        lostSinceLastBatch = spool.add(b);
+    }
+
+    public boolean connected() {
+        return connected;
+    }
+
+    /** Batches (and flows) waiting for the relay's acknowledgement. */
+    public int pendingBatches() {
+        return spool.size();
+    }
+
+    public long spoolBytesOnDisk() {
+        return spool.bytesOnDisk();
+    }
+
+    public long ackedBatches() {
+        return acked.get();
+    }
+
+    /** Flows dropped because the spool was full or the relay rejected them. */
+    public long lostFlows() {
+        return spool.droppedFlows() + rejectedFlows.get();
+    }
+
+    public long reconnects() {
+        return reconnects.get();
+    }
+
+    private void run() {
+        long backoff = 100;
+        while (!closed) {
+            ManagedChannel channel = ManagedChannelBuilder.forTarget(target).usePlaintext().build();
+            try {
+                stream(channel);
+                backoff = 100;
+            } catch (InterruptedException e) {
+                break;
+            } catch (RuntimeException e) {
+                if (!closed) LOG.fine(() -> "relay " + target + ": " + e.getMessage());
+            } finally {
+                connected = false;
+                channel.shutdownNow();
+            }
+            if (closed) break;
+            reconnects.incrementAndGet();
+            try {
+                synchronized (lock) {
+                    sealIfOld();
+                    lock.wait(backoff);
+                }
+            } catch (InterruptedException e) {
+                break;
+            }
+            backoff = Math.min(backoff * 2, settings.maxBackoff().toMillis());
+        }
+    }
+
+    /** One connection: send batches in order within the window, trim the spool on acks, until an error. */
+    private void stream(ManagedChannel channel) throws InterruptedException {
+        var failure = new java.util.concurrent.atomic.AtomicReference<Throwable>();
+        StreamObserver<FlowBatch> out = FlowIngestGrpc.newStub(channel).push(new StreamObserver<>() {
+            @Override
+            public void onNext(BatchAck ack) {
+                onAck(ack);
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                failure.set(t);
+                wake();
+            }
+
+            @Override
+            public void onCompleted() {
+                failure.set(new IllegalStateException("relay closed the stream"));
+                wake();
+            }
+        });
+        spool.rewind(); // everything unacknowledged is sent again on a new stream
+        try {
+            while (!closed && failure.get() == null) {
+                FlowBatch next;
+                synchronized (lock) {
+                    sealIfOld();
+                    next = spool.inFlight() < settings.window() ? spool.nextToSend() : null;
+                    if (next == null) {
+                        lock.wait(Math.max(1, settings.batchAge().toMillis() / 2));
+                        continue;
+                    }
+                }
+                out.onNext(next);
+                connected = true;
+            }
+        } finally {
+            if (failure.get() == null) {
+                try {
+                    out.onCompleted();
+                } catch (RuntimeException e) {
+                    // the stream is gone anyway
+                }
+            }
+        }
+        if (failure.get() != null && !closed) throw new IllegalStateException(failure.get().getMessage(), failure.get());
+    }
+
+    private void onAck(BatchAck ack) {
+        synchronized (lock) {
+            switch (ack.getStatus()) {
+                case STATUS_STORED, STATUS_DUPLICATE -> acked.addAndGet(spool.ack(ack.getEpoch(), Math.max(ack.getSequence(), ack.getAckedThrough())));
+                case STATUS_REJECTED -> {
+                    LOG.warning("relay rejected batch " + ack.getSequence() + ": " + ack.getError());
+                    rejectedFlows.addAndGet(spool.reject(ack.getEpoch(), ack.getSequence()));
+                    if (ack.getAckedThrough() > 0) acked.addAndGet(spool.ack(ack.getEpoch(), ack.getAckedThrough()));
+                }
+                case STATUS_RETRY -> spool.retryFrom(ack.getEpoch(), ack.getSequence());
+                default -> { }
+            }
+            lock.notifyAll();
+        }
+    }
+
+    private void sealIfOld() {
+        if (!open.isEmpty() && System.nanoTime() - openSince >= settings.batchAge().toNanos()) seal();
+    }
+
+    private void wake() {
+        synchronized (lock) {
+            lock.notifyAll();
+        }
+    }
+
+    /** Waits until every flow offered so far is acknowledged, or the timeout passes; true when all are. */
+    public boolean flush(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (lock) {
+            seal();
+            lock.notifyAll();
+            while (spool.size() > 0) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) return false;
+                lock.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+            }
+        }
+        return true;
+    }
+
+    /** Stops pushing; what is not acknowledged is written to the spool directory for the next run. */
+    @Override
+    public void close() {
+        closed = true;
+        synchronized (lock) {
+            seal();
+            lock.notifyAll();
+        }
+        thread.interrupt();
+        try {
+            thread.join(2000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        spool.persist();
+    }
+}
