@@ -19,7 +19,7 @@ final class RowBinary {
       buf = new byte[initial];
     }
 
-    private void ensure(int n) {
+    void ensure(int n) {
       if (len + n > buf.length) buf = Arrays.copyOf(buf, Math.max(buf.length * 2, len + n));
     }
 
@@ -61,7 +61,13 @@ final class RowBinary {
     }
 
     void str(String s) {
-      bytes(s.getBytes(StandardCharsets.UTF_8));
+      int n = s.length();
+      boolean ascii = n < 128;
+      if (ascii) for (int i = 0; i < n; i++) if (s.charAt(i) >= 0x80) { ascii = false; break; }
+      if (!ascii) { bytes(s.getBytes(StandardCharsets.UTF_8)); return; }
+      ensure(n + 1);
+      buf[len++] = (byte) n;
+      for (int i = 0; i < n; i++) buf[len++] = (byte) s.charAt(i);
     }
 
     void append(Out o) {

@@ -29,7 +29,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * flow exactly once (count and ids compared).
  */
 @Timeout(120)
-class ClickHouseFaultIT {
+class ClickHouseFaultTest {
   @RegisterExtension static final ClickHouseServer CH = new ClickHouseServer();
   static final AtomicInteger DB = new AtomicInteger();
   static final long START = Timestamps.nanos(Instant.parse("2026-11-25T10:00:00Z"));

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The FlowStore contract plus schema, migration and retention against a real ClickHouse 18.16 server. */
-class ClickHouseFlowStoreIT extends FlowStoreContract {
+class ClickHouseFlowStoreTest extends FlowStoreContract {
   @RegisterExtension static final ClickHouseServer CH = new ClickHouseServer();
   private static final AtomicInteger DB = new AtomicInteger();
   private final List<ClickHouseFlowStore> opened = new ArrayList<>();

@@ -1,0 +1,199 @@
+package dev.sieve.relay.bench;
+
+import dev.sieve.api.flow.Flow;
+import dev.sieve.api.flow.FlowFilter;
+import dev.sieve.api.flow.Verdict;
+import dev.sieve.relay.query.FlowQuery;
+import dev.sieve.relay.query.FlowRow;
+import dev.sieve.relay.query.Timestamps;
+import dev.sieve.relay.store.FlowStore;
+import dev.sieve.relay.store.FlowStore.StreamKey;
+import dev.sieve.relay.store.clickhouse.ClickHouseFlowStore;
+import dev.sieve.relay.store.memory.MemoryFlowStore;
+import dev.sieve.relay.support.ClickHouseServer;
+import dev.sieve.relay.support.TestFlows;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Whole-process relay benchmarks (scripts/bench-relay.sh): memory-store filtered queries over 1M
+ * flows, sustained ingest into a real ClickHouse started on a free port, and "verdict DROPPED, last
+ * 100" over 10M stored flows. Prints figures and writes them as JSON to the file given as arg 0.
+ */
+public final class RelayBench {
+  static final long START = Timestamps.nanos(Instant.parse("2026-11-20T00:00:00Z"));
+  static final Map<String, Object> results = new LinkedHashMap<>();
+
+  public static void main(String[] args) throws Exception {
+    Path out = Path.of(args.length > 0 ? args[0] : "relay.json");
+    long memFlows = Long.getLong("bench.memory.flows", 1_000_000);
+    int ingestSeconds = Integer.getInteger("bench.ingest.seconds", 20);
+    long chTotal = Long.getLong("bench.clickhouse.flows", 10_000_000);
+    results.put("machine", Runtime.getRuntime().availableProcessors() + " cores, " + System.getProperty("java.version"));
+    memory(memFlows);
+    if (System.getProperty("bench.clickhouse.url") != null) {
+      clickhouse(new External(System.getProperty("bench.clickhouse.url")), ingestSeconds, chTotal);
+    } else {
+      try (ClickHouseServer ch = new ClickHouseServer().start()) {
+        clickhouse(new External(ch.url()), ingestSeconds, chTotal);
+      }
+    }
+    StringBuilder j = new StringBuilder("{\n");
+    int i = 0;
+    for (var e : results.entrySet()) {
+      j.append("  \"").append(e.getKey()).append("\": ");
+      Object v = e.getValue();
+      j.append(v instanceof Number ? String.format(Locale.ROOT, "%.2f", ((Number) v).doubleValue()) : "\"" + v + "\"");
+      j.append(++i < results.size() ? ",\n" : "\n");
+    }
+    Files.writeString(out, j.append("}\n").toString());
+    System.out.println("wrote " + out);
+  }
+
+  static void put(String k, Object v) {
+    results.put(k, v);
+    System.out.printf(Locale.ROOT, "%-58s %s%n", k, v instanceof Double d ? String.format(Locale.ROOT, "%.2f", d) : v);
+  }
+
+  interface Query {
+    int run() throws Exception;
+  }
+
+  /** Median and p95 of {@code runs} timed runs after {@code warm} warm-up runs, in ms. */
+  static double[] time(int warm, int runs, Query q) throws Exception {
+    for (int i = 0; i < warm; i++) q.run();
+    double[] ms = new double[runs];
+    for (int i = 0; i < runs; i++) {
+      long t = System.nanoTime();
+      q.run();
+      ms[i] = (System.nanoTime() - t) / 1e6;
+    }
+    Arrays.sort(ms);
+    return new double[] {ms[runs / 2], ms[(int) Math.min(runs - 1, Math.ceil(runs * 0.95) - 1)]};
+  }
+
+  static void memory(long n) throws Exception {
+    System.out.println("== memory store (Arrow ring): " + n + " flows");
+    MemoryFlowStore s = new MemoryFlowStore(n);
+    TestFlows g = new TestFlows(42, "node-1", START);
+    long t0 = System.nanoTime();
+    List<FlowRow> rows = new ArrayList<>(10_000);
+    for (long i = 0; i < n; i++) {
+      rows.add(FlowRow.of(g.next()));
+      if (rows.size() == 10_000) { s.appendRows(rows); rows.clear(); }
+    }
+    s.appendRows(rows);
+    put("memory_load_flows_per_s", n / ((System.nanoTime() - t0) / 1e9));
+    Map<String, FlowQuery> qs = new LinkedHashMap<>();
+    qs.put("verdict_dropped_last_100", FlowQuery.last(100, FlowFilter.newBuilder().addVerdict(Verdict.DROPPED).build()));
+    qs.put("pod_and_port_last_1000", FlowQuery.last(1000, FlowFilter.newBuilder().addSourcePod("production/frontend").addDestinationPort("5432").build()));
+    qs.put("dropped_to_namespace_first_100", FlowQuery.last(100, FlowFilter.newBuilder().addVerdict(Verdict.DROPPED).addDestinationPod("kube-system/").build()).withNumber(100, true));
+    qs.put("rare_ip_all_matches", new FlowQuery(List.of(FlowFilter.newBuilder().addSourceIp("10.0.3.7").addDestinationIp("10.1.0.9").build()), List.of(), null, null, 0, false, false));
+    qs.put("label_and_http_inexact_last_100", FlowQuery.last(100, FlowFilter.newBuilder().addSourceLabel("k8s:app=frontend").addHttpStatusCode("5+").build()));
+    for (var e : qs.entrySet()) {
+      int[] count = {0};
+      double[] r = time(5, 21, () -> { count[0] = s.query(e.getValue()).size(); return count[0]; });
+      put("memory_1m_" + e.getKey() + "_ms_median", r[0]);
+      put("memory_1m_" + e.getKey() + "_ms_p95", r[1]);
+      put("memory_1m_" + e.getKey() + "_results", (double) count[0]);
+    }
+    s.close();
+  }
+
+  /** A ClickHouse server reached over HTTP (started here, or given with -Dbench.clickhouse.url). */
+  record External(String url) {
+    String sql(String q) throws Exception {
+      var r = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url + "/"))
+          .POST(java.net.http.HttpRequest.BodyPublishers.ofString(q)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() != 200) throw new IllegalStateException(r.body());
+      return r.body();
+    }
+  }
+
+  static void clickhouse(External ch, int seconds, long total) throws Exception {
+    ch.sql("DROP DATABASE IF EXISTS bench");
+    System.out.println("== ClickHouse " + ch.sql("SELECT version()").trim() + " on " + ch.url());
+    ClickHouseFlowStore s = new ClickHouseFlowStore(new ClickHouseFlowStore.Config(ch.url(), "bench", "default", "", 3650, Duration.ofMillis(250), 500_000));
+    s.migrate();
+    // 200 distinct batches of 5,000 flows (1M flows), replayed by 8 streams with fresh positions
+    int batchSize = 5000, distinct = 200, streams = 8;
+    List<List<Flow>> batches = new ArrayList<>();
+    TestFlows g = new TestFlows(7, "node-1", START);
+    for (int i = 0; i < distinct; i++) batches.add(g.next(batchSize));
+    AtomicLong stored = new AtomicLong();
+    Semaphore inflight = new Semaphore(streams * 4);
+    long end = System.nanoTime() + Duration.ofSeconds(seconds).toNanos();
+    long t0 = System.nanoTime();
+    List<Thread> ts = new ArrayList<>();
+    for (int st = 0; st < streams; st++) {
+      int sid = st;
+      ts.add(Thread.ofPlatform().start(() -> {
+        StreamKey key = new StreamKey("node-" + sid, "bench");
+        long seq = 0, fseq = 1;
+        try {
+          while (System.nanoTime() < end) {
+            List<Flow> b = batches.get((int) ((seq * streams + sid) % distinct));
+            inflight.acquire();
+            CompletableFuture<FlowStore.Mark> f = s.appendAsync(key, ++seq, fseq, b);
+            fseq += b.size();
+            f.whenComplete((m, e) -> {
+              inflight.release();
+              if (e == null) stored.addAndGet(b.size());
+              else System.err.println("append failed: " + e);
+            });
+            // node-like pipelining: at most 4 unacknowledged batches per stream
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }));
+    }
+    for (Thread t : ts) t.join();
+    inflight.acquire(streams * 4);
+    double secs = (System.nanoTime() - t0) / 1e9;
+    put("clickhouse_ingest_flows_per_s", stored.get() / secs);
+    put("clickhouse_ingest_flows_stored", (double) stored.get());
+    inflight.release(streams * 4);
+
+    // top up to `total` rows server-side, shifting copies by whole days (spreads partitions like a month of data)
+    long have = Long.parseLong(ch.sql("SELECT count() FROM bench.flows").trim());
+    int day = 1;
+    while (have < total) {
+      long want = Math.min(have, total - have);
+      ch.sql("INSERT INTO bench.flows SELECT time - " + (86_400L * day) + " AS time, nanos, verdict, drop_reason, direction, protocol, src_namespace, src_pod, "
+          + "src_workload, src_identity, dst_namespace, dst_pod, dst_workload, dst_identity, src_ip, dst_ip, src_port, dst_port, node_name, "
+          + "concat(epoch, '-copy" + day + "'), batch_seq, flow_seq, uuid, policies, flow FROM bench.flows LIMIT " + want);
+      have += want;
+      day++;
+    }
+    have = Long.parseLong(ch.sql("SELECT count() FROM bench.flows").trim());
+    put("clickhouse_stored_flows", (double) have);
+    FlowQuery q = FlowQuery.last(100, FlowFilter.newBuilder().addVerdict(Verdict.DROPPED).build());
+    double[] r = time(3, 11, () -> s.query(q).size());
+    put("clickhouse_10m_verdict_dropped_last_100_ms_median", r[0]);
+    put("clickhouse_10m_verdict_dropped_last_100_ms_p95", r[1]);
+    FlowQuery q2 = FlowQuery.last(100, FlowFilter.newBuilder().addVerdict(Verdict.DROPPED).addDestinationPod("production/database").build());
+    r = time(3, 11, () -> s.query(q2).size());
+    put("clickhouse_10m_dropped_to_pod_last_100_ms_median", r[0]);
+    Instant from = Timestamps.instant(START), to = from.plusSeconds(3600);
+    FlowQuery q3 = FlowQuery.all().withRange(from, from.plusSeconds(60)).withNumber(1000, false);
+    r = time(3, 11, () -> s.query(q3).size());
+    put("clickhouse_10m_one_minute_last_1000_ms_median", r[0]);
+    r = time(2, 7, () -> s.counts(from, to, Duration.ofMinutes(1), null).size());
+    put("clickhouse_counts_per_minute_1h_ms_median", r[0]);
+    r = time(2, 7, () -> s.serviceMap(from.minusSeconds(86_400L * 30), to, null).size());
+    put("clickhouse_service_map_30d_ms_median", r[0]);
+    s.close();
+  }
+}
