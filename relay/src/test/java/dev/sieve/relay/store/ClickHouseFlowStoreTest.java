@@ -24,7 +24,7 @@ class ClickHouseFlowStoreTest extends FlowStoreContract {
   private final List<ClickHouseFlowStore> opened = new ArrayList<>();
 
   private ClickHouseFlowStore open(String db, int retentionDays) throws Exception {
-    ClickHouseFlowStore s = new ClickHouseFlowStore(ClickHouseFlowStore.Config.of(CH.url(), db, "default", "", retentionDays));
+    ClickHouseFlowStore s = new ClickHouseFlowStore(new ClickHouseFlowStore.Config(CH.url(), db, "default", "", retentionDays, java.time.Duration.ofMillis(10), 100_000));
     opened.add(s);
     return s;
   }

@@ -277,21 +277,24 @@ public final class ClickHouseFlowStore implements FlowStore {
 
   private void writeLoop() {
     List<Pending> group = new ArrayList<>();
+    long lastInsertStart = System.nanoTime() - cfg.flushInterval().toNanos();
     while (!closed || !queue.isEmpty()) {
       try {
         Pending first = queue.poll(100, TimeUnit.MILLISECONDS);
         if (first == null) continue;
         group.add(first);
-        long deadline = System.nanoTime() + cfg.flushInterval().toNanos();
+        // at most one insert per flushInterval: the first batch after a quiet spell goes at once,
+        // batches arriving while an insert runs (or right after one) are coalesced into the next
+        long deadline = lastInsertStart + cfg.flushInterval().toNanos();
         int rows = first.batch().flows().size();
         while (rows < cfg.maxGroupRows()) {
           long wait = deadline - System.nanoTime();
-          if (wait <= 0) break;
-          Pending p = queue.poll(wait, TimeUnit.NANOSECONDS);
+          Pending p = wait <= 0 ? queue.poll() : queue.poll(wait, TimeUnit.NANOSECONDS);
           if (p == null) break;
           group.add(p);
           rows += p.batch().flows().size();
         }
+        lastInsertStart = System.nanoTime();
         writeGroup(group);
       } catch (InterruptedException e) {
         if (closed) break;
@@ -537,13 +540,30 @@ public final class ClickHouseFlowStore implements FlowStore {
       String narrowed = (where.isEmpty() ? " WHERE " : where + " AND ") + "time >= toDateTime(" + lo + ") AND time <= toDateTime(" + hi + ")";
       // phase 2: the flow bytes of just that time window
       read("SELECT time, nanos, flow FROM {db}.flows" + narrowed + order + " LIMIT " + n, true, r -> { out.add(parse(r.flow())); return true; });
+    } else if (n > 0) {
+      // a filter part that only Java can evaluate: walk time windows from the newest (or oldest)
+      // matching second, growing the window, so ClickHouse never sorts more than one window
+      List<String[]> range = rows(sql("SELECT toUInt32(min(time)), toUInt32(max(time)), count() FROM {db}.flows" + where));
+      if (range.isEmpty() || Long.parseLong(range.getFirst()[2]) == 0) return;
+      long min = Long.parseLong(range.getFirst()[0]), max = Long.parseLong(range.getFirst()[1]);
+      long width = 60;
+      long cursor = newest ? max : min;
+      while (out.size() < n && (newest ? cursor >= min : cursor <= max)) {
+        long lo = newest ? cursor - width + 1 : cursor, hi = newest ? cursor : cursor + width - 1;
+        String w = (where.isEmpty() ? " WHERE " : where + " AND ") + "time >= toDateTime(" + Math.max(0, lo) + ") AND time <= toDateTime(" + hi + ")";
+        read("SELECT time, nanos, flow FROM {db}.flows" + w + order, true, r -> {
+          Flow f = parse(r.flow());
+          if (matcher.test(f)) out.add(f);
+          return out.size() < n;
+        });
+        cursor = newest ? lo - 1 : hi + 1;
+        width = Math.min(width * 4, 86_400L * 7);
+      }
     } else {
-      long[] count = {0};
-      read("SELECT time, nanos, flow FROM {db}.flows" + where + order + (matcher == null && n > 0 ? " LIMIT " + n : ""), true, r -> {
+      read("SELECT time, nanos, flow FROM {db}.flows" + where + order, true, r -> {
         Flow f = parse(r.flow());
-        if (matcher != null && !matcher.test(f)) return true;
-        out.add(f);
-        return n == 0 || ++count[0] < n;
+        if (matcher == null || matcher.test(f)) out.add(f);
+        return true;
       });
     }
     if (newest) Collections.reverse(out);
