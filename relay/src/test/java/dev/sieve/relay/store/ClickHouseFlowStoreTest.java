@@ -71,6 +71,26 @@ class ClickHouseFlowStoreTest extends FlowStoreContract {
   }
 
   @Test
+  void userValuesAreEscapedNeverPastedIntoSql() throws Exception {
+    FlowStore s = store();
+    TestFlows g = new TestFlows(11, "node-a", START);
+    List<Flow> odd = new ArrayList<>();
+    for (Flow f : g.next(4)) odd.add(f);
+    odd.set(0, odd.get(0).toBuilder().setSource(odd.get(0).getSource().toBuilder().setNamespace("we'ird\\ns").setPodName("p%_1")).build());
+    odd.set(1, odd.get(1).toBuilder().setNodeName("node_%").build());
+    s.append(new StreamKey("node-a", "e"), 1, 1, odd);
+    var hostile = dev.sieve.api.flow.FlowFilter.newBuilder().addSourcePod("x' OR 1=1 --/").addNodeName("a') OR ('1'='1").build();
+    assertThat(s.query(new FlowQuery(List.of(hostile), List.of(), null, null, 0, false, false))).isEmpty();
+    var exact = dev.sieve.api.flow.FlowFilter.newBuilder().addSourcePod("we'ird\\ns/p%_").build();
+    assertThat(s.query(new FlowQuery(List.of(exact), List.of(), null, null, 0, false, false))).extracting(Flow::getUuid).containsExactly(odd.get(0).getUuid());
+    var likeChars = dev.sieve.api.flow.FlowFilter.newBuilder().addSourcePod("we'ird\\ns/p%%").build();
+    assertThat(s.query(new FlowQuery(List.of(likeChars), List.of(), null, null, 0, false, false))).isEmpty();
+    var node = dev.sieve.api.flow.FlowFilter.newBuilder().addNodeName("node_%").build();
+    assertThat(s.query(new FlowQuery(List.of(node), List.of(), null, null, 0, false, false))).extracting(Flow::getUuid).containsExactly(odd.get(1).getUuid());
+    assertThat(s.size()).isEqualTo(4);
+  }
+
+  @Test
   void retentionDropsWholeDayPartitionsOlderThanTheConfiguredAge() throws Exception {
     ClickHouseFlowStore s = open("ret" + DB.incrementAndGet(), 3);
     s.migrate();
