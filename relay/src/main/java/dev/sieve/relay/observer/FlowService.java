@@ -30,6 +30,12 @@ public final class FlowService {
     }
   }
 
+  private static final class Stop extends RuntimeException {
+    Stop() {
+      super(null, null, false, false);
+    }
+  }
+
   private final FlowStore store;
   private final LiveFlows live;
 
@@ -40,7 +46,18 @@ public final class FlowService {
 
   public void stream(FlowQuery q, Sink sink) throws StoreException, InterruptedException {
     if (!q.follow()) {
-      for (Flow f : store.query(q)) if (!sink.flow(f)) return;
+      try {
+        store.query(q, f -> {
+          try {
+            if (!sink.flow(f)) throw new Stop();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new Stop();
+          }
+        });
+      } catch (Stop stop) {
+        // the reader went away
+      }
       return;
     }
     FlowMatcher m = FlowMatcher.of(q);

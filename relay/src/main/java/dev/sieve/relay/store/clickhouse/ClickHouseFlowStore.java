@@ -560,11 +560,13 @@ public final class ClickHouseFlowStore implements FlowStore {
         width = Math.min(width * 4, 86_400L * 7);
       }
     } else {
-      read("SELECT time, nanos, flow FROM {db}.flows" + where + order, true, r -> {
+      // everything that matches, oldest first: streamed to the sink as ClickHouse sends it
+      read("SELECT time, nanos, flow FROM {db}.flows" + where + " ORDER BY time, nanos", true, r -> {
         Flow f = parse(r.flow());
-        if (matcher == null || matcher.test(f)) out.add(f);
+        if (matcher == null || matcher.test(f)) sink.accept(f);
         return true;
       });
+      return;
     }
     if (newest) Collections.reverse(out);
     out.forEach(sink);
