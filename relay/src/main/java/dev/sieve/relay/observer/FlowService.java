@@ -7,7 +7,9 @@ import dev.sieve.relay.query.FlowQuery;
 import dev.sieve.relay.query.Timestamps;
 import dev.sieve.relay.store.FlowStore;
 import dev.sieve.relay.store.StoreException;
+import java.util.Comparator;
 import java.util.HashSet;
+import java.util.PriorityQueue;
 import java.util.List;
 import java.util.Set;
 
@@ -36,12 +38,23 @@ public final class FlowService {
     }
   }
 
+  private record Held(long time, long seq, long arrived, Flow flow) {}
+
   private final FlowStore store;
   private final LiveFlows live;
+  private final long sortWindowNanos;
+  private final int sortBufferMax;
 
   public FlowService(FlowStore store, LiveFlows live) {
+    this(store, live, java.time.Duration.ofMillis(500), 10_000);
+  }
+
+  /** {@code sortWindow}: how long a live flow is held to be merged by time with other nodes' flows. */
+  public FlowService(FlowStore store, LiveFlows live, java.time.Duration sortWindow, int sortBufferMax) {
     this.store = store;
     this.live = live;
+    this.sortWindowNanos = sortWindow.toNanos();
+    this.sortBufferMax = sortBufferMax;
   }
 
   public void stream(FlowQuery q, Sink sink) throws StoreException, InterruptedException {
@@ -73,21 +86,25 @@ public final class FlowService {
       }
       // keep the tail of history to recognise live copies of flows already sent
       for (int i = history.size() - 1; i >= 0 && sent.size() < 100_000; i--) sent.add(history.get(i));
+      // live flows of several nodes arrive interleaved: like Hubble Relay, hold each for a short
+      // sort window and emit in time order (the window also bounds how late a flow may be shown)
+      PriorityQueue<Held> buf = new PriorityQueue<>(Comparator.comparingLong(Held::time).thenComparingLong(Held::seq));
+      long seq = 0;
       while (!sink.cancelled()) {
-        LiveFlows.Item it = sub.poll(250);
-        if (it == null) continue;
-        switch (it) {
-          case LiveFlows.FlowItem fi -> {
-            Flow f = fi.flow();
-            long t = Timestamps.nanos(f);
-            if (t < q.sinceNanos()) continue;
-            if (t > until) return;
-            if (t <= lastTime && sent.remove(f)) continue;
-            if (!sink.flow(f)) return;
-          }
-          case LiveFlows.Lost l -> {
-            if (!sink.lost(l.count(), l.atNode())) return;
-          }
+        LiveFlows.Item it = sub.poll(buf.isEmpty() ? 250 : 20);
+        if (it instanceof LiveFlows.FlowItem fi) {
+          Flow f = fi.flow();
+          long t = Timestamps.nanos(f);
+          boolean already = t <= lastTime && sent.remove(f);
+          if (t >= q.sinceNanos() && !already) buf.add(new Held(t, seq++, System.nanoTime(), f));
+        } else if (it instanceof LiveFlows.Lost l) {
+          if (!sink.lost(l.count(), l.atNode())) return;
+        }
+        long now = System.nanoTime();
+        while (!buf.isEmpty() && (buf.size() > sortBufferMax || now - buf.peek().arrived() >= sortWindowNanos)) {
+          Held h = buf.poll();
+          if (h.time() > until) return;
+          if (!sink.flow(h.flow())) return;
         }
       }
     }

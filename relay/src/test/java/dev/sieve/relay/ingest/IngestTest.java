@@ -194,6 +194,32 @@ class IngestTest {
   }
 
   @Test
+  void followMergesLiveFlowsOfSeveralNodesByTime() throws Exception {
+    ManagedChannel ch = relay.channel();
+    closing.add(ch::shutdownNow);
+    LinkedBlockingQueue<GetFlowsResponse> got = new LinkedBlockingQueue<>();
+    ObserverGrpc.newStub(ch).getFlows(GetFlowsRequest.newBuilder().setFollow(true).build(), new StreamObserver<>() {
+      public void onNext(GetFlowsResponse r) { got.add(r); }
+      public void onError(Throwable t) { }
+      public void onCompleted() { }
+    });
+    Thread.sleep(200);
+    TestNode a = node("node-a"), b = node("node-b");
+    // node-b's flows are older than node-a's but arrive later
+    List<Flow> fa = new TestFlows(20, "node-a", START + 1_000_000_000L).next(20), fb = new TestFlows(21, "node-b", START).next(20);
+    a.push(fa);
+    a.awaitDrained(Duration.ofSeconds(5));
+    b.push(fb);
+    List<Long> times = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      GetFlowsResponse r = got.poll(5, TimeUnit.SECONDS);
+      assertThat(r).as("flow " + i).isNotNull();
+      times.add(Timestamps.nanos(r.getFlow()));
+    }
+    assertThat(times).isSorted();
+  }
+
+  @Test
   void getFlowsWithoutFollowAndInvalidFilters() throws Exception {
     TestNode n = node("node-a");
     TestFlows g = new TestFlows(6, "node-a", START);
