@@ -16,7 +16,6 @@ import dev.sieve.api.observer.ObserverGrpc;
 import dev.sieve.api.observer.ServerStatusRequest;
 import dev.sieve.api.observer.ServerStatusResponse;
 import dev.sieve.api.relay.NodeState;
-import dev.sieve.relay.ingest.LiveFlows;
 import dev.sieve.relay.nodes.NodeRegistry;
 import dev.sieve.relay.query.FlowQuery;
 import dev.sieve.relay.query.InvalidQueryException;
@@ -26,7 +25,6 @@ import dev.sieve.relay.store.StoreException;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import java.util.function.Consumer;
 
 /** {@code observer.Observer} on the relay, like Hubble Relay: stored + live flows, status summed over the nodes. */
 public class RelayObserverService extends ObserverGrpc.ObserverImplBase {
@@ -138,6 +136,4 @@ public class RelayObserverService extends ObserverGrpc.ObserverImplBase {
     out.onNext(b.build());
     out.onCompleted();
   }
-
-  static void unused(Consumer<Flow> c) {}
 }

@@ -682,12 +682,4 @@ public final class ClickHouseFlowStore implements FlowStore {
     client.close();
   }
 
-  /** Used by tests: the marks cached in memory are forgotten, as after a restart. */
-  void forgetMarks() {
-    marks.clear();
-  }
-
-  static Map<String, Long> unused() {
-    return new HashMap<>();
-  }
 }

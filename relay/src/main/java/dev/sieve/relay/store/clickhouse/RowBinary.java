@@ -85,11 +85,6 @@ final class RowBinary {
       this.in = in;
     }
 
-    /** -1 at end of stream, else the next byte. */
-    int peekEnd() throws IOException {
-      return 0;
-    }
-
     int u8() throws IOException {
       int b = in.read();
       if (b < 0) throw new EOFException();
