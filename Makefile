@@ -28,7 +28,7 @@ build: deps maven
 	@echo "built: bin/sieve bin/sieve-agent bin/sieve-relay"
 
 test: deps maven
-	$(MVN) $(MVN_FLAGS) install
+	@MVN="$(MVN)" MVN_FLAGS="$(MVN_FLAGS)" scripts/test.sh
 
 bench: build
 	@scripts/bench.sh

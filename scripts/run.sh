@@ -1,37 +1,146 @@
 #!/usr/bin/env bash
-# `make run` for this stage of Sieve: the policy engine on the seed examples. It validates every example,
-# then traces the seed's scenarios and prints the verdicts with the policies that decided them.
-# (The node agent, relay and lab join `make run` as they land; see README.)
+# `make run`: the whole of Sieve on this machine. A lab (pods as network namespaces) for the seed's
+# examples, the node agent enforcing their policies with eBPF, the relay (memory store by default, or a
+# local ClickHouse with STORE=clickhouse), and steady allowed and denied traffic. Ctrl-C removes every
+# namespace, link, pinned map and process it made.
+#
+#   scripts/run.sh                 run until Ctrl-C
+#   scripts/run.sh --headless N    run N seconds without the banner, then tear down (used by the tests)
+#
+# Ports (override with env): SIEVE_OBSERVER_PORT 4244, SIEVE_METRICS_PORT 9965, SIEVE_RELAY_GRPC_PORT 4245,
+# SIEVE_RELAY_HTTP_PORT 12000. STORE=memory|clickhouse. SIEVE_RUN_PREFIX names the lab (default "run").
 set -euo pipefail
 cd "$(dirname "$0")/.."
-sieve=bin/sieve
-ex=examples
-cluster=$ex/cluster
-p() { echo "$ex/policies/$1"; }
+root=$PWD
 
-echo "== sieve policy validate $ex/"
-$sieve policy validate "$ex/"
-echo
-trace() {
-  local file=$1; shift
-  echo "== sieve policy trace -f $cluster $(p "$file") $*"
-  $sieve policy trace -f "$cluster" "$(p "$file")" "$@" | sed -n '1p;/^  egress/p;/^  ingress/p;/^  l7/p'
-  echo
+headless=0 duration=0
+if [ "${1:-}" = "--headless" ]; then headless=1; duration=${2:?--headless needs seconds}; fi
+prefix=${SIEVE_RUN_PREFIX:-run}
+store=${STORE:-memory}
+obs_port=${SIEVE_OBSERVER_PORT:-4244}
+metrics_port=${SIEVE_METRICS_PORT:-9965}
+relay_port=${SIEVE_RELAY_GRPC_PORT:-4245}
+http_port=${SIEVE_RELAY_HTTP_PORT:-12000}
+work=$(mktemp -d "/tmp/sieve-$prefix.XXXXXX")
+pids=()
+log() { [ "$headless" = 1 ] || echo "$@"; }
+
+cleanup() {
+  trap - EXIT INT TERM
+  log ""
+  log "stopping: agent, relay, traffic, lab $prefix ..."
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  bin/sieve lab down --prefix "$prefix" >/dev/null 2>&1 || true
+  for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^sieve-$prefix-" || true); do ip netns del "$ns" 2>/dev/null || true; done
+  rm -rf "/sys/fs/bpf/sieve/$prefix"
+  rmdir /sys/fs/bpf/sieve 2>/dev/null || true
+  [ -n "${ch_dir:-}" ] && rm -rf "$ch_dir"
+  rm -rf "$work"
+  log "done: nothing of the run is left"
 }
-trace 01-allow-frontend-to-backend.yaml --from production/frontend --to production/backend --dport 8080/TCP
-trace 01-allow-frontend-to-backend.yaml --from production/prod-client --to production/backend --dport 8080/TCP
-trace 02-api-http-filter.yaml --from production/api-consumer --to production/api-server --dport 80 --http-method GET --http-path /api/orders
-trace 02-api-http-filter.yaml --from production/api-consumer --to production/api-server --dport 80 --http-method DELETE --http-path /api/orders
-trace 03-allow-s3-egress.yaml --from data-pipeline/uploader --to kube-system/kube-dns --dport 53/UDP --dns-query bucket.amazonaws.com
-trace 03-allow-s3-egress.yaml --from data-pipeline/uploader --to fqdn:bucket.amazonaws.com=52.216.0.10 --dport 443
-trace 03-allow-s3-egress.yaml --from data-pipeline/uploader --to ip:198.51.100.7 --dport 443
-trace 04-deny-dev-to-prod-db.yaml --from production/prod-client --to production/database --dport 5432
-trace 04-deny-dev-to-prod-db.yaml --from development/dev-client --to production/database --dport 5432
-trace 05-kafka-topic-control.yaml --from messaging/producer --to messaging/kafka-broker --dport 9092 --kafka-api-key produce --kafka-topic payments
-trace 05-kafka-topic-control.yaml --from messaging/consumer --to messaging/kafka-broker --dport 9092 --kafka-api-key produce --kafka-topic payments
-trace 06-baseline-clusterwide.yaml --from production/frontend --to entity:kube-apiserver --dport 443
-trace 06-baseline-clusterwide.yaml --from production/frontend --to ip:203.0.113.5 --dport 443
-trace 07-k8s-networkpolicy.yaml --from ops/ops-tool --to production/backend --dport 8080
-trace 07-k8s-networkpolicy.yaml --from ip:10.2.3.4 --to production/backend --dport 9092
-trace 07-k8s-networkpolicy.yaml --from ip:10.1.3.4 --to production/backend --dport 9092
-echo "Try your own: $sieve policy trace --help"
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+wait_port() { # PORT SECONDS
+  for _ in $(seq $(( $2 * 10 ))); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "run: nothing listens on port $1 after $2 s" >&2
+  return 1
+}
+
+# a leftover of an earlier run that was killed
+bin/sieve lab down --prefix "$prefix" >/dev/null 2>&1 || true
+rm -rf "/sys/fs/bpf/sieve/$prefix"
+
+# The demo: the seed's cluster and every example but the clusterwide baseline (06), which would put every
+# pod's egress under default deny; `sieve policy trace -f examples/...` shows 06 on its own.
+manifests=$work/manifests
+mkdir -p "$manifests"
+cp examples/cluster/*.yaml "$manifests/"
+for f in 01-allow-frontend-to-backend 02-api-http-filter 03-allow-s3-egress 04-deny-dev-to-prod-db 05-kafka-topic-control 07-k8s-networkpolicy; do
+  cp "examples/policies/$f.yaml" "$manifests/"
+done
+
+log "== lab $prefix: one network namespace per pod of examples/cluster, plus a world host"
+bin/sieve lab up --manifests "$manifests" --prefix "$prefix" --world 1 >"$work/lab.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 300); do grep -q "^run 'sieve lab exec" "$work/lab.log" 2>/dev/null && break; sleep 0.1; done
+grep -q "^run 'sieve lab exec" "$work/lab.log" || { cat "$work/lab.log" >&2; exit 1; }
+[ "$headless" = 1 ] || sed -n '2,100p' "$work/lab.log" | grep -v "^run 'sieve" | sed 's/^/   /'
+
+relay_args=(--store "$store" --grpc-address "127.0.0.1:$relay_port" --http-address "127.0.0.1:$http_port")
+if [ "$store" = clickhouse ]; then
+  ch_dir=$(mktemp -d /tmp/sieve-clickhouse.XXXXXX)
+  ch_http=$(scripts/clickhouse-local.sh start "$ch_dir")
+  relay_args+=(--clickhouse-url "http://127.0.0.1:$ch_http")
+  pids+=($(cat "$ch_dir/pid"))
+  log "== ClickHouse on 127.0.0.1:$ch_http (data in $ch_dir)"
+fi
+log "== relay ($store store): gRPC 127.0.0.1:$relay_port, web/REST 127.0.0.1:$http_port"
+bin/sieve-relay "${relay_args[@]}" >"$work/relay.log" 2>&1 &
+pids+=($!)
+wait_port "$relay_port" 60 || { tail -20 "$work/relay.log" >&2; exit 1; }
+
+log "== agent node-1: observer 127.0.0.1:$obs_port, metrics 127.0.0.1:$metrics_port"
+bin/sieve-agent --node-name node-1 --manifests "$manifests" --netns "sieve-$prefix-node" --pin-prefix "$prefix" \
+  --observer-address "127.0.0.1:$obs_port" --metrics-address "127.0.0.1:$metrics_port" \
+  --relay "127.0.0.1:$relay_port" --spool-dir "$work/spool" --cleanup-on-exit >"$work/agent.log" 2>&1 &
+pids+=($!)
+wait_port "$obs_port" 60 || { tail -20 "$work/agent.log" >&2; exit 1; }
+
+ns() { echo "sieve-$prefix-$1"; }
+serve() { # POD PORT [udp]
+  local flags=(-lk); [ "${3:-}" = udp ] && flags=(-lku)
+  ip netns exec "$(ns "$1")" nc "${flags[@]}" -p "$2" >/dev/null 2>&1 </dev/null &
+  pids+=($!)
+}
+serve backend 8080; serve backend 9090; serve api-server 80; serve database 5432
+serve kafka-broker 9092; serve world1 443; serve kube-dns 53 udp
+
+# steady traffic: what each example allows, and what it does not
+probe() { ip netns exec "$(ns "$1")" nc -z -w 1 "$2" "$3" >/dev/null 2>&1 || true; }
+probe_udp() { echo q | ip netns exec "$(ns "$1")" nc -u -w 1 "$2" "$3" >/dev/null 2>&1 || true; }
+traffic() {
+  while true; do
+    probe frontend 10.244.1.20 8080       # 01: allowed
+    probe prod-client 10.244.1.20 8080    # 01: dropped, no rule allows it
+    probe ops-tool 10.244.1.20 8080       # 07: allowed, namespace team=ops
+    probe api-consumer 10.244.1.30 80     # 02: to the L7 proxy
+    probe prod-client 10.244.1.30 80      # 02: dropped
+    probe prod-client 10.244.1.40 5432    # 04: allowed, cluster
+    probe dev-client 10.244.1.40 5432     # 04: denied, development
+    probe producer 10.244.5.10 9092       # 05: to the L7 proxy
+    probe stranger 10.244.5.10 9092       # 05: dropped
+    probe_udp uploader 10.244.4.10 53     # 03: DNS to the L7 proxy
+    probe uploader 198.51.100.1 443       # 03: dropped, no DNS answer allowed it
+    probe world1 10.244.1.20 9090         # 07: dropped, outside 10.0.0.0/8
+    sleep 1
+  done
+}
+traffic &
+pids+=($!)
+
+if [ "$headless" = 1 ]; then
+  sleep "$duration"
+  exit 0
+fi
+
+cat <<EOF
+
+Sieve is up. Try, in another terminal:
+
+  bin/sieve observe --verdict DROPPED --follow          # denied traffic, live, from the relay
+  bin/sieve observe --namespace production --last 20
+  bin/sieve observe --server 127.0.0.1:$obs_port --pod production/backend -o table   # the node itself
+  bin/sieve observe --from-pod development/dev-client -o json --last 1
+  bin/sieve status && bin/sieve nodes
+  curl -s 127.0.0.1:$metrics_port/metrics | grep hubble_
+  bin/sieve policy trace -f examples/cluster examples/policies/04-deny-dev-to-prod-db.yaml \\
+      --from development/dev-client --to production/database --dport 5432
+
+Web/REST API on http://127.0.0.1:$http_port. Logs in $work. Ctrl-C stops everything.
+EOF
+wait
