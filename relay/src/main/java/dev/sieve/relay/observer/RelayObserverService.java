@@ -56,7 +56,9 @@ public class RelayObserverService extends ObserverGrpc.ObserverImplBase {
       try {
         flows.stream(q, new FlowService.Sink() {
           @Override
-          public boolean flow(Flow f) {
+          public boolean flow(Flow f) throws InterruptedException {
+            // flow control: wait while the client's window is full instead of buffering a huge answer
+            while (!call.isReady() && !call.isCancelled()) Thread.sleep(1);
             if (call.isCancelled()) return false;
             call.onNext(GetFlowsResponse.newBuilder().setFlow(f).setNodeName(f.getNodeName()).setTime(f.getTime()).build());
             return true;

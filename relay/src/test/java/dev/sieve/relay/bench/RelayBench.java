@@ -127,12 +127,14 @@ public final class RelayBench {
     ClickHouseFlowStore s = new ClickHouseFlowStore(new ClickHouseFlowStore.Config(ch.url(), "bench", "default", "", 3650, Duration.ofMillis(250), 500_000));
     s.migrate();
     // 200 distinct batches of 5,000 flows (1M flows), replayed by 8 streams with fresh positions
-    int batchSize = 5000, distinct = 200, streams = 8;
+    int batchSize = 5000, distinct = 200, streams = 8, window = Integer.getInteger("bench.ingest.window", 4);
     List<List<Flow>> batches = new ArrayList<>();
     TestFlows g = new TestFlows(7, "node-1", START);
     for (int i = 0; i < distinct; i++) batches.add(g.next(batchSize));
+    double[] enc = time(3, 10, () -> { for (List<Flow> b : batches.subList(0, 20)) ClickHouseFlowStore.encodeForBenchmark(b); return 0; });
+    put("relay_rowbinary_encode_flows_per_s_one_thread", 100_000 / (enc[0] / 1000));
     AtomicLong stored = new AtomicLong();
-    Semaphore inflight = new Semaphore(streams * 4);
+    Semaphore inflight = new Semaphore(streams * window);
     long end = System.nanoTime() + Duration.ofSeconds(seconds).toNanos();
     long t0 = System.nanoTime();
     List<Thread> ts = new ArrayList<>();
@@ -152,7 +154,7 @@ public final class RelayBench {
               if (e == null) stored.addAndGet(b.size());
               else System.err.println("append failed: " + e);
             });
-            // node-like pipelining: at most 4 unacknowledged batches per stream
+            // node-like pipelining: at most `window` unacknowledged batches per stream
           }
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
@@ -160,11 +162,12 @@ public final class RelayBench {
       }));
     }
     for (Thread t : ts) t.join();
-    inflight.acquire(streams * 4);
+    inflight.acquire(streams * window);
     double secs = (System.nanoTime() - t0) / 1e9;
     put("clickhouse_ingest_flows_per_s", stored.get() / secs);
     put("clickhouse_ingest_flows_stored", (double) stored.get());
-    inflight.release(streams * 4);
+    put("clickhouse_ingest_unacked_batches_per_stream", (double) window);
+    inflight.release(streams * window);
 
     // top up to `total` rows server-side, shifting copies by whole days (spreads partitions like a month of data)
     long have = Long.parseLong(ch.sql("SELECT count() FROM bench.flows").trim());
