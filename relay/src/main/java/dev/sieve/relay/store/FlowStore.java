@@ -32,7 +32,7 @@ public interface FlowStore extends AutoCloseable {
    * One batch for the store: {@code flows} at positions firstFlowSeq, firstFlowSeq+1, ... (0 =
    * positions unknown) as batch {@code sequence} of {@code key}. A rejected batch carries no flows
    * but {@code rejectedFlows}: the mark moves past it, since it will never be stored.
-   * {@code allowGap}: the node declared discarded flows, so a sequence gap before this batch is final.
+   * {@code allowGap}: the node declared discarded flows ({@code lost_flows > 0}); informational.
    */
   record Batch(StreamKey key, long sequence, long firstFlowSeq, List<Flow> flows, int rejectedFlows, boolean allowGap) {
     public long lastFlowSeq() {
@@ -43,8 +43,11 @@ public interface FlowStore extends AutoCloseable {
 
   /**
    * Stores a batch; completes with the stream's new mark once held, or exceptionally with a
-   * {@link StoreException} (also when the batch comes before an earlier batch of its stream, see
-   * {@link #outOfOrder}). Marks only ever cover a contiguous prefix of a stream's batches.
+   * {@link StoreException}. A sequence gap is accepted (the node sends its spool in order, so what
+   * is missing before the first batch of a connection was stored or discarded by the node) — except
+   * right after a failed write: a store that failed batch n fails later batches of that stream with
+   * "resend in order" until n is stored again (or {@link #ORDER_HOLD} passes), so a later batch can
+   * never be stored ahead of an earlier one that is still coming.
    */
   CompletableFuture<Mark> appendAsync(Batch batch);
 
@@ -52,12 +55,8 @@ public interface FlowStore extends AutoCloseable {
     return appendAsync(new Batch(key, sequence, firstFlowSeq, flows, 0, false));
   }
 
-  /** Why {@code b} cannot be stored after mark {@code m} yet (an earlier batch is missing), or null. */
-  static String outOfOrder(Mark m, Batch b) {
-    if (b.allowGap() || b.sequence() <= m.sequence() + 1) return null;
-    return "batch " + b.sequence() + " of " + b.key().node() + "/" + b.key().epoch() + " arrived before batch " + (m.sequence() + 1)
-        + "; resend in order";
-  }
+  /** How long a store holds back a stream's later batches after failing an earlier one. */
+  java.time.Duration ORDER_HOLD = java.time.Duration.ofSeconds(30);
 
   /** The mark after storing {@code b} on top of {@code m}. */
   static Mark after(Mark m, Batch b) {

@@ -77,6 +77,8 @@ public final class ClickHouseFlowStore implements FlowStore {
   private final Client client;
   private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
   private final Map<StreamKey, Mark> marks = new ConcurrentHashMap<>();
+  /** Per stream: {earliest failed sequence, when} — later batches wait for it (writer thread only). */
+  private final Map<StreamKey, long[]> holds = new HashMap<>();
   private final Thread writer;
   private final AtomicLong errors = new AtomicLong();
   private volatile boolean closed;
@@ -320,11 +322,17 @@ public final class ClickHouseFlowStore implements FlowStore {
       for (Pending p : group) {
         Batch b = p.batch();
         Mark m = next.get(p.key());
-        String why = FlowStore.outOfOrder(m, b);
-        if (why != null) {
-          p.done().completeExceptionally(new StoreException(why));
+        long[] floor = holds.get(p.key());
+        if (floor != null && System.nanoTime() - floor[1] > FlowStore.ORDER_HOLD.toNanos()) {
+          holds.remove(p.key());
+          floor = null;
+        }
+        if (floor != null && b.sequence() > floor[0]) {
+          p.done().completeExceptionally(new StoreException("batch " + b.sequence() + " of " + b.key().node() + "/" + b.key().epoch()
+              + " follows batch " + floor[0] + ", which failed; resend in order"));
           continue;
         }
+        if (floor != null) holds.remove(p.key()); // the failed batch is back: the stream is in order again
         int skip = FlowStore.alreadyStored(m, b);
         if (skip < b.flows().size()) {
           int from = p.offsets()[skip], to = p.offsets()[b.flows().size()];
@@ -351,8 +359,13 @@ public final class ClickHouseFlowStore implements FlowStore {
       healthy = true;
       for (int i = 0; i < accepted.size(); i++) accepted.get(i).done().complete(results.get(i));
     } catch (StoreException e) {
-      // unknown how much ClickHouse kept: re-derive these streams' marks from the store next time
+      // unknown how much ClickHouse kept: re-derive these streams' marks from the store next time,
+      // and hold back later batches of each stream until its earliest failed batch is resent
       keys.forEach(marks::remove);
+      long now = System.nanoTime();
+      for (Pending p : group)
+        if (!p.done().isDone() && p.batch().sequence() > 0)
+          holds.merge(p.key(), new long[] {p.batch().sequence(), now}, (a, b) -> a[0] <= b[0] ? a : b);
       for (Pending p : group) if (!p.done().isDone()) p.done().completeExceptionally(e);
     }
   }

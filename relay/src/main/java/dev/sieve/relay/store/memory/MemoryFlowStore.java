@@ -92,8 +92,6 @@ public final class MemoryFlowStore implements FlowStore {
     lock.writeLock().lock();
     try {
       Mark m = mark(b.key());
-      String why = FlowStore.outOfOrder(m, b);
-      if (why != null) return CompletableFuture.failedFuture(new StoreException(why));
       for (int i = FlowStore.alreadyStored(m, b); i < rows.size(); i++) add(rows.get(i));
       Mark nm = FlowStore.after(m, b);
       marks.put(b.key(), nm);
