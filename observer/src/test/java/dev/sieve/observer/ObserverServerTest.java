@@ -96,6 +96,9 @@ class ObserverServerTest {
         assertThat(times(GetFlowsRequest.newBuilder().setNumber(2).addWhitelist(dropped).build())).containsExactly(7L, 9L);
         assertThat(times(GetFlowsRequest.newBuilder().setNumber(2).setFirst(true).addBlacklist(dropped).build())).containsExactly(0L, 2L);
         assertThat(times(GetFlowsRequest.newBuilder().build())).hasSize(10); // number 0: everything buffered
+        // `hubble observe --all` sends number = 2^64-1 (uint64), a negative long in Java: everything buffered
+        assertThat(times(GetFlowsRequest.newBuilder().setNumber(-1L).build())).hasSize(10);
+        assertThat(times(GetFlowsRequest.newBuilder().setNumber(-1L).setFirst(true).build())).hasSize(10);
     }
 
     @Test

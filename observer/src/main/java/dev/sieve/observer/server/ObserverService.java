@@ -75,7 +75,6 @@ public final class ObserverService extends ObserverGrpc.ObserverImplBase {
                 + Timestamps.toString(req.getUntil()) + ")");
         if (req.getFirst() && req.getFollow()) throw invalid("first cannot be combined with follow");
         if (req.getFirst() && req.getNumber() == 0 && !req.hasSince()) throw invalid("first needs number > 0 or since");
-        if (req.getNumber() < 0) throw invalid("number must not be negative");
         com.google.protobuf.FieldMask mask = req.hasFieldMask() ? req.getFieldMask()
                 : req.getExperimental().hasFieldMask() ? req.getExperimental().getFieldMask() : null;
         if (mask != null && mask.getPathsCount() > 0) {
@@ -89,7 +88,9 @@ public final class ObserverService extends ObserverGrpc.ObserverImplBase {
         } catch (IllegalArgumentException e) {
             throw invalid(e.getMessage());
         }
-        return new Query(filter, req.getNumber(), req.getFirst(), req.getFollow(), since, until, mask);
+        // number is a uint64: `hubble observe --all` sends 2^64-1, negative as a Java long, meaning "no limit"
+        long number = req.getNumber() < 0 ? Long.MAX_VALUE : req.getNumber();
+        return new Query(filter, number, req.getFirst(), req.getFollow(), since, until, mask);
     }
 
     private static long nanos(String field, Timestamp t) {

@@ -60,7 +60,10 @@ public record FlowQuery(
   public static FlowQuery of(GetFlowsRequest r) {
     Instant since = r.hasSince() ? Timestamps.toInstant(r.getSince()) : null;
     Instant until = r.hasUntil() ? Timestamps.toInstant(r.getUntil()) : null;
-    return new FlowQuery(r.getWhitelistList(), r.getBlacklistList(), since, until, r.getNumber(), r.getFirst(), r.getFollow());
+    // number is a uint64: `hubble observe --all` sends 2^64-1 (negative as a Java long), i.e. no limit
+    // (0 for a bounded query; with follow, 0 would mean "no history", so the largest long)
+    long number = r.getNumber() >= 0 ? r.getNumber() : r.getFollow() ? Long.MAX_VALUE : 0;
+    return new FlowQuery(r.getWhitelistList(), r.getBlacklistList(), since, until, number, r.getFirst(), r.getFollow());
   }
 
   /** Time bounds in epoch nanoseconds, inclusive. */
