@@ -1,11 +1,15 @@
 package dev.sieve.cli;
 
+import dev.sieve.cli.identity.IdentityCommand;
 import dev.sieve.cli.lab.LabCommand;
 import dev.sieve.cli.observe.NodesCommand;
 import dev.sieve.cli.observe.ObserveCommand;
 import dev.sieve.cli.observe.StatusCommand;
 import dev.sieve.cli.policy.PolicyCommand;
 import java.io.PrintWriter;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -15,8 +19,26 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "sieve", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Identity-aware network policy with eBPF enforcement, every verdict a flow.",
-        subcommands = {PolicyCommand.class, ObserveCommand.class, StatusCommand.class, NodesCommand.class, LabCommand.class, CommandLine.HelpCommand.class})
+        footer = {"", "Exit codes: 0 success, 1 the command ran but failed (e.g. a server error), 2 bad input.",
+                "Shell completion: source <(sieve completion bash)   (zsh: source <(sieve completion zsh))"})
 public final class Main implements Runnable {
+
+    /**
+     * The subcommands, in the order --help lists them. Built lazily: picocli reflects over every option of
+     * every command it is given, so a run of one subcommand registers only that one (see {@link #commandLine}).
+     */
+    private static final Map<String, Supplier<Object>> SUBCOMMANDS = new LinkedHashMap<>();
+
+    static {
+        SUBCOMMANDS.put("policy", PolicyCommand::new);
+        SUBCOMMANDS.put("observe", ObserveCommand::new);
+        SUBCOMMANDS.put("status", StatusCommand::new);
+        SUBCOMMANDS.put("nodes", NodesCommand::new);
+        SUBCOMMANDS.put("identity", IdentityCommand::new);
+        SUBCOMMANDS.put("lab", LabCommand::new);
+        SUBCOMMANDS.put("completion", CompletionCommand::new);
+        SUBCOMMANDS.put("help", CommandLine.HelpCommand::new);
+    }
 
     public static final int EXIT_OK = 0;
     public static final int EXIT_FAILED = 1;
@@ -36,7 +58,7 @@ public final class Main implements Runnable {
 
     /** Runs the CLI with the given streams; used by main and by tests. */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
-        CommandLine cmd = new CommandLine(new Main());
+        CommandLine cmd = commandLine(args.length > 0 ? args[0] : null);
         cmd.setOut(out);
         cmd.setErr(err);
         cmd.setExitCodeExceptionMapper(e -> EXIT_USAGE);
@@ -57,6 +79,19 @@ public final class Main implements Runnable {
         out.flush();
         err.flush();
         return code;
+    }
+
+    /**
+     * The command tree: with only the named subcommand when {@code first} names one (other than help and
+     * completion, which need them all), else with every subcommand.
+     */
+    public static CommandLine commandLine(String first) {
+        CommandLine cmd = new CommandLine(new Main());
+        boolean one = first != null && SUBCOMMANDS.containsKey(first) && !first.equals("help") && !first.equals("completion");
+        for (Map.Entry<String, Supplier<Object>> e : SUBCOMMANDS.entrySet()) {
+            if (!one || e.getKey().equals(first)) cmd.addSubcommand(e.getKey(), e.getValue().get());
+        }
+        return cmd;
     }
 
     /** A clear one-line complaint about the user's input: printed without a stack trace, exit 2. */

@@ -155,13 +155,26 @@ class ObserveCommandTest {
     }
 
     @Test
+    void identityListFromTheFlowsOfAServer() throws Exception {
+        Result r = sieve("identity", "list", "--server", addr);
+        assertThat(r.err).isEmpty();
+        assertThat(r.code).isZero();
+        golden("identity-list-server-table.txt", r.out);
+        Result j = sieve("identity", "list", "--server", addr, "-o", "json");
+        assertThat(j.code).isZero();
+        golden("identity-list-server-json.txt", j.out);
+    }
+
+    @Test
     void unreachableServerIsOneClearLineAndExit2() throws Exception {
         int port;
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             port = s.getLocalPort();
         }
-        for (String cmd : List.of("observe", "status", "nodes")) {
-            Result r = sieve(cmd, "--server", "127.0.0.1:" + port);
+        for (String cmd : List.of("observe", "status", "nodes", "identity list")) {
+            List<String> args = new java.util.ArrayList<>(List.of(cmd.split(" ")));
+            args.addAll(List.of("--server", "127.0.0.1:" + port));
+            Result r = sieve(args.toArray(String[]::new));
             assertThat(r.code).as(cmd).isEqualTo(2);
             assertThat(r.out).isEmpty();
             assertThat(r.err.lines()).as(cmd).singleElement()

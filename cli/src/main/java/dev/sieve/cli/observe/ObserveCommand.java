@@ -1,14 +1,11 @@
 package dev.sieve.cli.observe;
 
 import dev.sieve.api.observer.GetFlowsRequest;
-import dev.sieve.api.observer.GetFlowsResponse;
 import dev.sieve.cli.Main;
-import io.grpc.StatusRuntimeException;
 import java.io.PrintWriter;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
-import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -155,18 +152,13 @@ public final class ObserveCommand implements Callable<Integer> {
         };
         FlowPrinter printer = new FlowPrinter(pw, out, color, printNodeName, timeFormat, zone, follow);
         try (ObserverClient client = new ObserverClient(server)) {
-            Iterator<GetFlowsResponse> it = client.blocking().getFlows(req.build());
-            try {
-                while (it.hasNext()) {
-                    printer.print(it.next());
-                    if (follow) pw.flush();
-                }
-            } catch (StatusRuntimeException e) {
-                printer.close();
-                throw client.failure(e);
-            }
+            client.getFlows(req.build(), r -> {
+                printer.print(r);
+                if (follow) pw.flush();
+            });
+        } finally {
+            printer.close();
         }
-        printer.close();
         return Main.EXIT_OK;
     }
 }
