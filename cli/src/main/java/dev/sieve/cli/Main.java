@@ -52,7 +52,11 @@ public final class Main implements Runnable {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
-    public static void main(String[] args) {
+    public static void main(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals("--train-cds")) { // bin/sieve's class-data-sharing training run
+            CdsTraining.run(args.length > 1 ? args[1] : null);
+            System.exit(EXIT_OK);
+        }
         System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
 
