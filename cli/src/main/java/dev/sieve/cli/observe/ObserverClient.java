@@ -24,9 +24,9 @@ public final class ObserverClient implements AutoCloseable {
     public static final String DEFAULT_SERVER = "localhost:4245";
 
     static {
-        // A short-lived client needs neither Netty's native transports nor sun.misc.Unsafe (which the JDK warns
+        // Unless the launcher allows it (bin/sieve does), a short-lived client needs neither Netty's native transports nor sun.misc.Unsafe (which the JDK warns
         // about on stderr); and gRPC's INFO logging is noise on a terminal.
-        System.setProperty("io.grpc.netty.shaded.io.netty.noUnsafe", "true");
+        if (System.getProperty("io.grpc.netty.shaded.io.netty.noUnsafe") == null) System.setProperty("io.grpc.netty.shaded.io.netty.noUnsafe", "true");
         System.setProperty("io.grpc.netty.shaded.io.netty.transport.noNative", "true");
         java.util.logging.Logger.getLogger("io.grpc").setLevel(java.util.logging.Level.WARNING);
     }
