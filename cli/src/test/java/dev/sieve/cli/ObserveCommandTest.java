@@ -182,6 +182,51 @@ class ObserveCommandTest {
         }
     }
 
+    /**
+     * A server that answers the client's HTTP/2 preface the way a TLS-only server does (a TLS alert record) or
+     * the way a plain HTTP/1 server does; closes after answering.
+     */
+    static ServerSocket fakeServer(byte[] answer) throws Exception {
+        ServerSocket ss = new ServerSocket(0, 10, InetAddress.getLoopbackAddress());
+        Thread.ofPlatform().daemon().start(() -> {
+            while (!ss.isClosed()) {
+                try (var c = ss.accept()) {
+                    c.getInputStream().read(new byte[4096]);
+                    c.getOutputStream().write(answer);
+                    c.getOutputStream().flush();
+                    Thread.sleep(50);
+                } catch (Exception e) {
+                    // closed
+                }
+            }
+        });
+        return ss;
+    }
+
+    @Test
+    void tlsMismatchIsOneClearLineAndExit2() throws Exception {
+        byte[] tlsAlert = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x46};
+        try (ServerSocket tls = fakeServer(tlsAlert)) {
+            String a = "127.0.0.1:" + tls.getLocalPort();
+            for (String cmd : List.of("observe", "status", "nodes", "identity list")) {
+                List<String> args = new java.util.ArrayList<>(List.of(cmd.split(" ")));
+                args.addAll(List.of("--server", a));
+                Result r = sieve(args.toArray(String[]::new));
+                assertThat(r.code).as(cmd + ": " + r.err).isEqualTo(2);
+                assertThat(r.err).as(cmd).isEqualTo("sieve: the Observer API at " + a
+                        + " speaks TLS; sieve connects in plaintext only (TLS is not supported yet): use the server's plaintext address\n");
+            }
+        }
+        Result https = sieve("observe", "--server", "https://" + addr);
+        assertThat(https.code).isEqualTo(2);
+        assertThat(https.err.lines()).singleElement().satisfies(l -> assertThat(l).startsWith("sieve: --server https://").contains("TLS is not supported"));
+        try (ServerSocket http1 = fakeServer("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n".getBytes(StandardCharsets.US_ASCII))) {
+            Result r = sieve("observe", "--server", "127.0.0.1:" + http1.getLocalPort());
+            assertThat(r.code).isEqualTo(2);
+            assertThat(r.err.lines()).singleElement().satisfies(l -> assertThat(l).contains("does not speak gRPC"));
+        }
+    }
+
     @Test
     void badFlagsAndFiltersAreExit2WithOneLine() {
         for (String[] args : List.of(

@@ -133,6 +133,17 @@ public final class ObserverClient implements AutoCloseable {
         Status s = e.getStatus();
         String why = s.getDescription() != null ? s.getDescription() : s.getCode().toString();
         if (s.getCause() != null && s.getCause().getMessage() != null) why = rootMessage(s.getCause());
+        String desc = why;
+        int hex = desc.indexOf("Hex dump for first 5 bytes: ");
+        if (desc.contains("First received frame was not SETTINGS") && hex >= 0) {
+            String first = desc.substring(hex + "Hex dump for first 5 bytes: ".length());
+            // a TLS record (handshake 0x16 / alert 0x15, version 3.x) where the HTTP/2 SETTINGS frame should be
+            if (first.matches("1[56]03.*")) {
+                return new Main.UsageException("the Observer API at " + target + " speaks TLS; sieve connects in plaintext only "
+                        + "(TLS is not supported yet): use the server's plaintext address");
+            }
+            return new Main.UsageException(target + " does not speak gRPC over plaintext HTTP/2 (is it the Observer API port? a node listens on :4244, the relay on :4245)");
+        }
         return switch (s.getCode()) {
             case UNAVAILABLE -> new Main.UsageException("cannot reach the Observer API at " + target + ": " + why
                     + " (is the server running, and plaintext? use --server HOST:PORT)");
