@@ -12,7 +12,7 @@ mkdir -p "$results"
 java_home=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 mvn=${MVN:-.build/apache-maven-3.9.11/bin/mvn}
 flows=${BENCH_CLI_FLOWS:-1000000}
-runs=${BENCH_CLI_RUNS:-7}
+runs=${BENCH_CLI_RUNS:-9}
 [ -x /usr/bin/time ] || { echo "bench-cli: /usr/bin/time is missing (apt-get install time)" >&2; exit 1; }
 [ -f relay/target/quarkus-app/quarkus-run.jar ] && [ -f cli/target/sieve-cli.jar ] \
   && [ -f cli/target/test-classes/dev/sieve/cli/bench/PushSyntheticFlows.class ] \
@@ -59,6 +59,11 @@ held=$(bin/sieve status --server "$relay" -o json | python3 -c 'import json,sys;
 echo "relay holds $held flows"
 [ "$held" -ge "$flows" ] || { echo "bench-cli: the relay holds $held flows, expected $flows" >&2; exit 1; }
 
+sleep 3 # let the relay finish compiling and collecting after the ingest before timing a client
+# warm the relay's query path (JIT) so that the figures are the client's, not a cold server competing for the 2 cores
+for _ in $(seq 5); do bin/sieve observe --server "$relay" --last 10000 -o json >/dev/null; done
+for _ in $(seq 5); do bin/sieve observe --server "$relay" --last 20 >/dev/null; done
+sleep 2
 bin/sieve --version >/dev/null # trains the class-data archive if the build did not
 # measure NAME CMD...: runs CMD $runs times (after one warm-up for the page cache), prints and records the medians
 declare -A wall cpu
