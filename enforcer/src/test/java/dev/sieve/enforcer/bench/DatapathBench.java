@@ -239,6 +239,7 @@ public final class DatapathBench {
                         s = new Socket();
                         s.setTcpNoDelay(true);
                         s.setSoLinger(true, 0); // RST on close: no TIME_WAIT pile-up over many connections
+                        s.setSoTimeout(2000); // a lost packet must fail the run, not hang it
                         s.connect(to, 2000);
                     }
                     OutputStream o = s.getOutputStream();
