@@ -466,6 +466,9 @@ static __always_inline void fill_inner_ct_key(struct ct_key *k, const struct pkt
 	k->family = p->family;
 }
 
+/* last_seen is refreshed at most this often; lifetimes are seconds to hours, so this is exact enough */
+#define CT_LAST_SEEN_GRANULARITY_NS 1000000000ULL
+
 static __always_inline int ct_expired(const struct ct_value *v, __u8 proto, __u64 now)
 {
 	__u64 life = v->closing ? CT_LIFETIME_CLOSING_NS :
@@ -597,6 +600,8 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 			reason = 0;
 			int report = agg == SIEVE_AGG_NONE;
 			__u8 fl = p.tcp_flags;
+			/* Write the shared conntrack entry only when something changed: a store on every packet
+			 * bounces its cache line between CPUs and costs throughput. */
 			if (reply) {
 				if (!ct->seen_reply) {
 					ct->seen_reply = 1;
@@ -605,17 +610,21 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 				}
 				if ((fl & ~ct->flags_rev) & flag_mask(agg))
 					report = 1;
-				ct->flags_rev |= fl;
+				if (fl & ~ct->flags_rev)
+					ct->flags_rev |= fl;
 			} else {
 				if ((fl & ~ct->flags_fwd) & flag_mask(agg))
 					report = 1;
-				ct->flags_fwd |= fl;
+				if (fl & ~ct->flags_fwd)
+					ct->flags_fwd |= fl;
 			}
-			if (fl & (TCPF_FIN | TCPF_RST)) {
+			if ((fl & (TCPF_FIN | TCPF_RST)) && !ct->closing) {
 				ct->closing = 1;
-				evflags |= SIEVE_EVF_CLOSE;
 			}
-			ct->last_seen_ns = now;
+			if (fl & (TCPF_FIN | TCPF_RST))
+				evflags |= SIEVE_EVF_CLOSE;
+			if (now - ct->last_seen_ns > CT_LAST_SEEN_GRANULARITY_NS)
+				ct->last_seen_ns = now;
 			count(verdict, dir, 0, skb->len);
 			if (report)
 				emit(skb, &p, ep, dir, peer_id, verdict, 0, ct->rule_id, ct->proxy_port, evflags);
