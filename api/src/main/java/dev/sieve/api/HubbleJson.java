@@ -31,7 +31,7 @@ public final class HubbleJson {
     /** Prints {@code message} as a single line of JSON. */
     public static String print(Message message) {
         try {
-            return PRINTER.print(message);
+            return unescapeHtmlSafe(PRINTER.print(message));
         } catch (InvalidProtocolBufferException e) {
             // Only possible for Any fields whose type is not registered.
             throw new IllegalArgumentException("cannot print " + message.getDescriptorForType().getFullName(), e);
@@ -42,5 +42,40 @@ public final class HubbleJson {
     public static <B extends Message.Builder> B merge(String json, B builder) throws InvalidProtocolBufferException {
         PARSER.merge(json, builder);
         return builder;
+    }
+
+    /**
+     * protobuf-java escapes {@code = < > & '} as a backslash, 'u' and four hex digits (HTML-safe JSON); Hubble's Go
+     * encoder prints them as they are ({@code "k8s:app=frontend"}). Undoes exactly those escapes, leaving an
+     * escaped backslash followed by the text u003d alone.
+     */
+    static String unescapeHtmlSafe(String json) {
+        if (json.indexOf("\\u00") < 0) return json;
+        StringBuilder out = new StringBuilder(json.length());
+        for (int i = 0; i < json.length(); i++) {
+            char c = json.charAt(i);
+            if (c != '\\' || i + 1 >= json.length()) {
+                out.append(c);
+                continue;
+            }
+            if (json.charAt(i + 1) == 'u' && i + 5 < json.length()) {
+                char plain = switch (json.substring(i + 2, i + 6)) {
+                    case "003d" -> '=';
+                    case "003c" -> '<';
+                    case "003e" -> '>';
+                    case "0026" -> '&';
+                    case "0027" -> '\'';
+                    default -> 0;
+                };
+                if (plain != 0) {
+                    out.append(plain);
+                    i += 5;
+                    continue;
+                }
+            }
+            out.append(c).append(json.charAt(i + 1)); // any other escape, including an escaped backslash
+            i++;
+        }
+        return out.toString();
     }
 }
