@@ -1,6 +1,7 @@
 package dev.sieve.cli.observe;
 
 import dev.sieve.api.HubbleJson;
+import dev.sieve.api.HubbleNames;
 import dev.sieve.api.flow.Endpoint;
 import dev.sieve.api.flow.Flow;
 import dev.sieve.api.flow.Verdict;
@@ -244,9 +245,9 @@ final class FlowPrinter {
         }
         int sub = f.getEventType().getSubType();
         return switch (f.getEventType().getType()) {
-            case 4 -> tracePoint(sub);
-            case 1 -> dropReason(sub);
-            case 5 -> "policy-verdict:" + matchType(f.getPolicyMatchType()) + " " + f.getTrafficDirection().name();
+            case 4 -> HubbleNames.traceObservationPoint(sub);
+            case 1 -> HubbleNames.dropReason(sub);
+            case 5 -> "policy-verdict:" + HubbleNames.policyMatchType(f.getPolicyMatchType()) + " " + f.getTrafficDirection().name();
             case 3 -> f.getDebugCapturePoint().name();
             default -> "UNKNOWN";
         };
@@ -265,67 +266,5 @@ final class FlowPrinter {
 
     private String c(String code, String s) {
         return color ? code + s + RESET : s;
-    }
-
-    static String tracePoint(int sub) {
-        return switch (sub) {
-            case 0 -> "to-endpoint";
-            case 1 -> "to-proxy";
-            case 2 -> "to-host";
-            case 3 -> "to-stack";
-            case 4 -> "to-overlay";
-            case 5 -> "from-endpoint";
-            case 6 -> "from-proxy";
-            case 7 -> "from-host";
-            case 8 -> "from-stack";
-            case 9 -> "from-overlay";
-            case 10 -> "from-network";
-            case 11 -> "to-network";
-            default -> Integer.toString(sub);
-        };
-    }
-
-    static String matchType(int t) {
-        return switch (t) {
-            case 1 -> "L3-Only";
-            case 2 -> "L3-L4";
-            case 3 -> "L4-Only";
-            case 4 -> "all";
-            case 5 -> "L3-Proto";
-            case 6 -> "Proto-Only";
-            default -> "none";
-        };
-    }
-
-    /** Drop reason names as Cilium's monitor prints them. */
-    static String dropReason(int code) {
-        return switch (code) {
-            case 130 -> "Invalid source mac";
-            case 131 -> "Invalid destination mac";
-            case 132 -> "Invalid source ip";
-            case 133 -> "Policy denied";
-            case 134 -> "Invalid packet";
-            case 135 -> "CT: Truncated or invalid header";
-            case 136 -> "CT: Missing TCP ACK flag";
-            case 137 -> "CT: Unknown L4 protocol";
-            case 139 -> "Unsupported L3 protocol";
-            case 140 -> "Missed tail call";
-            case 141 -> "Error writing to packet";
-            case 142 -> "Unknown L4 protocol";
-            case 143 -> "Unknown ICMPv4 code";
-            case 144 -> "Unknown ICMPv4 type";
-            case 145 -> "Unknown ICMPv6 code";
-            case 146 -> "Unknown ICMPv6 type";
-            case 155 -> "CT: Map insertion failed";
-            case 165 -> "No configuration available to perform policy decision";
-            case 171 -> "Invalid identity";
-            case 181 -> "Policy denied by denylist";
-            case 189 -> "Authentication required";
-            case 196 -> "TTL exceeded";
-            default -> {
-                var r = dev.sieve.api.flow.DropReason.forNumber(code);
-                yield r == null ? Integer.toString(code) : r.name();
-            }
-        };
     }
 }

@@ -1,5 +1,6 @@
 package dev.sieve.observer.enrich;
 
+import dev.sieve.api.HubbleNames;
 import com.google.protobuf.BoolValue;
 import com.google.protobuf.Timestamp;
 import dev.sieve.api.flow.CiliumEventType;

@@ -1,9 +1,9 @@
 package dev.sieve.observer.metrics;
 
+import dev.sieve.api.HubbleNames;
 import dev.sieve.api.flow.Flow;
 import dev.sieve.api.flow.LostEventSource;
 import dev.sieve.observer.enrich.FlowEnricher;
-import dev.sieve.observer.enrich.HubbleNames;
 import java.io.IOException;
 import java.util.Locale;
 import java.util.Map;

@@ -1,4 +1,4 @@
-package dev.sieve.observer.enrich;
+package dev.sieve.api;
 
 import dev.sieve.api.flow.DropReason;
 
