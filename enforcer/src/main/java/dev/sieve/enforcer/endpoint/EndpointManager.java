@@ -41,6 +41,8 @@ public final class EndpointManager {
     private final Map<String, String> attached = new HashMap<>(); // pod key -> host interface
     private final Map<String, Integer> ifindexes = new HashMap<>();
     private long attachErrors;
+    private long syncedGeneration = -1;
+    private boolean lastSyncFailed;
 
     /**
      * @param nodeName pods whose spec.nodeName is this (or empty) are this node's
@@ -61,7 +63,17 @@ public final class EndpointManager {
         return Map.copyOf(attached);
     }
 
+    /**
+     * Syncs only when the engine changed since the last sync or that sync left something to retry (a pod
+     * whose interface was not there yet); otherwise does nothing and returns null. For periodic resyncs.
+     */
+    public synchronized SyncReport syncIfNeeded(PolicyEngine engine) {
+        if (engine.generation() == syncedGeneration && !lastSyncFailed) return null;
+        return sync(engine);
+    }
+
     public synchronized SyncReport sync(PolicyEngine engine) {
+        long generation = engine.generation();
         List<String> errors = new ArrayList<>();
         int ipcacheChanges = syncIpcache(engine);
         int attachedNow = 0, policyChanges = 0;
@@ -105,6 +117,8 @@ public final class EndpointManager {
             detached++;
         }
         for (String e : errors) LOG.warning(e);
+        syncedGeneration = generation;
+        lastSyncFailed = !errors.isEmpty();
         return new SyncReport(seen.size(), attachedNow, detached, policyChanges, ipcacheChanges, List.copyOf(errors));
     }
 
@@ -133,24 +147,20 @@ public final class EndpointManager {
 
     private int syncIpcache(PolicyEngine engine) {
         Map<Cidr, Integer> want = engine.ipcache().snapshot();
-        Map<IpPrefix, Integer> have = datapath.ipcache();
+        Map<String, Integer> have = new HashMap<>();
+        for (Map.Entry<IpPrefix, Integer> h : datapath.ipcache().entrySet()) have.put(h.getKey().toString(), h.getValue());
         int changes = 0;
-        Set<String> wanted = new HashSet<>();
         for (Map.Entry<Cidr, Integer> e : want.entrySet()) {
             String prefix = e.getKey().toString();
-            wanted.add(prefix);
-            Integer cur = null;
-            for (Map.Entry<IpPrefix, Integer> h : have.entrySet()) if (h.getKey().toString().equals(prefix)) cur = h.getValue();
+            Integer cur = have.remove(prefix);
             if (cur == null || cur.intValue() != e.getValue()) {
                 datapath.upsertIpcache(prefix, e.getValue());
                 changes++;
             }
         }
-        for (IpPrefix p : have.keySet()) {
-            if (!wanted.contains(p.toString())) {
-                datapath.deleteIpcache(p.toString());
-                changes++;
-            }
+        for (String stale : have.keySet()) { // in the map, no longer in the engine
+            datapath.deleteIpcache(stale);
+            changes++;
         }
         return changes;
     }

@@ -173,7 +173,7 @@ public final class Agent implements AutoCloseable {
             try {
                 Thread.sleep(1000);
                 synchronized (lock) {
-                    endpoints.sync(engine);
+                    endpoints.syncIfNeeded(engine);
                 }
                 reportLostEvents();
             } catch (InterruptedException e) {
