@@ -409,7 +409,12 @@ static __always_inline void emit(struct __sk_buff *skb, const struct pkt *p,
 	e->flags = flags | (ep->audit ? SIEVE_EVF_AUDIT : 0);
 	e->icmp_type = p->icmp_type;
 	e->icmp_code = p->icmp_code;
-	bpf_ringbuf_submit(e, 0);
+	/* No wakeup per event: the reader drains the ring on a short timer, and is woken only once
+	 * an eighth of the ring is waiting. A wakeup per event costs a context switch per new
+	 * connection on the CPUs that carry the traffic. */
+	__u64 waiting = bpf_ringbuf_query(&sieve_events, BPF_RB_AVAIL_DATA);
+	__u64 size = bpf_ringbuf_query(&sieve_events, BPF_RB_RING_SIZE);
+	bpf_ringbuf_submit(e, waiting >= size / 8 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 }
 
 static __always_inline __u32 aggregation(void)
@@ -530,7 +535,10 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 		return TC_ACT_SHOT;
 	}
 
-	__u32 peer_id = ipcache_identity(p.family, dir == SIEVE_DIR_EGRESS ? p.daddr : p.saddr);
+	/* The peer's identity is looked up only where it is needed: an established connection that
+	 * reports nothing never pays for the LPM lookup. */
+	const __u8 *peer_addr = dir == SIEVE_DIR_EGRESS ? p.daddr : p.saddr;
+	__u32 peer_id;
 	__u64 now = bpf_ktime_get_ns();
 	struct decision d = {};
 	__u8 verdict;
@@ -549,7 +557,7 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 		    ct->policy_revision == ep->policy_revision) {
 			count(SIEVE_VERDICT_FORWARDED, dir, 0, skb->len);
 			if (agg != SIEVE_AGG_MAX) /* rare and telling (PMTU, unreachable) */
-				emit(skb, &p, ep, dir, peer_id, SIEVE_VERDICT_FORWARDED, 0, ct->rule_id, 0,
+				emit(skb, &p, ep, dir, ipcache_identity(p.family, peer_addr), SIEVE_VERDICT_FORWARDED, 0, ct->rule_id, 0,
 				     SIEVE_EVF_REPLY);
 			return TC_ACT_OK;
 		}
@@ -581,6 +589,7 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 			__u8 evflags = reply ? SIEVE_EVF_REPLY : 0;
 			if (ct->policy_revision != ep->policy_revision) {
 				/* Policy changed since the verdict: ask again, for the original direction. */
+				peer_id = ipcache_identity(p.family, peer_addr);
 				decide(ep, ct->direction, peer_id, p.proto, ct->policy_port, &d, &verdict, &reason);
 				if (verdict == SIEVE_VERDICT_DROPPED) {
 					bpf_map_delete_elem(&sieve_ct, &k);
@@ -627,7 +636,8 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 				ct->last_seen_ns = now;
 			count(verdict, dir, 0, skb->len);
 			if (report)
-				emit(skb, &p, ep, dir, peer_id, verdict, 0, ct->rule_id, ct->proxy_port, evflags);
+				emit(skb, &p, ep, dir, ipcache_identity(p.family, peer_addr), verdict, 0,
+				     ct->rule_id, ct->proxy_port, evflags);
 			if (ct->action == SIEVE_ACTION_REDIRECT && !reply)
 				mark_redirect(skb, ct->proxy_port);
 			return TC_ACT_OK;
@@ -636,6 +646,7 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 			/* An echo reply without a request: judge it like any new packet. */
 			goto stateless;
 		}
+		peer_id = ipcache_identity(p.family, peer_addr);
 		decide(ep, dir, peer_id, p.proto, p.policy_port, &d, &verdict, &reason);
 		count(verdict, dir, reason, skb->len);
 		if (verdict == SIEVE_VERDICT_DROPPED) {
@@ -668,6 +679,7 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 
 stateless:
 	/* Not connection-tracked (ICMP errors and other types, unknown L4, fragments). */
+	peer_id = ipcache_identity(p.family, peer_addr);
 	decide(ep, dir, peer_id, p.proto, p.policy_port, &d, &verdict, &reason);
 	count(verdict, dir, reason, skb->len);
 	emit(skb, &p, ep, dir, peer_id, verdict, reason, d.rule_id, d.proxy_port, SIEVE_EVF_NEW);

@@ -36,9 +36,14 @@ public final class VerdictEventReader implements AutoCloseable {
         handler.onEvent(view.wrap(data));
     }
 
-    /** Waits up to {@code timeoutMs} for events and handles what is there; returns how many. */
+    /**
+     * Waits up to {@code timeoutMs}, then handles every event that is there; returns how many. The
+     * datapath does not wake the reader per event (only once an eighth of the ring is waiting), so
+     * the timeout is also the longest an event waits: call this in a loop with a short timeout.
+     */
     public int poll(int timeoutMs) {
-        return ring.poll(timeoutMs);
+        int woken = ring.poll(timeoutMs);
+        return Math.max(woken, 0) + Math.max(ring.consume(), 0);
     }
 
     /** Handles what is there now without waiting. */

@@ -37,6 +37,8 @@ import java.util.logging.Logger;
 public final class Agent implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(Agent.class.getName());
+    /** The datapath does not wake the reader per event; this is how long an event waits at most. */
+    private static final int EVENT_POLL_MS = 20;
 
     private final AgentOptions options;
     private final Object lock = new Object();
@@ -160,7 +162,7 @@ public final class Agent implements AutoCloseable {
     private void readEvents() {
         while (!closed) {
             try {
-                reader.poll(100);
+                reader.poll(EVENT_POLL_MS);
             } catch (RuntimeException e) {
                 if (!closed) LOG.log(Level.WARNING, "reading verdict events failed", e);
             }
