@@ -33,14 +33,18 @@ import java.util.regex.Pattern;
  * endpoint and direction; iptables in the node namespace's FORWARD chain with as many rules — and
  * per configuration TCP throughput (iperf3), request/response rate on one connection (TCP_RR, 1
  * byte each way) and connect/request/close rate (TCP_CRR, each a new connection through the
- * policy). Configurations are interleaved per repetition; the median is reported. Then the ring
- * buffer -> decoded event figures. Writes JSON to args[0].
+ * policy). Configurations are interleaved per repetition, in an order rotated each repetition; the
+ * median is reported. Per Sieve configuration, the programs' own cost per packet comes from the
+ * kernel's BPF run-time statistics. Then the ring buffer -> decoded event figures. Writes JSON to args[0].
  *
- * <p>Run as root: {@code java ... dev.sieve.enforcer.bench.DatapathBench OUT.json [reps] [seconds]}.
+ * <p>Run as root: {@code java ... dev.sieve.enforcer.bench.DatapathBench OUT.json [reps] [seconds] [config,...]}.
  */
 public final class DatapathBench {
     static final int IPERF_PORT = 5201;
     static final int RR_PORT = 7001;
+    static final int SOCKPERF_PORT = 7002;
+    /** sockperf (C, pinned to one core per side) measures TCP_RR when installed; the Java loop otherwise. */
+    static final boolean SOCKPERF = onPath("sockperf");
     static final int ID_CLIENT = 1001, ID_SERVER = 1002;
     static final int[] SIZES = {10, 1_000, 10_000};
 
@@ -48,16 +52,21 @@ public final class DatapathBench {
         Path out = Path.of(args.length > 0 ? args[0] : "bench/results/datapath.json");
         int reps = args.length > 1 ? Integer.parseInt(args[1]) : 3;
         double secs = args.length > 2 ? Double.parseDouble(args[2]) : 2;
-        Map<String, List<double[]>> samples = new LinkedHashMap<>(); // config -> [gbps, rr/s, crr/s]
+        Map<String, List<double[]>> samples = new LinkedHashMap<>(); // config -> [gbps, rr/s, rr/s at the median round trip, crr/s]
+        Map<String, List<double[]>> costs = new LinkedHashMap<>(); // config -> [ns per run from pod, to pod]
         List<String> configs = new ArrayList<>(List.of("none"));
         for (int n : SIZES) configs.add("sieve-" + n);
         for (int n : SIZES) configs.add("iptables-" + n);
+        if (args.length > 3) configs.retainAll(List.of(args[3].split(","))); // a subset, for quick comparisons
 
         try (Lab lab = Lab.create()) {
             Pod client = lab.addPod("client");
             Pod server = lab.addPod("server");
             DatapathConfig config = DatapathConfig.of("bench-" + lab.prefix()).withNetns(NetNs.named(lab.nodeNamespace()));
-            BackgroundProcess iperf = server.start("iperf3", "-s", "-p", Integer.toString(IPERF_PORT));
+            BackgroundProcess iperf = server.start("taskset", "-c", "1", "iperf3", "-s", "-p", Integer.toString(IPERF_PORT));
+            BackgroundProcess sockperf = SOCKPERF
+                    ? server.start("taskset", "-c", "1", "sockperf", "server", "--tcp", "-i", server.ipv4(), "-p", Integer.toString(SOCKPERF_PORT))
+                    : null;
             try (Datapath dp = Datapath.open(config)) {
                 dp.upsertIpcache(client.ipv4() + "/32", ID_CLIENT);
                 dp.upsertIpcache(server.ipv4() + "/32", ID_SERVER);
@@ -69,14 +78,25 @@ public final class DatapathBench {
                 ServerSocket rrServer = NetNs.named(server.namespace()).call(() -> new ServerSocket(RR_PORT, 512));
                 Thread.ofPlatform().daemon().start(() -> serveEcho(rrServer));
                 awaitListening(server, IPERF_PORT);
+                configure(lab, dp, client, server, "none"); // warm-up, not recorded: the first run of a fresh lab is slow
+                iperf(client, server, 1);
+                rr(client, server, 1, false);
                 for (int rep = 0; rep < reps; rep++) {
-                    for (String c : configs) {
+                    for (int slot = 0; slot < configs.size(); slot++) {
+                        // each repetition starts one configuration later: none is not always measured first
+                        String c = configs.get((slot + rep) % configs.size());
                         configure(lab, dp, client, server, c);
                         double gbps = iperf(client, server, secs);
-                        double rr = rr(client, server, secs, false);
+                        double[] rr = rrWithMedian(client, server, secs);
                         double crr = rr(client, server, secs, true);
-                        samples.computeIfAbsent(c, k -> new ArrayList<>()).add(new double[] {gbps, rr, crr});
-                        System.out.printf(Locale.ROOT, "rep %d %-15s %7.2f Gbit/s  %8.0f RR/s  %7.0f CRR/s%n", rep + 1, c, gbps, rr, crr);
+                        samples.computeIfAbsent(c, k -> new ArrayList<>()).add(new double[] {gbps, rr[0], rr[1], crr});
+                        System.out.printf(Locale.ROOT, "rep %d %-15s %7.2f Gbit/s  %8.0f RR/s (%6.0f at the median RTT)  %7.0f CRR/s%n",
+                                rep + 1, c, gbps, rr[0], rr[1], crr);
+                        if (c.startsWith("sieve-")) {
+                            double[] ns = programCost(client, server, Math.min(secs, 2));
+                            costs.computeIfAbsent(c, k -> new ArrayList<>()).add(ns);
+                            System.out.printf(Locale.ROOT, "      %-15s program cost under TCP_RR: %.0f ns from pod, %.0f ns to pod%n", c, ns[0], ns[1]);
+                        }
                     }
                 }
                 configure(lab, dp, client, server, "none");
@@ -86,6 +106,7 @@ public final class DatapathBench {
                 rrServer.close();
             } finally {
                 iperf.close();
+                if (sockperf != null) sockperf.close();
                 Datapath.unpinAll(config);
             }
         }
@@ -95,6 +116,7 @@ public final class DatapathBench {
         RingBufferThroughput.Result live = RingBufferThroughput.run(3);
 
         StringBuilder json = new StringBuilder("{\n  \"machine\": \"").append(machine()).append("\",\n");
+        json.append("  \"tcp_rr_tool\": \"").append(SOCKPERF ? "sockperf ping-pong, client and server pinned to CPU 0 and 1" : "java loop").append("\",\n");
         json.append("  \"repetitions\": ").append(reps).append(",\n  \"seconds_per_measurement\": ").append(secs).append(",\n");
         json.append("  \"pod_to_pod\": {\n");
         double[] base = medians(samples.get("none"));
@@ -102,12 +124,20 @@ public final class DatapathBench {
         for (String c : configs) {
             double[] m = medians(samples.get(c));
             json.append(String.format(Locale.ROOT,
-                    "    \"%s\": {\"tcp_throughput_gbps\": %.3f, \"tcp_rr_per_s\": %.0f, \"tcp_crr_per_s\": %.0f, "
-                            + "\"throughput_vs_none_pct\": %.1f, \"rr_vs_none_pct\": %.1f, \"crr_vs_none_pct\": %.1f, \"samples\": %s}%s%n",
-                    c, m[0], m[1], m[2], pct(m[0], base[0]), pct(m[1], base[1]), pct(m[2], base[2]),
+                    "    \"%s\": {\"tcp_throughput_gbps\": %.3f, \"tcp_rr_per_s\": %.0f, \"tcp_rr_median_rtt_per_s\": %.0f, \"tcp_crr_per_s\": %.0f, "
+                            + "\"throughput_vs_none_pct\": %.1f, \"rr_vs_none_pct\": %.1f, \"rr_median_rtt_vs_none_pct\": %.1f, "
+                            + "\"crr_vs_none_pct\": %.1f, \"samples\": %s}%s%n",
+                    c, m[0], m[1], m[2], m[3], pct(m[0], base[0]), pct(m[1], base[1]), pct(m[2], base[2]), pct(m[3], base[3]),
                     samplesJson(samples.get(c)), ++i < configs.size() ? "," : ""));
         }
         json.append("  },\n");
+        json.append("  \"program_ns_per_packet_under_tcp_rr\": {");
+        List<String> costJson = new ArrayList<>();
+        for (var e : costs.entrySet()) {
+            double[] m = medians(e.getValue());
+            costJson.add(String.format(Locale.ROOT, "\"%s\": {\"from_pod\": %.0f, \"to_pod\": %.0f}", e.getKey(), m[0], m[1]));
+        }
+        json.append(String.join(", ", costJson)).append("},\n");
         json.append(String.format(Locale.ROOT,
                 "  \"ring_buffer\": {\"drain_consumer_only_events_per_s\": %.0f, \"concurrent_consumed_events_per_s\": %.0f, "
                         + "\"concurrent_produced_packets_per_s\": %.0f}%n}%n",
@@ -125,13 +155,13 @@ public final class DatapathBench {
 
     static String samplesJson(List<double[]> s) {
         List<String> parts = new ArrayList<>();
-        for (double[] d : s) parts.add(String.format(Locale.ROOT, "[%.3f, %.0f, %.0f]", d[0], d[1], d[2]));
+        for (double[] d : s) parts.add(String.format(Locale.ROOT, "[%.3f, %.0f, %.0f, %.0f]", d[0], d[1], d[2], d[3]));
         return "[" + String.join(", ", parts) + "]";
     }
 
     static double[] medians(List<double[]> s) {
-        double[] m = new double[3];
-        for (int k = 0; k < 3; k++) {
+        double[] m = new double[s.get(0).length];
+        for (int k = 0; k < m.length; k++) {
             final int kk = k;
             double[] v = s.stream().mapToDouble(d -> d[kk]).sorted().toArray();
             m[k] = v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
@@ -168,11 +198,11 @@ public final class DatapathBench {
         StringBuilder rules = new StringBuilder("*filter\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n");
         if (ipt) {
             rules.append(":FORWARD DROP [0:0]\n-A FORWARD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT\n");
-            for (int i = 0; i < n - 2; i++) {
+            for (int i = 0; i < n - 3; i++) {
                 rules.append("-A FORWARD -s 10.200.").append(i >> 8).append('.').append(i & 0xff).append("/32 -d ")
                      .append(server.ipv4()).append(" -p tcp --dport ").append(10000 + i % 50000).append(" -j ACCEPT\n");
             }
-            for (int port : new int[] {IPERF_PORT, RR_PORT}) {
+            for (int port : new int[] {IPERF_PORT, RR_PORT, SOCKPERF_PORT}) {
                 rules.append("-A FORWARD -s ").append(client.ipv4()).append(" -d ").append(server.ipv4())
                      .append(" -p tcp --dport ").append(port).append(" -j ACCEPT\n");
             }
@@ -189,14 +219,15 @@ public final class DatapathBench {
         }
     }
 
-    /** n entries for one direction: n-2 for other identities and ports, then the two the benchmark uses. */
+    /** n entries for one direction: n-3 for other identities and ports, then the two the benchmark uses. */
     static List<PolicyMapEntry> entries(Direction d, int peer, int n) {
         List<PolicyMapEntry> l = new ArrayList<>();
-        for (int i = 0; i < n - 2; i++) {
+        for (int i = 0; i < n - 3; i++) {
             l.add(PolicyMapEntry.allow(d, 200_000 + i, PolicyMapEntry.TCP, 10000 + i % 50000, 10000 + i % 50000, 1000 + i));
         }
         l.add(PolicyMapEntry.allow(d, peer, PolicyMapEntry.TCP, IPERF_PORT, IPERF_PORT, 1));
         l.add(PolicyMapEntry.allow(d, peer, PolicyMapEntry.TCP, RR_PORT, RR_PORT, 2));
+        l.add(PolicyMapEntry.allow(d, peer, PolicyMapEntry.TCP, SOCKPERF_PORT, SOCKPERF_PORT, 3));
         return l;
     }
 
@@ -215,7 +246,7 @@ public final class DatapathBench {
     private static final Pattern RECEIVED = Pattern.compile("\"sum_received\"\\s*:\\s*\\{[^}]*?\"bits_per_second\"\\s*:\\s*([0-9.eE+]+)", Pattern.DOTALL);
 
     static double iperf(Pod client, Pod server, double secs) {
-        ExecResult r = client.exec(Duration.ofSeconds((long) secs + 20), "iperf3", "-c", server.ipv4(), "-p",
+        ExecResult r = client.exec(Duration.ofSeconds((long) secs + 20), "taskset", "-c", "0", "iperf3", "-c", server.ipv4(), "-p",
                 Integer.toString(IPERF_PORT), "-t", String.format(Locale.ROOT, "%.1f", secs), "-J");
         Matcher m = RECEIVED.matcher(r.stdout());
         if (!r.ok() || !m.find()) {
@@ -224,8 +255,47 @@ public final class DatapathBench {
         return Double.parseDouble(m.group(1)) / 1e9;
     }
 
+    private static final Pattern SOCKPERF_MEDIAN = Pattern.compile("percentile 50\\.000 =\\s*([0-9.]+)");
+
+    /**
+     * TCP_RR as [transactions/s over the run, transactions/s at the median round trip]. The second
+     * is robust against the scheduling hiccups of shared vCPUs, which move the mean by ±20% here.
+     */
+    static double[] rrWithMedian(Pod client, Pod server, double secs) {
+        if (!SOCKPERF) {
+            double rr = rr(client, server, secs, false);
+            return new double[] {rr, rr};
+        }
+        ExecResult r = sockperf(client, server, secs);
+        Matcher total = SOCKPERF_RESULT.matcher(r.stdout() + r.stderr());
+        Matcher median = SOCKPERF_MEDIAN.matcher(r.stdout() + r.stderr());
+        if (!total.find() || !median.find()) {
+            throw new IllegalStateException("sockperf: unexpected output " + r.stdout().lines().limit(20).toList());
+        }
+        // sockperf reports half the round trip as the latency
+        return new double[] {Long.parseLong(total.group(2)) / Double.parseDouble(total.group(1)), 1e6 / (2 * Double.parseDouble(median.group(1)))};
+    }
+
+    static ExecResult sockperf(Pod client, Pod server, double secs) {
+        ExecResult r = client.exec(Duration.ofSeconds((long) secs + 20), "taskset", "-c", "0", "sockperf", "ping-pong", "--tcp",
+                "-i", server.ipv4(), "-p", Integer.toString(SOCKPERF_PORT), "-m", "14",
+                "-t", Integer.toString((int) Math.max(1, Math.round(secs))));
+        if (!r.ok()) throw new IllegalStateException("sockperf failed: " + r.stderr() + r.stdout().lines().limit(20).toList());
+        return r;
+    }
+
+    private static final Pattern SOCKPERF_RESULT = Pattern.compile("RunTime=([0-9.]+) sec; SentMessages=\\d+; ReceivedMessages=(\\d+)");
+
     /** Transactions per second of 1-byte request/response: on one connection, or a new connection each (crr). */
     static double rr(Pod client, Pod server, double secs, boolean crr) {
+        if (SOCKPERF && !crr) {
+            ExecResult r = sockperf(client, server, secs);
+            Matcher m = SOCKPERF_RESULT.matcher(r.stdout() + r.stderr());
+            if (!m.find()) {
+                throw new IllegalStateException("sockperf failed: " + r.stderr() + r.stdout().lines().limit(20).toList());
+            }
+            return Long.parseLong(m.group(2)) / Double.parseDouble(m.group(1));
+        }
         InetSocketAddress to = new InetSocketAddress(server.ipv4(), RR_PORT);
         return NetNs.named(client.namespace()).call(() -> {
             long end = System.nanoTime() + (long) (secs * 1e9);
@@ -259,6 +329,51 @@ public final class DatapathBench {
             }
             return n / ((System.nanoTime() - t0) / 1e9);
         });
+    }
+
+    private static final Pattern PROG_STATS = Pattern.compile(
+            "\"name\":\"(sieve_from_pod|sieve_to_pod)\".*?\"run_time_ns\":(\\d+),\"run_cnt\":(\\d+)");
+
+    /**
+     * Nanoseconds per program run while TCP_RR traffic flows, from the kernel's own accounting
+     * (kernel.bpf_stats_enabled, on only for this probe since it adds two clock reads per run).
+     */
+    static double[] programCost(Pod client, Pod server, double secs) throws Exception {
+        Files.writeString(Path.of("/proc/sys/kernel/bpf_stats_enabled"), "1");
+        try {
+            long[] before = progStats();
+            rr(client, server, secs, false);
+            long[] after = progStats();
+            return new double[] {
+                (after[0] - before[0]) / (double) Math.max(1, after[1] - before[1]),
+                (after[2] - before[2]) / (double) Math.max(1, after[3] - before[3])};
+        } finally {
+            Files.writeString(Path.of("/proc/sys/kernel/bpf_stats_enabled"), "0");
+        }
+    }
+
+    /** [from-pod run_time_ns, run_cnt, to-pod run_time_ns, run_cnt] summed over loaded Sieve programs. */
+    static long[] progStats() throws Exception {
+        Process p = new ProcessBuilder("bpftool", "-j", "prog", "show").redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        p.waitFor();
+        long[] s = new long[4];
+        for (String obj : out.split("\\},\\{")) {
+            Matcher m = PROG_STATS.matcher(obj);
+            if (m.find()) {
+                int base = m.group(1).equals("sieve_from_pod") ? 0 : 2;
+                s[base] += Long.parseLong(m.group(2));
+                s[base + 1] += Long.parseLong(m.group(3));
+            }
+        }
+        return s;
+    }
+
+    static boolean onPath(String tool) {
+        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin").split(":")) {
+            if (Files.isExecutable(Path.of(dir, tool))) return true;
+        }
+        return false;
     }
 
     static void serveEcho(ServerSocket ss) {
