@@ -5,7 +5,7 @@
 #  - `verdict DROPPED, last 100` over 10,000,000 flows stored in ClickHouse  (target < 300 ms)
 # Needs `make build` (compiles relay's test classes) and clickhouse-server (scripts/install-deps.sh).
 # Knobs: BENCH_RELAY_MEMORY_FLOWS, BENCH_RELAY_INGEST_SECONDS, BENCH_RELAY_CLICKHOUSE_FLOWS,
-#        BENCH_RELAY_CLICKHOUSE_URL (use an existing server instead of starting one).
+#        BENCH_RELAY_CLICKHOUSE_URL (use an existing server instead of starting one), BENCH_RELAY_CLICKHOUSE_WRITERS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 results=${1:-bench/results}
@@ -19,7 +19,7 @@ if [ ! -s "$cp_file" ] || [ relay/pom.xml -nt "$cp_file" ]; then
   JAVA_HOME=$java_home "$mvn" -B -ntp -q -o -f relay/pom.xml dependency:build-classpath \
     -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test >/dev/null
 fi
-props=(-Dbench.memory.flows="${BENCH_RELAY_MEMORY_FLOWS:-1000000}"
+props=(-Dbench.clickhouse.writers="${BENCH_RELAY_CLICKHOUSE_WRITERS:-2}" -Dbench.memory.flows="${BENCH_RELAY_MEMORY_FLOWS:-1000000}"
        -Dbench.ingest.seconds="${BENCH_RELAY_INGEST_SECONDS:-20}"
        -Dbench.clickhouse.flows="${BENCH_RELAY_CLICKHOUSE_FLOWS:-10000000}")
 [ -n "${BENCH_RELAY_CLICKHOUSE_URL:-}" ] && props+=(-Dbench.clickhouse.url="$BENCH_RELAY_CLICKHOUSE_URL")

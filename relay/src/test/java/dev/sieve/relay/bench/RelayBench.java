@@ -124,7 +124,8 @@ public final class RelayBench {
   static void clickhouse(External ch, int seconds, long total) throws Exception {
     ch.sql("DROP DATABASE IF EXISTS bench");
     System.out.println("== ClickHouse " + ch.sql("SELECT version()").trim() + " on " + ch.url());
-    ClickHouseFlowStore s = new ClickHouseFlowStore(new ClickHouseFlowStore.Config(ch.url(), "bench", "default", "", 3650, Duration.ofMillis(250), 500_000));
+    ClickHouseFlowStore s = new ClickHouseFlowStore(new ClickHouseFlowStore.Config(ch.url(), "bench", "default", "", 3650, Duration.ofMillis(250), 500_000,
+        Integer.getInteger("bench.clickhouse.writers", ClickHouseFlowStore.DEFAULT_WRITERS)));
     s.migrate();
     // 200 distinct batches of 5,000 flows (1M flows), replayed by 8 streams with fresh positions
     int batchSize = 5000, distinct = 200, streams = 8, window = Integer.getInteger("bench.ingest.window", 4);
@@ -167,6 +168,7 @@ public final class RelayBench {
     put("clickhouse_ingest_flows_per_s", stored.get() / secs);
     put("clickhouse_ingest_flows_stored", (double) stored.get());
     put("clickhouse_ingest_unacked_batches_per_stream", (double) window);
+    put("clickhouse_ingest_writers", (double) s.config().writers());
     inflight.release(streams * window);
 
     // top up to `total` rows server-side, shifting copies by whole days (spreads partitions like a month of data)
@@ -176,7 +178,7 @@ public final class RelayBench {
       long want = Math.min(have, total - have);
       ch.sql("INSERT INTO bench.flows SELECT time - " + (86_400L * day) + " AS time, nanos, verdict, drop_reason, direction, protocol, src_namespace, src_pod, "
           + "src_workload, src_identity, dst_namespace, dst_pod, dst_workload, dst_identity, src_ip, dst_ip, src_port, dst_port, node_name, "
-          + "concat(epoch, '-copy" + day + "'), batch_seq, flow_seq, uuid, policies, flow FROM bench.flows LIMIT " + want);
+          + "concat(epoch, '-copy" + day + "'), batch_seq, flow_seq, uuid, policies, flow, src_labels, dst_labels FROM bench.flows LIMIT " + want);
       have += want;
       day++;
     }

@@ -52,22 +52,65 @@ class ClickHouseFlowStoreTest extends FlowStoreContract {
     assertThat(old.migrate(1)).isEqualTo(1);
     assertThat(old.appliedMigrations()).containsExactly(1);
     TestFlows g = new TestFlows(5, "node-a", START);
-    old.append(new StreamKey("node-a", "e"), 1, 1, g.next(500));
+    List<Flow> written = new ArrayList<>(g.next(500));
+    old.append(new StreamKey("node-a", "e"), 1, 1, written);
     assertThat(CH.sql("EXISTS TABLE " + db + ".flow_minutes").trim()).isEqualTo("0");
     old.close();
 
     ClickHouseFlowStore s = open(db, 30); // a newer relay starts on the old schema
-    assertThat(s.migrate()).isEqualTo(3);
-    assertThat(s.appliedMigrations()).containsExactly(1, 2, 3);
-    assertThat(s.migrate()).isEqualTo(3); // idempotent
-    assertThat(s.appliedMigrations()).containsExactly(1, 2, 3);
+    assertThat(s.migrate()).isEqualTo(4);
+    assertThat(s.appliedMigrations()).containsExactly(1, 2, 3, 4);
+    assertThat(s.migrate()).isEqualTo(4); // idempotent
+    assertThat(s.appliedMigrations()).containsExactly(1, 2, 3, 4);
     // the migration backfilled the aggregates from the existing flows, and the view keeps them current
     assertThat(CH.sql("SELECT sum(flows) FROM " + db + ".flow_minutes").trim()).isEqualTo("500");
-    s.append(new StreamKey("node-a", "e"), 2, 501, g.next(100));
+    List<Flow> more = g.next(100);
+    written.addAll(more);
+    s.append(new StreamKey("node-a", "e"), 2, 501, more);
     assertThat(CH.sql("SELECT sum(flows) FROM " + db + ".flow_minutes").trim()).isEqualTo("600");
+    // rows of both layouts (labels inside the flow column, labels by set id) read back exactly as written
+    assertThat(CH.sql("SELECT countIf(src_labels = 0), countIf(src_labels != 0) FROM " + db + ".flows").trim()).isEqualTo("500\t100");
+    assertThat(s.query(FlowQuery.all())).containsExactlyElementsOf(written);
+    // a migration whose ALTER ran but was not recorded (or a schema made by hand) is applied again cleanly
+    CH.sql("ALTER TABLE " + db + ".schema_migrations DELETE WHERE version = 4");
+    for (int i = 0; i < 100 && !CH.sql("SELECT count() FROM " + db + ".schema_migrations WHERE version = 4").trim().equals("0"); i++) {
+      Thread.sleep(50); // mutations are asynchronous on 18.16
+    }
+    ClickHouseFlowStore again = open(db, 30);
+    assertThat(again.appliedMigrations()).containsExactly(1, 2, 3);
+    assertThat(again.migrate()).isEqualTo(4);
+    assertThat(again.appliedMigrations()).containsExactly(1, 2, 3, 4);
+    assertThat(again.query(FlowQuery.all())).containsExactlyElementsOf(written);
     assertThat(s.mark(new StreamKey("node-a", "e"))).isEqualTo(new FlowStore.Mark(2, 600));
     assertThat(CH.sql("SELECT partition_key, sorting_key FROM system.tables WHERE database = '" + db + "' AND name = 'flows'"))
         .contains("toYYYYMMDD(time)").contains("toStartOfHour(time), verdict");
+  }
+
+  @Test
+  void flowsReadBackExactlyAsWrittenWhateverTheyHoldOrLack() throws Exception {
+    FlowStore s = store();
+    Flow base = new TestFlows(21, "node-a", START).next();
+    List<Flow> odd = List.of(
+        base,
+        base.toBuilder().clearSource().clearIP().setUuid("no-source-no-ip").build(),
+        base.toBuilder().setSource(base.getSource().toBuilder().clearLabels().clearNamespace().clearPodName().clearWorkloads().clearIdentity())
+            .setUuid("empty-source").build(),
+        base.toBuilder().setDestination(base.getDestination().toBuilder().clearLabels().addLabels("reserved:world").addLabels("cidr:0.0.0.0/0"))
+            .setUuid("other-labels").build(),
+        // a field this relay does not know (a newer agent) survives the round trip
+        base.toBuilder().setUuid("unknown-field").setUnknownFields(com.google.protobuf.UnknownFieldSet.newBuilder()
+            .addField(4000, com.google.protobuf.UnknownFieldSet.Field.newBuilder().addVarint(42).build()).build()).build(),
+        Flow.newBuilder().setTime(base.getTime()).setUuid("bare").build());
+    List<Flow> timed = new ArrayList<>();
+    for (int i = 0; i < odd.size(); i++) {
+      var t = odd.get(i).getTime();
+      timed.add(odd.get(i).toBuilder().setTime(t.toBuilder().setNanos(t.getNanos() + i)).build());
+    }
+    s.append(new StreamKey("node-a", "e"), 1, 1, timed);
+    assertThat(s.query(FlowQuery.all())).containsExactlyElementsOf(timed);
+    // a second store (another relay, empty caches) resolves the label sets from ClickHouse
+    ClickHouseFlowStore other = open(((ClickHouseFlowStore) s).config().database(), 30);
+    assertThat(other.query(FlowQuery.all())).containsExactlyElementsOf(timed);
   }
 
   @Test

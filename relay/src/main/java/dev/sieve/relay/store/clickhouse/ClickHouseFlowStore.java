@@ -45,11 +45,14 @@ import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
 /**
- * Flows in ClickHouse (see {@link Schema}). Appends from all nodes are group-committed by one
- * writer thread: pending batches are coalesced into one RowBinary INSERT (at most every
+ * Flows in ClickHouse (see {@link Schema}). Appends are group-committed by writer threads, each
+ * owning a share of the streams (so a stream's batches stay in order): pending batches are
+ * coalesced into one RowBinary INSERT (at most every
  * {@code flushInterval} or {@code maxGroupRows} rows), then one INSERT of the new ingest marks,
  * and only then are the appends completed — so a batch is acknowledged only once ClickHouse holds
- * it, and ClickHouse sees a few large inserts per second instead of one per batch.
+ * it, and ClickHouse sees a few large inserts per second instead of one per batch. ClickHouse
+ * parses, sorts and writes one INSERT on one thread, so more than one writer is what lets it use
+ * more than one core.
  *
  * <p>Exactly-once: per (node, epoch) the highest stored flow position is derived from the store
  * itself (max(flow_seq) over {@code flows} and {@code ingest_marks}) the first time a stream is
@@ -58,10 +61,16 @@ import java.util.stream.Collectors;
  */
 public final class ClickHouseFlowStore implements FlowStore {
   public record Config(String url, String database, String user, String password, int retentionDays,
-                       Duration flushInterval, int maxGroupRows) {
+                       Duration flushInterval, int maxGroupRows, int writers) {
     public Config {
       Sql.ident(database);
       if (retentionDays < 1) throw new IllegalArgumentException("retention-days must be >= 1, got " + retentionDays);
+      if (writers < 1) throw new IllegalArgumentException("writers must be >= 1, got " + writers);
+    }
+
+    public Config(String url, String database, String user, String password, int retentionDays,
+                  Duration flushInterval, int maxGroupRows) {
+      this(url, database, user, password, retentionDays, flushInterval, maxGroupRows, DEFAULT_WRITERS);
     }
 
     public static Config of(String url, String database, String user, String password, int retentionDays) {
@@ -75,11 +84,16 @@ public final class ClickHouseFlowStore implements FlowStore {
   private final Config cfg;
   private final String db;
   private final Client client;
-  private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
+  /** Concurrent INSERTs by default: two keep both cores of a small server busy. */
+  public static final int DEFAULT_WRITERS = 2;
+
   private final Map<StreamKey, Mark> marks = new ConcurrentHashMap<>();
-  /** Per stream: {earliest failed sequence, when} — later batches wait for it (writer thread only). */
-  private final Map<StreamKey, long[]> holds = new HashMap<>();
-  private final Thread writer;
+  /** Label sets ClickHouse is known to hold (inserted by this relay, or read back); cleared if it grows past LABEL_SETS_MAX. */
+  private final Map<Long, List<String>> labelSets = new ConcurrentHashMap<>();
+  private final Set<Long> labelSetsStored = ConcurrentHashMap.newKeySet();
+  private static final int LABEL_SETS_MAX = 1_000_000;
+  private volatile long labelSetsLoadedAt;
+  private final List<Writer> writers = new ArrayList<>();
   private final AtomicLong errors = new AtomicLong();
   private volatile boolean closed;
   private volatile boolean healthy;
@@ -89,8 +103,25 @@ public final class ClickHouseFlowStore implements FlowStore {
   private final String insertUrl;
   private final String basicAuth;
 
-  /** A batch waiting for the writer, already encoded as RowBinary rows (row i starts at offsets[i]) by the caller's thread. */
-  private record Pending(Batch batch, RowBinary.Out rows, int[] offsets, CompletableFuture<Mark> done) {
+  /** One writer thread and its queue. */
+  private final class Writer {
+    final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
+    /** Per stream this writer owns: {earliest failed sequence, when} — later batches wait for it (this thread only). */
+    final Map<StreamKey, long[]> holds = new HashMap<>();
+    final Thread thread;
+
+    Writer(int index) {
+      thread = Thread.ofPlatform().name("clickhouse-writer-" + index).daemon().start(() -> writeLoop(this));
+    }
+  }
+
+  /**
+   * A batch waiting for the writer, already encoded as RowBinary rows (row i starts at offsets[i]) by
+   * the caller's thread, for a flows table with label columns or without (schema before migration 4),
+   * with the label sets its rows refer to that ClickHouse may not hold yet.
+   */
+  private record Pending(Batch batch, RowBinary.Out rows, int[] offsets, boolean labelColumns, Map<Long, List<String>> newLabelSets,
+                         CompletableFuture<Mark> done) {
     StreamKey key() {
       return batch.key();
     }
@@ -113,7 +144,7 @@ public final class ClickHouseFlowStore implements FlowStore {
     this.insertUrl = base + "?query=";
     this.basicAuth = "Basic " + java.util.Base64.getEncoder().encodeToString(
         (cfg.user() + ":" + (cfg.password() == null ? "" : cfg.password())).getBytes(StandardCharsets.UTF_8));
-    this.writer = Thread.ofPlatform().name("clickhouse-writer").daemon().start(this::writeLoop);
+    for (int i = 0; i < cfg.writers(); i++) writers.add(new Writer(i));
   }
 
   public Config config() {
@@ -219,7 +250,9 @@ public final class ClickHouseFlowStore implements FlowStore {
     for (Schema.Migration m : Schema.migrations()) {
       if (m.version() > target || applied.contains(m.version())) continue;
       LOG.log(System.Logger.Level.INFO, "ClickHouse schema: applying migration {0} ({1})", m.version(), m.name());
-      for (String st : m.statements()) exec(sql(st));
+      for (String st : m.statements()) {
+        if (!columnAdded(st)) exec(sql(st));
+      }
       exec(sql("INSERT INTO {db}.schema_migrations (version, name, applied_at) VALUES (" + m.version() + ", "
           + Sql.str(m.name()) + ", now())"));
       current = Math.max(current, m.version());
@@ -227,6 +260,19 @@ public final class ClickHouseFlowStore implements FlowStore {
     migratedTo = current;
     healthy = true;
     return current;
+  }
+
+  private static final java.util.regex.Pattern ADD_COLUMN = java.util.regex.Pattern.compile("ALTER TABLE \\{db}\\.(\\w+) ADD COLUMN (\\w+) .*");
+
+  /**
+   * Whether a statement adds a column that is already there (18.16 has no ADD COLUMN IF NOT EXISTS):
+   * a schema created by hand for a cluster, or a migration interrupted after its ALTER.
+   */
+  private boolean columnAdded(String statement) throws StoreException {
+    var m = ADD_COLUMN.matcher(statement);
+    if (!m.matches()) return false;
+    return !rows("SELECT name FROM system.columns WHERE database = " + Sql.str(cfg.database()) + " AND table = " + Sql.str(m.group(1))
+        + " AND name = " + Sql.str(m.group(2))).isEmpty();
   }
 
   /** Versions recorded in schema_migrations, ascending. */
@@ -243,14 +289,22 @@ public final class ClickHouseFlowStore implements FlowStore {
       f.completeExceptionally(new StoreException("ClickHouse store is closed"));
       return f;
     }
-    RowBinary.Out rows = new RowBinary.Out(Math.max(256, batch.flows().size() * 512));
+    // a schema not yet migrated (ClickHouse unreachable so far) will be: encode for the newest
+    boolean labelColumns = migratedTo == 0 || migratedTo >= Schema.LABEL_SETS_VERSION;
+    RowBinary.Out rows = new RowBinary.Out(Math.max(256, batch.flows().size() * 320));
     int[] offsets = new int[batch.flows().size() + 1];
+    Map<Long, List<String>> newSets = labelColumns ? new HashMap<>() : Map.of();
     for (int i = 0; i < batch.flows().size(); i++) {
       offsets[i] = rows.len;
-      encode(rows, batch.flows().get(i), batch.key(), batch.sequence(), batch.firstFlowSeq() > 0 ? batch.firstFlowSeq() + i : 0);
+      Flow flow = batch.flows().get(i);
+      encode(rows, flow, batch.key(), batch.sequence(), batch.firstFlowSeq() > 0 ? batch.firstFlowSeq() + i : 0, labelColumns);
+      if (labelColumns) {
+        noteLabelSet(flow.getSource().getLabelsList(), newSets);
+        noteLabelSet(flow.getDestination().getLabelsList(), newSets);
+      }
     }
     offsets[batch.flows().size()] = rows.len;
-    queue.add(new Pending(batch, rows, offsets, f));
+    writers.get(Math.floorMod(batch.key().hashCode(), writers.size())).queue.add(new Pending(batch, rows, offsets, labelColumns, newSets, f));
     return f;
   }
 
@@ -277,7 +331,8 @@ public final class ClickHouseFlowStore implements FlowStore {
     return new Mark(seq, fseq);
   }
 
-  private void writeLoop() {
+  private void writeLoop(Writer w) {
+    LinkedBlockingQueue<Pending> queue = w.queue;
     List<Pending> group = new ArrayList<>();
     long lastInsertStart = System.nanoTime() - cfg.flushInterval().toNanos();
     while (!closed || !queue.isEmpty()) {
@@ -297,7 +352,7 @@ public final class ClickHouseFlowStore implements FlowStore {
           rows += p.batch().flows().size();
         }
         lastInsertStart = System.nanoTime();
-        writeGroup(group);
+        writeGroup(group, w.holds);
       } catch (InterruptedException e) {
         if (closed) break;
       } catch (Throwable t) {
@@ -309,13 +364,14 @@ public final class ClickHouseFlowStore implements FlowStore {
     for (Pending p; (p = queue.poll()) != null; ) p.done().completeExceptionally(new StoreException("ClickHouse store is closed"));
   }
 
-  private void writeGroup(List<Pending> group) throws StoreException {
+  private void writeGroup(List<Pending> group, Map<StreamKey, long[]> holds) throws StoreException {
     Set<StreamKey> keys = group.stream().map(Pending::key).collect(Collectors.toCollection(HashSet::new));
     try {
       if (migratedTo == 0) migrate();
       Map<StreamKey, Mark> next = new LinkedHashMap<>();
       for (StreamKey k : keys) next.put(k, mark(k));
-      List<java.io.InputStream> parts = new ArrayList<>();
+      List<java.io.InputStream> parts = new ArrayList<>(), partsV1 = new ArrayList<>();
+      Map<Long, List<String>> newSets = new HashMap<>();
       int n = 0;
       List<Mark> results = new ArrayList<>(group.size());
       List<Pending> accepted = new ArrayList<>(group.size());
@@ -336,15 +392,21 @@ public final class ClickHouseFlowStore implements FlowStore {
         int skip = FlowStore.alreadyStored(m, b);
         if (skip < b.flows().size()) {
           int from = p.offsets()[skip], to = p.offsets()[b.flows().size()];
-          parts.add(new ByteArrayInputStream(p.rows().buf, from, to - from));
+          (p.labelColumns() ? parts : partsV1).add(new ByteArrayInputStream(p.rows().buf, from, to - from));
           n += b.flows().size() - skip;
+          p.newLabelSets().forEach((id, labels) -> { if (!labelSetsStored.contains(id)) newSets.put(id, labels); });
         }
         Mark nm = FlowStore.after(m, b);
         next.put(p.key(), nm);
         results.add(nm);
         accepted.add(p);
       }
-      if (n > 0) insert("flows", Schema.FLOW_COLUMNS, parts);
+      // label sets before the rows that refer to them, so a reader never finds a dangling id
+      if (!newSets.isEmpty()) insert("label_sets", "id, labels", List.of(labelSetRows(newSets)));
+      if (!parts.isEmpty()) insert("flows", Schema.FLOW_COLUMNS, parts);
+      if (!partsV1.isEmpty()) insert("flows", Schema.FLOW_COLUMNS_V1, partsV1);
+      if (labelSetsStored.size() > LABEL_SETS_MAX) labelSetsStored.clear(); // storing one again is harmless
+      labelSetsStored.addAll(newSets.keySet());
       RowBinary.Out mk = new RowBinary.Out(256);
       long now = System.currentTimeMillis() / 1000;
       for (var e : next.entrySet()) {
@@ -400,14 +462,34 @@ public final class ClickHouseFlowStore implements FlowStore {
 
   /** Encodes flows as the relay does before inserting; returns the bytes written (benchmarks). */
   public static long encodeForBenchmark(List<Flow> flows) {
-    RowBinary.Out o = new RowBinary.Out(flows.size() * 512);
+    RowBinary.Out o = new RowBinary.Out(flows.size() * 320);
     StreamKey k = new StreamKey("bench", "bench");
-    for (int i = 0; i < flows.size(); i++) encode(o, flows.get(i), k, 1, i + 1);
+    for (int i = 0; i < flows.size(); i++) encode(o, flows.get(i), k, 1, i + 1, true);
     return o.len;
   }
 
-  /** One flows row in RowBinary, straight from the Flow (column order = {@link Schema#FLOW_COLUMNS}). */
-  static void encode(RowBinary.Out o, Flow f, StreamKey key, long batchSeq, long flowSeq) {
+  private void noteLabelSet(List<String> labels, Map<Long, List<String>> batchSets) {
+    long id = FlowBlob.labelSetId(labels);
+    if (id != 0 && !labelSetsStored.contains(id)) batchSets.putIfAbsent(id, labels);
+  }
+
+  private ByteArrayInputStream labelSetRows(Map<Long, List<String>> sets) {
+    RowBinary.Out o = new RowBinary.Out(4096);
+    sets.forEach((id, labels) -> {
+      o.u64(id);
+      o.varint(labels.size());
+      for (String l : labels) o.str(l);
+      labelSets.putIfAbsent(id, labels);
+    });
+    return new ByteArrayInputStream(o.buf, 0, o.len);
+  }
+
+  /**
+   * One flows row in RowBinary, straight from the Flow: column order {@link Schema#FLOW_COLUMNS}, or
+   * {@link Schema#FLOW_COLUMNS_V1} with the labels left in the flow column for a schema before
+   * migration 4.
+   */
+  static void encode(RowBinary.Out o, Flow f, StreamKey key, long batchSeq, long flowSeq, boolean labelColumns) {
     long t = Timestamps.nanos(f);
     o.u32(Math.floorDiv(t, 1_000_000_000L));
     o.u32(Math.floorMod(t, 1_000_000_000L));
@@ -447,15 +529,11 @@ public final class ClickHouseFlowStore implements FlowStore {
     List<String> pol = FlowRow.policies(f);
     o.varint(pol.size());
     for (String p : pol) o.str(p);
-    int size = f.getSerializedSize();
-    o.varint(size);
-    o.ensure(size);
-    try {
-      f.writeTo(com.google.protobuf.CodedOutputStream.newInstance(o.buf, o.len, size));
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
+    FlowBlob.write(o, f, !labelColumns);
+    if (labelColumns) {
+      o.u64(FlowBlob.labelSetId(s.getLabelsList()));
+      o.u64(FlowBlob.labelSetId(d.getLabelsList()));
     }
-    o.len += size;
   }
 
   // ------------------------------------------------------------------ queries
@@ -540,7 +618,12 @@ public final class ClickHouseFlowStore implements FlowStore {
     return "(" + p.conds().stream().map(ClickHouseFlowStore::toSql).collect(Collectors.joining(" AND ")) + ")";
   }
 
-  private record Row(long sec, long nanos, byte[] flow) {}
+  /** A row read back: its time, and the flow when the query selected {@link #FLOW_READ_COLUMNS}. */
+  private record Row(long sec, long nanos, Flow flow) {}
+
+  /** What a flow is rebuilt from: the flow column plus every column it was stripped of (see {@link FlowBlob}). */
+  private static final String FLOW_READ_COLUMNS = "time, nanos, verdict, drop_reason, direction, src_namespace, src_pod, src_identity, "
+      + "src_labels, dst_namespace, dst_pod, dst_identity, dst_labels, src_ip, dst_ip, node_name, uuid, flow";
 
   @Override
   public void query(FlowQuery q, Consumer<Flow> sink) throws StoreException {
@@ -560,7 +643,7 @@ public final class ClickHouseFlowStore implements FlowStore {
       long lo = keys.stream().mapToLong(Row::sec).min().orElseThrow(), hi = keys.stream().mapToLong(Row::sec).max().orElseThrow();
       String narrowed = (where.isEmpty() ? " WHERE " : where + " AND ") + "time >= toDateTime(" + lo + ") AND time <= toDateTime(" + hi + ")";
       // phase 2: the flow bytes of just that time window
-      read("SELECT time, nanos, flow FROM {db}.flows" + narrowed + order + " LIMIT " + n, true, r -> { out.add(parse(r.flow())); return true; });
+      read("SELECT " + FLOW_READ_COLUMNS + " FROM {db}.flows" + narrowed + order + " LIMIT " + n, true, r -> { out.add(r.flow()); return true; });
     } else if (n > 0) {
       // a filter part that only Java can evaluate: walk time windows from the newest (or oldest)
       // matching second, growing the window, so ClickHouse never sorts more than one window
@@ -572,8 +655,8 @@ public final class ClickHouseFlowStore implements FlowStore {
       while (out.size() < n && (newest ? cursor >= min : cursor <= max)) {
         long lo = newest ? cursor - width + 1 : cursor, hi = newest ? cursor : cursor + width - 1;
         String w = (where.isEmpty() ? " WHERE " : where + " AND ") + "time >= toDateTime(" + Math.max(0, lo) + ") AND time <= toDateTime(" + hi + ")";
-        read("SELECT time, nanos, flow FROM {db}.flows" + w + order, true, r -> {
-          Flow f = parse(r.flow());
+        read("SELECT " + FLOW_READ_COLUMNS + " FROM {db}.flows" + w + order, true, r -> {
+          Flow f = r.flow();
           if (matcher.test(f)) out.add(f);
           return out.size() < n;
         });
@@ -582,8 +665,8 @@ public final class ClickHouseFlowStore implements FlowStore {
       }
     } else {
       // everything that matches, oldest first: streamed to the sink as ClickHouse sends it
-      read("SELECT time, nanos, flow FROM {db}.flows" + where + " ORDER BY time, nanos", true, r -> {
-        Flow f = parse(r.flow());
+      read("SELECT " + FLOW_READ_COLUMNS + " FROM {db}.flows" + where + " ORDER BY time, nanos", true, r -> {
+        Flow f = r.flow();
         if (matcher == null || matcher.test(f)) sink.accept(f);
         return true;
       });
@@ -604,7 +687,7 @@ public final class ClickHouseFlowStore implements FlowStore {
       for (int b; (b = in.firstByteOrEnd()) >= 0; ) {
         long sec = in.u32(b);
         long nanos = in.u32();
-        byte[] flow = withFlow ? in.bytes() : null;
+        Flow flow = withFlow ? readFlow(in, sec, nanos) : null;
         if (!sink.accept(new Row(sec, nanos, flow))) break;
       }
       healthy = true;
@@ -617,8 +700,58 @@ public final class ClickHouseFlowStore implements FlowStore {
     }
   }
 
-  private static Flow parse(byte[] b) throws IOException {
-    return Flow.parseFrom(b);
+  /** Rebuilds a flow from the rest of a {@link #FLOW_READ_COLUMNS} row (time and nanos already read). */
+  private Flow readFlow(RowBinary.In in, long sec, long nanos) throws IOException {
+    int verdict = in.u8(), dropReason = in.u16(), direction = in.u8();
+    String srcNamespace = in.str(), srcPod = in.str();
+    long srcIdentity = in.u32(), srcLabels = in.u64();
+    String dstNamespace = in.str(), dstPod = in.str();
+    long dstIdentity = in.u32(), dstLabels = in.u64();
+    String srcIp = in.str(), dstIp = in.str(), node = in.str(), uuid = in.str();
+    Flow.Builder b = Flow.newBuilder().mergeFrom(in.bytes()); // rows from before migration 4 hold everything here
+    if (sec != 0 || nanos != 0) b.setTime(Timestamps.timestamp(sec * 1_000_000_000L + nanos));
+    b.setVerdictValue(verdict).setDropReasonDescValue(dropReason).setTrafficDirectionValue(direction).setNodeName(node).setUuid(uuid);
+    if (b.hasIP()) b.getIPBuilder().setSource(srcIp).setDestination(dstIp);
+    if (b.hasSource()) {
+      b.getSourceBuilder().setNamespace(srcNamespace).setPodName(srcPod).setIdentity((int) srcIdentity);
+      if (srcLabels != 0) b.getSourceBuilder().addAllLabels(labelSet(srcLabels));
+    }
+    if (b.hasDestination()) {
+      b.getDestinationBuilder().setNamespace(dstNamespace).setPodName(dstPod).setIdentity((int) dstIdentity);
+      if (dstLabels != 0) b.getDestinationBuilder().addAllLabels(labelSet(dstLabels));
+    }
+    return b.build();
+  }
+
+  /** The labels of a set id; unknown ids reload the dictionary (small: one row per distinct set), at most every 100 ms. */
+  private List<String> labelSet(long id) throws IOException {
+    List<String> l = labelSets.get(id);
+    if (l != null) return l;
+    synchronized (labelSets) {
+      l = labelSets.get(id);
+      if (l == null && System.nanoTime() - labelSetsLoadedAt > 100_000_000L) {
+        labelSetsLoadedAt = System.nanoTime();
+        if (labelSets.size() > LABEL_SETS_MAX) labelSets.clear();
+        try (QueryResponse r = client.query(sql("SELECT id, labels FROM {db}.label_sets FORMAT RowBinary"),
+            new QuerySettings().setFormat(ClickHouseFormat.RowBinary)).get(120, TimeUnit.SECONDS)) {
+          RowBinary.In rin = new RowBinary.In(new java.io.BufferedInputStream(r.getInputStream(), 1 << 16));
+          for (int first; (first = rin.firstByteOrEnd()) >= 0; ) {
+            long setId = rin.u64(first);
+            int count = (int) rin.varint();
+            List<String> labels = new ArrayList<>(count);
+            for (int i = 0; i < count; i++) labels.add(rin.str());
+            labelSets.put(setId, List.copyOf(labels));
+            labelSetsStored.add(setId);
+          }
+        } catch (IOException e) {
+          throw e;
+        } catch (Exception e) {
+          throw new IOException("reading label sets: " + rootMessage(e), e);
+        }
+        l = labelSets.get(id);
+      }
+    }
+    return l == null ? List.of() : l; // a set lost with its table: the flow reads back without labels
   }
 
   @Override
@@ -696,7 +829,7 @@ public final class ClickHouseFlowStore implements FlowStore {
   public void close() {
     closed = true;
     try {
-      writer.join(10_000);
+      for (Writer w : writers) w.thread.join(10_000);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

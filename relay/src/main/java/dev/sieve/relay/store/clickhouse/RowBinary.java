@@ -96,6 +96,10 @@ final class RowBinary {
       return in.read();
     }
 
+    int u16() throws IOException {
+      return u8() | u8() << 8;
+    }
+
     long u32() throws IOException {
       long v = 0;
       for (int i = 0; i < 4; i++) v |= (long) u8() << (8 * i);
@@ -111,6 +115,12 @@ final class RowBinary {
     long u64() throws IOException {
       long v = 0;
       for (int i = 0; i < 8; i++) v |= (long) u8() << (8 * i);
+      return v;
+    }
+
+    long u64(int first) throws IOException {
+      long v = first;
+      for (int i = 1; i < 8; i++) v |= (long) u8() << (8 * i);
       return v;
     }
 

@@ -12,10 +12,15 @@ public final class Schema {
 
   public record Migration(int version, String name, List<String> statements) {}
 
-  public static final String FLOW_COLUMNS =
+  /** The columns of a flows row as the relay inserts it (RowBinary, in this order). */
+  public static final String FLOW_COLUMNS_V1 =
       "time, nanos, verdict, drop_reason, direction, protocol, src_namespace, src_pod, src_workload, src_identity, "
           + "dst_namespace, dst_pod, dst_workload, dst_identity, src_ip, dst_ip, src_port, dst_port, node_name, epoch, "
           + "batch_seq, flow_seq, uuid, policies, flow";
+  /** From migration 4 on: endpoint labels by reference to {@code label_sets}. */
+  public static final String FLOW_COLUMNS = FLOW_COLUMNS_V1 + ", src_labels, dst_labels";
+  /** The first schema version whose flows table has {@code src_labels} and {@code dst_labels}. */
+  public static final int LABEL_SETS_VERSION = 4;
 
   /** {db} is replaced by the quoted database name. */
   public static List<Migration> migrations() {
@@ -107,7 +112,18 @@ public final class Schema {
             INSERT INTO {db}.policy_minutes
             SELECT toStartOfMinute(time) AS minute, policy, verdict, count() AS flows
             FROM {db}.flows ARRAY JOIN policies AS policy
-            GROUP BY minute, policy, verdict""")));
+            GROUP BY minute, policy, verdict""")),
+        // Labels are a property of the endpoint, not of each packet: rows refer to a set stored
+        // once. Older rows keep their labels inside the flow column and read back unchanged.
+        new Migration(LABEL_SETS_VERSION, "endpoint label sets stored once, referenced by id", List.of(
+            """
+            CREATE TABLE IF NOT EXISTS {db}.label_sets (
+              id UInt64,
+              labels Array(String)
+            ) ENGINE = ReplacingMergeTree
+            ORDER BY id""",
+            "ALTER TABLE {db}.flows ADD COLUMN src_labels UInt64 DEFAULT 0",
+            "ALTER TABLE {db}.flows ADD COLUMN dst_labels UInt64 DEFAULT 0")));
   }
 
   /** Tables whose day partitions retention drops. */

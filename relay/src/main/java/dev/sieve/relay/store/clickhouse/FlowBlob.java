@@ -1,0 +1,173 @@
+package dev.sieve.relay.store.clickhouse;
+
+import com.google.protobuf.CodedOutputStream;
+import dev.sieve.api.flow.Flow;
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * The {@code flow} column: a flow's protobuf encoding without what other columns already hold
+ * (time, uuid, verdict, drop reason, direction, node, IP addresses, each endpoint's namespace, pod
+ * and identity) and without endpoint labels, which are stored once per distinct set in
+ * {@code label_sets} and referenced by {@link #labelSetId}. Every byte a row sheds is one
+ * ClickHouse does not have to receive, parse, compress and merge: this takes the bench flow's
+ * blob from 421 to about 170 bytes.
+ *
+ * <p>Stripping works on the encoded bytes, so any field not named here (including fields added to
+ * flow.proto later) is kept as it is. A message field that is stripped down to nothing stays as
+ * an empty message, so that {@code hasSource()} and friends read back as they were written.
+ */
+final class FlowBlob {
+  private FlowBlob() {}
+
+  // Flow field numbers held in their own columns
+  private static final int TIME = 1, VERDICT = 2, IP = 5, SOURCE = 8, DESTINATION = 9, NODE_NAME = 11,
+      TRAFFIC_DIRECTION = 22, DROP_REASON_DESC = 25, UUID = 34;
+  // IP: source = 1, destination = 2. Endpoint: identity = 2, namespace = 3, labels = 4, pod_name = 5.
+  private static final long IP_STRIPPED = bits(1, 2);
+  private static final long ENDPOINT_STRIPPED = bits(2, 3, 5);
+  private static final long ENDPOINT_STRIPPED_WITH_LABELS = bits(2, 3, 4, 5);
+
+  private static final ThreadLocal<byte[][]> SCRATCH = ThreadLocal.withInitial(() -> new byte[][] {new byte[4096], new byte[4096], new byte[1024]});
+
+  private static long bits(int... fields) {
+    long b = 0;
+    for (int f : fields) b |= 1L << f;
+    return b;
+  }
+
+  /** Writes the stripped encoding of {@code f} as a RowBinary String; labels too unless {@code keepLabels}. */
+  static void write(RowBinary.Out o, Flow f, boolean keepLabels) {
+    int size = f.getSerializedSize();
+    byte[][] s = SCRATCH.get();
+    if (s[0].length < size) s[0] = new byte[Math.max(size, s[0].length * 2)];
+    if (s[1].length < size) s[1] = new byte[Math.max(size, s[1].length * 2)];
+    try {
+      CodedOutputStream cos = CodedOutputStream.newInstance(s[0], 0, size);
+      f.writeTo(cos);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+    int n = strip(s[0], size, s[1], keepLabels ? ENDPOINT_STRIPPED : ENDPOINT_STRIPPED_WITH_LABELS, s);
+    o.varint(n);
+    o.ensure(n);
+    System.arraycopy(s[1], 0, o.buf, o.len, n);
+    o.len += n;
+  }
+
+  /** Copies the top-level fields of {@code in[0, len)} to {@code out}, minus the column-held ones; returns the length. */
+  private static int strip(byte[] in, int len, byte[] out, long endpointStripped, byte[][] s) {
+    int r = 0, w = 0;
+    while (r < len) {
+      int start = r;
+      long tag = 0;
+      for (int shift = 0; ; shift += 7) {
+        byte b = in[r++];
+        tag |= (long) (b & 0x7F) << shift;
+        if (b >= 0) break;
+      }
+      int field = (int) (tag >>> 3), type = (int) (tag & 7);
+      int payload = r;
+      r = skip(in, r, type);
+      switch (field) {
+        case TIME, VERDICT, NODE_NAME, TRAFFIC_DIRECTION, DROP_REASON_DESC, UUID -> { }
+        case IP, SOURCE, DESTINATION -> {
+          if (type != 2) { // not what flow.proto says: keep it untouched
+            System.arraycopy(in, start, out, w, r - start);
+            w += r - start;
+            break;
+          }
+          int bodyStart = payload;
+          long bodyLen = 0;
+          for (int shift = 0; ; shift += 7) {
+            byte b = in[bodyStart++];
+            bodyLen |= (long) (b & 0x7F) << shift;
+            if (b >= 0) break;
+          }
+          byte[] sub = s[2].length >= bodyLen ? s[2] : (s[2] = new byte[(int) bodyLen * 2]);
+          int subLen = keep(in, bodyStart, bodyStart + (int) bodyLen, sub, field == IP ? IP_STRIPPED : endpointStripped);
+          System.arraycopy(in, start, out, w, payload - start); // the tag
+          w += payload - start;
+          w = writeVarint(out, w, subLen);
+          System.arraycopy(sub, 0, out, w, subLen);
+          w += subLen;
+        }
+        default -> {
+          System.arraycopy(in, start, out, w, r - start);
+          w += r - start;
+        }
+      }
+    }
+    return w;
+  }
+
+  /** Copies the fields of {@code in[from, to)} whose numbers are not in {@code dropped} to {@code out}. */
+  private static int keep(byte[] in, int from, int to, byte[] out, long dropped) {
+    int r = from, w = 0;
+    while (r < to) {
+      int start = r;
+      long tag = 0;
+      for (int shift = 0; ; shift += 7) {
+        byte b = in[r++];
+        tag |= (long) (b & 0x7F) << shift;
+        if (b >= 0) break;
+      }
+      int field = (int) (tag >>> 3);
+      r = skip(in, r, (int) (tag & 7));
+      if (field < 64 && (dropped & (1L << field)) != 0) continue;
+      System.arraycopy(in, start, out, w, r - start);
+      w += r - start;
+    }
+    return w;
+  }
+
+  private static int skip(byte[] in, int r, int type) {
+    switch (type) {
+      case 0 -> { while (in[r++] < 0) { } }
+      case 1 -> r += 8;
+      case 5 -> r += 4;
+      case 2 -> {
+        long len = 0;
+        for (int shift = 0; ; shift += 7) {
+          byte b = in[r++];
+          len |= (long) (b & 0x7F) << shift;
+          if (b >= 0) break;
+        }
+        r += (int) len;
+      }
+      default -> throw new IllegalStateException("unsupported protobuf wire type " + type); // groups: never in flow.proto
+    }
+    return r;
+  }
+
+  private static int writeVarint(byte[] out, int w, int v) {
+    while ((v & ~0x7F) != 0) {
+      out[w++] = (byte) ((v & 0x7F) | 0x80);
+      v >>>= 7;
+    }
+    out[w++] = (byte) v;
+    return w;
+  }
+
+  /**
+   * A 64-bit id for a label set (0 for none): the labels in order, hashed with per-label and final
+   * mixing. At a million distinct sets the chance of any collision is about 3 in 100 million.
+   */
+  static long labelSetId(List<String> labels) {
+    if (labels.isEmpty()) return 0;
+    long h = 0x9E3779B97F4A7C15L ^ labels.size();
+    for (int i = 0; i < labels.size(); i++) {
+      String l = labels.get(i);
+      long x = 0xC2B2AE3D27D4EB4FL * (l.length() + 1);
+      for (int j = 0; j < l.length(); j++) x = (x ^ l.charAt(j)) * 0x100000001B3L;
+      h = mix(h ^ mix(x + i));
+    }
+    return h == 0 ? 1 : h;
+  }
+
+  private static long mix(long z) {
+    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+    return z ^ (z >>> 31);
+  }
+}
