@@ -124,7 +124,7 @@ public final class RelayBench {
   static void clickhouse(External ch, int seconds, long total) throws Exception {
     ch.sql("DROP DATABASE IF EXISTS bench");
     System.out.println("== ClickHouse " + ch.sql("SELECT version()").trim() + " on " + ch.url());
-    ClickHouseFlowStore s = new ClickHouseFlowStore(new ClickHouseFlowStore.Config(ch.url(), "bench", "default", "", 3650, Duration.ofMillis(250), 500_000,
+    ClickHouseFlowStore s = new ClickHouseFlowStore(new ClickHouseFlowStore.Config(ch.url(), "bench", "default", "", 3650, Duration.ofMillis(Integer.getInteger("bench.clickhouse.flush-ms", 250)), 500_000,
         Integer.getInteger("bench.clickhouse.writers", ClickHouseFlowStore.DEFAULT_WRITERS)));
     s.migrate();
     // 200 distinct batches of 5,000 flows (1M flows), replayed by 8 streams with fresh positions

@@ -70,6 +70,22 @@ final class RowBinary {
       for (int i = 0; i < n; i++) buf[len++] = (byte) s.charAt(i);
     }
 
+    /** The concatenation of {@code parts} as one String value. */
+    void strConcat(String... parts) {
+      int n = 0;
+      for (String p : parts) {
+        for (int i = 0; i < p.length(); i++) {
+          if (p.charAt(i) >= 0x80) { str(String.join("", parts)); return; }
+        }
+        n += p.length();
+      }
+      varint(n);
+      ensure(n);
+      for (String p : parts) {
+        for (int i = 0; i < p.length(); i++) buf[len++] = (byte) p.charAt(i);
+      }
+    }
+
     void append(Out o) {
       ensure(o.len);
       System.arraycopy(o.buf, 0, buf, len, o.len);
