@@ -47,6 +47,8 @@ public final class DatapathBench {
     static final boolean SOCKPERF = onPath("sockperf");
     static final int ID_CLIENT = 1001, ID_SERVER = 1002;
     static final int[] SIZES = {10, 1_000, 10_000};
+    /** Pairs of 1 s TCP_RR runs, programs detached then attached, per size (the drift-cancelling A/B). */
+    static final int PAIRS = Integer.getInteger("bench.pairs", 15);
 
     public static void main(String[] args) throws Exception {
         Path out = Path.of(args.length > 0 ? args[0] : "bench/results/datapath.json");
@@ -54,6 +56,7 @@ public final class DatapathBench {
         double secs = args.length > 2 ? Double.parseDouble(args[2]) : 2;
         Map<String, List<double[]>> samples = new LinkedHashMap<>(); // config -> [gbps, rr/s, rr/s at the median round trip, crr/s]
         Map<String, List<double[]>> costs = new LinkedHashMap<>(); // config -> [ns per run from pod, to pod]
+        Map<String, double[]> paired = new LinkedHashMap<>(); // config -> [median rr/s none, sieve, median of pair ratios - 1 in %]
         List<String> configs = new ArrayList<>(List.of("none"));
         for (int n : SIZES) configs.add("sieve-" + n);
         for (int n : SIZES) configs.add("iptables-" + n);
@@ -99,6 +102,11 @@ public final class DatapathBench {
                         }
                     }
                 }
+                if (SOCKPERF) {
+                    for (int n : SIZES) {
+                        if (configs.contains("sieve-" + n)) paired.put("sieve-" + n, pairedRr(lab, dp, client, server, n, PAIRS));
+                    }
+                }
                 configure(lab, dp, client, server, "none");
                 polling.set(false);
                 poller.join(1000);
@@ -138,6 +146,12 @@ public final class DatapathBench {
             costJson.add(String.format(Locale.ROOT, "\"%s\": {\"from_pod\": %.0f, \"to_pod\": %.0f}", e.getKey(), m[0], m[1]));
         }
         json.append(String.join(", ", costJson)).append("},\n");
+        List<String> pairedJson = new ArrayList<>();
+        for (var e : paired.entrySet()) {
+            pairedJson.add(String.format(Locale.ROOT, "\"%s\": {\"none_rr_median_rtt_per_s\": %.0f, \"sieve_rr_median_rtt_per_s\": %.0f, \"median_pair_difference_pct\": %.1f}",
+                    e.getKey(), e.getValue()[0], e.getValue()[1], e.getValue()[2]));
+        }
+        json.append("  \"tcp_rr_paired_1s_alternation\": {\"pairs\": ").append(PAIRS).append(", ").append(String.join(", ", pairedJson)).append("},\n");
         json.append(String.format(Locale.ROOT,
                 "  \"ring_buffer\": {\"drain_consumer_only_events_per_s\": %.0f, \"concurrent_consumed_events_per_s\": %.0f, "
                         + "\"concurrent_produced_packets_per_s\": %.0f}%n}%n",
@@ -147,6 +161,36 @@ public final class DatapathBench {
         System.out.printf(Locale.ROOT, "ring buffer drain (consumer only): %.2f M events/s; concurrent: %.2f M events/s consumed%n",
                 drain.eventsPerSecond() / 1e6, live.eventsPerSecond() / 1e6);
         System.out.println("wrote " + out);
+    }
+
+    /**
+     * The finely interleaved A/B: with n entries in place, 1 s TCP_RR runs alternate between the
+     * programs detached and attached (maps untouched, so only the programs differ), and each pair is
+     * compared. Slow drift of a shared machine cancels within a pair; the median of the pair
+     * differences is the figure. Returns [median none, median Sieve, median pair difference %].
+     */
+    static double[] pairedRr(Lab lab, Datapath dp, Pod client, Pod server, int n, int pairs) throws Exception {
+        configure(lab, dp, client, server, "sieve-" + n);
+        List<Double> off = new ArrayList<>(), on = new ArrayList<>(), diff = new ArrayList<>();
+        for (int i = 0; i < pairs; i++) {
+            dp.detach(client.hostInterface());
+            dp.detach(server.hostInterface());
+            double a = rrWithMedian(client, server, 1)[1];
+            dp.attach(client.hostInterface());
+            dp.attach(server.hostInterface());
+            double b = rrWithMedian(client, server, 1)[1];
+            off.add(a);
+            on.add(b);
+            diff.add((b / a - 1) * 100);
+        }
+        double[] r = {median(off), median(on), median(diff)};
+        System.out.printf(Locale.ROOT, "paired sieve-%d: none %.0f, Sieve %.0f RR/s at the median RTT; median pair difference %+.1f%%%n", n, r[0], r[1], r[2]);
+        return r;
+    }
+
+    static double median(List<Double> v) {
+        double[] a = v.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        return a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
     }
 
     static double pct(double v, double base) {
