@@ -70,15 +70,9 @@ final class FlowBlob {
     int r = 0, w = 0;
     while (r < len) {
       int start = r;
-      long tag = 0;
-      for (int shift = 0; ; shift += 7) {
-        byte b = in[r++];
-        tag |= (long) (b & 0x7F) << shift;
-        if (b >= 0) break;
-      }
-      int field = (int) (tag >>> 3), type = (int) (tag & 7);
-      int payload = r;
-      r = skip(in, r, type);
+      long tag = varint(in, r);
+      int field = value(tag) >>> 3, type = value(tag) & 7, payload = end(tag);
+      r = skip(in, payload, type);
       switch (field) {
         case TIME, VERDICT, NODE_NAME, TRAFFIC_DIRECTION, DROP_REASON_DESC, UUID -> { }
         case IP, SOURCE, DESTINATION -> {
@@ -87,16 +81,10 @@ final class FlowBlob {
             w += r - start;
             break;
           }
-          int bodyStart = payload;
-          long bodyLen = 0;
-          for (int shift = 0; ; shift += 7) {
-            byte b = in[bodyStart++];
-            bodyLen |= (long) (b & 0x7F) << shift;
-            if (b >= 0) break;
-          }
-          byte[] sub = s[2].length >= bodyLen ? s[2] : (s[2] = new byte[(int) bodyLen * 2]);
-          long[] ids = field == IP ? null : labelIds;
-          int subLen = keep(in, bodyStart, bodyStart + (int) bodyLen, sub, field == IP ? IP_STRIPPED : endpointStripped, ids, field == SOURCE ? 0 : 1);
+          long body = varint(in, payload);
+          byte[] sub = s[2].length >= value(body) ? s[2] : (s[2] = new byte[value(body) * 2]);
+          int subLen = keep(in, end(body), end(body) + value(body), sub, field == IP ? IP_STRIPPED : endpointStripped,
+              field == IP ? null : labelIds, field == SOURCE ? 0 : 1);
           System.arraycopy(in, start, out, w, payload - start); // the tag
           w += payload - start;
           w = writeVarint(out, w, subLen);
@@ -121,22 +109,12 @@ final class FlowBlob {
     long h = SEED;
     while (r < to) {
       int start = r;
-      long tag = 0;
-      for (int shift = 0; ; shift += 7) {
-        byte b = in[r++];
-        tag |= (long) (b & 0x7F) << shift;
-        if (b >= 0) break;
-      }
-      int field = (int) (tag >>> 3), payload = r;
-      r = skip(in, r, (int) (tag & 7));
-      if (ids != null && field == LABELS && (tag & 7) == 2) {
-        int len = 0;
-        for (int shift = 0; ; shift += 7) {
-          byte b = in[payload++];
-          len |= (b & 0x7F) << shift;
-          if (b >= 0) break;
-        }
-        h = hashLabel(h, in, payload, len);
+      long tag = varint(in, r);
+      int field = value(tag) >>> 3, type = value(tag) & 7;
+      r = skip(in, end(tag), type);
+      if (ids != null && field == LABELS && type == 2) {
+        long label = varint(in, end(tag));
+        h = hashLabel(h, in, end(label), value(label));
         labels++;
       }
       if (field < 64 && (dropped & (1L << field)) != 0) continue;
@@ -147,23 +125,37 @@ final class FlowBlob {
     return w;
   }
 
+  /** Where the field whose payload starts at {@code r} ends. */
   private static int skip(byte[] in, int r, int type) {
-    switch (type) {
-      case 0 -> { while (in[r++] < 0) { } }
-      case 1 -> r += 8;
-      case 5 -> r += 4;
+    return switch (type) {
+      case 0 -> end(varint(in, r));
+      case 1 -> r + 8;
+      case 5 -> r + 4;
       case 2 -> {
-        long len = 0;
-        for (int shift = 0; ; shift += 7) {
-          byte b = in[r++];
-          len |= (long) (b & 0x7F) << shift;
-          if (b >= 0) break;
-        }
-        r += (int) len;
+        long len = varint(in, r);
+        yield end(len) + value(len);
       }
       default -> throw new IllegalStateException("unsupported protobuf wire type " + type); // groups: never in flow.proto
+    };
+  }
+
+  /** The varint at {@code in[at]}: its value (low 32 bits; tags and lengths fit) and where it ends (high 32 bits). */
+  private static long varint(byte[] in, int at) {
+    long v = 0;
+    for (int shift = 0; ; shift += 7) {
+      byte b = in[at++];
+      v |= (long) (b & 0x7F) << shift;
+      if (b >= 0) break;
     }
-    return r;
+    return (long) at << 32 | (v & 0xFFFFFFFFL);
+  }
+
+  private static int value(long varint) {
+    return (int) varint;
+  }
+
+  private static int end(long varint) {
+    return (int) (varint >>> 32);
   }
 
   private static int writeVarint(byte[] out, int w, int v) {
