@@ -87,10 +87,15 @@ public final class ClickHouseFlowStore implements FlowStore {
   private final String db;
   private final Client client;
   private final Map<StreamKey, Mark> marks = new ConcurrentHashMap<>();
-  /** Label sets ClickHouse is known to hold (inserted by this relay, or read back); cleared if it grows past LABEL_SETS_MAX. */
+  /**
+   * Label sets ClickHouse is known to hold (inserted by this relay, or read back): what writers need
+   * not insert again and what readers resolve ids with. Cleared past LABEL_SETS_MAX (inserting a set
+   * again is harmless, a reader reloads).
+   */
   private final Map<Long, List<String>> labelSets = new ConcurrentHashMap<>();
-  private final Set<Long> labelSetsStored = ConcurrentHashMap.newKeySet();
   private static final int LABEL_SETS_MAX = 1_000_000;
+  /** Bytes reserved per row before encoding a batch (a bench row is ~380). */
+  private static final int ROW_BYTES_ESTIMATE = 448;
   private volatile long labelSetsLoadedAt;
   private final List<Writer> writers = new ArrayList<>();
   private final AtomicLong errors = new AtomicLong();
@@ -290,7 +295,7 @@ public final class ClickHouseFlowStore implements FlowStore {
     }
     // a schema not yet migrated (ClickHouse unreachable so far) will be: encode for the newest
     boolean labelColumns = migratedTo == 0 || migratedTo >= Schema.LABEL_SETS_VERSION;
-    RowBinary.Out rows = new RowBinary.Out(Math.max(256, batch.flows().size() * 448));
+    RowBinary.Out rows = new RowBinary.Out(Math.max(256, batch.flows().size() * ROW_BYTES_ESTIMATE));
     int[] offsets = new int[batch.flows().size() + 1];
     Map<Long, List<String>> newSets = labelColumns ? new HashMap<>() : Map.of();
     long[] labelIds = new long[2];
@@ -394,7 +399,7 @@ public final class ClickHouseFlowStore implements FlowStore {
           int from = p.offsets()[skip], to = p.offsets()[b.flows().size()];
           (p.labelColumns() ? parts : partsV1).add(new Slice(p.rows().buf, from, to - from));
           n += b.flows().size() - skip;
-          p.newLabelSets().forEach((id, labels) -> { if (!labelSetsStored.contains(id)) newSets.put(id, labels); });
+          p.newLabelSets().forEach((id, labels) -> { if (!labelSets.containsKey(id)) newSets.put(id, labels); });
         }
         Mark nm = FlowStore.after(m, b);
         next.put(p.key(), nm);
@@ -405,8 +410,8 @@ public final class ClickHouseFlowStore implements FlowStore {
       if (!newSets.isEmpty()) insert("label_sets", "id, labels", List.of(labelSetRows(newSets)));
       if (!parts.isEmpty()) insert("flows", Schema.FLOW_COLUMNS, parts);
       if (!partsV1.isEmpty()) insert("flows", Schema.FLOW_COLUMNS_V1, partsV1);
-      if (labelSetsStored.size() > LABEL_SETS_MAX) labelSetsStored.clear(); // storing one again is harmless
-      labelSetsStored.addAll(newSets.keySet());
+      if (labelSets.size() > LABEL_SETS_MAX) labelSets.clear();
+      labelSets.putAll(newSets);
       RowBinary.Out mk = new RowBinary.Out(256);
       long now = System.currentTimeMillis() / 1000;
       for (var e : next.entrySet()) {
@@ -466,7 +471,7 @@ public final class ClickHouseFlowStore implements FlowStore {
 
   /** Encodes flows as the relay does before inserting; returns the bytes written (benchmarks). */
   public static long encodeForBenchmark(List<Flow> flows) {
-    RowBinary.Out o = new RowBinary.Out(flows.size() * 320);
+    RowBinary.Out o = new RowBinary.Out(flows.size() * ROW_BYTES_ESTIMATE);
     StreamKey k = new StreamKey("bench", "bench");
     long[] ids = new long[2];
     for (int i = 0; i < flows.size(); i++) encode(o, flows.get(i), k, 1, i + 1, true, ids);
@@ -474,7 +479,7 @@ public final class ClickHouseFlowStore implements FlowStore {
   }
 
   private void noteLabelSet(long id, dev.sieve.api.flow.Endpoint e, Map<Long, List<String>> batchSets) {
-    if (id != 0 && !labelSetsStored.contains(id)) batchSets.putIfAbsent(id, e.getLabelsList());
+    if (id != 0 && !labelSets.containsKey(id)) batchSets.putIfAbsent(id, e.getLabelsList());
   }
 
   private Slice labelSetRows(Map<Long, List<String>> sets) {
@@ -483,7 +488,6 @@ public final class ClickHouseFlowStore implements FlowStore {
       o.u64(id);
       o.varint(labels.size());
       for (String l : labels) o.str(l);
-      labelSets.putIfAbsent(id, labels);
     });
     return new Slice(o.buf, 0, o.len);
   }
@@ -748,7 +752,6 @@ public final class ClickHouseFlowStore implements FlowStore {
             List<String> labels = new ArrayList<>(count);
             for (int i = 0; i < count; i++) labels.add(rin.str());
             labelSets.put(setId, List.copyOf(labels));
-            labelSetsStored.add(setId);
           }
         } catch (IOException e) {
           throw e;

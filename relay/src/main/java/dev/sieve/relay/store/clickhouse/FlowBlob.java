@@ -26,20 +26,20 @@ final class FlowBlob {
   private static final int TIME = 1, VERDICT = 2, IP = 5, SOURCE = 8, DESTINATION = 9, NODE_NAME = 11,
       TRAFFIC_DIRECTION = 22, DROP_REASON_DESC = 25, UUID = 34;
   // IP: source = 1, destination = 2. Endpoint: identity = 2, namespace = 3, labels = 4, pod_name = 5.
+  private static final int LABELS = 4;
   private static final long IP_STRIPPED = bits(1, 2);
   private static final long ENDPOINT_STRIPPED = bits(2, 3, 5);
   private static final long ENDPOINT_STRIPPED_WITH_LABELS = bits(2, 3, 4, 5);
 
-  private static final ThreadLocal<byte[][]> SCRATCH = ThreadLocal.withInitial(() -> new byte[][] {new byte[4096], new byte[4096], new byte[1024]});
+  /** Per thread: the full encoding, and a stripped sub-message. */
+  private static final ThreadLocal<byte[][]> SCRATCH = ThreadLocal.withInitial(() -> new byte[][] {new byte[4096], new byte[1024]});
+  private static final VarHandle LONG_LE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
   private static long bits(int... fields) {
     long b = 0;
     for (int f : fields) b |= 1L << f;
     return b;
   }
-
-  private static final VarHandle LONG_LE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
-  private static final int LABELS = 4;
 
   /**
    * Writes the stripped encoding of {@code f} as a RowBinary String. Unless {@code keepLabels}, the
@@ -50,7 +50,6 @@ final class FlowBlob {
     int size = f.getSerializedSize();
     byte[][] s = SCRATCH.get();
     if (s[0].length < size) s[0] = new byte[Math.max(size, s[0].length * 2)];
-    if (s[1].length < size) s[1] = new byte[Math.max(size, s[1].length * 2)];
     try {
       CodedOutputStream cos = CodedOutputStream.newInstance(s[0], 0, size);
       f.writeTo(cos);
@@ -58,16 +57,32 @@ final class FlowBlob {
       throw new IllegalStateException(e);
     }
     labelIds[0] = labelIds[1] = 0;
-    int n = strip(s[0], size, s[1], keepLabels ? ENDPOINT_STRIPPED : ENDPOINT_STRIPPED_WITH_LABELS, s, keepLabels ? null : labelIds);
+    // strip straight into the row, after room for the length; the stripped length is at most size,
+    // so its varint is at most as long as size's and only rarely needs the bytes moved back
+    int room = varintLength(size);
+    o.ensure(room + size);
+    int n = strip(s[0], size, o.buf, o.len + room, keepLabels ? ENDPOINT_STRIPPED : ENDPOINT_STRIPPED_WITH_LABELS, s[1], keepLabels ? null : labelIds);
+    int lengthBytes = varintLength(n);
+    if (lengthBytes < room) System.arraycopy(o.buf, o.len + room, o.buf, o.len + lengthBytes, n);
     o.varint(n);
-    o.ensure(n);
-    System.arraycopy(s[1], 0, o.buf, o.len, n);
     o.len += n;
   }
 
-  /** Copies the top-level fields of {@code in[0, len)} to {@code out}, minus the column-held ones; returns the length. */
-  private static int strip(byte[] in, int len, byte[] out, long endpointStripped, byte[][] s, long[] labelIds) {
-    int r = 0, w = 0;
+  private static int varintLength(int v) {
+    int n = 1;
+    while ((v & ~0x7F) != 0) {
+      v >>>= 7;
+      n++;
+    }
+    return n;
+  }
+
+  /**
+   * Copies the top-level fields of {@code in[0, len)} to {@code out} from {@code at}, minus the
+   * column-held ones (message fields through {@code sub}); returns the length written.
+   */
+  private static int strip(byte[] in, int len, byte[] out, int at, long endpointStripped, byte[] sub, long[] labelIds) {
+    int r = 0, w = at;
     while (r < len) {
       int start = r;
       long tag = varint(in, r);
@@ -82,7 +97,7 @@ final class FlowBlob {
             break;
           }
           long body = varint(in, payload);
-          byte[] sub = s[2].length >= value(body) ? s[2] : (s[2] = new byte[value(body) * 2]);
+          if (sub.length < value(body)) sub = SCRATCH.get()[1] = new byte[value(body) * 2];
           int subLen = keep(in, end(body), end(body) + value(body), sub, field == IP ? IP_STRIPPED : endpointStripped,
               field == IP ? null : labelIds, field == SOURCE ? 0 : 1);
           System.arraycopy(in, start, out, w, payload - start); // the tag
@@ -97,7 +112,7 @@ final class FlowBlob {
         }
       }
     }
-    return w;
+    return w - at;
   }
 
   /**
