@@ -83,7 +83,7 @@ public final class DatapathBench {
                 awaitListening(server, IPERF_PORT);
                 configure(lab, dp, client, server, "none"); // warm-up, not recorded: the first run of a fresh lab is slow
                 iperf(client, server, 1);
-                rr(client, server, 1, false);
+                rrWithMedian(client, server, 1);
                 for (int rep = 0; rep < reps; rep++) {
                     for (int slot = 0; slot < configs.size(); slot++) {
                         // each repetition starts one configuration later: none is not always measured first
@@ -91,7 +91,7 @@ public final class DatapathBench {
                         configure(lab, dp, client, server, c);
                         double gbps = iperf(client, server, secs);
                         double[] rr = rrWithMedian(client, server, secs);
-                        double crr = rr(client, server, secs, true);
+                        double crr = javaRr(client, server, secs, true);
                         samples.computeIfAbsent(c, k -> new ArrayList<>()).add(new double[] {gbps, rr[0], rr[1], crr});
                         System.out.printf(Locale.ROOT, "rep %d %-15s %7.2f Gbit/s  %8.0f RR/s (%6.0f at the median RTT)  %7.0f CRR/s%n",
                                 rep + 1, c, gbps, rr[0], rr[1], crr);
@@ -207,8 +207,7 @@ public final class DatapathBench {
         double[] m = new double[s.get(0).length];
         for (int k = 0; k < m.length; k++) {
             final int kk = k;
-            double[] v = s.stream().mapToDouble(d -> d[kk]).sorted().toArray();
-            m[k] = v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+            m[k] = median(s.stream().map(d -> d[kk]).toList());
         }
         return m;
     }
@@ -263,7 +262,7 @@ public final class DatapathBench {
         }
     }
 
-    /** n entries for one direction: n-3 for other identities and ports, then the two the benchmark uses. */
+    /** n entries for one direction: n-3 for other identities and ports, then the three the benchmark uses. */
     static List<PolicyMapEntry> entries(Direction d, int peer, int n) {
         List<PolicyMapEntry> l = new ArrayList<>();
         for (int i = 0; i < n - 3; i++) {
@@ -307,7 +306,7 @@ public final class DatapathBench {
      */
     static double[] rrWithMedian(Pod client, Pod server, double secs) {
         if (!SOCKPERF) {
-            double rr = rr(client, server, secs, false);
+            double rr = javaRr(client, server, secs, false);
             return new double[] {rr, rr};
         }
         ExecResult r = sockperf(client, server, secs);
@@ -330,16 +329,8 @@ public final class DatapathBench {
 
     private static final Pattern SOCKPERF_RESULT = Pattern.compile("RunTime=([0-9.]+) sec; SentMessages=\\d+; ReceivedMessages=(\\d+)");
 
-    /** Transactions per second of 1-byte request/response: on one connection, or a new connection each (crr). */
-    static double rr(Pod client, Pod server, double secs, boolean crr) {
-        if (SOCKPERF && !crr) {
-            ExecResult r = sockperf(client, server, secs);
-            Matcher m = SOCKPERF_RESULT.matcher(r.stdout() + r.stderr());
-            if (!m.find()) {
-                throw new IllegalStateException("sockperf failed: " + r.stderr() + r.stdout().lines().limit(20).toList());
-            }
-            return Long.parseLong(m.group(2)) / Double.parseDouble(m.group(1));
-        }
+    /** Transactions per second of 1-byte request/response from a Java client: on one connection, or a new connection each (crr). */
+    static double javaRr(Pod client, Pod server, double secs, boolean crr) {
         InetSocketAddress to = new InetSocketAddress(server.ipv4(), RR_PORT);
         return NetNs.named(client.namespace()).call(() -> {
             long end = System.nanoTime() + (long) (secs * 1e9);
@@ -383,16 +374,18 @@ public final class DatapathBench {
      * (kernel.bpf_stats_enabled, on only for this probe since it adds two clock reads per run).
      */
     static double[] programCost(Pod client, Pod server, double secs) throws Exception {
-        Files.writeString(Path.of("/proc/sys/kernel/bpf_stats_enabled"), "1");
+        Path stats = Path.of("/proc/sys/kernel/bpf_stats_enabled");
+        String statsWere = Files.readString(stats).trim();
+        Files.writeString(stats, "1");
         try {
             long[] before = progStats();
-            rr(client, server, secs, false);
+            rrWithMedian(client, server, secs);
             long[] after = progStats();
             return new double[] {
                 (after[0] - before[0]) / (double) Math.max(1, after[1] - before[1]),
                 (after[2] - before[2]) / (double) Math.max(1, after[3] - before[3])};
         } finally {
-            Files.writeString(Path.of("/proc/sys/kernel/bpf_stats_enabled"), "0");
+            Files.writeString(stats, statsWere);
         }
     }
 
