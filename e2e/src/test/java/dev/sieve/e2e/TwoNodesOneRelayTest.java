@@ -146,6 +146,11 @@ class TwoNodesOneRelayTest {
         }
 
         @Override
+        public void notStored(StreamKey key, long sequence) {
+            delegate.notStored(key, sequence);
+        }
+
+        @Override
         public void query(dev.sieve.relay.query.FlowQuery q, java.util.function.Consumer<Flow> sink) throws dev.sieve.relay.store.StoreException {
             delegate.query(q, sink);
         }

@@ -28,24 +28,6 @@ public final class IngestProcessor {
   private final NodeRegistry nodes;
   private final RelayMetrics metrics;
   private final Limits limits;
-  /** Per stream: {earliest sequence answered RETRY for a store failure, when}; later batches wait for it. */
-  private final java.util.concurrent.ConcurrentHashMap<StreamKey, long[]> holds = new java.util.concurrent.ConcurrentHashMap<>();
-
-  private void hold(StreamKey key, long sequence) {
-    if (sequence > 0) holds.merge(key, new long[] {sequence, System.nanoTime()}, (a, b) -> a[0] <= b[0] ? a : b);
-  }
-
-  /** Why batch {@code seq} must wait for an earlier batch that failed, or null. */
-  private String held(StreamKey key, long seq) {
-    long[] h = holds.get(key);
-    if (h == null) return null;
-    if (System.nanoTime() - h[1] > FlowStore.ORDER_HOLD.toNanos()) {
-      holds.remove(key, h);
-      return null;
-    }
-    return seq > h[0] ? "batch " + h[0] + " failed to store earlier; resend in order" : null;
-  }
-
   public IngestProcessor(FlowStore store, LiveFlows live, NodeRegistry nodes, RelayMetrics metrics, Limits limits) {
     this.store = store;
     this.live = live;
@@ -100,7 +82,6 @@ public final class IngestProcessor {
       FlowStore.Batch skip = new FlowStore.Batch(key, b.getSequence(), b.getFirstFlowSeq(), List.of(), b.getFlowsCount(), b.getLostFlows() > 0);
       return store.appendAsync(skip).handle((mark, err) -> {
         if (err == null) return ack(b, BatchAck.Status.STATUS_REJECTED, why, mark.sequence());
-        hold(key, b.getSequence());
         return ack(b, BatchAck.Status.STATUS_RETRY, "not stored yet: " + cause(err).getMessage(), 0);
       });
     }
@@ -109,15 +90,13 @@ public final class IngestProcessor {
       before = store.mark(key);
     } catch (StoreException e) {
       metrics.storeErrors.incrementAndGet();
-      hold(key, b.getSequence());
+      store.notStored(key, b.getSequence());
       return CompletableFuture.completedFuture(ack(b, BatchAck.Status.STATUS_RETRY, "store unavailable: " + e.getMessage(), 0));
     }
     if (b.getSequence() == 0) return CompletableFuture.completedFuture(ack(b, BatchAck.Status.STATUS_STORED, null, before.sequence()));
     long lastFlowSeq = b.getFirstFlowSeq() > 0 ? b.getFirstFlowSeq() + b.getFlowsCount() - 1 : 0;
     boolean dup = b.getSequence() <= before.sequence() && (b.getFirstFlowSeq() == 0 || lastFlowSeq <= before.flowSeq());
     if (dup) return CompletableFuture.completedFuture(ack(b, BatchAck.Status.STATUS_DUPLICATE, null, before.sequence()));
-    String wait = held(key, b.getSequence());
-    if (wait != null) return CompletableFuture.completedFuture(ack(b, BatchAck.Status.STATUS_RETRY, wait, 0));
 
     List<Flow> flows = b.getFlowsList();
     if (flows.stream().anyMatch(f -> f.getNodeName().isEmpty())) {
@@ -130,13 +109,10 @@ public final class IngestProcessor {
     return store.appendAsync(batch).handle((mark, err) -> {
       if (err != null) {
         Throwable c = cause(err);
-        hold(key, b.getSequence());
         if (c.getMessage() != null && c.getMessage().contains("resend in order")) return ack(b, BatchAck.Status.STATUS_RETRY, c.getMessage(), 0);
         metrics.storeErrors.incrementAndGet();
         return ack(b, BatchAck.Status.STATUS_RETRY, "store unavailable: " + c.getMessage(), 0);
       }
-      long[] h = holds.get(key);
-      if (h != null && b.getSequence() <= h[0]) holds.remove(key, h); // the failed batch is stored: in order again
       long createdMs = b.hasCreated() ? b.getCreated().getSeconds() * 1000 + b.getCreated().getNanos() / 1_000_000 : 0;
       nodes.batch(b.getNodeName(), b.getEpoch(), fresh.size(), b.getLostFlows(), createdMs);
       for (Flow f : fresh) {

@@ -45,9 +45,9 @@ public interface FlowStore extends AutoCloseable {
    * Stores a batch; completes with the stream's new mark once held, or exceptionally with a
    * {@link StoreException}. A sequence gap is accepted (the node sends its spool in order, so what
    * is missing before the first batch of a connection was stored or discarded by the node) — except
-   * right after a failed write: a store that failed batch n fails later batches of that stream with
-   * "resend in order" until n is stored again (or {@link #ORDER_HOLD} passes), so a later batch can
-   * never be stored ahead of an earlier one that is still coming.
+   * after a failure: a store that can fail keeps each stream in order with a {@link StreamOrder}, so
+   * a later batch is never stored ahead of an earlier one that is still coming (it would move the
+   * mark past it and the resend would be answered DUPLICATE).
    */
   CompletableFuture<Mark> appendAsync(Batch batch);
 
@@ -55,13 +55,21 @@ public interface FlowStore extends AutoCloseable {
     return appendAsync(new Batch(key, sequence, firstFlowSeq, flows, 0, false));
   }
 
-  /** How long a store holds back a stream's later batches after failing an earlier one. */
-  java.time.Duration ORDER_HOLD = java.time.Duration.ofSeconds(30);
+  /**
+   * Batch {@code sequence} of the stream was answered RETRY before it reached the store (its mark
+   * could not be read): a store that keeps stream order must hold later batches until it is back.
+   */
+  default void notStored(StreamKey key, long sequence) {}
 
   /** The mark after storing {@code b} on top of {@code m}. */
   static Mark after(Mark m, Batch b) {
     long last = b.firstFlowSeq() > 0 ? b.lastFlowSeq() : m.flowSeq();
     return new Mark(Math.max(m.sequence(), b.sequence()), Math.max(m.flowSeq(), last));
+  }
+
+  /** The higher of two marks of one stream (each position at its maximum). */
+  static Mark higher(Mark a, Mark b) {
+    return new Mark(Math.max(a.sequence(), b.sequence()), Math.max(a.flowSeq(), b.flowSeq()));
   }
 
   /** How many of {@code b}'s flows are already stored according to {@code m}. */

@@ -15,6 +15,7 @@ import dev.sieve.relay.query.Timestamps;
 import dev.sieve.relay.store.Aggregates;
 import dev.sieve.relay.store.FlowStore;
 import dev.sieve.relay.store.StoreException;
+import dev.sieve.relay.store.StreamOrder;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -86,7 +87,10 @@ public final class ClickHouseFlowStore implements FlowStore {
   private final Config cfg;
   private final String db;
   private final Client client;
+  /** Per stream, what ClickHouse holds; only ever raised (a slow read must not undo a newer write), dropped after a failed write. */
   private final Map<StreamKey, Mark> marks = new ConcurrentHashMap<>();
+  /** After a failed write, a stream's batches are stored only in sequence order until the failed ones are back. */
+  private final StreamOrder order = new StreamOrder();
   /**
    * Label sets ClickHouse is known to hold (inserted by this relay, or read back): what writers need
    * not insert again and what readers resolve ids with. Cleared past LABEL_SETS_MAX (inserting a set
@@ -110,8 +114,6 @@ public final class ClickHouseFlowStore implements FlowStore {
   /** One writer thread and its queue. */
   private final class Writer {
     final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
-    /** Per stream this writer owns: {earliest failed sequence, when} — later batches wait for it (this thread only). */
-    final Map<StreamKey, long[]> holds = new HashMap<>();
     final Thread thread;
 
     Writer(int index) {
@@ -317,9 +319,7 @@ public final class ClickHouseFlowStore implements FlowStore {
   public Mark mark(StreamKey key) throws StoreException {
     Mark m = marks.get(key);
     if (m != null) return m;
-    m = loadMark(key);
-    marks.put(key, m);
-    return m;
+    return marks.merge(key, loadMark(key), FlowStore::higher);
   }
 
   private Mark loadMark(StreamKey key) throws StoreException {
@@ -357,7 +357,7 @@ public final class ClickHouseFlowStore implements FlowStore {
           rows += p.batch().flows().size();
         }
         lastInsertStart = System.nanoTime();
-        writeGroup(group, w.holds);
+        writeGroup(group);
       } catch (InterruptedException e) {
         if (closed) break;
       } catch (Throwable t) {
@@ -369,7 +369,12 @@ public final class ClickHouseFlowStore implements FlowStore {
     for (Pending p; (p = queue.poll()) != null; ) p.done().completeExceptionally(new StoreException("ClickHouse store is closed"));
   }
 
-  private void writeGroup(List<Pending> group, Map<StreamKey, long[]> holds) throws StoreException {
+  @Override
+  public void notStored(StreamKey key, long sequence) {
+    order.failed(key, sequence);
+  }
+
+  private void writeGroup(List<Pending> group) throws StoreException {
     Set<StreamKey> keys = group.stream().map(Pending::key).collect(Collectors.toCollection(HashSet::new));
     try {
       if (migratedTo == 0) migrate();
@@ -383,17 +388,11 @@ public final class ClickHouseFlowStore implements FlowStore {
       for (Pending p : group) {
         Batch b = p.batch();
         Mark m = next.get(p.key());
-        long[] floor = holds.get(p.key());
-        if (floor != null && System.nanoTime() - floor[1] > FlowStore.ORDER_HOLD.toNanos()) {
-          holds.remove(p.key());
-          floor = null;
-        }
-        if (floor != null && b.sequence() > floor[0]) {
-          p.done().completeExceptionally(new StoreException("batch " + b.sequence() + " of " + b.key().node() + "/" + b.key().epoch()
-              + " follows batch " + floor[0] + ", which failed; resend in order"));
+        String refusal = order.refusal(p.key(), m, b.sequence());
+        if (refusal != null) {
+          p.done().completeExceptionally(new StoreException(refusal));
           continue;
         }
-        if (floor != null) holds.remove(p.key()); // the failed batch is back: the stream is in order again
         int skip = FlowStore.alreadyStored(m, b);
         if (skip < b.flows().size()) {
           int from = p.offsets()[skip], to = p.offsets()[b.flows().size()];
@@ -422,18 +421,21 @@ public final class ClickHouseFlowStore implements FlowStore {
         mk.u32(now);
       }
       insert("ingest_marks", "node_name, epoch, sequence, flow_seq, stored_at", List.of(new Slice(mk.buf, 0, mk.len)));
-      marks.putAll(next);
+      next.forEach((k, m) -> {
+        marks.merge(k, m, FlowStore::higher);
+        order.stored(k, m);
+      });
       healthy = true;
       for (int i = 0; i < accepted.size(); i++) accepted.get(i).done().complete(results.get(i));
     } catch (StoreException e) {
       // unknown how much ClickHouse kept: re-derive these streams' marks from the store next time,
-      // and hold back later batches of each stream until its earliest failed batch is resent
+      // and store their later batches only in order until the failed ones are back
       keys.forEach(marks::remove);
-      long now = System.nanoTime();
-      for (Pending p : group)
-        if (!p.done().isDone() && p.batch().sequence() > 0)
-          holds.merge(p.key(), new long[] {p.batch().sequence(), now}, (a, b) -> a[0] <= b[0] ? a : b);
-      for (Pending p : group) if (!p.done().isDone()) p.done().completeExceptionally(e);
+      for (Pending p : group) {
+        if (p.done().isDone()) continue;
+        order.failed(p.key(), p.batch().sequence());
+        p.done().completeExceptionally(e);
+      }
     }
   }
 
