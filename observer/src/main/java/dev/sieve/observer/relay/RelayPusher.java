@@ -28,6 +28,9 @@ public final class RelayPusher implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(RelayPusher.class.getName());
 
+    /** How long the pusher waits before resending after the relay answered RETRY. */
+    static final Duration RETRY_DELAY = Duration.ofMillis(250);
+
     /** Tuning; the defaults suit a node producing up to a few hundred thousand flows a second. */
     public record Settings(int batchFlows, Duration batchAge, int window, Duration maxBackoff) {
         public static final Settings DEFAULT = new Settings(1000, Duration.ofMillis(200), 16, Duration.ofSeconds(5));
@@ -48,6 +51,8 @@ public final class RelayPusher implements AutoCloseable {
     private final AtomicLong rejectedFlows = new AtomicLong();
     private final AtomicLong reconnects = new AtomicLong();
     private volatile boolean connected;
+    /** After a RETRY nothing is resent before this (System.nanoTime), so a store that is down is not hammered. */
+    private long resendAfter;
     private volatile boolean closed;
     private final Thread thread;
 
@@ -165,6 +170,11 @@ public final class RelayPusher implements AutoCloseable {
                 FlowBatch next;
                 synchronized (lock) {
                     sealIfOld();
+                    long pause = resendAfter - System.nanoTime();
+                    if (pause > 0) {
+                        lock.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(pause)));
+                        continue;
+                    }
                     next = spool.inFlight() < settings.window() ? spool.nextToSend() : null;
                     if (next == null) {
                         lock.wait(Math.max(1, settings.batchAge().toMillis() / 2));
@@ -195,7 +205,10 @@ public final class RelayPusher implements AutoCloseable {
                     rejectedFlows.addAndGet(spool.reject(ack.getEpoch(), ack.getSequence()));
                     if (ack.getAckedThrough() > 0) acked.addAndGet(spool.ack(ack.getEpoch(), ack.getAckedThrough()));
                 }
-                case STATUS_RETRY -> spool.retryFrom(ack.getEpoch(), ack.getSequence());
+                case STATUS_RETRY -> {
+                    spool.retryFrom(ack.getEpoch(), ack.getSequence());
+                    resendAfter = System.nanoTime() + RETRY_DELAY.toNanos();
+                }
                 default -> { }
             }
             lock.notifyAll();

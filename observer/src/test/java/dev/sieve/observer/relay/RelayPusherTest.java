@@ -36,6 +36,8 @@ class RelayPusherTest {
         final Map<String, Long> ackedThrough = new HashMap<>();
         final List<Long> flowIds = new ArrayList<>();
         volatile boolean rejectNext;
+        volatile boolean storeDown;
+        final java.util.concurrent.atomic.AtomicInteger received = new java.util.concurrent.atomic.AtomicInteger();
 
         @Override
         public StreamObserver<FlowBatch> push(StreamObserver<BatchAck> acks) {
@@ -43,6 +45,11 @@ class RelayPusherTest {
                 @Override
                 public void onNext(FlowBatch b) {
                     BatchAck.Builder ack = BatchAck.newBuilder().setSequence(b.getSequence()).setEpoch(b.getEpoch());
+                    received.incrementAndGet();
+                    if (storeDown && b.getSequence() > 0) {
+                        acks.onNext(ack.setStatus(BatchAck.Status.STATUS_RETRY).setError("store unavailable").build());
+                        return;
+                    }
                     synchronized (ContractRelay.this) {
                         String key = b.getNodeName() + "/" + b.getEpoch();
                         long through = ackedThrough.getOrDefault(key, 0L);
@@ -130,6 +137,22 @@ class RelayPusherTest {
             assertThat(p.pendingBatches()).isZero();
         }
         assertExactlyOnce(10_000);
+    }
+
+    /** While the relay's store is down every batch is answered RETRY: the node resends a few times a second, not in a loop. */
+    @Test
+    void retriesAreSpacedOutWhileTheStoreIsDown(@TempDir Path dir) throws Exception {
+        startRelay();
+        relay.storeDown = true;
+        try (RelayPusher p = pusher(dir)) {
+            for (int i = 0; i < 1_000; i++) p.offer(flow(i));
+            Thread.sleep(1_000);
+            int window = FAST.window(), rounds = (int) (1_000 / RelayPusher.RETRY_DELAY.toMillis()) + 1;
+            assertThat(relay.received.get()).as("batches received in 1 s").isBetween(window, window * (rounds + 1));
+            relay.storeDown = false;
+            assertThat(p.flush(Duration.ofSeconds(20))).isTrue();
+        }
+        assertExactlyOnce(1_000);
     }
 
     @Test
