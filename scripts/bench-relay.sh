@@ -5,7 +5,8 @@
 #  - `verdict DROPPED, last 100` over 10,000,000 flows stored in ClickHouse  (target < 300 ms)
 # Needs `make build` (compiles relay's test classes) and clickhouse-server (scripts/install-deps.sh).
 # Knobs: BENCH_RELAY_MEMORY_FLOWS, BENCH_RELAY_INGEST_SECONDS, BENCH_RELAY_CLICKHOUSE_FLOWS,
-#        BENCH_RELAY_CLICKHOUSE_URL (use an existing server instead of starting one), BENCH_RELAY_CLICKHOUSE_WRITERS.
+#        BENCH_RELAY_CLICKHOUSE_URL (use an existing server instead of starting one), BENCH_RELAY_CLICKHOUSE_WRITERS,
+#        BENCH_RELAY_OPTS (more -D knobs: -Dbench.clickhouse.flush-ms=, -Dbench.ingest.window=).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 results=${1:-bench/results}
@@ -23,6 +24,9 @@ props=(-Dbench.clickhouse.writers="${BENCH_RELAY_CLICKHOUSE_WRITERS:-2}" -Dbench
        -Dbench.ingest.seconds="${BENCH_RELAY_INGEST_SECONDS:-20}"
        -Dbench.clickhouse.flows="${BENCH_RELAY_CLICKHOUSE_FLOWS:-10000000}")
 [ -n "${BENCH_RELAY_CLICKHOUSE_URL:-}" ] && props+=(-Dbench.clickhouse.url="$BENCH_RELAY_CLICKHOUSE_URL")
+# extra -D knobs of RelayBench, e.g. BENCH_RELAY_OPTS="-Dbench.clickhouse.flush-ms=1000 -Dbench.ingest.window=16"
+read -r -a extra <<< "${BENCH_RELAY_OPTS:-}"
+props+=("${extra[@]}")
 "$java_home/bin/java" -Xmx6g -XX:+UseParallelGC \
   --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED \
   --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow \

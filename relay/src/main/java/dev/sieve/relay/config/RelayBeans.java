@@ -38,6 +38,7 @@ public class RelayBeans {
   @ConfigProperty(name = "sieve.relay.clickhouse.password", defaultValue = "") java.util.Optional<String> chPassword;
   @ConfigProperty(name = "sieve.relay.retention-days", defaultValue = "30") int retentionDays;
   @ConfigProperty(name = "sieve.relay.clickhouse.writers", defaultValue = "2") int chWriters;
+  @ConfigProperty(name = "sieve.relay.clickhouse.flush-interval", defaultValue = "1s") java.time.Duration chFlushInterval;
   @ConfigProperty(name = "sieve.relay.ingest.max-batch-flows", defaultValue = "10000") int maxBatchFlows;
   @ConfigProperty(name = "sieve.relay.ingest.max-batch-bytes", defaultValue = "16777216") long maxBatchBytes;
   @ConfigProperty(name = "sieve.relay.node-timeout", defaultValue = "60s") Duration nodeTimeout;
@@ -55,10 +56,11 @@ public class RelayBeans {
         yield new MemoryFlowStore(memoryCapacity);
       }
       case "clickhouse" -> {
-        LOG.infof("flow store: ClickHouse %s database %s, retention %d days, %d concurrent inserts", chUrl, chDatabase, retentionDays, chWriters);
+        LOG.infof("flow store: ClickHouse %s database %s, retention %d days, %d concurrent inserts, at most one per %s each", chUrl, chDatabase,
+            retentionDays, chWriters, chFlushInterval);
         var defaults = ClickHouseFlowStore.Config.of(chUrl, chDatabase, chUser, chPassword.orElse(""), retentionDays);
         yield new ClickHouseFlowStore(new ClickHouseFlowStore.Config(chUrl, chDatabase, chUser, chPassword.orElse(""), retentionDays,
-            defaults.flushInterval(), defaults.maxGroupRows(), chWriters));
+            chFlushInterval, defaults.maxGroupRows(), chWriters));
       }
       default -> throw new IllegalArgumentException("sieve.relay.store: unknown store \"" + storeKind + "\" (memory, clickhouse)");
     };

@@ -1,9 +1,14 @@
 package dev.sieve.relay.ingest;
 
 import dev.sieve.api.ingest.v1.BatchAck;
-import dev.sieve.api.ingest.v1.FlowBatch;
+import dev.sieve.api.ingest.v1.FlowBatchFrame;
 import dev.sieve.api.ingest.v1.FlowIngestGrpc;
 import dev.sieve.relay.nodes.NodeRegistry;
+import io.grpc.BindableService;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.protobuf.ProtoUtils;
+import io.grpc.stub.ServerCalls;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.CompletableFuture;
@@ -13,8 +18,15 @@ import java.util.concurrent.Executor;
  * {@code sieve.ingest.v1.FlowIngest/Push}: one stream per node. Batches of a stream are handled
  * in order, off the transport threads; acks are written as each batch completes. A bad batch gets
  * a REJECTED ack and the stream (and every other node's) goes on.
+ *
+ * <p>Batches are received as {@link FlowBatchFrame}s, the same bytes as a FlowBatch with each flow
+ * left encoded: flows are stored from their bytes, never parsed on the way in.
  */
-public class FlowIngestService extends FlowIngestGrpc.FlowIngestImplBase {
+public class FlowIngestService implements BindableService {
+  /** Push as FlowIngest declares it, with requests read as frames. */
+  static final MethodDescriptor<FlowBatchFrame, BatchAck> PUSH = FlowIngestGrpc.getPushMethod().toBuilder(
+      ProtoUtils.marshaller(FlowBatchFrame.getDefaultInstance()), ProtoUtils.marshaller(BatchAck.getDefaultInstance())).build();
+
   private final IngestProcessor processor;
   private final NodeRegistry nodes;
   private final Executor executor;
@@ -26,7 +38,12 @@ public class FlowIngestService extends FlowIngestGrpc.FlowIngestImplBase {
   }
 
   @Override
-  public StreamObserver<FlowBatch> push(StreamObserver<BatchAck> responses) {
+  public ServerServiceDefinition bindService() {
+    return ServerServiceDefinition.builder(FlowIngestGrpc.getServiceDescriptor().getName())
+        .addMethod(PUSH, ServerCalls.asyncBidiStreamingCall(this::push)).build();
+  }
+
+  public StreamObserver<FlowBatchFrame> push(StreamObserver<BatchAck> responses) {
     IngestHeaders.Info info = IngestHeaders.INFO.get();
     var out = (ServerCallStreamObserver<BatchAck>) responses;
     return new StreamObserver<>() {
@@ -49,7 +66,7 @@ public class FlowIngestService extends FlowIngestGrpc.FlowIngestImplBase {
       }
 
       @Override
-      public synchronized void onNext(FlowBatch b) {
+      public synchronized void onNext(FlowBatchFrame b) {
         if (node == null && !b.getNodeName().isEmpty()) {
           node = b.getNodeName();
           nodes.streamOpened(node, info == null ? "" : info.peer(), info == null ? -1 : info.spoolBatches(), info == null ? -1 : info.spoolBytes());

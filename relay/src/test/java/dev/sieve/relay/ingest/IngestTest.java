@@ -147,6 +147,44 @@ class IngestTest {
     assertThat(relay.store.query(FlowQuery.all().withNumber(0, false)).stream().filter(f -> f.getNodeName().equals("node-good"))).hasSize(1000);
   }
 
+  /** Flows arrive as bytes and are stored from them: bytes that are not a flow are rejected, never half-stored. */
+  @Test
+  void flowsThatAreNotFlowsAreRejected() throws Exception {
+    LinkedBlockingQueue<BatchAck> acks = new LinkedBlockingQueue<>();
+    ManagedChannel ch = relay.channel();
+    try {
+      StreamObserver<dev.sieve.api.ingest.v1.FlowBatchFrame> out = io.grpc.stub.ClientCalls.asyncBidiStreamingCall(
+          ch.newCall(FlowIngestService.PUSH, io.grpc.CallOptions.DEFAULT), new StreamObserver<>() {
+            public void onNext(BatchAck a) { acks.add(a); }
+            public void onError(Throwable t) { }
+            public void onCompleted() { }
+          });
+      TestFlows g = new TestFlows(4, "node-raw", START);
+      com.google.protobuf.ByteString good = g.next().toByteString();
+      // the bytes end inside a field
+      com.google.protobuf.ByteString cut = good.substring(0, good.size() - 2);
+      // well-formed, but a string deep inside is not UTF-8 (Summary, field 100000, length 2)
+      com.google.protobuf.ByteString notUtf8 = g.next().toByteString().concat(com.google.protobuf.ByteString.copyFrom(
+          new byte[] {(byte) 0x82, (byte) 0xEA, 0x30, 2, (byte) 0xC3, 0x28}));
+      int seq = 0;
+      for (var flows : List.of(List.of(good, cut), List.of(good, notUtf8))) {
+        seq++;
+        out.onNext(dev.sieve.api.ingest.v1.FlowBatchFrame.newBuilder().setNodeName("node-raw").setEpoch("e").setSequence(seq)
+            .setFirstFlowSeq(2 * seq - 1).addAllFlows(flows).build());
+        BatchAck a = acks.poll(10, TimeUnit.SECONDS);
+        assertThat(a.getStatus()).isEqualTo(BatchAck.Status.STATUS_REJECTED);
+        assertThat(a.getError()).startsWith("flows[1]: ");
+      }
+      assertThat(relay.store.size()).as("nothing of a rejected batch is stored").isZero();
+      out.onNext(dev.sieve.api.ingest.v1.FlowBatchFrame.newBuilder().setNodeName("node-raw").setEpoch("e").setSequence(3)
+          .setFirstFlowSeq(5).addFlows(good).build());
+      assertThat(acks.poll(10, TimeUnit.SECONDS).getStatus()).isEqualTo(BatchAck.Status.STATUS_STORED);
+      assertThat(relay.store.query(FlowQuery.all())).containsExactly(Flow.parseFrom(good));
+    } finally {
+      ch.shutdownNow();
+    }
+  }
+
   @Test
   void nodeDisconnectedAndReconnectedResendsItsSpoolAndEveryFlowIsStoredOnce() throws Exception {
     TestNode n = node("node-a");

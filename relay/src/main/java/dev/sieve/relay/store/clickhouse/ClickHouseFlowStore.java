@@ -13,6 +13,7 @@ import dev.sieve.relay.query.FlowQuery;
 import dev.sieve.relay.query.FlowRow;
 import dev.sieve.relay.query.Timestamps;
 import dev.sieve.relay.store.Aggregates;
+import dev.sieve.relay.store.EncodedFlows;
 import dev.sieve.relay.store.FlowStore;
 import dev.sieve.relay.store.StoreException;
 import dev.sieve.relay.store.StreamOrder;
@@ -74,7 +75,7 @@ public final class ClickHouseFlowStore implements FlowStore {
     }
 
     public static Config of(String url, String database, String user, String password, int retentionDays) {
-      return new Config(url, database, user, password, retentionDays, Duration.ofMillis(200), 200_000);
+      return new Config(url, database, user, password, retentionDays, Duration.ofSeconds(1), 200_000);
     }
   }
 
@@ -301,13 +302,18 @@ public final class ClickHouseFlowStore implements FlowStore {
     int[] offsets = new int[batch.flows().size() + 1];
     Map<Long, List<String>> newSets = labelColumns ? new HashMap<>() : Map.of();
     long[] labelIds = new long[2];
-    for (int i = 0; i < batch.flows().size(); i++) {
+    List<Flow> flows = batch.flows();
+    EncodedFlows encoded = flows instanceof EncodedFlows e ? e : null;
+    for (int i = 0; i < flows.size(); i++) {
       offsets[i] = rows.len;
-      Flow flow = batch.flows().get(i);
-      encode(rows, flow, batch.key(), batch.sequence(), batch.firstFlowSeq() > 0 ? batch.firstFlowSeq() + i : 0, labelColumns, labelIds);
+      long flowSeq = batch.firstFlowSeq() > 0 ? batch.firstFlowSeq() + i : 0;
+      // from the bytes as they arrived when the scan can; the parsed flow otherwise (a malformed one throws)
+      if (encoded == null || !encodeBytes(rows, encoded.encoded(i), batch.key(), batch.sequence(), flowSeq, labelColumns, labelIds))
+        encode(rows, flows.get(i), batch.key(), batch.sequence(), flowSeq, labelColumns, labelIds);
       if (labelColumns) {
-        noteLabelSet(labelIds[0], flow.getSource(), newSets);
-        noteLabelSet(labelIds[1], flow.getDestination(), newSets);
+        // a label set not seen before is rare: only then is the flow parsed for its labels
+        if (isNew(labelIds[0], newSets)) newSets.put(labelIds[0], flows.get(i).getSource().getLabelsList());
+        if (isNew(labelIds[1], newSets)) newSets.put(labelIds[1], flows.get(i).getDestination().getLabelsList());
       }
     }
     offsets[batch.flows().size()] = rows.len;
@@ -380,7 +386,7 @@ public final class ClickHouseFlowStore implements FlowStore {
       if (migratedTo == 0) migrate();
       Map<StreamKey, Mark> next = new LinkedHashMap<>();
       for (StreamKey k : keys) next.put(k, mark(k));
-      List<Slice> parts = new ArrayList<>(), partsV1 = new ArrayList<>();
+      List<SortedRows.Run> runs = new ArrayList<>(), runsV1 = new ArrayList<>();
       Map<Long, List<String>> newSets = new HashMap<>();
       int n = 0;
       List<Mark> results = new ArrayList<>(group.size());
@@ -395,8 +401,7 @@ public final class ClickHouseFlowStore implements FlowStore {
         }
         int skip = FlowStore.alreadyStored(m, b);
         if (skip < b.flows().size()) {
-          int from = p.offsets()[skip], to = p.offsets()[b.flows().size()];
-          (p.labelColumns() ? parts : partsV1).add(new Slice(p.rows().buf, from, to - from));
+          (p.labelColumns() ? runs : runsV1).add(new SortedRows.Run(p.rows().buf, p.offsets(), skip, b.flows().size()));
           n += b.flows().size() - skip;
           p.newLabelSets().forEach((id, labels) -> { if (!labelSets.containsKey(id)) newSets.put(id, labels); });
         }
@@ -407,8 +412,8 @@ public final class ClickHouseFlowStore implements FlowStore {
       }
       // label sets before the rows that refer to them, so a reader never finds a dangling id
       if (!newSets.isEmpty()) insert("label_sets", "id, labels", List.of(labelSetRows(newSets)));
-      if (!parts.isEmpty()) insert("flows", Schema.FLOW_COLUMNS, parts);
-      if (!partsV1.isEmpty()) insert("flows", Schema.FLOW_COLUMNS_V1, partsV1);
+      if (!runs.isEmpty()) insert("flows", Schema.FLOW_COLUMNS, List.of(sorted(runs)));
+      if (!runsV1.isEmpty()) insert("flows", Schema.FLOW_COLUMNS_V1, List.of(sorted(runsV1)));
       if (labelSets.size() > LABEL_SETS_MAX) labelSets.clear();
       labelSets.putAll(newSets);
       RowBinary.Out mk = new RowBinary.Out(256);
@@ -437,6 +442,11 @@ public final class ClickHouseFlowStore implements FlowStore {
         p.done().completeExceptionally(e);
       }
     }
+  }
+
+  private static Slice sorted(List<SortedRows.Run> runs) {
+    byte[] rows = SortedRows.sort(runs);
+    return new Slice(rows, 0, rows.length);
   }
 
   /** Part of an encoding buffer, sent as it is (no copy). */
@@ -471,17 +481,37 @@ public final class ClickHouseFlowStore implements FlowStore {
     }
   }
 
-  /** Encodes flows as the relay does before inserting; returns the bytes written (benchmarks). */
+  /** Encodes flows as the relay does before inserting (from their bytes for {@link EncodedFlows}); returns the bytes written (benchmarks). */
   public static long encodeForBenchmark(List<Flow> flows) {
     RowBinary.Out o = new RowBinary.Out(flows.size() * ROW_BYTES_ESTIMATE);
     StreamKey k = new StreamKey("bench", "bench");
     long[] ids = new long[2];
-    for (int i = 0; i < flows.size(); i++) encode(o, flows.get(i), k, 1, i + 1, true, ids);
+    EncodedFlows encoded = flows instanceof EncodedFlows e ? e : null;
+    for (int i = 0; i < flows.size(); i++) {
+      if (encoded == null || !encodeBytes(o, encoded.encoded(i), k, 1, i + 1, true, ids)) encode(o, flows.get(i), k, 1, i + 1, true, ids);
+    }
     return o.len;
   }
 
-  private void noteLabelSet(long id, dev.sieve.api.flow.Endpoint e, Map<Long, List<String>> batchSets) {
-    if (id != 0 && !labelSets.containsKey(id)) batchSets.putIfAbsent(id, e.getLabelsList());
+  /** The row {@link #appendAsync} would write for one flow, from its bytes or parsed (tests compare the two). */
+  static byte[] row(Flow flow, com.google.protobuf.ByteString encoded, boolean labelColumns) {
+    RowBinary.Out o = new RowBinary.Out(512);
+    long[] ids = new long[2];
+    StreamKey k = new StreamKey("n", "e");
+    if (encoded == null) encode(o, flow, k, 7, 42, labelColumns, ids);
+    else if (!encodeBytes(o, encoded, k, 7, 42, labelColumns, ids)) return null;
+    return java.util.Arrays.copyOf(o.buf, o.len);
+  }
+
+  private boolean isNew(long labelSetId, Map<Long, List<String>> batchSets) {
+    return labelSetId != 0 && !labelSets.containsKey(labelSetId) && !batchSets.containsKey(labelSetId);
+  }
+
+  private static boolean encodeBytes(RowBinary.Out o, com.google.protobuf.ByteString flow, StreamKey key, long batchSeq, long flowSeq,
+                                     boolean labelColumns, long[] labelIds) {
+    byte[] in = FlowBlob.scratch(flow.size());
+    flow.copyTo(in, 0);
+    return EncodedRow.encode(o, in, flow.size(), key, batchSeq, flowSeq, labelColumns, labelIds);
   }
 
   private Slice labelSetRows(Map<Long, List<String>> sets) {
@@ -721,7 +751,15 @@ public final class ClickHouseFlowStore implements FlowStore {
     String dstNamespace = in.str(), dstPod = in.str();
     long dstIdentity = in.u32(), dstLabels = in.u64();
     String srcIp = in.str(), dstIp = in.str(), node = in.str(), uuid = in.str();
-    Flow.Builder b = Flow.newBuilder().mergeFrom(in.bytes()); // rows from before migration 4 hold everything here
+    byte[] blob = in.bytes(); // rows from before migration 4 hold everything here
+    Flow.Builder b;
+    try {
+      b = Flow.newBuilder().mergeFrom(blob);
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      // stored from bytes that a parser refuses deeper down (a string that is not UTF-8): what the columns hold
+      b = Flow.newBuilder().setIP(dev.sieve.api.flow.IP.getDefaultInstance())
+          .setSource(dev.sieve.api.flow.Endpoint.getDefaultInstance()).setDestination(dev.sieve.api.flow.Endpoint.getDefaultInstance());
+    }
     if (sec != 0 || nanos != 0) b.setTime(Timestamps.timestamp(sec * 1_000_000_000L + nanos));
     b.setVerdictValue(verdict).setDropReasonDescValue(dropReason).setTrafficDirectionValue(direction).setNodeName(node).setUuid(uuid);
     if (b.hasIP()) b.getIPBuilder().setSource(srcIp).setDestination(dstIp);

@@ -48,20 +48,31 @@ final class FlowBlob {
    */
   static void write(RowBinary.Out o, Flow f, boolean keepLabels, long[] labelIds) {
     int size = f.getSerializedSize();
-    byte[][] s = SCRATCH.get();
-    if (s[0].length < size) s[0] = new byte[Math.max(size, s[0].length * 2)];
+    byte[] in = scratch(size);
     try {
-      CodedOutputStream cos = CodedOutputStream.newInstance(s[0], 0, size);
+      CodedOutputStream cos = CodedOutputStream.newInstance(in, 0, size);
       f.writeTo(cos);
     } catch (IOException e) {
       throw new IllegalStateException(e);
     }
+    writeEncoded(o, in, size, keepLabels, labelIds);
+  }
+
+  /** A per-thread buffer of at least {@code size} bytes for a flow's encoding. */
+  static byte[] scratch(int size) {
+    byte[][] s = SCRATCH.get();
+    if (s[0].length < size) s[0] = new byte[Math.max(size, s[0].length * 2)];
+    return s[0];
+  }
+
+  /** {@link #write} from the flow's encoding in {@code in[0, size)} (well-formed: already scanned or just written). */
+  static void writeEncoded(RowBinary.Out o, byte[] in, int size, boolean keepLabels, long[] labelIds) {
     labelIds[0] = labelIds[1] = 0;
     // strip straight into the row, after room for the length; the stripped length is at most size,
     // so its varint is at most as long as size's and only rarely needs the bytes moved back
     int room = varintLength(size);
     o.ensure(room + size);
-    int n = strip(s[0], size, o.buf, o.len + room, keepLabels ? ENDPOINT_STRIPPED : ENDPOINT_STRIPPED_WITH_LABELS, s[1], keepLabels ? null : labelIds);
+    int n = strip(in, size, o.buf, o.len + room, keepLabels ? ENDPOINT_STRIPPED : ENDPOINT_STRIPPED_WITH_LABELS, SCRATCH.get()[1], keepLabels ? null : labelIds);
     int lengthBytes = varintLength(n);
     if (lengthBytes < room) System.arraycopy(o.buf, o.len + room, o.buf, o.len + lengthBytes, n);
     o.varint(n);

@@ -60,6 +60,14 @@ final class RowBinary {
       len += b.length;
     }
 
+    /** A String value from UTF-8 bytes. */
+    void str(byte[] b, int off, int n) {
+      varint(n);
+      ensure(n);
+      System.arraycopy(b, off, buf, len, n);
+      len += n;
+    }
+
     void str(String s) {
       int n = s.length();
       boolean ascii = n < 128;
