@@ -33,7 +33,8 @@ public final class RelayPusher implements AutoCloseable {
 
     /** Tuning; the defaults suit a node producing up to a few hundred thousand flows a second. */
     public record Settings(int batchFlows, Duration batchAge, int window, Duration maxBackoff) {
-        public static final Settings DEFAULT = new Settings(1000, Duration.ofMillis(200), 16, Duration.ofSeconds(5));
+        // a window of 32 batches keeps 32k flows a second moving while a busy relay acknowledges once a second
+        public static final Settings DEFAULT = new Settings(1000, Duration.ofMillis(200), 32, Duration.ofSeconds(5));
     }
 
     private final String target;
@@ -60,7 +61,7 @@ public final class RelayPusher implements AutoCloseable {
         this.target = target;
         this.nodeName = nodeName;
         this.settings = settings;
-        this.spool = new Spool(spoolDir, spoolBytes, settings.window() * 4);
+        this.spool = new Spool(spoolDir, spoolBytes, settings.window() * 2);
         this.thread = Thread.ofPlatform().name("sieve-relay-push").daemon().start(this::run);
     }
 
