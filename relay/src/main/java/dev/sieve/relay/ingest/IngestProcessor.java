@@ -178,7 +178,11 @@ public final class IngestProcessor {
       nodes.batch(b.getNodeName(), b.getEpoch(), fresh.size(), b.getLostFlows(), createdMs);
       for (ByteString ns : checked.namespaces()) nodes.namespace(ns.toStringUtf8());
       metrics.stored(fresh.size(), System.nanoTime() - start);
-      live.publish(fresh);
+      try {
+        live.publish(fresh);
+      } catch (EncodedFlows.MalformedFlowException e) {
+        // stored from its bytes, but a parser refuses it deeper down: followers cannot be shown it
+      }
       if (b.getLostFlows() > 0) live.publishLost(b.getLostFlows());
       return ack(b, BatchAck.Status.STATUS_STORED, null, mark.sequence());
     });
