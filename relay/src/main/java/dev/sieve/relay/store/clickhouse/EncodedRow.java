@@ -34,15 +34,6 @@ final class EncodedRow {
     return s.getBytes(StandardCharsets.US_ASCII);
   }
 
-  /** Thrown inside a scan for anything it does not handle exactly. */
-  private static final class Unhandled extends RuntimeException {
-    static final Unhandled INSTANCE = new Unhandled();
-
-    private Unhandled() {
-      super(null, null, false, false);
-    }
-  }
-
   private static final ThreadLocal<Scan> SCANS = ThreadLocal.withInitial(Scan::new);
 
   /**
@@ -56,7 +47,7 @@ final class EncodedRow {
       s.scan(in, len);
       s.write(o, in, key, batchSeq, flowSeq);
       FlowBlob.writeEncoded(o, in, len, !labelColumns, labelIds);
-    } catch (Unhandled | ArrayIndexOutOfBoundsException e) {
+    } catch (WireReader.Unhandled | ArrayIndexOutOfBoundsException e) {
       o.len = start;
       return false;
     }
@@ -68,7 +59,7 @@ final class EncodedRow {
   }
 
   /** One flow's column values as found in its bytes; one per thread. */
-  private static final class Scan {
+  private static final class Scan extends WireReader {
     final int[] str = new int[2 * SLOTS];
     long seconds, nanos, verdict, dropReason, direction, srcIdentity, dstIdentity;
     int protocol, sport, dport;
@@ -76,8 +67,6 @@ final class EncodedRow {
     /** Per policy list: [from, to) of each Policy message. */
     final int[][] policies = new int[4][8];
     final int[] policyCount = new int[4];
-    /** Where the last varint or length-delimited field read ended. */
-    int next;
     /** The last string read: offset and length. */
     int spanOff, spanLen;
 
@@ -315,31 +304,11 @@ final class EncodedRow {
       return true;
     }
 
-    // ---------------------------------------------------------------- wire format
-
-    private long varint(byte[] in, int at) {
-      long v = 0;
-      for (int shift = 0; shift < 64; shift += 7) {
-        byte b = in[at++];
-        v |= (long) (b & 0x7F) << shift;
-        if (b >= 0) {
-          next = at;
-          return v;
-        }
-      }
-      throw Unhandled.INSTANCE;
-    }
+    // ---------------------------------------------------------------- fields
 
     private long scalar(byte[] in, int r, int type) {
       if (type != 0) throw Unhandled.INSTANCE;
       return varint(in, r);
-    }
-
-    /** A length prefix at {@code r} whose bytes end by {@code limit}. */
-    private int length(byte[] in, int r, int limit) {
-      long n = varint(in, r);
-      if (n < 0 || next + n > limit) throw Unhandled.INSTANCE;
-      return (int) n;
     }
 
     /** An ASCII string at {@code r} into spanOff/spanLen (anything else goes through the parser's UTF-8 check); returns its end. */
@@ -356,18 +325,6 @@ final class EncodedRow {
       int end = span(in, r, limit);
       str[2 * slot] = spanOff;
       str[2 * slot + 1] = spanLen;
-      return end;
-    }
-
-    private int skip(byte[] in, int r, int limit, int type) {
-      int end = switch (type) {
-        case 0 -> { varint(in, r); yield next; }
-        case 1 -> r + 8;
-        case 5 -> r + 4;
-        case 2 -> { int n = length(in, r, limit); yield next + n; }
-        default -> throw Unhandled.INSTANCE; // groups: never in flow.proto
-      };
-      if (end > limit) throw Unhandled.INSTANCE;
       return end;
     }
   }

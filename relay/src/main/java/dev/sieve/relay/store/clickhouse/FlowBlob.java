@@ -33,6 +33,7 @@ final class FlowBlob {
 
   /** Per thread: the full encoding, and a stripped sub-message. */
   private static final ThreadLocal<byte[][]> SCRATCH = ThreadLocal.withInitial(() -> new byte[][] {new byte[4096], new byte[1024]});
+  private static final ThreadLocal<WireReader> READER = ThreadLocal.withInitial(WireReader::new);
   private static final VarHandle LONG_LE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
   private static long bits(int... fields) {
@@ -72,7 +73,7 @@ final class FlowBlob {
     // so its varint is at most as long as size's and only rarely needs the bytes moved back
     int room = varintLength(size);
     o.ensure(room + size);
-    int n = strip(in, size, o.buf, o.len + room, keepLabels ? ENDPOINT_STRIPPED : ENDPOINT_STRIPPED_WITH_LABELS, SCRATCH.get()[1], keepLabels ? null : labelIds);
+    int n = strip(READER.get(), in, size, o.buf, o.len + room, keepLabels ? ENDPOINT_STRIPPED : ENDPOINT_STRIPPED_WITH_LABELS, SCRATCH.get()[1], keepLabels ? null : labelIds);
     int lengthBytes = varintLength(n);
     if (lengthBytes < room) System.arraycopy(o.buf, o.len + room, o.buf, o.len + lengthBytes, n);
     o.varint(n);
@@ -92,96 +93,61 @@ final class FlowBlob {
    * Copies the top-level fields of {@code in[0, len)} to {@code out} from {@code at}, minus the
    * column-held ones (message fields through {@code sub}); returns the length written.
    */
-  private static int strip(byte[] in, int len, byte[] out, int at, long endpointStripped, byte[] sub, long[] labelIds) {
-    int r = 0, w = at;
+  private static int strip(WireReader w, byte[] in, int len, byte[] out, int at, long endpointStripped, byte[] sub, long[] labelIds) {
+    int r = 0, o = at;
     while (r < len) {
       int start = r;
-      long tag = varint(in, r);
-      int field = value(tag) >>> 3, type = value(tag) & 7, payload = end(tag);
-      r = skip(in, payload, type);
+      int tag = (int) w.varint(in, r), field = tag >>> 3, type = tag & 7, payload = w.next;
+      r = w.skip(in, payload, len, type);
       switch (field) {
         case TIME, VERDICT, NODE_NAME, TRAFFIC_DIRECTION, DROP_REASON_DESC, UUID -> { }
         case IP, SOURCE, DESTINATION -> {
           if (type != 2) { // not what flow.proto says: keep it untouched
-            System.arraycopy(in, start, out, w, r - start);
-            w += r - start;
+            System.arraycopy(in, start, out, o, r - start);
+            o += r - start;
             break;
           }
-          long body = varint(in, payload);
-          if (sub.length < value(body)) sub = SCRATCH.get()[1] = new byte[value(body) * 2];
-          int subLen = keep(in, end(body), end(body) + value(body), sub, field == IP ? IP_STRIPPED : endpointStripped,
+          int n = w.length(in, payload, len), body = w.next;
+          if (sub.length < n) sub = SCRATCH.get()[1] = new byte[n * 2];
+          int subLen = keep(w, in, body, body + n, sub, field == IP ? IP_STRIPPED : endpointStripped,
               field == IP ? null : labelIds, field == SOURCE ? 0 : 1);
-          System.arraycopy(in, start, out, w, payload - start); // the tag
-          w += payload - start;
-          w = writeVarint(out, w, subLen);
-          System.arraycopy(sub, 0, out, w, subLen);
-          w += subLen;
+          System.arraycopy(in, start, out, o, payload - start); // the tag
+          o += payload - start;
+          o = writeVarint(out, o, subLen);
+          System.arraycopy(sub, 0, out, o, subLen);
+          o += subLen;
         }
         default -> {
-          System.arraycopy(in, start, out, w, r - start);
-          w += r - start;
+          System.arraycopy(in, start, out, o, r - start);
+          o += r - start;
         }
       }
     }
-    return w - at;
+    return o - at;
   }
 
   /**
    * Copies the fields of {@code in[from, to)} whose numbers are not in {@code dropped} to {@code out};
    * with {@code ids}, hashes the labels into {@code ids[slot]}.
    */
-  private static int keep(byte[] in, int from, int to, byte[] out, long dropped, long[] ids, int slot) {
-    int r = from, w = 0, labels = 0;
+  private static int keep(WireReader w, byte[] in, int from, int to, byte[] out, long dropped, long[] ids, int slot) {
+    int r = from, o = 0, labels = 0;
     long h = SEED;
     while (r < to) {
       int start = r;
-      long tag = varint(in, r);
-      int field = value(tag) >>> 3, type = value(tag) & 7;
-      r = skip(in, end(tag), type);
+      int tag = (int) w.varint(in, r), field = tag >>> 3, type = tag & 7, payload = w.next;
+      r = w.skip(in, payload, to, type);
       if (ids != null && field == LABELS && type == 2) {
-        long label = varint(in, end(tag));
-        h = hashLabel(h, in, end(label), value(label));
+        int n = w.length(in, payload, to);
+        h = hashLabel(h, in, w.next, n);
         labels++;
       }
       if (field < 64 && (dropped & (1L << field)) != 0) continue;
-      System.arraycopy(in, start, out, w, r - start);
-      w += r - start;
+      System.arraycopy(in, start, out, o, r - start);
+      o += r - start;
     }
     if (ids != null) ids[slot] = labelSetId(h, labels);
-    return w;
-  }
-
-  /** Where the field whose payload starts at {@code r} ends. */
-  private static int skip(byte[] in, int r, int type) {
-    return switch (type) {
-      case 0 -> end(varint(in, r));
-      case 1 -> r + 8;
-      case 5 -> r + 4;
-      case 2 -> {
-        long len = varint(in, r);
-        yield end(len) + value(len);
-      }
-      default -> throw new IllegalStateException("unsupported protobuf wire type " + type); // groups: never in flow.proto
-    };
-  }
-
-  /** The varint at {@code in[at]}: its value (low 32 bits; tags and lengths fit) and where it ends (high 32 bits). */
-  private static long varint(byte[] in, int at) {
-    long v = 0;
-    for (int shift = 0; ; shift += 7) {
-      byte b = in[at++];
-      v |= (long) (b & 0x7F) << shift;
-      if (b >= 0) break;
-    }
-    return (long) at << 32 | (v & 0xFFFFFFFFL);
-  }
-
-  private static int value(long varint) {
-    return (int) varint;
-  }
-
-  private static int end(long varint) {
-    return (int) (varint >>> 32);
+    return o;
   }
 
   private static int writeVarint(byte[] out, int w, int v) {
