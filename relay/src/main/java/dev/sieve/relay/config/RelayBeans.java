@@ -58,9 +58,8 @@ public class RelayBeans {
       case "clickhouse" -> {
         LOG.infof("flow store: ClickHouse %s database %s, retention %d days, %d concurrent inserts, at most one per %s each", chUrl, chDatabase,
             retentionDays, chWriters, chFlushInterval);
-        var defaults = ClickHouseFlowStore.Config.of(chUrl, chDatabase, chUser, chPassword.orElse(""), retentionDays);
         yield new ClickHouseFlowStore(new ClickHouseFlowStore.Config(chUrl, chDatabase, chUser, chPassword.orElse(""), retentionDays,
-            chFlushInterval, defaults.maxGroupRows(), chWriters));
+            chFlushInterval, ClickHouseFlowStore.DEFAULT_MAX_GROUP_ROWS, chWriters));
       }
       default -> throw new IllegalArgumentException("sieve.relay.store: unknown store \"" + storeKind + "\" (memory, clickhouse)");
     };

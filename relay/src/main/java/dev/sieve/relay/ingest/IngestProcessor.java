@@ -1,10 +1,10 @@
 package dev.sieve.relay.ingest;
 
-import dev.sieve.api.flow.Flow;
-import dev.sieve.api.ingest.v1.BatchAck;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.sieve.api.flow.Flow;
+import dev.sieve.api.ingest.v1.BatchAck;
 import dev.sieve.api.ingest.v1.FlowBatch;
 import dev.sieve.api.ingest.v1.FlowBatchFrame;
 import dev.sieve.relay.metrics.RelayMetrics;
@@ -14,6 +14,7 @@ import dev.sieve.relay.store.FlowStore;
 import dev.sieve.relay.store.FlowStore.Mark;
 import dev.sieve.relay.store.FlowStore.StreamKey;
 import dev.sieve.relay.store.StoreException;
+import dev.sieve.relay.store.StreamOrder;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -22,7 +23,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
 /**
- * Turns one FlowBatch into one BatchAck: validates it (REJECTED for malformed or oversized
+ * Turns one FlowBatch (read as a {@link FlowBatchFrame}) into one BatchAck: validates it (REJECTED for malformed or oversized
  * batches), answers probes and resends from the store's marks (DUPLICATE), stores the rest and
  * acknowledges only once the store holds it (STORED), or asks for a resend (RETRY) when the store
  * fails. Newly stored flows go to live followers.
@@ -35,6 +36,7 @@ public final class IngestProcessor {
   private final NodeRegistry nodes;
   private final RelayMetrics metrics;
   private final Limits limits;
+
   public IngestProcessor(FlowStore store, LiveFlows live, NodeRegistry nodes, RelayMetrics metrics, Limits limits) {
     this.store = store;
     this.live = live;
@@ -70,8 +72,8 @@ public final class IngestProcessor {
       return new Checked("batch is " + size + " bytes, more than the limit of " + limits.maxBatchBytes(), false, namespaces);
     if (b.getSequence() == 0 && b.getFlowsCount() > 0) return new Checked("sequence 0 is reserved for probes and must carry no flows", false, namespaces);
     boolean unnamed = false;
+    FlowHeader h = new FlowHeader();
     for (int i = 0; i < b.getFlowsCount(); i++) {
-      FlowHeader h = new FlowHeader();
       String why = h.read(b.getFlows(i), b.getNodeName(), namespaces);
       if (why != null) return new Checked("flows[" + i + "]: " + why, false, namespaces);
       unnamed |= h.node.isEmpty();
@@ -86,8 +88,11 @@ public final class IngestProcessor {
     long seconds, nanos;
     String node = "";
 
-    /** Reads the header; returns what is wrong with it, or null. */
+    /** Reads the header of one flow; returns what is wrong with it, or null. */
     String read(ByteString flow, String batchNode, Set<ByteString> namespaces) {
+      hasTime = false;
+      seconds = nanos = 0;
+      node = "";
       try {
         CodedInputStream in = flow.newCodedInput();
         for (int tag; (tag = in.readTag()) != 0; ) {
@@ -170,7 +175,7 @@ public final class IngestProcessor {
     return stored.handle((mark, err) -> {
       if (err != null) {
         Throwable c = cause(err);
-        if (c.getMessage() != null && c.getMessage().contains("resend in order")) return ack(b, BatchAck.Status.STATUS_RETRY, c.getMessage(), 0);
+        if (c instanceof StreamOrder.OutOfOrderException) return ack(b, BatchAck.Status.STATUS_RETRY, c.getMessage(), 0);
         metrics.storeErrors.incrementAndGet();
         return ack(b, BatchAck.Status.STATUS_RETRY, "store unavailable: " + c.getMessage(), 0);
       }

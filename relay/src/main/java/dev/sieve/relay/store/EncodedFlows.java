@@ -21,11 +21,6 @@ public final class EncodedFlows extends AbstractList<Flow> implements RandomAcce
     this.parsed = new Flow[encoded.size()];
   }
 
-  /** The same flows, encoded (tests, and callers that hold objects). */
-  public static EncodedFlows of(List<Flow> flows) {
-    return new EncodedFlows(flows.stream().map(Flow::toByteString).toList());
-  }
-
   public ByteString encoded(int i) {
     return encoded.get(i);
   }

@@ -22,6 +22,13 @@ import java.util.function.LongSupplier;
 public final class StreamOrder {
   public static final Duration HOLD = Duration.ofSeconds(30);
 
+  /** A batch refused for coming ahead of an earlier one that failed: the node resends in order (not a store error). */
+  public static final class OutOfOrderException extends StoreException {
+    public OutOfOrderException(String message) {
+      super(message);
+    }
+  }
+
   private record Hold(long highestFailed, long lastFailureNanos) {}
 
   private final ConcurrentHashMap<StreamKey, Hold> holds = new ConcurrentHashMap<>();

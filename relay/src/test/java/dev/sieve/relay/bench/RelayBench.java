@@ -128,20 +128,19 @@ public final class RelayBench {
     // 200 distinct batches of 5,000 flows (1M flows), replayed by 8 streams with fresh positions
     int batchSize = 5000, distinct = 200, streams = 8, window = Integer.getInteger("bench.ingest.window", 16);
     // flows as the ingest service hands them over: encoded, as they arrived on the wire
-    List<List<Flow>> batches = new ArrayList<>();
+    List<List<com.google.protobuf.ByteString>> wire = new ArrayList<>();
     TestFlows g = new TestFlows(7, "node-1", START);
-    for (int i = 0; i < distinct; i++) batches.add(dev.sieve.relay.store.EncodedFlows.of(g.next(batchSize)));
-    double[] enc = time(3, 10, () -> { for (List<Flow> b : batches.subList(0, 20)) ClickHouseFlowStore.encodeForBenchmark(b); return 0; });
+    for (int i = 0; i < distinct; i++) wire.add(g.next(batchSize).stream().map(Flow::toByteString).toList());
+    List<List<Flow>> encoded = wire.subList(0, 20).stream().map(b -> (List<Flow>) new dev.sieve.relay.store.EncodedFlows(b)).toList();
+    double[] enc = time(3, 10, () -> { for (List<Flow> b : encoded) ClickHouseFlowStore.encodeForBenchmark(b); return 0; });
     put("relay_rowbinary_encode_flows_per_s_one_thread", 100_000 / (enc[0] / 1000));
-    List<List<Flow>> parsed = batches.subList(0, 20).stream().map(b -> (List<Flow>) new ArrayList<>(b)).toList();
+    List<List<Flow>> parsed = encoded.stream().map(b -> (List<Flow>) new ArrayList<>(b)).toList();
     enc = time(3, 10, () -> { for (List<Flow> b : parsed) ClickHouseFlowStore.encodeForBenchmark(b); return 0; });
     put("relay_rowbinary_encode_parsed_flows_per_s_one_thread", 100_000 / (enc[0] / 1000));
     // through the ingest path as the gRPC service drives it: frames (flows as bytes) into the processor
     var processor = new dev.sieve.relay.ingest.IngestProcessor(s, new dev.sieve.relay.ingest.LiveFlows(16),
         new dev.sieve.relay.nodes.NodeRegistry(java.time.Clock.systemUTC(), Duration.ofSeconds(60)), new dev.sieve.relay.metrics.RelayMetrics(),
         new dev.sieve.relay.ingest.IngestProcessor.Limits(10_000, 16 << 20));
-    List<List<com.google.protobuf.ByteString>> wire = batches.stream()
-        .map(b -> java.util.stream.IntStream.range(0, b.size()).mapToObj(((dev.sieve.relay.store.EncodedFlows) b)::encoded).toList()).toList();
     AtomicLong stored = new AtomicLong();
     Semaphore inflight = new Semaphore(streams * window);
     long end = System.nanoTime() + Duration.ofSeconds(seconds).toNanos();

@@ -40,7 +40,7 @@ class IngestOrderTest {
         return CompletableFuture.failedFuture(new StoreException("store down"));
       }
       String refusal = order.refusal(b.key(), inner.mark(b.key()), b.sequence());
-      if (refusal != null) return CompletableFuture.failedFuture(new StoreException(refusal));
+      if (refusal != null) return CompletableFuture.failedFuture(new StreamOrder.OutOfOrderException(refusal));
       return inner.appendAsync(b).thenApply(m -> {
         order.stored(b.key(), m);
         return m;

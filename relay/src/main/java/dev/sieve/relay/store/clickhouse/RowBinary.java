@@ -54,10 +54,7 @@ final class RowBinary {
     }
 
     void bytes(byte[] b) {
-      varint(b.length);
-      ensure(b.length);
-      System.arraycopy(b, 0, buf, len, b.length);
-      len += b.length;
+      str(b, 0, b.length);
     }
 
     /** A String value from UTF-8 bytes. */
