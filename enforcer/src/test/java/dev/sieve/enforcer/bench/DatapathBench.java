@@ -298,6 +298,7 @@ public final class DatapathBench {
         return Double.parseDouble(m.group(1)) / 1e9;
     }
 
+    private static final Pattern SOCKPERF_RESULT = Pattern.compile("RunTime=([0-9.]+) sec; SentMessages=\\d+; ReceivedMessages=(\\d+)");
     private static final Pattern SOCKPERF_MEDIAN = Pattern.compile("percentile 50\\.000 =\\s*([0-9.]+)");
 
     /**
@@ -310,8 +311,9 @@ public final class DatapathBench {
             return new double[] {rr, rr};
         }
         ExecResult r = sockperf(client, server, secs);
-        Matcher total = SOCKPERF_RESULT.matcher(r.stdout() + r.stderr());
-        Matcher median = SOCKPERF_MEDIAN.matcher(r.stdout() + r.stderr());
+        String out = r.stdout() + r.stderr();
+        Matcher total = SOCKPERF_RESULT.matcher(out);
+        Matcher median = SOCKPERF_MEDIAN.matcher(out);
         if (!total.find() || !median.find()) {
             throw new IllegalStateException("sockperf: unexpected output " + r.stdout().lines().limit(20).toList());
         }
@@ -326,8 +328,6 @@ public final class DatapathBench {
         if (!r.ok()) throw new IllegalStateException("sockperf failed: " + r.stderr() + r.stdout().lines().limit(20).toList());
         return r;
     }
-
-    private static final Pattern SOCKPERF_RESULT = Pattern.compile("RunTime=([0-9.]+) sec; SentMessages=\\d+; ReceivedMessages=(\\d+)");
 
     /** Transactions per second of 1-byte request/response from a Java client: on one connection, or a new connection each (crr). */
     static double javaRr(Pod client, Pod server, double secs, boolean crr) {
