@@ -6,7 +6,7 @@
  *   tc ingress on the host veth = packets leaving the pod  = EGRESS policy
  *   tc egress  on the host veth = packets entering the pod = INGRESS policy
  *
- * Headers are read with bpf_skb_load_bytes so non-linear skbs are fine.
+ * Headers are read from the linear data, or with bpf_skb_load_bytes where they are not in it.
  */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
@@ -70,19 +70,23 @@ struct {
 	__uint(max_entries, ENDPOINTS_SIZE);
 } sieve_endpoints SEC(".maps");
 
+/* _v2: one entry per connection under its canonical tuple (v1 keyed the first packet's tuple);
+ * the agent migrates a v1 map it finds pinned (see ConntrackMigration.java). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__type(key, struct ct_key);
 	__type(value, struct ct_value);
 	__uint(max_entries, CT_MAP_SIZE);
-} sieve_ct SEC(".maps");
+} sieve_ct_v2 SEC(".maps");
 
+/* _v2: a per-CPU array indexed by metrics_slot() (v1 was a per-CPU hash of metrics_key); the
+ * verifier inlines the lookup, so counting a packet is an address computation and two adds. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__type(key, struct metrics_key);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
 	__type(value, struct metrics_value);
-	__uint(max_entries, 1024);
-} sieve_metrics SEC(".maps");
+	__uint(max_entries, SIEVE_METRICS_SLOTS);
+} sieve_metrics_v2 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -133,11 +137,27 @@ static __always_inline void copy16(__u8 *dst, const __u8 *src)
 	__builtin_memcpy(dst, src, 16);
 }
 
+/*
+ * Copies len bytes at off: straight from the packet when they lie in its linear part (headers
+ * nearly always do), through bpf_skb_load_bytes otherwise. A helper call per header was a
+ * measurable part of the per-packet cost.
+ */
+static __always_inline int load(struct __sk_buff *skb, __u32 off, void *to, const __u32 len)
+{
+	void *data = (void *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
+	if (off < 512 && data + off + len <= end) {
+		__builtin_memcpy(to, data + off, len);
+		return 0;
+	}
+	return bpf_skb_load_bytes(skb, off, to, len);
+}
+
 /* Ports (or echo id) of the packet quoted in an ICMP error; 0 on success. */
 static __always_inline int parse_inner_ports(struct __sk_buff *skb, __u32 off, struct pkt *p)
 {
 	__u8 h[8];
-	if (bpf_skb_load_bytes(skb, off, h, sizeof(h)) < 0)
+	if (load(skb, off, h, sizeof(h)) < 0)
 		return -1;
 	switch (p->inner_proto) {
 	case IPPROTO_TCP:
@@ -165,7 +185,7 @@ static __always_inline void parse_icmp_error(struct __sk_buff *skb, __u32 off, s
 {
 	if (p->family == 4) {
 		struct iphdr ip;
-		if (bpf_skb_load_bytes(skb, off, &ip, sizeof(ip)) < 0 || ip.ihl < 5)
+		if (load(skb, off, &ip, sizeof(ip)) < 0 || ip.ihl < 5)
 			return;
 		p->inner_proto = ip.protocol;
 		__builtin_memcpy(p->inner_saddr, &ip.saddr, 4);
@@ -174,7 +194,7 @@ static __always_inline void parse_icmp_error(struct __sk_buff *skb, __u32 off, s
 			p->related = 1;
 	} else {
 		struct ipv6hdr ip6;
-		if (bpf_skb_load_bytes(skb, off, &ip6, sizeof(ip6)) < 0)
+		if (load(skb, off, &ip6, sizeof(ip6)) < 0)
 			return;
 		p->inner_proto = ip6.nexthdr;
 		copy16(p->inner_saddr, (__u8 *)&ip6.saddr);
@@ -189,7 +209,7 @@ static __always_inline int parse_l4(struct __sk_buff *skb, __u32 off, struct pkt
 	switch (p->proto) {
 	case IPPROTO_TCP: {
 		struct tcphdr th;
-		if (bpf_skb_load_bytes(skb, off, &th, sizeof(th)) < 0)
+		if (load(skb, off, &th, sizeof(th)) < 0)
 			return -1;
 		p->sport = bpf_ntohs(th.source);
 		p->dport = bpf_ntohs(th.dest);
@@ -202,7 +222,7 @@ static __always_inline int parse_l4(struct __sk_buff *skb, __u32 off, struct pkt
 	case IPPROTO_SCTP: {
 		/* UDP and SCTP both start with source port, destination port */
 		__be16 ports[2];
-		if (bpf_skb_load_bytes(skb, off, ports, sizeof(ports)) < 0)
+		if (load(skb, off, ports, sizeof(ports)) < 0)
 			return -1;
 		p->sport = bpf_ntohs(ports[0]);
 		p->dport = bpf_ntohs(ports[1]);
@@ -213,7 +233,7 @@ static __always_inline int parse_l4(struct __sk_buff *skb, __u32 off, struct pkt
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6: {
 		__u8 h[8]; /* type, code, csum, id, seq */
-		if (bpf_skb_load_bytes(skb, off, h, sizeof(h)) < 0)
+		if (load(skb, off, h, sizeof(h)) < 0)
 			return -1;
 		p->icmp_type = h[0];
 		p->icmp_code = h[1];
@@ -241,13 +261,13 @@ static __always_inline int parse_l4(struct __sk_buff *skb, __u32 off, struct pkt
 static __always_inline int parse(struct __sk_buff *skb, struct pkt *p)
 {
 	__be16 proto;
-	if (bpf_skb_load_bytes(skb, offsetof(struct ethhdr, h_proto), &proto, sizeof(proto)) < 0)
+	if (load(skb, offsetof(struct ethhdr, h_proto), &proto, sizeof(proto)) < 0)
 		return 1;
 	__u32 off = sizeof(struct ethhdr);
 
 	if (proto == bpf_htons(ETH_P_IP)) {
 		struct iphdr ip;
-		if (bpf_skb_load_bytes(skb, off, &ip, sizeof(ip)) < 0)
+		if (load(skb, off, &ip, sizeof(ip)) < 0)
 			return -SIEVE_DROP_INVALID_PACKET;
 		if (ip.ihl < 5 || ip.version != 4)
 			return -SIEVE_DROP_INVALID_PACKET;
@@ -261,7 +281,7 @@ static __always_inline int parse(struct __sk_buff *skb, struct pkt *p)
 		off += ip.ihl * 4;
 	} else if (proto == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr ip6;
-		if (bpf_skb_load_bytes(skb, off, &ip6, sizeof(ip6)) < 0)
+		if (load(skb, off, &ip6, sizeof(ip6)) < 0)
 			return -SIEVE_DROP_INVALID_PACKET;
 		p->family = 6;
 		copy16(p->saddr, (__u8 *)&ip6.saddr);
@@ -274,7 +294,7 @@ static __always_inline int parse(struct __sk_buff *skb, struct pkt *p)
 			    nh != IPPROTO_FRAGMENT)
 				break;
 			__u8 ext[8];
-			if (bpf_skb_load_bytes(skb, off, ext, sizeof(ext)) < 0)
+			if (load(skb, off, ext, sizeof(ext)) < 0)
 				return -SIEVE_DROP_INVALID_IPV6_EXTHDR;
 			if (nh == IPPROTO_FRAGMENT) {
 				__u16 frag = ((__u16)ext[2] << 8) | ext[3];
@@ -361,14 +381,11 @@ static __always_inline void policy_lookup(const struct endpoint_info *ep, __u8 d
 
 static __always_inline void count(__u8 verdict, __u8 dir, __u16 reason, __u32 len)
 {
-	struct metrics_key k = { .verdict = verdict, .direction = dir, .reason = reason };
-	struct metrics_value *v = bpf_map_lookup_elem(&sieve_metrics, &k);
+	__u32 slot = metrics_slot(verdict, dir, reason);
+	struct metrics_value *v = bpf_map_lookup_elem(&sieve_metrics_v2, &slot);
 	if (v) {
 		v->packets += 1;
 		v->bytes += len;
-	} else {
-		struct metrics_value nv = { .packets = 1, .bytes = len };
-		bpf_map_update_elem(&sieve_metrics, &k, &nv, BPF_NOEXIST);
 	}
 }
 
@@ -433,42 +450,46 @@ static __always_inline __u8 flag_mask(__u32 agg)
 	return TCPF_FIN | TCPF_RST;
 }
 
-static __always_inline void fill_ct_key(struct ct_key *k, const struct pkt *p, __u32 ep_id, int reverse)
+/*
+ * 1 when (a, pa) sorts after (b, pb): addresses compared as big-endian numbers (IPv4 in the
+ * first word), then ports. Addresses are 16 bytes, 4-byte aligned.
+ */
+static __always_inline int tuple_after(const __u8 *a, __u16 pa, const __u8 *b, __u16 pb)
 {
-	__builtin_memset(k, 0, sizeof(*k));
-	if (reverse) {
-		copy16(k->saddr, p->daddr);
-		copy16(k->daddr, p->saddr);
-		k->sport = p->dport;
-		k->dport = p->sport;
-	} else {
-		copy16(k->saddr, p->saddr);
-		copy16(k->daddr, p->daddr);
-		k->sport = p->sport;
-		k->dport = p->dport;
+	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
+#pragma unroll
+	for (int i = 0; i < 4; i++) {
+		__u32 u = bpf_ntohl(x[i]), v = bpf_ntohl(y[i]);
+		if (u != v)
+			return u > v;
 	}
-	k->endpoint_id = ep_id;
-	k->protocol = p->proto;
-	k->family = p->family;
+	return pa > pb;
 }
 
-static __always_inline void fill_inner_ct_key(struct ct_key *k, const struct pkt *p, __u32 ep_id, int reverse)
+/*
+ * The canonical conntrack key of a tuple (lower side first); returns 1 when the tuple's source
+ * went to the key's daddr side ("swapped").
+ */
+static __always_inline int fill_ct_key(struct ct_key *k, const __u8 *saddr, const __u8 *daddr,
+				       __u16 sport, __u16 dport, __u8 proto, __u8 family, __u32 ep_id)
 {
+	int swapped = tuple_after(saddr, sport, daddr, dport);
 	__builtin_memset(k, 0, sizeof(*k));
-	if (reverse) {
-		copy16(k->saddr, p->inner_daddr);
-		copy16(k->daddr, p->inner_saddr);
-		k->sport = p->inner_dport;
-		k->dport = p->inner_sport;
+	if (swapped) {
+		copy16(k->saddr, daddr);
+		copy16(k->daddr, saddr);
+		k->sport = dport;
+		k->dport = sport;
 	} else {
-		copy16(k->saddr, p->inner_saddr);
-		copy16(k->daddr, p->inner_daddr);
-		k->sport = p->inner_sport;
-		k->dport = p->inner_dport;
+		copy16(k->saddr, saddr);
+		copy16(k->daddr, daddr);
+		k->sport = sport;
+		k->dport = dport;
 	}
 	k->endpoint_id = ep_id;
-	k->protocol = p->inner_proto;
-	k->family = p->family;
+	k->protocol = proto;
+	k->family = family;
+	return swapped;
 }
 
 /* last_seen is refreshed at most this often; lifetimes are seconds to hours, so this is exact enough */
@@ -547,12 +568,9 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 	if (p.related) {
 		/* An ICMP error about a connection this endpoint tracks passes like a reply. */
 		struct ct_key k;
-		fill_inner_ct_key(&k, &p, ep->endpoint_id, 0);
-		struct ct_value *ct = bpf_map_lookup_elem(&sieve_ct, &k);
-		if (!ct) {
-			fill_inner_ct_key(&k, &p, ep->endpoint_id, 1);
-			ct = bpf_map_lookup_elem(&sieve_ct, &k);
-		}
+		fill_ct_key(&k, p.inner_saddr, p.inner_daddr, p.inner_sport, p.inner_dport, p.inner_proto,
+			    p.family, ep->endpoint_id);
+		struct ct_value *ct = bpf_map_lookup_elem(&sieve_ct_v2, &k);
 		if (ct && !ct_expired(ct, p.inner_proto, now) &&
 		    ct->policy_revision == ep->policy_revision) {
 			count(SIEVE_VERDICT_FORWARDED, dir, 0, skb->len);
@@ -567,21 +585,26 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 	if (p.tracked) {
 		struct ct_key k;
 		int reply = 0;
-		fill_ct_key(&k, &p, ep->endpoint_id, 0);
-		struct ct_value *ct = p.icmp_reply ? NULL : bpf_map_lookup_elem(&sieve_ct, &k);
-		if (ct && ct->direction != dir)
-			ct = NULL;
-		if (!ct) {
-			fill_ct_key(&k, &p, ep->endpoint_id, 1);
-			ct = bpf_map_lookup_elem(&sieve_ct, &k);
-			if (ct && ct->direction == dir)
-				ct = NULL;
-			reply = ct != NULL;
-		}
+		int swapped = fill_ct_key(&k, p.saddr, p.daddr, p.sport, p.dport, p.proto, p.family,
+					  ep->endpoint_id);
+		struct ct_value *ct = bpf_map_lookup_elem(&sieve_ct_v2, &k);
 		if (ct && ct_expired(ct, p.proto, now)) {
-			bpf_map_delete_elem(&sieve_ct, &k);
+			bpf_map_delete_elem(&sieve_ct_v2, &k);
 			ct = NULL;
-			reply = 0;
+		}
+		if (ct) {
+			/* From the side that opened it and in its direction: original; from the other
+			 * side in the other direction: reply. A tuple whose two ends are equal can only
+			 * be told apart by direction. Anything else (the opener's tuple in the other
+			 * direction, a spoofed source) is judged without the entry and leaves it alone. */
+			int from_opener = swapped == ct->orig_swapped;
+			int symmetric = !swapped && !tuple_after(p.daddr, p.dport, p.saddr, p.sport);
+			if (ct->direction == dir && from_opener && !p.icmp_reply)
+				reply = 0;
+			else if (ct->direction != dir && (!from_opener || symmetric))
+				reply = 1;
+			else
+				goto stateless;
 		}
 		/* A bare SYN on a known tuple is a new connection reusing the tuple. */
 		int syn_only = p.proto == IPPROTO_TCP && (p.tcp_flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN;
@@ -592,7 +615,7 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 				peer_id = ipcache_identity(p.family, peer_addr);
 				decide(ep, ct->direction, peer_id, p.proto, ct->policy_port, &d, &verdict, &reason);
 				if (verdict == SIEVE_VERDICT_DROPPED) {
-					bpf_map_delete_elem(&sieve_ct, &k);
+					bpf_map_delete_elem(&sieve_ct_v2, &k);
 					count(verdict, dir, reason, skb->len);
 					emit(skb, &p, ep, dir, peer_id, verdict, reason, d.rule_id, 0,
 					     evflags | SIEVE_EVF_RECHECK);
@@ -663,9 +686,9 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 			.action = d.action,
 			.direction = dir,
 			.flags_fwd = p.tcp_flags,
+			.orig_swapped = swapped,
 		};
-		fill_ct_key(&k, &p, ep->endpoint_id, 0);
-		if (bpf_map_update_elem(&sieve_ct, &k, &nv, BPF_ANY) < 0) {
+		if (bpf_map_update_elem(&sieve_ct_v2, &k, &nv, BPF_ANY) < 0) {
 			count(SIEVE_VERDICT_DROPPED, dir, SIEVE_DROP_CT_MAP_INSERT_FAILED, skb->len);
 			emit(skb, &p, ep, dir, peer_id, SIEVE_VERDICT_DROPPED,
 			     SIEVE_DROP_CT_MAP_INSERT_FAILED, d.rule_id, 0, SIEVE_EVF_NEW);

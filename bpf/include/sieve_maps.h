@@ -110,14 +110,15 @@ struct endpoint_info {
 };
 
 /*
- * conntrack: LRU hash. The tuple is stored in the direction of the first
- * packet, scoped to the endpoint whose program saw it (a pod-to-pod flow
- * has one entry per endpoint, as each enforces its own policy).
- * ICMP echo uses the echo id as both ports.
+ * conntrack: LRU hash, scoped to the endpoint whose program saw the flow (a
+ * pod-to-pod flow has one entry per endpoint, as each enforces its own
+ * policy). The tuple is canonical: the lower (address, port) side first, so
+ * a packet and its reply find the entry with one lookup; ct_value says which
+ * side opened the connection. ICMP echo uses the echo id as both ports.
  */
 struct ct_key {
-	__u8 saddr[16];
-	__u8 daddr[16];
+	__u8 saddr[16]; /* the lower (address, port) side */
+	__u8 daddr[16]; /* the higher side */
 	__u16 sport; /* host byte order */
 	__u16 dport;
 	__u32 endpoint_id;
@@ -139,16 +140,31 @@ struct ct_value {
 	__u8 flags_rev;        /* TCP flags seen, reply direction */
 	__u8 seen_reply;
 	__u8 closing;
-	__u16 pad;
+	__u8 orig_swapped;     /* 1: the first packet came from the key's daddr/dport side */
+	__u8 pad;
 	__u32 pad2; /* explicit tail padding to the u64 alignment */
 };
 
-/* metrics: per-CPU hash, (verdict, direction, reason) -> packets, bytes. */
-struct metrics_key {
-	__u8 verdict;
-	__u8 direction;
-	__u16 reason;
-};
+/*
+ * metrics: per-CPU array, slot (verdict, direction, reason) -> packets, bytes.
+ * slot = (verdict * 4 + direction) * 8 + reason index, the index of the drop
+ * reason in SIEVE_METRICS_REASONS (0: none; 7: any other). Slot 0 (verdict
+ * NONE, direction NONE, no reason) counts events lost to a full ring buffer.
+ */
+#define SIEVE_METRICS_SLOTS 256
+/* SIEVE_METRICS_REASONS: 0, 133, 134, 135, 155, 156, 181, other (MetricsSlot.java) */
+
+static inline __attribute__((always_inline)) __u32 metrics_slot(__u8 verdict, __u8 dir, __u16 reason)
+{
+	__u32 r = reason == 0 ? 0 :
+		  reason == SIEVE_DROP_POLICY_DENIED ? 1 :
+		  reason == SIEVE_DROP_INVALID_PACKET ? 2 :
+		  reason == SIEVE_DROP_CT_INVALID_HDR ? 3 :
+		  reason == SIEVE_DROP_CT_MAP_INSERT_FAILED ? 4 :
+		  reason == SIEVE_DROP_INVALID_IPV6_EXTHDR ? 5 :
+		  reason == SIEVE_DROP_POLICY_DENY ? 6 : 7;
+	return (((__u32)(verdict & 7) * 4 + (dir & 3)) * 8 + r) & (SIEVE_METRICS_SLOTS - 1);
+}
 
 struct metrics_value {
 	__u64 packets;

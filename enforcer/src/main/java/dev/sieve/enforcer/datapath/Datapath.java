@@ -30,6 +30,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.logging.Logger;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -45,9 +46,10 @@ public final class Datapath implements AutoCloseable {
     public static final String PROG_FROM_POD = "sieve_from_pod";
     public static final String PROG_TO_POD = "sieve_to_pod";
     public static final List<String> MAPS = List.of(
-            "sieve_ipcache", "sieve_policy", "sieve_endpoints", "sieve_ct", "sieve_metrics", "sieve_config", "sieve_events");
+            "sieve_ipcache", "sieve_policy", "sieve_endpoints", "sieve_ct_v2", "sieve_metrics_v2", "sieve_config", "sieve_events");
 
     private final DatapathConfig config;
+    private static final Logger LOG = Logger.getLogger(Datapath.class.getName());
     private final BpfObject object;
     private final BpfMap ipcache;
     private final BpfMap policy;
@@ -66,8 +68,8 @@ public final class Datapath implements AutoCloseable {
         this.ipcache = object.map("sieve_ipcache");
         this.policy = object.map("sieve_policy");
         this.endpoints = object.map("sieve_endpoints");
-        this.conntrack = object.map("sieve_ct");
-        this.metrics = object.map("sieve_metrics");
+        this.conntrack = object.map("sieve_ct_v2");
+        this.metrics = object.map("sieve_metrics_v2");
         this.configMap = object.map("sieve_config");
         this.events = object.map("sieve_events");
         this.fromPodFd = object.programFd(PROG_FROM_POD);
@@ -93,6 +95,10 @@ public final class Datapath implements AutoCloseable {
             obj.load();
             Datapath dp = new Datapath(config, obj);
             dp.setAggregation(config.aggregation());
+            int migrated = ConntrackMigration.migrate(dir, dp.conntrack);
+            if (migrated > 0) {
+                LOG.info("carried " + migrated + " conntrack entries of the previous datapath version over");
+            }
             return dp;
         } catch (RuntimeException e) {
             obj.close();
@@ -387,23 +393,29 @@ public final class Datapath implements AutoCloseable {
         return doomed.size();
     }
 
-    /** Packet and byte counters by (verdict, direction, drop reason), summed over CPUs. */
+    /** Packet and byte counters by (verdict, direction, drop reason), summed over CPUs; counters never hit are left out. */
     public Map<MetricsKey, MetricsValue> metrics() {
         int cpus = LibBpf.numPossibleCpus();
         Map<MetricsKey, MetricsValue> result = new LinkedHashMap<>();
         try (Arena a = Arena.ofConfined()) {
+            MemorySegment k = a.allocate(ValueLayout.JAVA_INT);
             MemorySegment v = a.allocate(16L * cpus, 8);
-            metrics.forEachKey(a, k -> {
-                if (metrics.lookup(k, v)) {
-                    long packets = 0;
-                    long bytes = 0;
-                    for (int c = 0; c < cpus; c++) {
-                        packets += v.get(ValueLayout.JAVA_LONG, 16L * c);
-                        bytes += v.get(ValueLayout.JAVA_LONG, 16L * c + 8);
-                    }
-                    result.put(MetricsKey.read(k), new MetricsValue(packets, bytes));
+            for (int slot = 0; slot < MetricsKey.SLOTS; slot++) {
+                MetricsKey key = MetricsKey.ofSlot(slot);
+                k.set(ValueLayout.JAVA_INT, 0, slot);
+                if (key == null || !metrics.lookup(k, v)) {
+                    continue;
                 }
-            });
+                long packets = 0;
+                long bytes = 0;
+                for (int c = 0; c < cpus; c++) {
+                    packets += v.get(ValueLayout.JAVA_LONG, 16L * c);
+                    bytes += v.get(ValueLayout.JAVA_LONG, 16L * c + 8);
+                }
+                if (packets != 0) {
+                    result.put(key, new MetricsValue(packets, bytes));
+                }
+            }
         }
         return result;
     }

@@ -64,6 +64,7 @@ public final class LibBpf {
     static final MethodHandle MAP_LOOKUP;
     static final MethodHandle MAP_DELETE;
     static final MethodHandle MAP_NEXT_KEY;
+    static final MethodHandle OBJ_GET;
     static final MethodHandle TC_HOOK_CREATE;
     static final MethodHandle TC_HOOK_DESTROY;
     static final MethodHandle TC_ATTACH;
@@ -114,6 +115,7 @@ public final class LibBpf {
         MAP_LOOKUP = bpf("bpf_map_lookup_elem", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
         MAP_DELETE = bpf("bpf_map_delete_elem", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
         MAP_NEXT_KEY = bpf("bpf_map_get_next_key", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+        OBJ_GET = bpf("bpf_obj_get", FunctionDescriptor.of(JAVA_INT, ADDRESS));
         TC_HOOK_CREATE = bpf("bpf_tc_hook_create", FunctionDescriptor.of(JAVA_INT, ADDRESS));
         TC_HOOK_DESTROY = bpf("bpf_tc_hook_destroy", FunctionDescriptor.of(JAVA_INT, ADDRESS));
         TC_ATTACH = bpf("bpf_tc_attach", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));

@@ -73,13 +73,9 @@ public final class MapLayouts {
             JAVA_BYTE.withName("flags_rev"),
             JAVA_BYTE.withName("seen_reply"),
             JAVA_BYTE.withName("closing"),
-            JAVA_SHORT.withName("pad"),
+            JAVA_BYTE.withName("orig_swapped"),
+            JAVA_BYTE.withName("pad"),
             JAVA_INT.withName("pad2")).withName("ct_value");
-
-    public static final StructLayout METRICS_KEY = structLayout(
-            JAVA_BYTE.withName("verdict"),
-            JAVA_BYTE.withName("direction"),
-            JAVA_SHORT.withName("reason")).withName("metrics_key");
 
     public static final StructLayout METRICS_VALUE = structLayout(
             JAVA_LONG.withName("packets"),
@@ -121,7 +117,6 @@ public final class MapLayouts {
             Map.entry("endpoint_info", ENDPOINT_INFO),
             Map.entry("ct_key", CT_KEY),
             Map.entry("ct_value", CT_VALUE),
-            Map.entry("metrics_key", METRICS_KEY),
             Map.entry("metrics_value", METRICS_VALUE),
             Map.entry("config_value", CONFIG_VALUE),
             Map.entry("verdict_event", VERDICT_EVENT));

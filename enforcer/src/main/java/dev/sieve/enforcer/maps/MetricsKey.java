@@ -1,19 +1,42 @@
 package dev.sieve.enforcer.maps;
 
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-
 /**
- * Key of the per-CPU metrics map: verdict (Hubble numbering), direction, drop reason (0 if none). The key
- * (verdict 0, no direction, reason 0) counts verdict events lost because the ring buffer was full.
+ * What a per-CPU metrics counter counts: verdict (Hubble numbering), direction, drop reason (0 if
+ * none). The key (verdict 0, no direction, reason 0) counts verdict events lost because the ring
+ * buffer was full. The map is an array; {@link #slot()} mirrors {@code metrics_slot()} in
+ * {@code bpf/include/sieve_maps.h}.
  */
 public record MetricsKey(int verdict, Direction direction, int dropReason) {
     public static final MetricsKey LOST_EVENTS = new MetricsKey(0, null, 0);
+    /** Entries of the metrics array ({@code SIEVE_METRICS_SLOTS}). */
+    public static final int SLOTS = 256;
+    /** The drop reasons with a slot of their own, by index; index 7 counts any other reason. */
+    private static final int[] REASONS = {0, 133, 134, 135, 155, 156, 181};
+    private static final int OTHER_REASON = 7;
 
-    public static MetricsKey read(MemorySegment seg) {
-        int dir = seg.get(ValueLayout.JAVA_BYTE, 1);
-        return new MetricsKey(Byte.toUnsignedInt(seg.get(ValueLayout.JAVA_BYTE, 0)),
-                dir == 0 ? null : Direction.of(dir),
-                Short.toUnsignedInt(seg.get(ValueLayout.JAVA_SHORT, 2)));
+    /** The array index the datapath counts this key at. */
+    public int slot() {
+        int r = OTHER_REASON;
+        for (int i = 0; i < REASONS.length; i++) {
+            if (REASONS[i] == dropReason) {
+                r = i;
+            }
+        }
+        int dir = direction == null ? 0 : direction.code();
+        return (((verdict & 7) * 4 + (dir & 3)) * 8 + r) & (SLOTS - 1);
+    }
+
+    /**
+     * The key counted at array index {@code slot}, or null for a slot the datapath never uses.
+     * Index 7 of the reasons ("other") reads back as reason 0xffff.
+     */
+    public static MetricsKey ofSlot(int slot) {
+        int verdict = slot / 32;
+        int dir = (slot / 8) % 4;
+        int r = slot % 8;
+        if (dir == 3) {
+            return null;
+        }
+        return new MetricsKey(verdict, dir == 0 ? null : Direction.of(dir), r < REASONS.length ? REASONS[r] : 0xffff);
     }
 }

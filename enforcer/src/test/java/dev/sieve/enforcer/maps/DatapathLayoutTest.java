@@ -95,7 +95,7 @@ class DatapathLayoutTest {
     @Test
     void theObjectDefinesNoMirroredStructTheJavaSideMisses() {
         for (String name : List.of("ipcache_key", "ipcache_value", "policy_key", "policy_value", "endpoint_info",
-                "ct_key", "ct_value", "metrics_key", "metrics_value", "config_value", "verdict_event")) {
+                "ct_key", "ct_value", "metrics_value", "config_value", "verdict_event")) {
             struct(name);
             assertThat(MapLayouts.ALL).containsKey(name);
         }
