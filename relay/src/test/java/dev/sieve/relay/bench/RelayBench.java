@@ -41,10 +41,10 @@ public final class RelayBench {
     results.put("machine", Runtime.getRuntime().availableProcessors() + " cores, " + System.getProperty("java.version"));
     memory(memFlows);
     if (System.getProperty("bench.clickhouse.url") != null) {
-      clickhouse(new External(System.getProperty("bench.clickhouse.url")), ingestSeconds, chTotal);
+      clickhouse(new External(System.getProperty("bench.clickhouse.url"), Long.getLong("bench.clickhouse.pid", -1)), ingestSeconds, chTotal);
     } else {
       try (ClickHouseServer ch = new ClickHouseServer().start()) {
-        clickhouse(new External(ch.url()), ingestSeconds, chTotal);
+        clickhouse(new External(ch.url(), ch.pid()), ingestSeconds, chTotal);
       }
     }
     StringBuilder j = new StringBuilder("{\n");
@@ -110,7 +110,19 @@ public final class RelayBench {
   }
 
   /** A ClickHouse server reached over HTTP (started here, or given with -Dbench.clickhouse.url). */
-  record External(String url) {
+  record External(String url, long pid) {
+    /** The server's CPU time (user + system) so far in µs, from /proc; -1 when its pid is unknown. */
+    long cpuMicros() {
+      if (pid <= 0) return -1;
+      try {
+        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10_000L; // utime + stime, 100 ticks/s
+      } catch (Exception e) {
+        return -1;
+      }
+    }
+
     String sql(String q) throws Exception {
       var r = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url + "/"))
           .POST(java.net.http.HttpRequest.BodyPublishers.ofString(q)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
@@ -143,6 +155,8 @@ public final class RelayBench {
         new dev.sieve.relay.ingest.IngestProcessor.Limits(10_000, 16 << 20));
     AtomicLong stored = new AtomicLong();
     Semaphore inflight = new Semaphore(streams * window);
+    var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    long serverCpu0 = ch.cpuMicros(), jvmCpu0 = os.getProcessCpuTime();
     long end = System.nanoTime() + Duration.ofSeconds(seconds).toNanos();
     long t0 = System.nanoTime();
     List<Thread> ts = new ArrayList<>();
@@ -173,12 +187,16 @@ public final class RelayBench {
     for (Thread t : ts) t.join();
     inflight.acquire(streams * window);
     double secs = (System.nanoTime() - t0) / 1e9;
+    long serverCpu = ch.cpuMicros() - serverCpu0, jvmCpu = (os.getProcessCpuTime() - jvmCpu0) / 1000;
     long counted = Long.parseLong(ch.sql("SELECT count() FROM bench.flows").trim());
     if (counted != stored.get()) throw new IllegalStateException("acknowledged " + stored.get() + " flows, ClickHouse holds " + counted);
     put("clickhouse_ingest_flows_per_s", stored.get() / secs);
     put("clickhouse_ingest_flows_stored", (double) stored.get());
     put("clickhouse_ingest_unacked_batches_per_stream", (double) window);
     put("clickhouse_ingest_writers", (double) s.config().writers());
+    // CPU over the ingest window (merges running meanwhile included): the server's, and this JVM's (relay + load generator)
+    if (serverCpu0 >= 0) put("clickhouse_ingest_server_cpu_us_per_flow", serverCpu / (double) stored.get());
+    put("clickhouse_ingest_relay_and_load_cpu_us_per_flow", jvmCpu / (double) stored.get());
     inflight.release(streams * window);
 
     // top up to `total` rows server-side, shifting copies by whole days (spreads partitions like a month of data)

@@ -44,6 +44,11 @@ public final class ClickHouseServer implements BeforeAllCallback, AfterAllCallba
     return httpPort;
   }
 
+  /** The server's process id (benchmarks read its CPU time from /proc). */
+  public long pid() {
+    return process.pid();
+  }
+
   public synchronized ClickHouseServer start() throws Exception {
     if (dir == null) {
       dir = Files.createTempDirectory("sieve-clickhouse-");
