@@ -67,6 +67,8 @@ final class EncodedRow {
     /** Per policy list: [from, to) of each Policy message. */
     final int[][] policies = new int[4][8];
     final int[] policyCount = new int[4];
+    /** One Policy's name, namespace and kind: offset and length each. */
+    final int[] policyFields = new int[6];
     /** The last string read: offset and length. */
     int spanOff, spanLen;
 
@@ -145,7 +147,7 @@ final class EncodedRow {
     /** "allow:Kind/namespace/name" per policy, as FlowRow.policies. */
     private void policies(RowBinary.Out o, byte[] in) {
       o.varint(policyCount[0] + policyCount[1] + policyCount[2] + policyCount[3]);
-      int[] f = new int[6]; // name, namespace, kind: offset and length each
+      int[] f = policyFields;
       for (int list = 0; list < 4; list++) {
         for (int i = 0; i < policyCount[list]; i++) {
           policy(in, policies[list][2 * i], policies[list][2 * i + 1], f);

@@ -19,6 +19,11 @@ final class RowBinary {
       buf = new byte[initial];
     }
 
+    /** Writes into {@code buf} (from its start), growing it as needed. */
+    Out(byte[] buf) {
+      this.buf = buf;
+    }
+
     void ensure(int n) {
       if (len + n > buf.length) buf = Arrays.copyOf(buf, Math.max(buf.length * 2, len + n));
     }
