@@ -86,6 +86,10 @@ class ClickHouseFlowStoreTest extends FlowStoreContract {
         .contains("toYYYYMMDD(time)").contains("toStartOfHour(time), verdict");
   }
 
+  private static dev.sieve.api.flow.Policy policy(String kind, String namespace, String name) {
+    return dev.sieve.api.flow.Policy.newBuilder().setKind(kind).setNamespace(namespace).setName(name).build();
+  }
+
   @Test
   void flowsReadBackExactlyAsWrittenWhateverTheyHoldOrLack() throws Exception {
     FlowStore s = store();
@@ -100,7 +104,18 @@ class ClickHouseFlowStoreTest extends FlowStoreContract {
         // a field this relay does not know (a newer agent) survives the round trip
         base.toBuilder().setUuid("unknown-field").setUnknownFields(com.google.protobuf.UnknownFieldSet.newBuilder()
             .addField(4000, com.google.protobuf.UnknownFieldSet.Field.newBuilder().addVarint(42).build()).build()).build(),
-        Flow.newBuilder().setTime(base.getTime()).setUuid("bare").build());
+        Flow.newBuilder().setTime(base.getTime()).setUuid("bare").build(),
+        // policies in every list; the blob leaves kind, namespace and name to the policies column
+        // only where that column gives them back exactly (not with labels, a revision or a '/')
+        base.toBuilder().setUuid("policies").clearIngressAllowedBy().clearIngressDeniedBy()
+            .addEgressAllowedBy(policy("NetworkPolicy", "prod", "allow-dns"))
+            .addEgressAllowedBy(dev.sieve.api.flow.Policy.getDefaultInstance())
+            .addIngressAllowedBy(policy("CiliumNetworkPolicy", "prod", "web/ingress"))
+            .addIngressAllowedBy(policy("CiliumClusterwideNetworkPolicy", "", "cluster-wide").toBuilder().addLabels("k8s:policy=x").setRevision(7))
+            .addEgressDeniedBy(policy("Odd/Kind", "prod", "deny"))
+            .addEgressDeniedBy(policy("", "ns/with/slash", ""))
+            .addIngressDeniedBy(policy("NetworkPolicy", "dev", "deny-all"))
+            .addIngressDeniedBy(policy("NetworkPolicy", "dev", "deny-all").toBuilder().setRevision(3)).build());
     List<Flow> timed = new ArrayList<>();
     for (int i = 0; i < odd.size(); i++) {
       var t = odd.get(i).getTime();

@@ -762,7 +762,7 @@ public final class ClickHouseFlowStore implements FlowStore {
 
   /** What a flow is rebuilt from: the flow column plus every column it was stripped of (see {@link FlowBlob}). */
   private static final String FLOW_READ_COLUMNS = "time, nanos, verdict, drop_reason, direction, src_namespace, src_pod, src_identity, "
-      + "src_labels, dst_namespace, dst_pod, dst_identity, dst_labels, src_ip, dst_ip, node_name, uuid, flow";
+      + "src_labels, dst_namespace, dst_pod, dst_identity, dst_labels, src_ip, dst_ip, node_name, uuid, policies, flow";
 
   @Override
   public void query(FlowQuery q, Consumer<Flow> sink) throws StoreException {
@@ -847,6 +847,8 @@ public final class ClickHouseFlowStore implements FlowStore {
     String dstNamespace = in.str(), dstPod = in.str();
     long dstIdentity = in.u32(), dstLabels = in.u64();
     String srcIp = in.str(), dstIp = in.str(), node = in.str(), uuid = in.str();
+    String[] policies = new String[(int) in.varint()];
+    for (int i = 0; i < policies.length; i++) policies[i] = in.str();
     byte[] blob = in.bytes(); // rows from before migration 4 hold everything here
     Flow.Builder b;
     try {
@@ -857,6 +859,7 @@ public final class ClickHouseFlowStore implements FlowStore {
           .setSource(dev.sieve.api.flow.Endpoint.getDefaultInstance()).setDestination(dev.sieve.api.flow.Endpoint.getDefaultInstance());
     }
     if (sec != 0 || nanos != 0) b.setTime(Timestamps.timestamp(sec * 1_000_000_000L + nanos));
+    if (policies.length > 0) FlowBlob.fillPolicies(b, policies);
     b.setVerdictValue(verdict).setDropReasonDescValue(dropReason).setTrafficDirectionValue(direction).setNodeName(node).setUuid(uuid);
     if (b.hasIP()) b.getIPBuilder().setSource(srcIp).setDestination(dstIp);
     if (b.hasSource()) {
