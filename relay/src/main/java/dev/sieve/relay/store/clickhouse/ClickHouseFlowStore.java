@@ -477,7 +477,14 @@ public final class ClickHouseFlowStore implements FlowStore {
   /** The group's flows rows, in the table's ORDER BY order so ClickHouse need not sort them. */
   private void insertFlows(Writer w, String columns, List<SortedRows.Run> runs) throws StoreException {
     int n = w.sorter.sortInto(runs);
-    insert("flows", columns, w.sorter.out(), n);
+    try {
+      insert("flows", columns, w.sorter.out(), n);
+    } catch (StoreException e) {
+      // a failed request (a timeout) may still have slices of the body queued on its closing
+      // connection: the next insert must not write into the same buffer
+      w.sorter.dropOutput();
+      throw e;
+    }
   }
 
   /**

@@ -39,6 +39,11 @@ final class SortedRows {
     return Arrays.copyOf(s.out, n);
   }
 
+  /** Lets go of the output buffer: the next {@link #sortInto} writes into a new one. */
+  void dropOutput() {
+    out = new byte[0];
+  }
+
   /** The buffer {@link #sortInto} wrote; valid until the next call. */
   byte[] out() {
     return out;
