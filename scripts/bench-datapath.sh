@@ -2,7 +2,8 @@
 # Whole-process datapath benchmark (run by scripts/bench.sh with the results dir as $1; needs root):
 # TCP throughput (iperf3), TCP_RR and TCP_CRR between two lab pods with no program, Sieve's programs
 # at 10 / 1,000 / 10,000 policy entries, and iptables FORWARD rules of the same sizes; then ring
-# buffer -> decoded Java events. Writes $1/datapath.json. REPS / SECONDS_PER_RUN / PAIRS tune it; CONFIGS=none,sieve-10
+# buffer -> decoded Java events; the paired detached/attached A/B per size (PAIRS TCP_RR pairs, PAIRS/2 throughput
+# pairs) and the programs' cost per path. Writes $1/datapath.json. REPS / SECONDS_PER_RUN / PAIRS tune it; CONFIGS=none,sieve-10
 # runs a subset.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +24,7 @@ trap 'rm -f "$cp_file"' EXIT
 JAVA_HOME=$java_home "$mvn" -B -ntp -q -o -f enforcer/pom.xml dependency:build-classpath \
   -Dmdep.outputFile="$cp_file" -Dmdep.includeScope=test >/dev/null
 mkdir -p "$results"
-"$java_home/bin/java" --enable-native-access=ALL-UNNAMED -Dbench.pairs="${PAIRS:-15}" \
+"$java_home/bin/java" --enable-native-access=ALL-UNNAMED -Dbench.pairs="${PAIRS:-30}" \
   -cp "enforcer/target/classes:enforcer/target/test-classes:$(cat "$cp_file")" \
   dev.sieve.enforcer.bench.DatapathBench "$results/datapath.json" "${REPS:-3}" "${SECONDS_PER_RUN:-2}" ${CONFIGS:+"$CONFIGS"} \
   | tee "$results/datapath.txt"

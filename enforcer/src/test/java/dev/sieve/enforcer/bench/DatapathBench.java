@@ -35,7 +35,9 @@ import java.util.regex.Pattern;
  * byte each way) and connect/request/close rate (TCP_CRR, each a new connection through the
  * policy). Configurations are interleaved per repetition, in an order rotated each repetition; the
  * median is reported. Per Sieve configuration, the programs' own cost per packet comes from the
- * kernel's BPF run-time statistics. Then the ring buffer -> decoded event figures. Writes JSON to args[0].
+ * kernel's BPF run-time statistics. Then, per size, the paired A/B of {@link #pairedAb} for TCP_RR
+ * and for throughput (the figures the 5% goal is judged by), the ring buffer -> decoded event
+ * figures and the programs' cost per path by BPF_PROG_TEST_RUN ({@link ProgramCost}). Writes JSON to args[0].
  *
  * <p>Run as root: {@code java ... dev.sieve.enforcer.bench.DatapathBench OUT.json [reps] [seconds] [config,...]}.
  */
@@ -47,8 +49,8 @@ public final class DatapathBench {
     static final boolean SOCKPERF = onPath("sockperf");
     static final int ID_CLIENT = 1001, ID_SERVER = 1002;
     static final int[] SIZES = {10, 1_000, 10_000};
-    /** Pairs of 1 s TCP_RR runs, programs detached then attached, per size (the drift-cancelling A/B). */
-    static final int PAIRS = Integer.getInteger("bench.pairs", 15);
+    /** Pairs of 1 s TCP_RR runs (and half as many of 2 s throughput runs), detached and attached, per size. */
+    static final int PAIRS = Integer.getInteger("bench.pairs", 30);
 
     public static void main(String[] args) throws Exception {
         Path out = Path.of(args.length > 0 ? args[0] : "bench/results/datapath.json");
@@ -56,7 +58,8 @@ public final class DatapathBench {
         double secs = args.length > 2 ? Double.parseDouble(args[2]) : 2;
         Map<String, List<double[]>> samples = new LinkedHashMap<>(); // config -> [gbps, rr/s, rr/s at the median round trip, crr/s]
         Map<String, List<double[]>> costs = new LinkedHashMap<>(); // config -> [ns per run from pod, to pod]
-        Map<String, double[]> paired = new LinkedHashMap<>(); // config -> [median rr/s none, sieve, median of pair ratios - 1 in %]
+        Map<String, double[]> paired = new LinkedHashMap<>(); // config -> [median rr/s none, sieve, median pair difference %, CI low, CI high]
+        Map<String, double[]> pairedGbps = new LinkedHashMap<>(); // the same for throughput
         List<String> configs = new ArrayList<>(List.of("none"));
         for (int n : SIZES) configs.add("sieve-" + n);
         for (int n : SIZES) configs.add("iptables-" + n);
@@ -96,15 +99,22 @@ public final class DatapathBench {
                         System.out.printf(Locale.ROOT, "rep %d %-15s %7.2f Gbit/s  %8.0f RR/s (%6.0f at the median RTT)  %7.0f CRR/s%n",
                                 rep + 1, c, gbps, rr[0], rr[1], crr);
                         if (c.startsWith("sieve-")) {
-                            double[] ns = programCost(client, server, Math.min(secs, 2));
-                            costs.computeIfAbsent(c, k -> new ArrayList<>()).add(ns);
-                            System.out.printf(Locale.ROOT, "      %-15s program cost under TCP_RR: %.0f ns from pod, %.0f ns to pod%n", c, ns[0], ns[1]);
+                            double costSecs = Math.min(secs, 2);
+                            double[] ns = programCost(() -> rrWithMedian(client, server, costSecs)[0]);
+                            double[] bulk = programCost(() -> iperf(client, server, costSecs));
+                            costs.computeIfAbsent(c, k -> new ArrayList<>()).add(new double[] {ns[0], ns[1], bulk[0], bulk[1], bulk[2], bulk[3]});
+                            System.out.printf(Locale.ROOT, "      %-15s program cost under TCP_RR: %.0f ns from pod, %.0f ns to pod; "
+                                    + "under iperf3: %.0f ns from pod, %.0f ns to pod at %.0f + %.0f runs/s%n", c, ns[0], ns[1], bulk[0], bulk[1], bulk[2], bulk[3]);
                         }
                     }
                 }
-                if (SOCKPERF) {
+                if (SOCKPERF && PAIRS > 0) {
                     for (int n : SIZES) {
-                        if (configs.contains("sieve-" + n)) paired.put("sieve-" + n, pairedRr(lab, dp, client, server, n, PAIRS));
+                        if (!configs.contains("sieve-" + n)) continue;
+                        paired.put("sieve-" + n, pairedAb(lab, dp, client, server, n, PAIRS, "TCP_RR/s at the median RTT",
+                                () -> rrWithMedian(client, server, 1)[1]));
+                        pairedGbps.put("sieve-" + n, pairedAb(lab, dp, client, server, n, PAIRS / 2, "TCP Gbit/s",
+                                () -> iperf(client, server, 2)));
                     }
                 }
                 configure(lab, dp, client, server, "none");
@@ -122,6 +132,9 @@ public final class DatapathBench {
         System.out.println("ring buffer -> decoded events (BPF_PROG_TEST_RUN producer) ...");
         RingBufferThroughput.Result drain = RingBufferThroughput.drain(5);
         RingBufferThroughput.Result live = RingBufferThroughput.run(3);
+        System.out.println("program cost per path (BPF_PROG_TEST_RUN) ...");
+        Map<String, Double> pathCost = ProgramCost.measure();
+        pathCost.forEach((path, ns) -> System.out.printf(Locale.ROOT, "  %-40s %5.0f ns%n", path, ns));
 
         StringBuilder json = new StringBuilder("{\n  \"machine\": \"").append(machine()).append("\",\n");
         json.append("  \"tcp_rr_tool\": \"").append(SOCKPERF ? "sockperf ping-pong, client and server pinned to CPU 0 and 1" : "java loop").append("\",\n");
@@ -143,15 +156,29 @@ public final class DatapathBench {
         List<String> costJson = new ArrayList<>();
         for (var e : costs.entrySet()) {
             double[] m = medians(e.getValue());
-            costJson.add(String.format(Locale.ROOT, "\"%s\": {\"from_pod\": %.0f, \"to_pod\": %.0f}", e.getKey(), m[0], m[1]));
+            costJson.add(String.format(Locale.ROOT, "\"%s\": {\"from_pod\": %.0f, \"to_pod\": %.0f, \"under_iperf3_from_pod\": %.0f, "
+                    + "\"under_iperf3_to_pod\": %.0f, \"under_iperf3_runs_per_s_from_pod\": %.0f, \"under_iperf3_runs_per_s_to_pod\": %.0f}",
+                    e.getKey(), m[0], m[1], m[2], m[3], m[4], m[5]));
         }
         json.append(String.join(", ", costJson)).append("},\n");
         List<String> pairedJson = new ArrayList<>();
         for (var e : paired.entrySet()) {
-            pairedJson.add(String.format(Locale.ROOT, "\"%s\": {\"none_rr_median_rtt_per_s\": %.0f, \"sieve_rr_median_rtt_per_s\": %.0f, \"median_pair_difference_pct\": %.1f}",
-                    e.getKey(), e.getValue()[0], e.getValue()[1], e.getValue()[2]));
+            pairedJson.add(String.format(Locale.ROOT, "\"%s\": {\"none_rr_median_rtt_per_s\": %.0f, \"sieve_rr_median_rtt_per_s\": %.0f, \"median_pair_difference_pct\": %.1f, "
+                            + "\"ci95_low_pct\": %.1f, \"ci95_high_pct\": %.1f}",
+                    e.getKey(), e.getValue()[0], e.getValue()[1], e.getValue()[2], e.getValue()[3], e.getValue()[4]));
         }
         json.append("  \"tcp_rr_paired_1s_alternation\": {\"pairs\": ").append(PAIRS).append(", ").append(String.join(", ", pairedJson)).append("},\n");
+        List<String> pairedGbpsJson = new ArrayList<>();
+        for (var e : pairedGbps.entrySet()) {
+            pairedGbpsJson.add(String.format(Locale.ROOT, "\"%s\": {\"none_gbps\": %.2f, \"sieve_gbps\": %.2f, \"median_pair_difference_pct\": %.1f, "
+                            + "\"ci95_low_pct\": %.1f, \"ci95_high_pct\": %.1f}",
+                    e.getKey(), e.getValue()[0], e.getValue()[1], e.getValue()[2], e.getValue()[3], e.getValue()[4]));
+        }
+        json.append("  \"tcp_throughput_paired_2s_alternation\": {\"pairs\": ").append(PAIRS / 2).append(", ")
+                .append(String.join(", ", pairedGbpsJson)).append("},\n");
+        List<String> pathJson = new ArrayList<>();
+        pathCost.forEach((path, ns) -> pathJson.add(String.format(Locale.ROOT, "\"%s\": %.0f", path, ns)));
+        json.append("  \"program_ns_per_packet_test_run\": {").append(String.join(", ", pathJson)).append("},\n");
         json.append(String.format(Locale.ROOT,
                 "  \"ring_buffer\": {\"drain_consumer_only_events_per_s\": %.0f, \"concurrent_consumed_events_per_s\": %.0f, "
                         + "\"concurrent_produced_packets_per_s\": %.0f}%n}%n",
@@ -163,28 +190,74 @@ public final class DatapathBench {
         System.out.println("wrote " + out);
     }
 
+    /** One measurement of a paired A/B, in its unit (higher is better). */
+    interface Measurement {
+        double run() throws Exception;
+    }
+
     /**
-     * The finely interleaved A/B: with n entries in place, 1 s TCP_RR runs alternate between the
+     * The finely interleaved A/B: with n entries in place, short runs alternate between the
      * programs detached and attached (maps untouched, so only the programs differ), and each pair is
-     * compared. Slow drift of a shared machine cancels within a pair; the median of the pair
-     * differences is the figure. Returns [median none, median Sieve, median pair difference %].
+     * compared; every other pair measures Sieve first, so neither side is always the second run.
+     * Slow drift of a shared machine cancels within a pair; the median of the pair differences is
+     * the figure, with its distribution-free 95% confidence interval (order statistics of the sign
+     * test). Returns [median none, median Sieve, median pair difference %, interval low %, interval high %].
      */
-    static double[] pairedRr(Lab lab, Datapath dp, Pod client, Pod server, int n, int pairs) throws Exception {
+    static double[] pairedAb(Lab lab, Datapath dp, Pod client, Pod server, int n, int pairs, String what, Measurement m)
+            throws Exception {
         configure(lab, dp, client, server, "sieve-" + n);
         List<Double> off = new ArrayList<>(), on = new ArrayList<>(), diff = new ArrayList<>();
         for (int i = 0; i < pairs; i++) {
-            dp.detach(client.hostInterface());
-            dp.detach(server.hostInterface());
-            double a = rrWithMedian(client, server, 1)[1];
-            dp.attach(client.hostInterface());
-            dp.attach(server.hostInterface());
-            double b = rrWithMedian(client, server, 1)[1];
+            double a = 0;
+            double b = 0;
+            for (boolean attached : i % 2 == 0 ? new boolean[] {false, true} : new boolean[] {true, false}) {
+                if (attached) {
+                    dp.attach(client.hostInterface());
+                    dp.attach(server.hostInterface());
+                    b = m.run();
+                } else {
+                    dp.detach(client.hostInterface());
+                    dp.detach(server.hostInterface());
+                    a = m.run();
+                }
+            }
             off.add(a);
             on.add(b);
             diff.add((b / a - 1) * 100);
         }
-        double[] r = {median(off), median(on), median(diff)};
-        System.out.printf(Locale.ROOT, "paired sieve-%d: none %.0f, Sieve %.0f RR/s at the median RTT; median pair difference %+.1f%%%n", n, r[0], r[1], r[2]);
+        double[] ci = medianInterval(diff);
+        double[] r = {median(off), median(on), median(diff), ci[0], ci[1]};
+        System.out.printf(Locale.ROOT, "paired sieve-%d %s: none %.2f, Sieve %.2f; median pair difference %+.1f%% (95%% CI %+.1f%% .. %+.1f%%)%n",
+                n, what, r[0], r[1], r[2], r[3], r[4]);
+        return r;
+    }
+
+    /**
+     * 95% confidence interval of the median: the k-th smallest and k-th largest values, k the
+     * largest rank with P(Binomial(n, 1/2) < k) <= 2.5% (at least 1: with few pairs the range).
+     */
+    static double[] medianInterval(List<Double> v) {
+        double[] a = v.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        int n = a.length;
+        int k = 1;
+        while (true) {
+            double below = 0; // P(X <= k) for X ~ Bin(n, 1/2), i.e. P(X < k + 1)
+            for (int i = 0; i <= k; i++) {
+                below += Math.exp(logChoose(n, i) - n * Math.log(2));
+            }
+            if (below > 0.025 || k + 1 > n / 2) {
+                break;
+            }
+            k++;
+        }
+        return new double[] {a[k - 1], a[n - k]};
+    }
+
+    private static double logChoose(int n, int k) {
+        double r = 0;
+        for (int i = 0; i < k; i++) {
+            r += Math.log(n - i) - Math.log(i + 1);
+        }
         return r;
     }
 
@@ -373,17 +446,21 @@ public final class DatapathBench {
      * Nanoseconds per program run while TCP_RR traffic flows, from the kernel's own accounting
      * (kernel.bpf_stats_enabled, on only for this probe since it adds two clock reads per run).
      */
-    static double[] programCost(Pod client, Pod server, double secs) throws Exception {
+    /** [ns per run from pod, to pod, runs/s from pod, to pod] while {@code load} runs, from the kernel's BPF stats. */
+    static double[] programCost(Measurement load) throws Exception {
         Path stats = Path.of("/proc/sys/kernel/bpf_stats_enabled");
         String statsWere = Files.readString(stats).trim();
         Files.writeString(stats, "1");
         try {
             long[] before = progStats();
-            rrWithMedian(client, server, secs);
+            long t0 = System.nanoTime();
+            load.run();
+            double secs = (System.nanoTime() - t0) / 1e9;
             long[] after = progStats();
             return new double[] {
                 (after[0] - before[0]) / (double) Math.max(1, after[1] - before[1]),
-                (after[2] - before[2]) / (double) Math.max(1, after[3] - before[3])};
+                (after[2] - before[2]) / (double) Math.max(1, after[3] - before[3]),
+                (after[1] - before[1]) / secs, (after[3] - before[3]) / secs};
         } finally {
             Files.writeString(stats, statsWere);
         }
