@@ -2,6 +2,7 @@ package dev.sieve.enforcer.datapath;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.sieve.enforcer.events.VerdictEventReader;
 import dev.sieve.enforcer.libbpf.BpfException;
 import dev.sieve.enforcer.libbpf.LibBpf;
 import dev.sieve.lab.Lab;
@@ -29,6 +30,20 @@ public final class BpfAssumptions {
                 assumeTrue(false, "BPF is not permitted here (" + e.getMessage().lines().findFirst().orElse("") + "); skipped");
             }
             throw e;
+        }
+    }
+
+    /** Closes what a test opened (any may be null) and removes its pins and lab prefix. */
+    public static void closeAll(VerdictEventReader reader, Datapath dp, DatapathConfig config) {
+        if (reader != null) {
+            reader.close();
+        }
+        if (dp != null) {
+            dp.close();
+        }
+        if (config != null) {
+            Datapath.unpinAll(config);
+            Lab.release(config.prefix().substring(config.prefix().lastIndexOf('-') + 1));
         }
     }
 }

@@ -56,16 +56,7 @@ class ConntrackTest {
 
     @AfterEach
     void tearDown() {
-        if (reader != null) {
-            reader.close();
-        }
-        if (dp != null) {
-            dp.close();
-        }
-        if (config != null) {
-            Datapath.unpinAll(config);
-            Lab.release(config.prefix().substring(config.prefix().lastIndexOf('-') + 1));
-        }
+        BpfAssumptions.closeAll(reader, dp, config);
     }
 
     int fromPod(byte[] packet) {

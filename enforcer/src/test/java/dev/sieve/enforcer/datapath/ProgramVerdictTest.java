@@ -44,16 +44,7 @@ class ProgramVerdictTest {
 
     @AfterAll
     static void tearDown() {
-        if (reader != null) {
-            reader.close();
-        }
-        if (dp != null) {
-            dp.close();
-        }
-        if (config != null) {
-            Datapath.unpinAll(config);
-            Lab.release(config.prefix().substring(config.prefix().lastIndexOf('-') + 1));
-        }
+        BpfAssumptions.closeAll(reader, dp, config);
     }
 
     @BeforeEach
