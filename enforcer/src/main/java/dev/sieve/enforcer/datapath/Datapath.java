@@ -30,8 +30,8 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.logging.Logger;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -48,8 +48,9 @@ public final class Datapath implements AutoCloseable {
     public static final List<String> MAPS = List.of(
             "sieve_ipcache", "sieve_policy", "sieve_endpoints", "sieve_ct_v2", "sieve_metrics_v2", "sieve_config", "sieve_events");
 
-    private final DatapathConfig config;
     private static final Logger LOG = Logger.getLogger(Datapath.class.getName());
+
+    private final DatapathConfig config;
     private final BpfObject object;
     private final BpfMap ipcache;
     private final BpfMap policy;
