@@ -451,31 +451,32 @@ static __always_inline __u8 flag_mask(__u32 agg)
 }
 
 /*
- * 1 when (a, pa) sorts after (b, pb): addresses compared as big-endian numbers (IPv4 in the
- * first word), then ports. Addresses are 16 bytes, 4-byte aligned.
+ * Compares (a, pa) with (b, pb): addresses as big-endian numbers (IPv4 in the first word), then
+ * ports; 1 after, -1 before, 0 equal. Addresses are 16 bytes, 4-byte aligned.
  */
-static __always_inline int tuple_after(const __u8 *a, __u16 pa, const __u8 *b, __u16 pb)
+static __always_inline int tuple_cmp(const __u8 *a, __u16 pa, const __u8 *b, __u16 pb)
 {
 	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
 #pragma unroll
 	for (int i = 0; i < 4; i++) {
 		__u32 u = bpf_ntohl(x[i]), v = bpf_ntohl(y[i]);
 		if (u != v)
-			return u > v;
+			return u > v ? 1 : -1;
 	}
-	return pa > pb;
+	return pa > pb ? 1 : pa < pb ? -1 : 0;
 }
 
 /*
- * The canonical conntrack key of a tuple (lower side first); returns 1 when the tuple's source
- * went to the key's daddr side ("swapped").
+ * The canonical conntrack key of a tuple (lower side first). Returns tuple_cmp(source,
+ * destination): > 0 when the source went to the key's daddr side ("swapped"), 0 when both ends
+ * are equal.
  */
 static __always_inline int fill_ct_key(struct ct_key *k, const __u8 *saddr, const __u8 *daddr,
 				       __u16 sport, __u16 dport, __u8 proto, __u8 family, __u32 ep_id)
 {
-	int swapped = tuple_after(saddr, sport, daddr, dport);
+	int cmp = tuple_cmp(saddr, sport, daddr, dport);
 	__builtin_memset(k, 0, sizeof(*k));
-	if (swapped) {
+	if (cmp > 0) {
 		copy16(k->saddr, daddr);
 		copy16(k->daddr, saddr);
 		k->sport = dport;
@@ -489,7 +490,7 @@ static __always_inline int fill_ct_key(struct ct_key *k, const __u8 *saddr, cons
 	k->endpoint_id = ep_id;
 	k->protocol = proto;
 	k->family = family;
-	return swapped;
+	return cmp;
 }
 
 /* last_seen is refreshed at most this often; lifetimes are seconds to hours, so this is exact enough */
@@ -585,8 +586,9 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 	if (p.tracked) {
 		struct ct_key k;
 		int reply = 0;
-		int swapped = fill_ct_key(&k, p.saddr, p.daddr, p.sport, p.dport, p.proto, p.family,
-					  ep->endpoint_id);
+		int cmp = fill_ct_key(&k, p.saddr, p.daddr, p.sport, p.dport, p.proto, p.family,
+				      ep->endpoint_id);
+		__u8 swapped = cmp > 0;
 		struct ct_value *ct = bpf_map_lookup_elem(&sieve_ct_v2, &k);
 		if (ct && ct_expired(ct, p.proto, now)) {
 			bpf_map_delete_elem(&sieve_ct_v2, &k);
@@ -598,7 +600,7 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 			 * be told apart by direction. Anything else (the opener's tuple in the other
 			 * direction, a spoofed source) is judged without the entry and leaves it alone. */
 			int from_opener = swapped == ct->orig_swapped;
-			int symmetric = !swapped && !tuple_after(p.daddr, p.dport, p.saddr, p.sport);
+			int symmetric = cmp == 0;
 			if (ct->direction == dir && from_opener && !p.icmp_reply)
 				reply = 0;
 			else if (ct->direction != dir && (!from_opener || symmetric))
