@@ -396,34 +396,40 @@ public final class Datapath implements AutoCloseable {
 
     /** Packet and byte counters by (verdict, direction, drop reason), summed over CPUs; counters never hit are left out. */
     public Map<MetricsKey, MetricsValue> metrics() {
-        int cpus = LibBpf.numPossibleCpus();
         Map<MetricsKey, MetricsValue> result = new LinkedHashMap<>();
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment k = a.allocate(ValueLayout.JAVA_INT);
-            MemorySegment v = a.allocate(16L * cpus, 8);
-            for (int slot = 0; slot < MetricsKey.SLOTS; slot++) {
-                MetricsKey key = MetricsKey.ofSlot(slot);
-                k.set(ValueLayout.JAVA_INT, 0, slot);
-                if (key == null || !metrics.lookup(k, v)) {
-                    continue;
-                }
-                long packets = 0;
-                long bytes = 0;
-                for (int c = 0; c < cpus; c++) {
-                    packets += v.get(ValueLayout.JAVA_LONG, 16L * c);
-                    bytes += v.get(ValueLayout.JAVA_LONG, 16L * c + 8);
-                }
-                if (packets != 0) {
-                    result.put(key, new MetricsValue(packets, bytes));
-                }
+        for (int slot = 0; slot < MetricsKey.SLOTS; slot++) {
+            MetricsKey key = MetricsKey.ofSlot(slot);
+            MetricsValue v = key == null ? null : counter(slot);
+            if (v != null && v.packets() != 0) {
+                result.put(key, v);
             }
         }
         return result;
     }
 
-    /** Verdict events the datapath could not report because the ring buffer was full, since the maps were made. */
+    /** One counter of the per-CPU metrics array, summed over CPUs; null when the slot cannot be read. */
+    private MetricsValue counter(int slot) {
+        int cpus = LibBpf.numPossibleCpus();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment k = a.allocate(ValueLayout.JAVA_INT);
+            k.set(ValueLayout.JAVA_INT, 0, slot);
+            MemorySegment v = a.allocate(16L * cpus, 8);
+            if (!metrics.lookup(k, v)) {
+                return null;
+            }
+            long packets = 0;
+            long bytes = 0;
+            for (int c = 0; c < cpus; c++) {
+                packets += v.get(ValueLayout.JAVA_LONG, 16L * c);
+                bytes += v.get(ValueLayout.JAVA_LONG, 16L * c + 8);
+            }
+            return new MetricsValue(packets, bytes);
+        }
+    }
+
+    /** Verdict events the datapath could not report because the ring buffer was full, since the maps were made (one map read). */
     public long lostEvents() {
-        MetricsValue v = metrics().get(MetricsKey.LOST_EVENTS);
+        MetricsValue v = counter(MetricsKey.LOST_EVENTS.slot());
         return v == null ? 0 : v.packets();
     }
 
