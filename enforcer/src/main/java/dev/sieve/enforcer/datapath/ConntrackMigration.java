@@ -35,23 +35,19 @@ final class ConntrackMigration {
     /** Copies the v1 entries under {@code pinDir} into {@code ct} (v2); returns how many were copied. */
     static int migrate(Path pinDir, BpfMap ct) {
         Path v1 = pinDir.resolve(CT_V1);
-        int copied = 0;
+        int[] copied = {0};
         if (Files.exists(v1)) {
-            int keySize = (int) MapLayouts.CT_KEY.byteSize();
-            int valueSize = (int) MapLayouts.CT_VALUE.byteSize();
-            int[] n = {0};
             try (PinnedMap old = PinnedMap.open(v1)) {
-                old.forEach(keySize, valueSize, (key, value) -> {
+                old.forEach((int) MapLayouts.CT_KEY.byteSize(), (int) MapLayouts.CT_VALUE.byteSize(), (key, value) -> {
                     canonicalize(key, value);
                     try {
                         ct.update(key, value, LibBpf.BPF_NOEXIST); // an entry the new program made wins
-                        n[0]++;
+                        copied[0]++;
                     } catch (BpfException e) {
                         // EEXIST, or the map is full: that connection is judged afresh
                     }
                 });
             }
-            copied = n[0];
         }
         for (String name : RETIRED) {
             try {
@@ -60,7 +56,7 @@ final class ConntrackMigration {
                 throw new BpfException("cannot remove the retired map pin " + pinDir.resolve(name) + ": " + e.getMessage(), 0);
             }
         }
-        return copied;
+        return copied[0];
     }
 
     /** Turns a v1 key (first packet's tuple) into the v2 canonical key, in place. */

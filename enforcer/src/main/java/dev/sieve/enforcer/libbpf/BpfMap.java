@@ -103,16 +103,21 @@ public final class BpfMap {
 
     /** bpf_map_lookup_elem into {@code value}; false when the key is absent. */
     public boolean lookup(MemorySegment key, MemorySegment value) {
+        return lookup(fd(), name, key, value);
+    }
+
+    /** bpf_map_lookup_elem on a map fd; false when the key is absent. */
+    static boolean lookup(int fd, String what, MemorySegment key, MemorySegment value) {
         int rc;
         try {
-            rc = (int) LibBpf.MAP_LOOKUP.invokeExact(fd(), key, value);
+            rc = (int) LibBpf.MAP_LOOKUP.invokeExact(fd, key, value);
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }
         if (rc == -LibBpf.ENOENT) {
             return false;
         }
-        check("bpf_map_lookup_elem", name, rc);
+        check("bpf_map_lookup_elem", what, rc);
         return true;
     }
 
@@ -133,16 +138,21 @@ public final class BpfMap {
 
     /** bpf_map_get_next_key: {@code key} NULL for the first key; false at the end. */
     public boolean nextKey(MemorySegment key, MemorySegment next) {
+        return nextKey(fd(), name, key, next);
+    }
+
+    /** bpf_map_get_next_key on a map fd. */
+    static boolean nextKey(int fd, String what, MemorySegment key, MemorySegment next) {
         int rc;
         try {
-            rc = (int) LibBpf.MAP_NEXT_KEY.invokeExact(fd(), key, next);
+            rc = (int) LibBpf.MAP_NEXT_KEY.invokeExact(fd, key, next);
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }
         if (rc == -LibBpf.ENOENT) {
             return false;
         }
-        check("bpf_map_get_next_key", name, rc);
+        check("bpf_map_get_next_key", what, rc);
         return true;
     }
 

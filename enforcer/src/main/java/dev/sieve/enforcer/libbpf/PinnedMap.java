@@ -38,34 +38,21 @@ public final class PinnedMap implements AutoCloseable {
 
     /** Visits every entry; keys and values of the given sizes (entries deleted meanwhile are skipped). */
     public void forEach(int keySize, int valueSize, EntryVisitor visitor) {
+        String what = path.toString();
         try (Arena a = Arena.ofConfined()) {
             MemorySegment cur = a.allocate(keySize, 8);
             MemorySegment next = a.allocate(keySize, 8);
             MemorySegment value = a.allocate(valueSize, 8);
             MemorySegment visited = a.allocate(keySize, 8); // the iteration's own key stays untouched
             MemorySegment prev = MemorySegment.NULL;
-            while (true) {
-                int rc = (int) LibBpf.MAP_NEXT_KEY.invokeExact(fd, prev, next);
-                if (rc == -LibBpf.ENOENT) {
-                    return;
-                }
-                if (rc < 0) {
-                    throw BpfException.of("bpf_map_get_next_key", path.toString(), -rc);
-                }
+            while (BpfMap.nextKey(fd, what, prev, next)) {
                 cur.copyFrom(next);
                 prev = cur;
-                rc = (int) LibBpf.MAP_LOOKUP.invokeExact(fd, cur, value);
-                if (rc == 0) {
+                if (BpfMap.lookup(fd, what, cur, value)) {
                     visited.copyFrom(cur);
                     visitor.visit(visited, value);
-                } else if (rc != -LibBpf.ENOENT) {
-                    throw BpfException.of("bpf_map_lookup_elem", path.toString(), -rc);
                 }
             }
-        } catch (BpfException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
         }
     }
 
