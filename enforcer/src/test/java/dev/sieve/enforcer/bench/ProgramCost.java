@@ -49,9 +49,9 @@ public final class ProgramCost {
             byte[] syn4 = Packets.tcp4(POD4, PEER4, 40000, 80, SYN);
             byte[] req4 = Packets.tcp4(POD4, PEER4, 40000, 80, PSH_ACK);
             byte[] rep4 = Packets.tcp4(PEER4, POD4, 80, 40000, PSH_ACK);
-            byte[] syn6 = Packets.ipv6(POD6, PEER6, 6, false, tcp(40000, 80, SYN));
-            byte[] req6 = Packets.ipv6(POD6, PEER6, 6, false, tcp(40000, 80, PSH_ACK));
-            byte[] rep6 = Packets.ipv6(PEER6, POD6, 6, false, tcp(80, 40000, PSH_ACK));
+            byte[] syn6 = Packets.ipv6(POD6, PEER6, 6, false, Packets.tcp(40000, 80, SYN));
+            byte[] req6 = Packets.ipv6(POD6, PEER6, 6, false, Packets.tcp(40000, 80, PSH_ACK));
+            byte[] rep6 = Packets.ipv6(PEER6, POD6, 6, false, Packets.tcp(80, 40000, PSH_ACK));
             try (VerdictEventReader reader = dp.openEventReader(e -> { })) {
                 // open both connections (SYN, then the reply's flags seen once so nothing reports)
                 for (byte[] p : List.of(syn4, req4, syn6, req6)) {
@@ -84,19 +84,6 @@ public final class ProgramCost {
         }
         Arrays.sort(ns);
         return ns[RUNS / 2];
-    }
-
-    private static byte[] tcp(int sport, int dport, int flags) {
-        byte[] t = new byte[20];
-        t[0] = (byte) (sport >> 8);
-        t[1] = (byte) sport;
-        t[2] = (byte) (dport >> 8);
-        t[3] = (byte) dport;
-        t[12] = 0x50;
-        t[13] = (byte) flags;
-        t[14] = (byte) 0xff;
-        t[15] = (byte) 0xff;
-        return t;
     }
 
     public static void main(String[] args) {

@@ -12,9 +12,13 @@ public final class Packets {
         b.put(new byte[] {2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2}).putShort((short) 0x0800);
         b.put((byte) 0x45).put((byte) 0).putShort((short) 40).putShort((short) 1).putShort((short) 0x4000)
                 .put((byte) 64).put((byte) 6).putShort((short) 0).put(src).put(dst);
-        b.putShort((short) sport).putShort((short) dport).putInt(1).putInt(0)
-                .put((byte) 0x50).put((byte) flags).putShort((short) 65535).putShort((short) 0).putShort((short) 0);
-        return b.array();
+        return b.put(tcp(sport, dport, flags)).array();
+    }
+
+    /** A 20-byte TCP header with the given flags (sequence 1, window 65535). */
+    public static byte[] tcp(int sport, int dport, int flags) {
+        return ByteBuffer.allocate(20).putShort((short) sport).putShort((short) dport).putInt(1).putInt(0)
+                .put((byte) 0x50).put((byte) flags).putShort((short) 65535).putShort((short) 0).putShort((short) 0).array();
     }
 
     /** Ethernet + IPv4 + an L4 payload of protocol {@code proto}. */
