@@ -167,15 +167,24 @@ final class FlowBlob {
    * this kept whole policies in the blob, which are left as they are.
    */
   static void fillPolicies(Flow.Builder b, String[] column) {
-    int j = 0;
-    for (int i = 0; i < b.getEgressAllowedByCount(); i++, j++)
-      if (j < column.length && b.getEgressAllowedBy(i).getSerializedSize() == 0) b.setEgressAllowedBy(i, policy(column[j]));
-    for (int i = 0; i < b.getIngressAllowedByCount(); i++, j++)
-      if (j < column.length && b.getIngressAllowedBy(i).getSerializedSize() == 0) b.setIngressAllowedBy(i, policy(column[j]));
-    for (int i = 0; i < b.getEgressDeniedByCount(); i++, j++)
-      if (j < column.length && b.getEgressDeniedBy(i).getSerializedSize() == 0) b.setEgressDeniedBy(i, policy(column[j]));
-    for (int i = 0; i < b.getIngressDeniedByCount(); i++, j++)
-      if (j < column.length && b.getIngressDeniedBy(i).getSerializedSize() == 0) b.setIngressDeniedBy(i, policy(column[j]));
+    int j = fill(b.getEgressAllowedByCount(), b::getEgressAllowedBy, b::setEgressAllowedBy, column, 0);
+    j = fill(b.getIngressAllowedByCount(), b::getIngressAllowedBy, b::setIngressAllowedBy, column, j);
+    j = fill(b.getEgressDeniedByCount(), b::getEgressDeniedBy, b::setEgressDeniedBy, column, j);
+    fill(b.getIngressDeniedByCount(), b::getIngressDeniedBy, b::setIngressDeniedBy, column, j);
+  }
+
+  /** Fills the empty policies of one list from {@code column[j...]}; returns the column index after the list. */
+  private static int fill(int count, java.util.function.IntFunction<dev.sieve.api.flow.Policy> get, PolicySetter set,
+      String[] column, int j) {
+    for (int i = 0; i < count; i++, j++) {
+      if (j < column.length && get.apply(i).getSerializedSize() == 0) set.set(i, policy(column[j]));
+    }
+    return j;
+  }
+
+  /** A Flow.Builder's setter of one policy list. */
+  private interface PolicySetter {
+    void set(int index, dev.sieve.api.flow.Policy policy);
   }
 
   /** The Policy of a policies-column value "effect:kind/namespace/name". */
