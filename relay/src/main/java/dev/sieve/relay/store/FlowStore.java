@@ -16,7 +16,9 @@ import java.util.function.Consumer;
  * <p>Ingest contract: {@link #append} returns only once the flows and the node's new
  * high-water mark are held by the store (durably, for a durable store). Flows whose
  * {@code flow_seq} is at or below the stored high-water mark of their (node, epoch) are
- * skipped, so a resend after a crash between the two writes stores nothing twice.
+ * skipped, so a resend after a crash between the two writes stores nothing twice; a store whose
+ * failed write can leave part of a batch behind also skips the flows it holds above the mark
+ * (ClickHouse: {@code StoredAbove}).
  */
 public interface FlowStore extends AutoCloseable {
 

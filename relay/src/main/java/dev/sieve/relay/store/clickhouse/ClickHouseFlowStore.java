@@ -55,10 +55,13 @@ import java.util.stream.Collectors;
  * parses, sorts and writes one INSERT on one thread, so more than one writer is what lets it use
  * more than one core.
  *
- * <p>Exactly-once: per (node, epoch) the highest stored flow position is derived from the store
- * itself (max(flow_seq) over {@code flows} and {@code ingest_marks}) the first time a stream is
- * seen and after any failed insert, so a resend after a relay or ClickHouse crash between the two
- * inserts stores nothing twice.
+ * <p>Exactly-once: a stream's mark (node, epoch → highest stored batch sequence and flow position)
+ * comes only from {@code ingest_marks}, whose rows are written after a complete flows insert. A
+ * flows insert that failed may still have left rows (one cut short commits its complete rows, in
+ * table-key order, so any subset of the group; one that completed may have lost its marks insert),
+ * so the first time a writer meets a stream, and after any failed insert, it also loads what
+ * {@code flows} holds of the stream above the mark ({@link StoredAbove}) and stores only the flows
+ * not there — each flow once, also in the materialized views' counts.
  */
 public final class ClickHouseFlowStore implements FlowStore {
   public record Config(String url, String database, String user, String password, int retentionDays,
@@ -129,6 +132,11 @@ public final class ClickHouseFlowStore implements FlowStore {
     final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
     /** This writer's sort buffers, reused from one insert to the next. */
     final SortedRows sorter = new SortedRows();
+    /**
+     * Per stream of this writer, what ClickHouse holds above the stream's mark (loaded with the mark;
+     * {@link StoredAbove#NONE} once the mark passed it). A stream not in here is loaded before its next insert.
+     */
+    final Map<StreamKey, StoredAbove> storedAbove = new HashMap<>();
     final Thread thread;
 
     Writer(int index) {
@@ -354,18 +362,68 @@ public final class ClickHouseFlowStore implements FlowStore {
     return marks.merge(key, loadMark(key), FlowStore::higher);
   }
 
+  /** The mark from {@code ingest_marks}: written only after a complete flows insert, so everything below it is stored. */
   private Mark loadMark(StreamKey key) throws StoreException {
-    String where = " WHERE node_name = " + Sql.str(key.node()) + " AND epoch = " + Sql.str(key.epoch());
     long seq = 0, fseq = 0;
-    for (String[] r : rows(sql("SELECT max(sequence), max(flow_seq) FROM {db}.ingest_marks" + where))) {
-      seq = Math.max(seq, Long.parseLong(r[0]));
-      fseq = Math.max(fseq, Long.parseLong(r[1]));
-    }
-    for (String[] r : rows(sql("SELECT max(batch_seq), max(flow_seq) FROM {db}.flows" + where))) {
+    for (String[] r : rows(sql("SELECT max(sequence), max(flow_seq) FROM {db}.ingest_marks" + streamIs(key)))) {
       seq = Math.max(seq, Long.parseLong(r[0]));
       fseq = Math.max(fseq, Long.parseLong(r[1]));
     }
     return new Mark(seq, fseq);
+  }
+
+  private static String streamIs(StreamKey key) {
+    return " WHERE node_name = " + Sql.str(key.node()) + " AND epoch = " + Sql.str(key.epoch());
+  }
+
+  /**
+   * Loads, for streams this writer does not know beyond their marks, the rows {@code flows} holds above
+   * each mark: one scan of the stream columns for all of them. Rows with positions count above
+   * {@code flow_seq}, rows without (flow_seq 0) above the batch sequence.
+   */
+  private void loadStoredAbove(Writer w, Map<StreamKey, Mark> streams) throws StoreException {
+    List<String> ors = new ArrayList<>();
+    Map<StreamKey, Held> held = new HashMap<>();
+    streams.forEach((k, m) -> {
+      ors.add("(node_name = " + Sql.str(k.node()) + " AND epoch = " + Sql.str(k.epoch()) + " AND (flow_seq > " + m.flowSeq()
+          + " OR flow_seq = 0 AND batch_seq > " + m.sequence() + "))");
+      held.put(k, new Held());
+    });
+    String q = sql("SELECT batch_seq, flow_seq, node_name, epoch FROM {db}.flows WHERE " + String.join(" OR ", ors) + " FORMAT RowBinary");
+    try (QueryResponse r = client.query(q, new QuerySettings().setFormat(ClickHouseFormat.RowBinary)).get(120, TimeUnit.SECONDS)) {
+      RowBinary.In in = new RowBinary.In(new java.io.BufferedInputStream(r.getInputStream(), 1 << 16));
+      for (int b; (b = in.firstByteOrEnd()) >= 0; ) {
+        long batchSeq = in.u64(b), flowSeq = in.u64();
+        held.get(new StreamKey(in.str(), in.str())).add(batchSeq, flowSeq);
+      }
+    } catch (Exception e) {
+      errors.incrementAndGet();
+      healthy = false;
+      throw new StoreException("ClickHouse: " + rootMessage(e), e);
+    }
+    held.forEach((k, h) -> {
+      StoredAbove above = StoredAbove.of(h.flowSeqs, h.n, h.unpositioned);
+      if (above != StoredAbove.NONE)
+        LOG.log(System.Logger.Level.INFO, "{0}/{1}: flows above its mark {2} are in ClickHouse already (from an insert that failed); storing only the others",
+            k.node(), k.epoch(), streams.get(k));
+      w.storedAbove.put(k, above);
+    });
+  }
+
+  /** A stream's rows read back by {@link #loadStoredAbove}. */
+  private static final class Held {
+    long[] flowSeqs = new long[16];
+    int n;
+    final Map<Long, Long> unpositioned = new HashMap<>();
+
+    void add(long batchSeq, long flowSeq) {
+      if (flowSeq == 0) {
+        unpositioned.merge(batchSeq, 1L, Long::sum);
+        return;
+      }
+      if (n == flowSeqs.length) flowSeqs = java.util.Arrays.copyOf(flowSeqs, n * 2);
+      flowSeqs[n++] = flowSeq;
+    }
   }
 
   private void writeLoop(Writer w) {
@@ -393,6 +451,7 @@ public final class ClickHouseFlowStore implements FlowStore {
       } catch (InterruptedException e) {
         if (closed) break;
       } catch (Throwable t) {
+        forget(w, group.stream().map(Pending::key).collect(Collectors.toSet()));
         for (Pending p : group) p.done().completeExceptionally(t instanceof StoreException ? t : new StoreException("ClickHouse write failed: " + t, t));
       } finally {
         release(group);
@@ -411,11 +470,14 @@ public final class ClickHouseFlowStore implements FlowStore {
     Set<StreamKey> keys = group.stream().map(Pending::key).collect(Collectors.toCollection(HashSet::new));
     try {
       if (migratedTo == 0) migrate();
-      Map<StreamKey, Mark> next = new LinkedHashMap<>();
-      for (StreamKey k : keys) next.put(k, mark(k));
+      Map<StreamKey, Mark> next = new LinkedHashMap<>(), unknown = new HashMap<>();
+      for (StreamKey k : keys) {
+        next.put(k, mark(k));
+        if (!w.storedAbove.containsKey(k)) unknown.put(k, next.get(k));
+      }
+      if (!unknown.isEmpty()) loadStoredAbove(w, unknown);
       List<SortedRows.Run> runs = new ArrayList<>(), runsV1 = new ArrayList<>();
       Map<Long, List<String>> newSets = new HashMap<>();
-      int n = 0;
       List<Mark> results = new ArrayList<>(group.size());
       List<Pending> accepted = new ArrayList<>(group.size());
       for (Pending p : group) {
@@ -426,11 +488,16 @@ public final class ClickHouseFlowStore implements FlowStore {
           p.done().completeExceptionally(new StreamOrder.OutOfOrderException(refusal));
           continue;
         }
+        // flows below the mark are stored; of the others, those an insert that failed left in ClickHouse
+        StoredAbove held = w.storedAbove.get(p.key());
         int skip = FlowStore.alreadyStored(m, b);
-        if (skip < b.flows().size()) {
-          (p.labelColumns() ? runs : runsV1).add(new SortedRows.Run(p.rows().buf, p.offsets(), skip, b.flows().size()));
-          n += b.flows().size() - skip;
+        if (held.addMissing(p.labelColumns() ? runs : runsV1, p.rows().buf, p.offsets(), b, skip) > 0) {
           p.newLabelSets().forEach((id, labels) -> { if (!labelSets.containsKey(id)) newSets.put(id, labels); });
+          long partly = b.firstFlowSeq() == 0 ? held.unpositionedRows(b.sequence()) : 0;
+          if (partly > 0)
+            LOG.log(System.Logger.Level.WARNING, "{0}/{1} batch {2}: {3} of its {4} flows are in ClickHouse from an insert cut short; "
+                + "it has no flow positions to tell which, so it is stored whole again ({3} flows twice)",
+                p.key().node(), p.key().epoch(), b.sequence(), partly, b.flows().size());
         }
         Mark nm = FlowStore.after(m, b);
         next.put(p.key(), nm);
@@ -459,19 +526,26 @@ public final class ClickHouseFlowStore implements FlowStore {
       next.forEach((k, m) -> {
         marks.merge(k, m, FlowStore::higher);
         order.stored(k, m);
+        w.storedAbove.computeIfPresent(k, (x, held) -> held.passed(m));
       });
       healthy = true;
       for (int i = 0; i < accepted.size(); i++) accepted.get(i).done().complete(results.get(i));
     } catch (StoreException e) {
-      // unknown how much ClickHouse kept: re-derive these streams' marks from the store next time,
-      // and store their later batches only in order until the failed ones are back
-      keys.forEach(marks::remove);
+      // unknown how much ClickHouse kept: reload these streams' marks and what is stored above them
+      // next time, and store their later batches only in order until the failed ones are back
+      forget(w, keys);
       for (Pending p : group) {
         if (p.done().isDone()) continue;
         order.failed(p.key(), p.batch().sequence());
         p.done().completeExceptionally(e);
       }
     }
+  }
+
+  /** After a failed insert: the streams' marks, and what ClickHouse holds above them, are loaded again before their next insert. */
+  private void forget(Writer w, Set<StreamKey> keys) {
+    keys.forEach(marks::remove);
+    keys.forEach(w.storedAbove::remove);
   }
 
   /** The group's flows rows, in the table's ORDER BY order so ClickHouse need not sort them. */
