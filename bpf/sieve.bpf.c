@@ -390,7 +390,7 @@ static __always_inline void count(__u8 verdict, __u8 dir, __u16 reason, __u32 le
 }
 
 static __always_inline void emit(struct __sk_buff *skb, const struct pkt *p,
-				 const struct endpoint_info *ep, __u8 dir, __u32 peer_id,
+				 const struct endpoint_info *ep, __u32 ifindex, __u8 dir, __u32 peer_id,
 				 __u8 verdict, __u16 reason, __u32 rule_id, __u16 proxy_port,
 				 __u8 flags)
 {
@@ -412,7 +412,7 @@ static __always_inline void emit(struct __sk_buff *skb, const struct pkt *p,
 	}
 	e->rule_id = rule_id;
 	e->endpoint_id = ep->endpoint_id;
-	e->ifindex = skb->ifindex;
+	e->ifindex = ifindex;
 	e->packet_len = skb->len;
 	e->src_port = p->sport;
 	e->dst_port = p->dport;
@@ -432,13 +432,6 @@ static __always_inline void emit(struct __sk_buff *skb, const struct pkt *p,
 	__u64 waiting = bpf_ringbuf_query(&sieve_events, BPF_RB_AVAIL_DATA);
 	__u64 size = bpf_ringbuf_query(&sieve_events, BPF_RB_RING_SIZE);
 	bpf_ringbuf_submit(e, waiting >= size / 8 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
-}
-
-static __always_inline __u32 aggregation(void)
-{
-	__u32 zero = 0;
-	struct config_value *c = bpf_map_lookup_elem(&sieve_config, &zero);
-	return c ? c->aggregation : SIEVE_AGG_MEDIUM;
 }
 
 static __always_inline __u8 flag_mask(__u32 agg)
@@ -532,65 +525,59 @@ static __always_inline void decide(const struct endpoint_info *ep, __u8 dir, __u
 	}
 }
 
+/* What judge() decided for a packet. */
+#define JUDGED_PASS     0
+#define JUDGED_PROXY    1 /* passes, marked for the L7 proxy */
+#define JUDGED_DROP     2
+
 /* skb->mark for packets the L7 proxy must take: 0x0A00 | proxy port << 16 (Cilium's layout). */
-static __always_inline void mark_redirect(struct __sk_buff *skb, __u16 proxy_port)
+static __always_inline int judged_proxy(struct __sk_buff *skb, __u16 proxy_port)
 {
 	skb->mark = ((__u32)proxy_port << 16) | 0x0A00;
+	return JUDGED_PROXY;
 }
 
-static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
+/*
+ * Judges the parsed packet p against endpoint ep's policy in direction dir: conntrack, policy,
+ * counters and events. ifindex is the endpoint's host-side interface, as events report it.
+ */
+static __always_inline int judge(struct __sk_buff *skb, const struct pkt *p,
+				 const struct endpoint_info *ep, __u32 ifindex, __u8 dir, __u32 agg)
 {
-	__u32 ifindex = skb->ifindex;
-	struct endpoint_info *ep = bpf_map_lookup_elem(&sieve_endpoints, &ifindex);
-	if (!ep)
-		return TC_ACT_OK;
-
-	struct pkt p = {};
-	int rc = parse(skb, &p);
-	if (rc == 1 || rc == 2)
-		return TC_ACT_OK;
-	__u32 agg = aggregation();
-	if (rc < 0) {
-		__u16 reason = -rc;
-		count(SIEVE_VERDICT_DROPPED, dir, reason, skb->len);
-		emit(skb, &p, ep, dir, SIEVE_ID_WORLD, SIEVE_VERDICT_DROPPED, reason, 0, 0, 0);
-		return TC_ACT_SHOT;
-	}
-
 	/* The peer's identity is looked up only where it is needed: an established connection that
 	 * reports nothing never pays for the LPM lookup. */
-	const __u8 *peer_addr = dir == SIEVE_DIR_EGRESS ? p.daddr : p.saddr;
+	const __u8 *peer_addr = dir == SIEVE_DIR_EGRESS ? p->daddr : p->saddr;
 	__u32 peer_id;
 	__u64 now = bpf_ktime_get_ns();
 	struct decision d = {};
 	__u8 verdict;
 	__u16 reason;
 
-	if (p.related) {
+	if (p->related) {
 		/* An ICMP error about a connection this endpoint tracks passes like a reply. */
 		struct ct_key k;
-		fill_ct_key(&k, p.inner_saddr, p.inner_daddr, p.inner_sport, p.inner_dport, p.inner_proto,
-			    p.family, ep->endpoint_id);
+		fill_ct_key(&k, p->inner_saddr, p->inner_daddr, p->inner_sport, p->inner_dport, p->inner_proto,
+			    p->family, ep->endpoint_id);
 		struct ct_value *ct = bpf_map_lookup_elem(&sieve_ct_v2, &k);
-		if (ct && !ct_expired(ct, p.inner_proto, now) &&
+		if (ct && !ct_expired(ct, p->inner_proto, now) &&
 		    ct->policy_revision == ep->policy_revision) {
 			count(SIEVE_VERDICT_FORWARDED, dir, 0, skb->len);
 			if (agg != SIEVE_AGG_MAX) /* rare and telling (PMTU, unreachable) */
-				emit(skb, &p, ep, dir, ipcache_identity(p.family, peer_addr), SIEVE_VERDICT_FORWARDED, 0, ct->rule_id, 0,
+				emit(skb, p, ep, ifindex, dir, ipcache_identity(p->family, peer_addr), SIEVE_VERDICT_FORWARDED, 0, ct->rule_id, 0,
 				     SIEVE_EVF_REPLY);
-			return TC_ACT_OK;
+			return JUDGED_PASS;
 		}
 		goto stateless;
 	}
 
-	if (p.tracked) {
+	if (p->tracked) {
 		struct ct_key k;
 		int reply = 0;
-		int cmp = fill_ct_key(&k, p.saddr, p.daddr, p.sport, p.dport, p.proto, p.family,
+		int cmp = fill_ct_key(&k, p->saddr, p->daddr, p->sport, p->dport, p->proto, p->family,
 				      ep->endpoint_id);
 		__u8 swapped = cmp > 0;
 		struct ct_value *ct = bpf_map_lookup_elem(&sieve_ct_v2, &k);
-		if (ct && ct_expired(ct, p.proto, now)) {
+		if (ct && ct_expired(ct, p->proto, now)) {
 			bpf_map_delete_elem(&sieve_ct_v2, &k);
 			ct = NULL;
 		}
@@ -601,7 +588,7 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 			 * direction, a spoofed source) is judged without the entry and leaves it alone. */
 			int from_opener = swapped == ct->orig_swapped;
 			int symmetric = cmp == 0;
-			if (ct->direction == dir && from_opener && !p.icmp_reply)
+			if (ct->direction == dir && from_opener && !p->icmp_reply)
 				reply = 0;
 			else if (ct->direction != dir && (!from_opener || symmetric))
 				reply = 1;
@@ -609,19 +596,19 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 				goto stateless;
 		}
 		/* A bare SYN on a known tuple is a new connection reusing the tuple. */
-		int syn_only = p.proto == IPPROTO_TCP && (p.tcp_flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN;
+		int syn_only = p->proto == IPPROTO_TCP && (p->tcp_flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN;
 		if (ct && !(syn_only && !reply)) {
 			__u8 evflags = reply ? SIEVE_EVF_REPLY : 0;
 			if (ct->policy_revision != ep->policy_revision) {
 				/* Policy changed since the verdict: ask again, for the original direction. */
-				peer_id = ipcache_identity(p.family, peer_addr);
-				decide(ep, ct->direction, peer_id, p.proto, ct->policy_port, &d, &verdict, &reason);
+				peer_id = ipcache_identity(p->family, peer_addr);
+				decide(ep, ct->direction, peer_id, p->proto, ct->policy_port, &d, &verdict, &reason);
 				if (verdict == SIEVE_VERDICT_DROPPED) {
 					bpf_map_delete_elem(&sieve_ct_v2, &k);
 					count(verdict, dir, reason, skb->len);
-					emit(skb, &p, ep, dir, peer_id, verdict, reason, d.rule_id, 0,
+					emit(skb, p, ep, ifindex, dir, peer_id, verdict, reason, d.rule_id, 0,
 					     evflags | SIEVE_EVF_RECHECK);
-					return TC_ACT_SHOT;
+					return JUDGED_DROP;
 				}
 				ct->policy_revision = ep->policy_revision;
 				ct->action = d.action;
@@ -633,7 +620,7 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 									 SIEVE_VERDICT_FORWARDED;
 			reason = 0;
 			int report = agg == SIEVE_AGG_NONE;
-			__u8 fl = p.tcp_flags;
+			__u8 fl = p->tcp_flags;
 			/* Write the shared conntrack entry only when something changed: a store on every packet
 			 * bounces its cache line between CPUs and costs throughput. */
 			if (reply) {
@@ -661,22 +648,22 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 				ct->last_seen_ns = now;
 			count(verdict, dir, 0, skb->len);
 			if (report)
-				emit(skb, &p, ep, dir, ipcache_identity(p.family, peer_addr), verdict, 0,
+				emit(skb, p, ep, ifindex, dir, ipcache_identity(p->family, peer_addr), verdict, 0,
 				     ct->rule_id, ct->proxy_port, evflags);
 			if (ct->action == SIEVE_ACTION_REDIRECT && !reply)
-				mark_redirect(skb, ct->proxy_port);
-			return TC_ACT_OK;
+				return judged_proxy(skb, ct->proxy_port);
+			return JUDGED_PASS;
 		}
-		if (p.icmp_reply) {
+		if (p->icmp_reply) {
 			/* An echo reply without a request: judge it like any new packet. */
 			goto stateless;
 		}
-		peer_id = ipcache_identity(p.family, peer_addr);
-		decide(ep, dir, peer_id, p.proto, p.policy_port, &d, &verdict, &reason);
+		peer_id = ipcache_identity(p->family, peer_addr);
+		decide(ep, dir, peer_id, p->proto, p->policy_port, &d, &verdict, &reason);
 		count(verdict, dir, reason, skb->len);
 		if (verdict == SIEVE_VERDICT_DROPPED) {
-			emit(skb, &p, ep, dir, peer_id, verdict, reason, d.rule_id, 0, SIEVE_EVF_NEW);
-			return TC_ACT_SHOT;
+			emit(skb, p, ep, ifindex, dir, peer_id, verdict, reason, d.rule_id, 0, SIEVE_EVF_NEW);
+			return JUDGED_DROP;
 		}
 		struct ct_value nv = {
 			.last_seen_ns = now,
@@ -684,47 +671,164 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 			.rule_id = d.rule_id,
 			.policy_revision = ep->policy_revision,
 			.proxy_port = d.proxy_port,
-			.policy_port = p.policy_port,
+			.policy_port = p->policy_port,
 			.action = d.action,
 			.direction = dir,
-			.flags_fwd = p.tcp_flags,
+			.flags_fwd = p->tcp_flags,
 			.orig_swapped = swapped,
 		};
 		if (bpf_map_update_elem(&sieve_ct_v2, &k, &nv, BPF_ANY) < 0) {
 			count(SIEVE_VERDICT_DROPPED, dir, SIEVE_DROP_CT_MAP_INSERT_FAILED, skb->len);
-			emit(skb, &p, ep, dir, peer_id, SIEVE_VERDICT_DROPPED,
+			emit(skb, p, ep, ifindex, dir, peer_id, SIEVE_VERDICT_DROPPED,
 			     SIEVE_DROP_CT_MAP_INSERT_FAILED, d.rule_id, 0, SIEVE_EVF_NEW);
-			return TC_ACT_SHOT;
+			return JUDGED_DROP;
 		}
-		emit(skb, &p, ep, dir, peer_id, verdict, reason, d.rule_id, d.proxy_port, SIEVE_EVF_NEW);
+		emit(skb, p, ep, ifindex, dir, peer_id, verdict, reason, d.rule_id, d.proxy_port, SIEVE_EVF_NEW);
 		if (d.action == SIEVE_ACTION_REDIRECT)
-			mark_redirect(skb, d.proxy_port);
-		return TC_ACT_OK;
+			return judged_proxy(skb, d.proxy_port);
+		return JUDGED_PASS;
 	}
 
 stateless:
 	/* Not connection-tracked (ICMP errors and other types, unknown L4, fragments). */
-	peer_id = ipcache_identity(p.family, peer_addr);
-	decide(ep, dir, peer_id, p.proto, p.policy_port, &d, &verdict, &reason);
+	peer_id = ipcache_identity(p->family, peer_addr);
+	decide(ep, dir, peer_id, p->proto, p->policy_port, &d, &verdict, &reason);
 	count(verdict, dir, reason, skb->len);
-	emit(skb, &p, ep, dir, peer_id, verdict, reason, d.rule_id, d.proxy_port, SIEVE_EVF_NEW);
+	emit(skb, p, ep, ifindex, dir, peer_id, verdict, reason, d.rule_id, d.proxy_port, SIEVE_EVF_NEW);
 	if (verdict == SIEVE_VERDICT_DROPPED)
-		return TC_ACT_SHOT;
+		return JUDGED_DROP;
 	if (d.action == SIEVE_ACTION_REDIRECT)
-		mark_redirect(skb, d.proxy_port);
-	return TC_ACT_OK;
+		return judged_proxy(skb, d.proxy_port);
+	return JUDGED_PASS;
+}
+
+/*
+ * The entry point's common start: the endpoint of the interface the packet is on, the parsed
+ * packet, and the verdict on packets that cannot be parsed. Returns -1 to go on to judge(),
+ * otherwise the tc action.
+ */
+static __always_inline int begin(struct __sk_buff *skb, __u8 dir, struct pkt *p,
+				 struct endpoint_info **ep, struct config_value *cfg)
+{
+	__u32 ifindex = skb->ifindex, zero = 0;
+	*ep = bpf_map_lookup_elem(&sieve_endpoints, &ifindex);
+	if (!*ep)
+		return TC_ACT_OK;
+	int rc = parse(skb, p);
+	if (rc == 1 || rc == 2)
+		return TC_ACT_OK;
+	struct config_value *c = bpf_map_lookup_elem(&sieve_config, &zero);
+	cfg->aggregation = c ? c->aggregation : SIEVE_AGG_MEDIUM;
+	cfg->flags = c ? c->flags : 0;
+	if (rc < 0) {
+		__u16 reason = -rc;
+		count(SIEVE_VERDICT_DROPPED, dir, reason, skb->len);
+		emit(skb, p, *ep, ifindex, dir, SIEVE_ID_WORLD, SIEVE_VERDICT_DROPPED, reason, 0, 0, 0);
+		return TC_ACT_SHOT;
+	}
+	return -1;
+}
+
+#define AF_INET  2
+#define AF_INET6 10
+#define IP_TTL_OFF   (sizeof(struct ethhdr) + offsetof(struct iphdr, ttl))
+#define IP6_HOPS_OFF (sizeof(struct ethhdr) + offsetof(struct ipv6hdr, hop_limit))
+
+/*
+ * A packet a pod sends to another pod of this node goes straight into the receiver's namespace
+ * (bpf_redirect_peer), as Cilium's BPF host routing does: the receiver's ingress policy is
+ * judged here, and the host's routing, forwarding and the receiver's tc egress hook are skipped.
+ * The route and the receiver's MAC come from the host's own tables (bpf_fib_lookup), so the
+ * packet goes exactly where the stack would have sent it. Anything else (no route, neighbour not
+ * resolved yet, not a Sieve endpoint, TTL running out) returns TC_ACT_OK untouched and takes the
+ * stack, whose packets the receiver's sieve_to_pod judges.
+ */
+static __always_inline int deliver_local(struct __sk_buff *skb, const struct pkt *p, __u32 ifindex,
+					 __u32 agg)
+{
+	struct bpf_fib_lookup f = {};
+	if (p->family == 4) {
+		f.family = AF_INET;
+		__builtin_memcpy(&f.ipv4_src, p->saddr, 4);
+		__builtin_memcpy(&f.ipv4_dst, p->daddr, 4);
+	} else {
+		f.family = AF_INET6;
+		copy16((__u8 *)f.ipv6_src, p->saddr);
+		copy16((__u8 *)f.ipv6_dst, p->daddr);
+	}
+	f.l4_protocol = p->proto;
+	f.sport = bpf_htons(p->sport);
+	f.dport = bpf_htons(p->dport);
+	f.ifindex = ifindex;
+	if (bpf_fib_lookup(skb, &f, sizeof(f), 0) != BPF_FIB_LKUP_RET_SUCCESS || f.ifindex == ifindex)
+		return TC_ACT_OK;
+	__u32 to = f.ifindex;
+	struct endpoint_info *dst = bpf_map_lookup_elem(&sieve_endpoints, &to);
+	if (!dst)
+		return TC_ACT_OK;
+	__u8 ttl;
+	if (load(skb, p->family == 4 ? IP_TTL_OFF : IP6_HOPS_OFF, &ttl, 1) < 0 || ttl <= 1)
+		return TC_ACT_OK; /* the stack answers with ICMP time exceeded */
+
+	if (judge(skb, p, dst, to, SIEVE_DIR_INGRESS, agg) == JUDGED_DROP)
+		return TC_ACT_SHOT;
+
+	/* What forwarding does to the packet: one hop less, this node's MAC to the receiver's. The
+	 * IPv4 TTL, protocol and checksum are rewritten in one store, the checksum updated
+	 * incrementally (RFC 1624); both MACs in another. */
+	if (p->family == 4) {
+		__u8 w[4];
+		if (load(skb, IP_TTL_OFF, w, sizeof(w)) < 0)
+			return TC_ACT_SHOT;
+		__u16 csum = ((__u16)w[2] << 8) | w[3];
+		__u32 sum = (__u16)~csum + (__u16)~((__u16)ttl << 8) + ((__u16)(ttl - 1) << 8);
+		sum = (sum & 0xffff) + (sum >> 16);
+		sum = (sum & 0xffff) + (sum >> 16);
+		csum = ~sum;
+		w[0] = ttl - 1;
+		w[2] = csum >> 8;
+		w[3] = csum;
+		bpf_skb_store_bytes(skb, IP_TTL_OFF, w, sizeof(w), 0);
+	} else {
+		__u8 hops = ttl - 1;
+		bpf_skb_store_bytes(skb, IP6_HOPS_OFF, &hops, 1, 0);
+	}
+	__u8 macs[2 * ETH_ALEN];
+	__builtin_memcpy(macs, f.dmac, ETH_ALEN);
+	__builtin_memcpy(macs + ETH_ALEN, f.smac, ETH_ALEN);
+	bpf_skb_store_bytes(skb, 0, macs, sizeof(macs), 0);
+	return bpf_redirect_peer(to, 0);
 }
 
 /* Attached to tc ingress of the host-side veth: the pod is sending. */
 SEC("tc")
 int sieve_from_pod(struct __sk_buff *skb)
 {
-	return handle(skb, SIEVE_DIR_EGRESS);
+	struct pkt p = {};
+	struct endpoint_info *ep;
+	struct config_value cfg;
+	int rc = begin(skb, SIEVE_DIR_EGRESS, &p, &ep, &cfg);
+	if (rc >= 0)
+		return rc;
+	rc = judge(skb, &p, ep, skb->ifindex, SIEVE_DIR_EGRESS, cfg.aggregation);
+	if (rc == JUDGED_DROP)
+		return TC_ACT_SHOT;
+	/* A packet for the L7 proxy takes the stack, where the proxy's rules find it by its mark. */
+	if (rc == JUDGED_PROXY || (cfg.flags & SIEVE_CFG_STACK_DELIVERY))
+		return TC_ACT_OK;
+	return deliver_local(skb, &p, skb->ifindex, cfg.aggregation);
 }
 
 /* Attached to tc egress of the host-side veth: the pod is receiving. */
 SEC("tc")
 int sieve_to_pod(struct __sk_buff *skb)
 {
-	return handle(skb, SIEVE_DIR_INGRESS);
+	struct pkt p = {};
+	struct endpoint_info *ep;
+	struct config_value cfg;
+	int rc = begin(skb, SIEVE_DIR_INGRESS, &p, &ep, &cfg);
+	if (rc >= 0)
+		return rc;
+	rc = judge(skb, &p, ep, skb->ifindex, SIEVE_DIR_INGRESS, cfg.aggregation);
+	return rc == JUDGED_DROP ? TC_ACT_SHOT : TC_ACT_OK;
 }

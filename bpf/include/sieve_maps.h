@@ -172,9 +172,13 @@ struct metrics_value {
 };
 
 /* config: array with one element. */
+/* config_value.flags: deliver same-node pod-to-pod traffic through the host's stack instead of
+ * bpf_redirect_peer (so host netfilter rules see it, at the cost of a second hook). */
+#define SIEVE_CFG_STACK_DELIVERY 0x1
+
 struct config_value {
 	__u32 aggregation; /* SIEVE_AGG_* */
-	__u32 flags;       /* reserved */
+	__u32 flags;       /* SIEVE_CFG_* */
 };
 
 /* One verdict event in the ring buffer. Ports in host byte order. */

@@ -1,5 +1,7 @@
 package dev.sieve.enforcer.datapath;
 
+import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
+
 import dev.sieve.enforcer.events.VerdictEventReader;
 import dev.sieve.enforcer.libbpf.BpfException;
 import dev.sieve.enforcer.libbpf.BpfMap;
@@ -59,6 +61,9 @@ public final class Datapath implements AutoCloseable {
     private final BpfMap metrics;
     private final BpfMap configMap;
     private final BpfMap events;
+    /** What sieve_config holds (written whole, so each setter keeps the other's value). */
+    private AggregationLevel aggregation = AggregationLevel.MEDIUM;
+    private LocalDelivery localDelivery = LocalDelivery.BPF;
     private final int fromPodFd;
     private final int toPodFd;
     private final Map<Integer, Boolean> createdClsact = new HashMap<>();
@@ -95,7 +100,7 @@ public final class Datapath implements AutoCloseable {
             obj.map("sieve_events").setMaxEntries(config.ringBufferBytes());
             obj.load();
             Datapath dp = new Datapath(config, obj);
-            dp.setAggregation(config.aggregation());
+            dp.configure(config.aggregation(), config.localDelivery());
             int migrated = ConntrackMigration.migrate(dir, dp.conntrack);
             if (migrated > 0) {
                 LOG.info("carried " + migrated + " conntrack entries of the previous datapath version over");
@@ -434,12 +439,24 @@ public final class Datapath implements AutoCloseable {
     }
 
     public synchronized void setAggregation(AggregationLevel level) {
+        configure(level, localDelivery);
+    }
+
+    /** Switches same-node delivery; packets already in flight finish the way they started. */
+    public synchronized void setLocalDelivery(LocalDelivery delivery) {
+        configure(aggregation, delivery);
+    }
+
+    private synchronized void configure(AggregationLevel level, LocalDelivery delivery) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment k = a.allocate(ValueLayout.JAVA_INT);
             MemorySegment v = a.allocate(MapLayouts.CONFIG_VALUE);
-            v.set(ValueLayout.JAVA_INT, 0, level.ordinal());
+            v.set(ValueLayout.JAVA_INT, MapLayouts.CONFIG_VALUE.byteOffset(groupElement("aggregation")), level.ordinal());
+            v.set(ValueLayout.JAVA_INT, MapLayouts.CONFIG_VALUE.byteOffset(groupElement("flags")), delivery.configFlags());
             configMap.update(k, v, LibBpf.BPF_ANY);
         }
+        aggregation = level;
+        localDelivery = delivery;
     }
 
     /** A reader of the verdict event ring buffer; poll it from one thread. */

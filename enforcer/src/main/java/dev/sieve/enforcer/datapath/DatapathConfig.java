@@ -6,9 +6,11 @@ import java.util.regex.Pattern;
 
 /**
  * Where the datapath pins its maps ({@code pinRoot/prefix/<map>}), the network namespace whose
- * interfaces it attaches to, the ring buffer size and the initial event aggregation level.
+ * interfaces it attaches to, the ring buffer size, the initial event aggregation level and how
+ * packets between two pods of this node are delivered.
  */
-public record DatapathConfig(Path pinRoot, String prefix, NetNs netns, int ringBufferBytes, AggregationLevel aggregation) {
+public record DatapathConfig(Path pinRoot, String prefix, NetNs netns, int ringBufferBytes, AggregationLevel aggregation,
+                             LocalDelivery localDelivery) {
     public static final Path DEFAULT_PIN_ROOT = Path.of("/sys/fs/bpf/sieve");
     private static final Pattern PREFIX = Pattern.compile("[A-Za-z0-9_-]{1,64}");
 
@@ -21,21 +23,25 @@ public record DatapathConfig(Path pinRoot, String prefix, NetNs netns, int ringB
         }
     }
 
-    /** Defaults: /sys/fs/bpf/sieve/&lt;prefix&gt;, this process's namespace, 4 MiB ring, MEDIUM aggregation. */
+    /** Defaults: /sys/fs/bpf/sieve/&lt;prefix&gt;, this process's namespace, 4 MiB ring, MEDIUM aggregation, BPF delivery. */
     public static DatapathConfig of(String prefix) {
-        return new DatapathConfig(DEFAULT_PIN_ROOT, prefix, NetNs.current(), 1 << 22, AggregationLevel.MEDIUM);
+        return new DatapathConfig(DEFAULT_PIN_ROOT, prefix, NetNs.current(), 1 << 22, AggregationLevel.MEDIUM, LocalDelivery.BPF);
     }
 
     public DatapathConfig withNetns(NetNs ns) {
-        return new DatapathConfig(pinRoot, prefix, ns, ringBufferBytes, aggregation);
+        return new DatapathConfig(pinRoot, prefix, ns, ringBufferBytes, aggregation, localDelivery);
     }
 
     public DatapathConfig withRingBufferBytes(int bytes) {
-        return new DatapathConfig(pinRoot, prefix, netns, bytes, aggregation);
+        return new DatapathConfig(pinRoot, prefix, netns, bytes, aggregation, localDelivery);
     }
 
     public DatapathConfig withAggregation(AggregationLevel level) {
-        return new DatapathConfig(pinRoot, prefix, netns, ringBufferBytes, level);
+        return new DatapathConfig(pinRoot, prefix, netns, ringBufferBytes, level, localDelivery);
+    }
+
+    public DatapathConfig withLocalDelivery(LocalDelivery delivery) {
+        return new DatapathConfig(pinRoot, prefix, netns, ringBufferBytes, aggregation, delivery);
     }
 
     public Path pinDir() {

@@ -118,6 +118,7 @@ class DatapathTest {
     @BeforeEach
     void reset() {
         dp.setAggregation(AggregationLevel.MEDIUM);
+        dp.setLocalDelivery(LocalDelivery.BPF);
         endpoint(client, EP_CLIENT, ID_CLIENT, false, false, false);
         endpoint(server, EP_SERVER, ID_SERVER, true, false, false);
         dp.applyPolicy(EP_CLIENT, List.of());
@@ -363,5 +364,68 @@ class DatapathTest {
             assertThat(second.policyKeys(EP_SERVER)).isEqualTo(dp.policyKeys(EP_SERVER)).isNotEmpty();
             assertThat(second.ipcache()).hasSize(dp.ipcache().size());
         }
+    }
+
+    /**
+     * Pod to pod on this node: with BPF delivery the sender's program judges the receiver's
+     * ingress too and hands the packet to the receiver's namespace, so the node forwards nothing;
+     * with STACK delivery the node routes it and the receiver's own program judges it. Either way
+     * the packet arrives one hop older, replies pass, the receiver's ingress deny holds and the
+     * ingress verdict names the receiver's interface.
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(60)
+    void podToPodDeliveryBypassesTheHostStackOnlyInBpfMode() {
+        for (LocalDelivery mode : LocalDelivery.values()) {
+            dp.setLocalDelivery(mode);
+            dp.applyPolicy(EP_SERVER, List.of(allow(INGRESS, ID_CLIENT, TCP, 8080, 8080, 10),
+                    allow(INGRESS, ID_CLIENT, ICMP, 8, 8, 11), allow(INGRESS, ID_CLIENT, ICMPV6, 128, 128, 12)));
+            dp.flushConntrack(0);
+            events.clear();
+            long forwardedV4 = nodeCounter("/proc/net/snmp", "Ip:", "ForwDatagrams");
+            long forwardedV6 = nodeCounter("/proc/net/snmp6", null, "Ip6OutForwDatagrams");
+
+            assertThat(tcpEventually(client, server.ipv4(), 8080)).as(mode + ": allowed TCP").isTrue();
+            ExecResult v4 = client.exec("ping", "-c1", "-W1", server.ipv4());
+            ExecResult v6 = client.exec("ping", "-6", "-c1", "-W1", server.ipv6().orElseThrow());
+            assertThat(v4.ok()).as(mode + ": ping").isTrue();
+            assertThat(v4.stdout()).as(mode + ": one hop").contains("ttl=63");
+            assertThat(v6.ok()).as(mode + ": ping -6").isTrue();
+            assertThat(v6.stdout()).as(mode + ": one hop (IPv6)").contains("ttl=63");
+            assertThat(tcp(client, server.ipv4(), 8081)).as(mode + ": port without an allow").isFalse();
+
+            VerdictEvent in = awaitEvent(mode + " FORWARDED ingress :8080", at(INGRESS, VerdictEvent.FORWARDED, 8080));
+            assertThat(in.ifindex()).isEqualTo(serverIfindex);
+            assertThat(in.endpointId()).isEqualTo(EP_SERVER);
+            VerdictEvent out = awaitEvent(mode + " FORWARDED egress :8080", at(EGRESS, VerdictEvent.FORWARDED, 8080));
+            assertThat(out.ifindex()).isEqualTo(clientIfindex);
+            VerdictEvent denied = awaitEvent(mode + " DROPPED ingress :8081", at(INGRESS, VerdictEvent.DROPPED, 8081));
+            assertThat(denied.ifindex()).isEqualTo(serverIfindex);
+            assertThat(denied.dropReason()).isEqualTo(VerdictEvent.POLICY_DENIED);
+
+            long v4Forwarded = nodeCounter("/proc/net/snmp", "Ip:", "ForwDatagrams") - forwardedV4;
+            long v6Forwarded = nodeCounter("/proc/net/snmp6", null, "Ip6OutForwDatagrams") - forwardedV6;
+            if (mode == LocalDelivery.BPF) {
+                assertThat(v4Forwarded).as("IPv4 packets the node forwarded").isZero();
+                assertThat(v6Forwarded).as("IPv6 packets the node forwarded").isZero();
+            } else {
+                assertThat(v4Forwarded).as("IPv4 packets the node forwarded").isPositive();
+                assertThat(v6Forwarded).as("IPv6 packets the node forwarded").isPositive();
+            }
+        }
+    }
+
+    /** A counter of the node namespace's /proc/net/snmp (header line + value line) or snmp6 (name value). */
+    static long nodeCounter(String file, String table, String name) {
+        List<String> lines = lab.execNode("cat", file).orThrow("read " + file).stdout().lines().toList();
+        for (int i = 0; i < lines.size(); i++) {
+            String[] f = lines.get(i).trim().split("\\s+");
+            if (table == null && f.length == 2 && f[0].equals(name)) return Long.parseLong(f[1]);
+            if (table != null && f[0].equals(table) && i + 1 < lines.size() && lines.get(i + 1).startsWith(table)) {
+                int col = List.of(f).indexOf(name);
+                if (col > 0) return Long.parseLong(lines.get(i + 1).trim().split("\\s+")[col]);
+            }
+        }
+        throw new AssertionError("no " + name + " in " + file);
     }
 }

@@ -64,7 +64,8 @@ public final class Agent implements AutoCloseable {
         this.options = options;
         this.engine = new PolicyEngine(new LocalIdentityAllocator(), options.enforcement(), options.nodeName());
         this.source = new DirectorySource(options.manifests());
-        DatapathConfig dc = DatapathConfig.of(options.pinPrefix()).withAggregation(options.aggregation());
+        DatapathConfig dc = DatapathConfig.of(options.pinPrefix()).withAggregation(options.aggregation())
+                .withLocalDelivery(options.localDelivery());
         if (options.netns() != null) dc = dc.withNetns(NetNs.named(options.netns()));
         this.datapath = Datapath.open(dc);
         this.endpoints = new EndpointManager(datapath, options.nodeName(), options.proxyPort());

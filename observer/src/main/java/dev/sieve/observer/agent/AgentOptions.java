@@ -1,6 +1,7 @@
 package dev.sieve.observer.agent;
 
 import dev.sieve.enforcer.datapath.AggregationLevel;
+import dev.sieve.enforcer.datapath.LocalDelivery;
 import dev.sieve.policy.compute.EnforcementMode;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -12,19 +13,19 @@ import java.util.Map;
  * The agent's settings. Flags win over environment variables ({@code SIEVE_NODE_NAME}, {@code SIEVE_MANIFESTS}
  * (colon-separated), {@code SIEVE_OBSERVER_ADDRESS}, {@code SIEVE_METRICS_ADDRESS}, {@code SIEVE_RELAY},
  * {@code SIEVE_ENFORCEMENT}, {@code SIEVE_PIN_PREFIX}, {@code SIEVE_NETNS}, {@code SIEVE_FLOW_BUFFER},
- * {@code SIEVE_MONITOR_AGGREGATION}), which win over the defaults.
+ * {@code SIEVE_MONITOR_AGGREGATION}, {@code SIEVE_LOCAL_DELIVERY}), which win over the defaults.
  */
 public record AgentOptions(String nodeName, List<Path> manifests, InetSocketAddress observerAddress,
                            InetSocketAddress metricsAddress, String relay, EnforcementMode enforcement, String pinPrefix,
                            String netns, int flowBuffer, AggregationLevel aggregation, int proxyPort, boolean cleanupOnExit,
-                           java.nio.file.Path spoolDir) {
+                           java.nio.file.Path spoolDir, LocalDelivery localDelivery) {
 
     public static final String USAGE = """
             Usage: sieve-agent --node-name NAME --manifests DIR [--manifests DIR ...]
                                [--observer-address 127.0.0.1:4244] [--metrics-address 127.0.0.1:9965] [--relay HOST:PORT]
                                [--enforcement default|always|never] [--pin-prefix node] [--netns NAME]
                                [--flow-buffer 65536] [--monitor-aggregation none|low|medium|max] [--cleanup-on-exit]
-                               [--spool-dir /var/lib/sieve/spool/NODE]
+                               [--spool-dir /var/lib/sieve/spool/NODE] [--local-delivery bpf|stack]
             Every flag can also be given as an environment variable: --node-name as SIEVE_NODE_NAME, and so on.
             """;
 
@@ -49,6 +50,7 @@ public record AgentOptions(String nodeName, List<Path> manifests, InetSocketAddr
         String aggregation = env.getOrDefault("SIEVE_MONITOR_AGGREGATION", "medium");
         boolean cleanup = "true".equals(env.get("SIEVE_CLEANUP_ON_EXIT"));
         String spool = env.get("SIEVE_SPOOL_DIR");
+        String delivery = env.getOrDefault("SIEVE_LOCAL_DELIVERY", "bpf");
         boolean manifestsFromFlags = false;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
@@ -83,6 +85,7 @@ public record AgentOptions(String nodeName, List<Path> manifests, InetSocketAddr
                 case "--flow-buffer" -> buffer = value;
                 case "--monitor-aggregation" -> aggregation = value;
                 case "--spool-dir" -> spool = value;
+                case "--local-delivery" -> delivery = value;
                 default -> throw new BadOption("unknown flag " + a);
             }
         }
@@ -101,6 +104,12 @@ public record AgentOptions(String nodeName, List<Path> manifests, InetSocketAddr
         } catch (IllegalArgumentException e) {
             throw new BadOption("--monitor-aggregation must be none, low, medium or max: " + aggregation);
         }
+        LocalDelivery localDelivery;
+        try {
+            localDelivery = LocalDelivery.parse(delivery);
+        } catch (IllegalArgumentException e) {
+            throw new BadOption("--local-delivery: " + e.getMessage());
+        }
         EnforcementMode mode;
         try {
             mode = EnforcementMode.parse(enforcement);
@@ -109,7 +118,7 @@ public record AgentOptions(String nodeName, List<Path> manifests, InetSocketAddr
         }
         return new AgentOptions(node, List.copyOf(manifests), address("--observer-address", observer),
                 address("--metrics-address", metrics), relay, mode, prefix, netns, bufferSize, level, 15001, cleanup,
-                Path.of(spool != null ? spool : "/var/lib/sieve/spool/" + node));
+                Path.of(spool != null ? spool : "/var/lib/sieve/spool/" + node), localDelivery);
     }
 
     static InetSocketAddress address(String flag, String text) {
