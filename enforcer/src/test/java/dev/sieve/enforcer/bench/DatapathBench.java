@@ -3,6 +3,7 @@ package dev.sieve.enforcer.bench;
 import dev.sieve.enforcer.datapath.Datapath;
 import dev.sieve.enforcer.datapath.DatapathConfig;
 import dev.sieve.enforcer.datapath.EndpointConfig;
+import dev.sieve.enforcer.datapath.LocalDelivery;
 import dev.sieve.enforcer.events.VerdictEventReader;
 import dev.sieve.enforcer.maps.Direction;
 import dev.sieve.enforcer.netns.NetNs;
@@ -49,6 +50,8 @@ public final class DatapathBench {
     static final boolean SOCKPERF = onPath("sockperf");
     static final int ID_CLIENT = 1001, ID_SERVER = 1002;
     static final int[] SIZES = {10, 1_000, 10_000};
+    /** Configurations named sieve-stack-N deliver pod to pod through the host's stack ({@link LocalDelivery#STACK}). */
+    static final String STACK_DELIVERY = "sieve-stack-";
     /** Pairs of 1 s TCP_RR runs (and half as many of 2 s throughput runs), detached and attached, per size. */
     static final int PAIRS = Integer.getInteger("bench.pairs", 30);
 
@@ -62,6 +65,7 @@ public final class DatapathBench {
         Map<String, double[]> pairedGbps = new LinkedHashMap<>(); // the same for throughput
         List<String> configs = new ArrayList<>(List.of("none"));
         for (int n : SIZES) configs.add("sieve-" + n);
+        configs.add(STACK_DELIVERY + SIZES[0]); // the previous datapath: receiver judged by its own hook after the host's routing
         for (int n : SIZES) configs.add("iptables-" + n);
         if (args.length > 3) configs.retainAll(List.of(args[3].split(","))); // a subset, for quick comparisons
 
@@ -111,9 +115,16 @@ public final class DatapathBench {
                 if (SOCKPERF && PAIRS > 0) {
                     for (int n : SIZES) {
                         if (!configs.contains("sieve-" + n)) continue;
-                        paired.put("sieve-" + n, pairedAb(lab, dp, client, server, n, PAIRS, "TCP_RR/s at the median RTT",
+                        paired.put("sieve-" + n, pairedAb(lab, dp, client, server, "sieve-" + n, PAIRS, "TCP_RR/s at the median RTT",
                                 () -> rrWithMedian(client, server, 1)[1]));
-                        pairedGbps.put("sieve-" + n, pairedAb(lab, dp, client, server, n, PAIRS / 2, "TCP Gbit/s",
+                        pairedGbps.put("sieve-" + n, pairedAb(lab, dp, client, server, "sieve-" + n, PAIRS / 2, "TCP Gbit/s",
+                                () -> iperf(client, server, 2)));
+                    }
+                    String stack = STACK_DELIVERY + SIZES[0];
+                    if (configs.contains(stack)) {
+                        paired.put(stack, pairedAb(lab, dp, client, server, stack, PAIRS, "TCP_RR/s at the median RTT",
+                                () -> rrWithMedian(client, server, 1)[1]));
+                        pairedGbps.put(stack, pairedAb(lab, dp, client, server, stack, PAIRS / 2, "TCP Gbit/s",
                                 () -> iperf(client, server, 2)));
                     }
                 }
@@ -203,9 +214,9 @@ public final class DatapathBench {
      * the figure, with its distribution-free 95% confidence interval (order statistics of the sign
      * test). Returns [median none, median Sieve, median pair difference %, interval low %, interval high %].
      */
-    static double[] pairedAb(Lab lab, Datapath dp, Pod client, Pod server, int n, int pairs, String what, Measurement m)
+    static double[] pairedAb(Lab lab, Datapath dp, Pod client, Pod server, String c, int pairs, String what, Measurement m)
             throws Exception {
-        configure(lab, dp, client, server, "sieve-" + n);
+        configure(lab, dp, client, server, c);
         List<Double> off = new ArrayList<>(), on = new ArrayList<>(), diff = new ArrayList<>();
         for (int i = 0; i < pairs; i++) {
             double a = 0;
@@ -227,8 +238,8 @@ public final class DatapathBench {
         }
         double[] ci = medianInterval(diff);
         double[] r = {median(off), median(on), median(diff), ci[0], ci[1]};
-        System.out.printf(Locale.ROOT, "paired sieve-%d %s: none %.2f, Sieve %.2f; median pair difference %+.1f%% (95%% CI %+.1f%% .. %+.1f%%)%n",
-                n, what, r[0], r[1], r[2], r[3], r[4]);
+        System.out.printf(Locale.ROOT, "paired %s %s: none %.2f, Sieve %.2f; median pair difference %+.1f%% (95%% CI %+.1f%% .. %+.1f%%)%n",
+                c, what, r[0], r[1], r[2], r[3], r[4]);
         return r;
     }
 
@@ -294,8 +305,9 @@ public final class DatapathBench {
     static void configure(Lab lab, Datapath dp, Pod client, Pod server, String c) throws Exception {
         boolean sieve = c.startsWith("sieve-");
         boolean ipt = c.startsWith("iptables-");
-        int n = sieve || ipt ? Integer.parseInt(c.substring(c.indexOf('-') + 1)) : 0;
+        int n = sieve || ipt ? Integer.parseInt(c.substring(c.lastIndexOf('-') + 1)) : 0;
         if (sieve) {
+            dp.setLocalDelivery(c.startsWith(STACK_DELIVERY) ? LocalDelivery.STACK : LocalDelivery.BPF);
             int ci = dp.attach(client.hostInterface());
             int si = dp.attach(server.hostInterface());
             dp.setEndpoint(ci, new EndpointConfig(ci, ID_CLIENT, true, true, false));
