@@ -63,7 +63,7 @@ public final class Datapath implements AutoCloseable {
     private final BpfMap events;
     /** What sieve_config holds (written whole, so each setter keeps the other's value). */
     private AggregationLevel aggregation = AggregationLevel.MEDIUM;
-    private LocalDelivery localDelivery = LocalDelivery.BPF;
+    private LocalDelivery localDelivery = LocalDelivery.STACK;
     private final int fromPodFd;
     private final int toPodFd;
     private final Map<Integer, Boolean> createdClsact = new HashMap<>();

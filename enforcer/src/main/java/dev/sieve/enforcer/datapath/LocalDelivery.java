@@ -4,7 +4,10 @@ import java.util.Locale;
 
 /**
  * How a packet from one pod of this node to another reaches the receiver (config_value.flags in
- * {@code sieve_maps.h}).
+ * {@code sieve_maps.h}). {@link #STACK} is the default: in this repository's benchmark (a node
+ * without netfilter rules) BPF delivery was no faster and its one program costs more than the two
+ * it replaces (bench/results/datapath.md); it pays where the host's forwarding is expensive
+ * (netfilter conntrack, long FORWARD chains), which it skips.
  */
 public enum LocalDelivery {
     /**

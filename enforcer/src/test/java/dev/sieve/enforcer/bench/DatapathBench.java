@@ -50,8 +50,8 @@ public final class DatapathBench {
     static final boolean SOCKPERF = onPath("sockperf");
     static final int ID_CLIENT = 1001, ID_SERVER = 1002;
     static final int[] SIZES = {10, 1_000, 10_000};
-    /** Configurations named sieve-stack-N deliver pod to pod through the host's stack ({@link LocalDelivery#STACK}). */
-    static final String STACK_DELIVERY = "sieve-stack-";
+    /** Configurations named sieve-bpf-N deliver pod to pod with bpf_redirect_peer ({@link LocalDelivery#BPF}); sieve-N through the stack, the default. */
+    static final String BPF_DELIVERY = "sieve-bpf-";
     /** Pairs of 1 s TCP_RR runs (and half as many of 2 s throughput runs), detached and attached, per size. */
     static final int PAIRS = Integer.getInteger("bench.pairs", 30);
 
@@ -65,7 +65,7 @@ public final class DatapathBench {
         Map<String, double[]> pairedGbps = new LinkedHashMap<>(); // the same for throughput
         List<String> configs = new ArrayList<>(List.of("none"));
         for (int n : SIZES) configs.add("sieve-" + n);
-        configs.add(STACK_DELIVERY + SIZES[0]); // the previous datapath: receiver judged by its own hook after the host's routing
+        configs.add(BPF_DELIVERY + SIZES[0]); // the sender's program judges the receiver too and skips the host's forwarding
         for (int n : SIZES) configs.add("iptables-" + n);
         if (args.length > 3) configs.retainAll(List.of(args[3].split(","))); // a subset, for quick comparisons
 
@@ -120,11 +120,11 @@ public final class DatapathBench {
                         pairedGbps.put("sieve-" + n, pairedAb(lab, dp, client, server, "sieve-" + n, PAIRS / 2, "TCP Gbit/s",
                                 () -> iperf(client, server, 2)));
                     }
-                    String stack = STACK_DELIVERY + SIZES[0];
-                    if (configs.contains(stack)) {
-                        paired.put(stack, pairedAb(lab, dp, client, server, stack, PAIRS, "TCP_RR/s at the median RTT",
+                    String bpf = BPF_DELIVERY + SIZES[0];
+                    if (configs.contains(bpf)) {
+                        paired.put(bpf, pairedAb(lab, dp, client, server, bpf, PAIRS, "TCP_RR/s at the median RTT",
                                 () -> rrWithMedian(client, server, 1)[1]));
-                        pairedGbps.put(stack, pairedAb(lab, dp, client, server, stack, PAIRS / 2, "TCP Gbit/s",
+                        pairedGbps.put(bpf, pairedAb(lab, dp, client, server, bpf, PAIRS / 2, "TCP Gbit/s",
                                 () -> iperf(client, server, 2)));
                     }
                 }
@@ -307,7 +307,7 @@ public final class DatapathBench {
         boolean ipt = c.startsWith("iptables-");
         int n = sieve || ipt ? Integer.parseInt(c.substring(c.lastIndexOf('-') + 1)) : 0;
         if (sieve) {
-            dp.setLocalDelivery(c.startsWith(STACK_DELIVERY) ? LocalDelivery.STACK : LocalDelivery.BPF);
+            dp.setLocalDelivery(c.startsWith(BPF_DELIVERY) ? LocalDelivery.BPF : LocalDelivery.STACK);
             int ci = dp.attach(client.hostInterface());
             int si = dp.attach(server.hostInterface());
             dp.setEndpoint(ci, new EndpointConfig(ci, ID_CLIENT, true, true, false));
