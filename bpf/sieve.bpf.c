@@ -6,6 +6,9 @@
  *   tc ingress on the host veth = packets leaving the pod  = EGRESS policy
  *   tc egress  on the host veth = packets entering the pod = INGRESS policy
  *
+ * With bpf delivery (SIEVE_CFG_BPF_DELIVERY) the sender's program also judges a local
+ * receiver's INGRESS policy and hands the packet over itself; see deliver_local().
+ *
  * Headers are read from the linear data, or with bpf_skb_load_bytes where they are not in it.
  */
 #include <linux/bpf.h>
@@ -814,7 +817,7 @@ int sieve_from_pod(struct __sk_buff *skb)
 	if (rc == JUDGED_DROP)
 		return TC_ACT_SHOT;
 	/* A packet for the L7 proxy takes the stack, where the proxy's rules find it by its mark. */
-	if (rc == JUDGED_PROXY || (cfg.flags & SIEVE_CFG_STACK_DELIVERY))
+	if (rc == JUDGED_PROXY || !(cfg.flags & SIEVE_CFG_BPF_DELIVERY))
 		return TC_ACT_OK;
 	return deliver_local(skb, &p, skb->ifindex, cfg.aggregation);
 }

@@ -172,9 +172,9 @@ struct metrics_value {
 };
 
 /* config: array with one element. */
-/* config_value.flags: deliver same-node pod-to-pod traffic through the host's stack instead of
- * bpf_redirect_peer (so host netfilter rules see it, at the cost of a second hook). */
-#define SIEVE_CFG_STACK_DELIVERY 0x1
+/* config_value.flags: the sender's program judges a same-node receiver's ingress policy too and
+ * delivers with bpf_redirect_peer (LocalDelivery.BPF); unset, packets take the host's stack. */
+#define SIEVE_CFG_BPF_DELIVERY 0x1
 
 struct config_value {
 	__u32 aggregation; /* SIEVE_AGG_* */

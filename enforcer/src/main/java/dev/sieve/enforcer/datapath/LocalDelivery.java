@@ -29,8 +29,8 @@ public enum LocalDelivery {
         }
     }
 
-    /** The config_value.flags bits. */
+    /** The config_value.flags bits (SIEVE_CFG_BPF_DELIVERY). */
     int configFlags() {
-        return this == STACK ? 0x1 : 0;
+        return this == BPF ? 0x1 : 0;
     }
 }
