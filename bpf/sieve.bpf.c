@@ -528,10 +528,11 @@ static __always_inline void decide(const struct endpoint_info *ep, __u8 dir, __u
 	}
 }
 
-/* What judge() decided for a packet. */
+/* What judge() / handle() decided for a packet. */
 #define JUDGED_PASS     0
 #define JUDGED_PROXY    1 /* passes, marked for the L7 proxy */
 #define JUDGED_DROP     2
+#define JUDGED_NONE     3 /* not judged (no endpoint here, not IP, neighbour discovery): passes untouched */
 
 /* skb->mark for packets the L7 proxy must take: 0x0A00 | proxy port << 16 (Cilium's layout). */
 static __always_inline int judged_proxy(struct __sk_buff *skb, __u16 proxy_port)
@@ -706,30 +707,30 @@ stateless:
 }
 
 /*
- * The entry point's common start: the endpoint of the interface the packet is on, the parsed
- * packet, and the verdict on packets that cannot be parsed. Returns -1 to go on to judge(),
- * otherwise the tc action.
+ * An entry point's work: the endpoint of the interface the packet is on, the parsed packet p, the
+ * config in cfg, and the verdict of that endpoint's policy in direction dir (a packet that cannot
+ * be parsed is dropped and reported).
  */
-static __always_inline int begin(struct __sk_buff *skb, __u8 dir, struct pkt *p,
-				 struct endpoint_info **ep, struct config_value *cfg)
+static __always_inline int handle(struct __sk_buff *skb, __u8 dir, struct pkt *p,
+				  struct config_value *cfg)
 {
 	__u32 ifindex = skb->ifindex, zero = 0;
-	*ep = bpf_map_lookup_elem(&sieve_endpoints, &ifindex);
-	if (!*ep)
-		return TC_ACT_OK;
+	struct endpoint_info *ep = bpf_map_lookup_elem(&sieve_endpoints, &ifindex);
+	if (!ep)
+		return JUDGED_NONE;
 	int rc = parse(skb, p);
 	if (rc == 1 || rc == 2)
-		return TC_ACT_OK;
+		return JUDGED_NONE;
 	struct config_value *c = bpf_map_lookup_elem(&sieve_config, &zero);
 	cfg->aggregation = c ? c->aggregation : SIEVE_AGG_MEDIUM;
 	cfg->flags = c ? c->flags : 0;
 	if (rc < 0) {
 		__u16 reason = -rc;
 		count(SIEVE_VERDICT_DROPPED, dir, reason, skb->len);
-		emit(skb, p, *ep, ifindex, dir, SIEVE_ID_WORLD, SIEVE_VERDICT_DROPPED, reason, 0, 0, 0);
-		return TC_ACT_SHOT;
+		emit(skb, p, ep, ifindex, dir, SIEVE_ID_WORLD, SIEVE_VERDICT_DROPPED, reason, 0, 0, 0);
+		return JUDGED_DROP;
 	}
-	return -1;
+	return judge(skb, p, ep, ifindex, dir, cfg->aggregation);
 }
 
 #define AF_INET  2
@@ -769,9 +770,11 @@ static __always_inline int deliver_local(struct __sk_buff *skb, const struct pkt
 	struct endpoint_info *dst = bpf_map_lookup_elem(&sieve_endpoints, &to);
 	if (!dst)
 		return TC_ACT_OK;
-	__u8 ttl;
-	if (load(skb, p->family == 4 ? IP_TTL_OFF : IP6_HOPS_OFF, &ttl, 1) < 0 || ttl <= 1)
+	/* IPv4: TTL, protocol, checksum; IPv6: the hop limit and 3 bytes of the source address */
+	__u8 w[4];
+	if (load(skb, p->family == 4 ? IP_TTL_OFF : IP6_HOPS_OFF, w, sizeof(w)) < 0 || w[0] <= 1)
 		return TC_ACT_OK; /* the stack answers with ICMP time exceeded */
+	__u8 ttl = w[0];
 
 	if (judge(skb, p, dst, to, SIEVE_DIR_INGRESS, agg) == JUDGED_DROP)
 		return TC_ACT_SHOT;
@@ -779,22 +782,18 @@ static __always_inline int deliver_local(struct __sk_buff *skb, const struct pkt
 	/* What forwarding does to the packet: one hop less, this node's MAC to the receiver's. The
 	 * IPv4 TTL, protocol and checksum are rewritten in one store, the checksum updated
 	 * incrementally (RFC 1624); both MACs in another. */
+	w[0] = ttl - 1;
 	if (p->family == 4) {
-		__u8 w[4];
-		if (load(skb, IP_TTL_OFF, w, sizeof(w)) < 0)
-			return TC_ACT_SHOT;
 		__u16 csum = ((__u16)w[2] << 8) | w[3];
 		__u32 sum = (__u16)~csum + (__u16)~((__u16)ttl << 8) + ((__u16)(ttl - 1) << 8);
 		sum = (sum & 0xffff) + (sum >> 16);
 		sum = (sum & 0xffff) + (sum >> 16);
 		csum = ~sum;
-		w[0] = ttl - 1;
 		w[2] = csum >> 8;
 		w[3] = csum;
 		bpf_skb_store_bytes(skb, IP_TTL_OFF, w, sizeof(w), 0);
 	} else {
-		__u8 hops = ttl - 1;
-		bpf_skb_store_bytes(skb, IP6_HOPS_OFF, &hops, 1, 0);
+		bpf_skb_store_bytes(skb, IP6_HOPS_OFF, w, 1, 0);
 	}
 	__u8 macs[2 * ETH_ALEN];
 	__builtin_memcpy(macs, f.dmac, ETH_ALEN);
@@ -808,16 +807,12 @@ SEC("tc")
 int sieve_from_pod(struct __sk_buff *skb)
 {
 	struct pkt p = {};
-	struct endpoint_info *ep;
 	struct config_value cfg;
-	int rc = begin(skb, SIEVE_DIR_EGRESS, &p, &ep, &cfg);
-	if (rc >= 0)
-		return rc;
-	rc = judge(skb, &p, ep, skb->ifindex, SIEVE_DIR_EGRESS, cfg.aggregation);
-	if (rc == JUDGED_DROP)
+	int v = handle(skb, SIEVE_DIR_EGRESS, &p, &cfg);
+	if (v == JUDGED_DROP)
 		return TC_ACT_SHOT;
 	/* A packet for the L7 proxy takes the stack, where the proxy's rules find it by its mark. */
-	if (rc == JUDGED_PROXY || !(cfg.flags & SIEVE_CFG_BPF_DELIVERY))
+	if (v != JUDGED_PASS || !(cfg.flags & SIEVE_CFG_BPF_DELIVERY))
 		return TC_ACT_OK;
 	return deliver_local(skb, &p, skb->ifindex, cfg.aggregation);
 }
@@ -827,11 +822,6 @@ SEC("tc")
 int sieve_to_pod(struct __sk_buff *skb)
 {
 	struct pkt p = {};
-	struct endpoint_info *ep;
 	struct config_value cfg;
-	int rc = begin(skb, SIEVE_DIR_INGRESS, &p, &ep, &cfg);
-	if (rc >= 0)
-		return rc;
-	rc = judge(skb, &p, ep, skb->ifindex, SIEVE_DIR_INGRESS, cfg.aggregation);
-	return rc == JUDGED_DROP ? TC_ACT_SHOT : TC_ACT_OK;
+	return handle(skb, SIEVE_DIR_INGRESS, &p, &cfg) == JUDGED_DROP ? TC_ACT_SHOT : TC_ACT_OK;
 }
