@@ -402,40 +402,42 @@ public final class Datapath implements AutoCloseable {
     /** Packet and byte counters by (verdict, direction, drop reason), summed over CPUs; counters never hit are left out. */
     public Map<MetricsKey, MetricsValue> metrics() {
         Map<MetricsKey, MetricsValue> result = new LinkedHashMap<>();
-        for (int slot = 0; slot < MetricsKey.SLOTS; slot++) {
-            MetricsKey key = MetricsKey.ofSlot(slot);
-            MetricsValue v = key == null ? null : counter(slot);
-            if (v != null && v.packets() != 0) {
-                result.put(key, v);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment k = a.allocate(ValueLayout.JAVA_INT);
+            MemorySegment v = a.allocate(16L * LibBpf.numPossibleCpus(), 8);
+            for (int slot = 0; slot < MetricsKey.SLOTS; slot++) {
+                MetricsKey key = MetricsKey.ofSlot(slot);
+                MetricsValue c = key == null ? null : counter(slot, k, v);
+                if (c != null && c.packets() != 0) {
+                    result.put(key, c);
+                }
             }
         }
         return result;
     }
 
-    /** One counter of the per-CPU metrics array, summed over CPUs; null when the slot cannot be read. */
-    private MetricsValue counter(int slot) {
-        int cpus = LibBpf.numPossibleCpus();
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment k = a.allocate(ValueLayout.JAVA_INT);
-            k.set(ValueLayout.JAVA_INT, 0, slot);
-            MemorySegment v = a.allocate(16L * cpus, 8);
-            if (!metrics.lookup(k, v)) {
-                return null;
-            }
-            long packets = 0;
-            long bytes = 0;
-            for (int c = 0; c < cpus; c++) {
-                packets += v.get(ValueLayout.JAVA_LONG, 16L * c);
-                bytes += v.get(ValueLayout.JAVA_LONG, 16L * c + 8);
-            }
-            return new MetricsValue(packets, bytes);
+    /** One counter of the per-CPU metrics array, summed over CPUs, read through k and v; null when the slot cannot be read. */
+    private MetricsValue counter(int slot, MemorySegment k, MemorySegment v) {
+        k.set(ValueLayout.JAVA_INT, 0, slot);
+        if (!metrics.lookup(k, v)) {
+            return null;
         }
+        long packets = 0;
+        long bytes = 0;
+        for (long off = 0; off < v.byteSize(); off += 16) {
+            packets += v.get(ValueLayout.JAVA_LONG, off);
+            bytes += v.get(ValueLayout.JAVA_LONG, off + 8);
+        }
+        return new MetricsValue(packets, bytes);
     }
 
     /** Verdict events the datapath could not report because the ring buffer was full, since the maps were made (one map read). */
     public long lostEvents() {
-        MetricsValue v = counter(MetricsKey.LOST_EVENTS.slot());
-        return v == null ? 0 : v.packets();
+        try (Arena a = Arena.ofConfined()) {
+            MetricsValue v = counter(MetricsKey.LOST_EVENTS.slot(), a.allocate(ValueLayout.JAVA_INT),
+                    a.allocate(16L * LibBpf.numPossibleCpus(), 8));
+            return v == null ? 0 : v.packets();
+        }
     }
 
     public synchronized void setAggregation(AggregationLevel level) {
