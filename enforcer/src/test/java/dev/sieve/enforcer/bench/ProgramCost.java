@@ -3,6 +3,7 @@ package dev.sieve.enforcer.bench;
 import static dev.sieve.enforcer.maps.Direction.EGRESS;
 
 import dev.sieve.enforcer.datapath.AggregationLevel;
+import dev.sieve.enforcer.datapath.BpfAssumptions;
 import dev.sieve.enforcer.datapath.Datapath;
 import dev.sieve.enforcer.datapath.DatapathConfig;
 import dev.sieve.enforcer.datapath.EndpointConfig;
@@ -69,8 +70,7 @@ public final class ProgramCost {
                 return out;
             }
         } finally {
-            Datapath.unpinAll(config);
-            Lab.release(config.prefix().substring(config.prefix().lastIndexOf('-') + 1));
+            BpfAssumptions.closeAll(null, null, config); // the datapath is closed above: pins and prefix
         }
     }
 

@@ -247,9 +247,12 @@ class ClickHouseFaultTest {
     TestFlows g = new TestFlows(9, "node-a", START);
     List<Flow> b1 = g.next(100), b2 = g.next(100);
     ClickHouseFlowStore s1 = store(CH.url(), Duration.ofMillis(10));
-    s1.append(K, 1, 0, b1);
-    s1.append(K, 2, 0, b2);
-    s1.close();
+    try {
+      s1.append(K, 1, 0, b1);
+      s1.append(K, 2, 0, b2);
+    } finally {
+      s1.close();
+    }
     CH.sql("TRUNCATE TABLE " + db + ".ingest_marks"); // as if the relay died before each marks insert
     ClickHouseFlowStore s2 = store(CH.url(), Duration.ofMillis(10));
     closing.add(s2);
