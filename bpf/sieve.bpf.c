@@ -73,6 +73,13 @@ struct {
 	__uint(max_entries, ENDPOINTS_SIZE);
 } sieve_endpoints SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32); /* ifindex of the host-side veth, below SIEVE_EP_ARRAY_SIZE */
+	__type(value, struct endpoint_info);
+	__uint(max_entries, SIEVE_EP_ARRAY_SIZE);
+} sieve_ep_array SEC(".maps");
+
 /* _v2: one entry per connection under its canonical tuple (v1 keyed the first packet's tuple);
  * the agent migrates a v1 map it finds pinned (see ConntrackMigration.java). */
 struct {
@@ -392,41 +399,69 @@ static __always_inline void count(__u8 verdict, __u8 dir, __u16 reason, __u32 le
 	}
 }
 
-static __always_inline void emit(struct __sk_buff *skb, const struct pkt *p,
-				 const struct endpoint_info *ep, __u32 ifindex, __u8 dir, __u32 peer_id,
-				 __u8 verdict, __u16 reason, __u32 rule_id, __u16 proxy_port,
-				 __u8 flags)
+/* What an event reports besides the packet and the endpoint. */
+struct report {
+	__u32 peer_id;
+	__u32 rule_id;
+	__u16 reason;
+	__u16 proxy_port;
+	__u8 verdict;
+	__u8 flags; /* SIEVE_EVF_* */
+};
+
+/* Where a packet is judged: the endpoint's host-side interface (as events report it), the policy
+ * direction, the aggregation level. */
+struct judge_at {
+	__u32 ifindex;
+	__u8 dir;
+	__u8 agg;
+	__u8 ct_missing; /* judge() found no conntrack entry: judge_slow() need not look again */
+};
+
+/*
+ * Cold paths are global BPF functions: one copy each in the machine code (the inlined copies made
+ * the programs 30 and 18 KB), kept out of the way of the established packets' path, and verified
+ * once on their own rather than again at every call site. The verifier cannot assume a global
+ * function's pointer arguments are set, hence the checks.
+ */
+#define SIEVE_GLOBAL __attribute__((noinline))
+
+/* Writes an event to the ring buffer. */
+SIEVE_GLOBAL int emit(struct __sk_buff *skb, const struct pkt *p, const struct endpoint_info *ep,
+		      const struct judge_at *at, const struct report *r)
 {
+	if (!p || !ep || !at || !r)
+		return 0;
 	struct verdict_event *e = bpf_ringbuf_reserve(&sieve_events, sizeof(*e), 0);
 	if (!e) {
 		/* the ring is full: count the lost event so the agent can report it */
 		count(SIEVE_VERDICT_NONE, SIEVE_DIR_NONE, 0, 0);
-		return;
+		return 0;
 	}
 	e->timestamp_ns = bpf_ktime_get_ns();
 	copy16(e->src_addr, p->saddr);
 	copy16(e->dst_addr, p->daddr);
-	if (dir == SIEVE_DIR_EGRESS) {
+	if (at->dir == SIEVE_DIR_EGRESS) {
 		e->src_identity = ep->identity;
-		e->dst_identity = peer_id;
+		e->dst_identity = r->peer_id;
 	} else {
-		e->src_identity = peer_id;
+		e->src_identity = r->peer_id;
 		e->dst_identity = ep->identity;
 	}
-	e->rule_id = rule_id;
+	e->rule_id = r->rule_id;
 	e->endpoint_id = ep->endpoint_id;
-	e->ifindex = ifindex;
+	e->ifindex = at->ifindex;
 	e->packet_len = skb->len;
 	e->src_port = p->sport;
 	e->dst_port = p->dport;
-	e->drop_reason = reason;
-	e->proxy_port = proxy_port;
-	e->verdict = verdict;
-	e->direction = dir;
+	e->drop_reason = r->reason;
+	e->proxy_port = r->proxy_port;
+	e->verdict = r->verdict;
+	e->direction = at->dir;
 	e->family = p->family;
 	e->protocol = p->proto;
 	e->tcp_flags = p->tcp_flags;
-	e->flags = flags | (ep->audit ? SIEVE_EVF_AUDIT : 0);
+	e->flags = r->flags | (ep->audit ? SIEVE_EVF_AUDIT : 0);
 	e->icmp_type = p->icmp_type;
 	e->icmp_code = p->icmp_code;
 	/* No wakeup per event: the reader drains the ring on a short timer, and is woken only once
@@ -435,6 +470,24 @@ static __always_inline void emit(struct __sk_buff *skb, const struct pkt *p,
 	__u64 waiting = bpf_ringbuf_query(&sieve_events, BPF_RB_AVAIL_DATA);
 	__u64 size = bpf_ringbuf_query(&sieve_events, BPF_RB_RING_SIZE);
 	bpf_ringbuf_submit(e, waiting >= size / 8 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+/* emit() with the report's fields as arguments (a BPF subprogram takes at most five). */
+static __always_inline void report_event(struct __sk_buff *skb, const struct pkt *p,
+					 const struct endpoint_info *ep, const struct judge_at *at,
+					 __u32 peer_id, __u8 verdict, __u16 reason, __u32 rule_id,
+					 __u16 proxy_port, __u8 flags)
+{
+	struct report r = {
+		.peer_id = peer_id,
+		.rule_id = rule_id,
+		.reason = reason,
+		.proxy_port = proxy_port,
+		.verdict = verdict,
+		.flags = flags,
+	};
+	emit(skb, p, ep, at, &r);
 }
 
 static __always_inline __u8 flag_mask(__u32 agg)
@@ -489,14 +542,49 @@ static __always_inline int fill_ct_key(struct ct_key *k, const __u8 *saddr, cons
 	return cmp;
 }
 
-/* last_seen is refreshed at most this often; lifetimes are seconds to hours, so this is exact enough */
-#define CT_LAST_SEEN_GRANULARITY_NS 1000000000ULL
+/*
+ * last_seen_ns is refreshed once this many jiffies have passed since the last refresh: 0.1 s to
+ * 1 s (HZ 1000 to 100), shorter than every lifetime, so an entry refreshed within it has not
+ * expired. Counting in jiffies keeps the clock read off the established packets' path (reading
+ * jiffies costs next to nothing; even the coarse clock is a sixth of that path). A refresh is a
+ * write to an entry both directions read, which is why it is not done on every packet.
+ */
+#define CT_REFRESH_JIFFIES 100
+
+static __always_inline int ct_refresh_due(const struct ct_value *ct, __u32 tick)
+{
+	return tick - ct->refreshed_jiffies > CT_REFRESH_JIFFIES;
+}
 
 static __always_inline int ct_expired(const struct ct_value *v, __u8 proto, __u64 now)
 {
 	__u64 life = v->closing ? CT_LIFETIME_CLOSING_NS :
 		     proto == IPPROTO_TCP ? CT_LIFETIME_TCP_NS : CT_LIFETIME_NONTCP_NS;
-	return now - v->last_seen_ns > life;
+	/* signed: an entry stamped a moment ago by a finer clock (the agent's) is not in the future */
+	return (__s64)(now - v->last_seen_ns) > (__s64)life;
+}
+
+/*
+ * How a packet relates to the conntrack entry found under its canonical key (cmp as fill_ct_key
+ * returned it): 0 original direction, 1 reply, -1 neither. From the side that opened it and in its
+ * direction: original; from the other side in the other direction: reply. A tuple whose two ends
+ * are equal can only be told apart by direction. Anything else (the opener's tuple in the other
+ * direction, a spoofed source) is judged without the entry and leaves it alone.
+ */
+static __always_inline int ct_role(const struct ct_value *ct, int cmp, __u8 dir, const struct pkt *p)
+{
+	int from_opener = (cmp > 0) == ct->orig_swapped;
+	if (ct->direction == dir && from_opener && !p->icmp_reply)
+		return 0;
+	if (ct->direction != dir && (!from_opener || cmp == 0))
+		return 1;
+	return -1;
+}
+
+/* A bare SYN on a known tuple is a new connection reusing the tuple. */
+static __always_inline int syn_only(const struct pkt *p)
+{
+	return p->proto == IPPROTO_TCP && (p->tcp_flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN;
 }
 
 /* Decide for a packet whose connection is not known, or must be re-checked. */
@@ -542,24 +630,30 @@ static __always_inline int judged_proxy(struct __sk_buff *skb, __u16 proxy_port)
 }
 
 /*
- * Judges the parsed packet p against endpoint ep's policy in direction dir: conntrack, policy,
- * counters and events. ifindex is the endpoint's host-side interface, as events report it.
+ * Judges the parsed packet p against endpoint ep's policy at "at": conntrack, policy, counters
+ * and events; everything judge() does not settle itself.
  */
-static __always_inline int judge(struct __sk_buff *skb, const struct pkt *p,
-				 const struct endpoint_info *ep, __u32 ifindex, __u8 dir, __u32 agg)
+SIEVE_GLOBAL int judge_slow(struct __sk_buff *skb, const struct pkt *p, const struct endpoint_info *ep,
+			    const struct judge_at *at)
 {
+	if (!p || !ep || !at)
+		return JUDGED_DROP;
+	const __u8 dir = at->dir;
+	const __u32 agg = at->agg;
 	/* The peer's identity is looked up only where it is needed: an established connection that
 	 * reports nothing never pays for the LPM lookup. */
 	const __u8 *peer_addr = dir == SIEVE_DIR_EGRESS ? p->daddr : p->saddr;
 	__u32 peer_id;
-	__u64 now = bpf_ktime_get_ns();
+	/* CLOCK_MONOTONIC at tick granularity: the exact clock cost more than the rest of an
+	 * established packet's conntrack work, and conntrack lifetimes are seconds to hours. */
+	__u64 now = bpf_ktime_get_coarse_ns();
 	struct decision d = {};
 	__u8 verdict;
 	__u16 reason;
 
+	struct ct_key k;
 	if (p->related) {
 		/* An ICMP error about a connection this endpoint tracks passes like a reply. */
-		struct ct_key k;
 		fill_ct_key(&k, p->inner_saddr, p->inner_daddr, p->inner_sport, p->inner_dport, p->inner_proto,
 			    p->family, ep->endpoint_id);
 		struct ct_value *ct = bpf_map_lookup_elem(&sieve_ct_v2, &k);
@@ -567,7 +661,7 @@ static __always_inline int judge(struct __sk_buff *skb, const struct pkt *p,
 		    ct->policy_revision == ep->policy_revision) {
 			count(SIEVE_VERDICT_FORWARDED, dir, 0, skb->len);
 			if (agg != SIEVE_AGG_MAX) /* rare and telling (PMTU, unreachable) */
-				emit(skb, p, ep, ifindex, dir, ipcache_identity(p->family, peer_addr), SIEVE_VERDICT_FORWARDED, 0, ct->rule_id, 0,
+				report_event(skb, p, ep, at, ipcache_identity(p->family, peer_addr), SIEVE_VERDICT_FORWARDED, 0, ct->rule_id, 0,
 				     SIEVE_EVF_REPLY);
 			return JUDGED_PASS;
 		}
@@ -575,33 +669,20 @@ static __always_inline int judge(struct __sk_buff *skb, const struct pkt *p,
 	}
 
 	if (p->tracked) {
-		struct ct_key k;
 		int reply = 0;
 		int cmp = fill_ct_key(&k, p->saddr, p->daddr, p->sport, p->dport, p->proto, p->family,
 				      ep->endpoint_id);
-		__u8 swapped = cmp > 0;
-		struct ct_value *ct = bpf_map_lookup_elem(&sieve_ct_v2, &k);
+		struct ct_value *ct = at->ct_missing ? NULL : bpf_map_lookup_elem(&sieve_ct_v2, &k);
 		if (ct && ct_expired(ct, p->proto, now)) {
 			bpf_map_delete_elem(&sieve_ct_v2, &k);
 			ct = NULL;
 		}
 		if (ct) {
-			/* From the side that opened it and in its direction: original; from the other
-			 * side in the other direction: reply. A tuple whose two ends are equal can only
-			 * be told apart by direction. Anything else (the opener's tuple in the other
-			 * direction, a spoofed source) is judged without the entry and leaves it alone. */
-			int from_opener = swapped == ct->orig_swapped;
-			int symmetric = cmp == 0;
-			if (ct->direction == dir && from_opener && !p->icmp_reply)
-				reply = 0;
-			else if (ct->direction != dir && (!from_opener || symmetric))
-				reply = 1;
-			else
+			reply = ct_role(ct, cmp, dir, p);
+			if (reply < 0)
 				goto stateless;
 		}
-		/* A bare SYN on a known tuple is a new connection reusing the tuple. */
-		int syn_only = p->proto == IPPROTO_TCP && (p->tcp_flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN;
-		if (ct && !(syn_only && !reply)) {
+		if (ct && !(syn_only(p) && !reply)) {
 			__u8 evflags = reply ? SIEVE_EVF_REPLY : 0;
 			if (ct->policy_revision != ep->policy_revision) {
 				/* Policy changed since the verdict: ask again, for the original direction. */
@@ -610,7 +691,7 @@ static __always_inline int judge(struct __sk_buff *skb, const struct pkt *p,
 				if (verdict == SIEVE_VERDICT_DROPPED) {
 					bpf_map_delete_elem(&sieve_ct_v2, &k);
 					count(verdict, dir, reason, skb->len);
-					emit(skb, p, ep, ifindex, dir, peer_id, verdict, reason, d.rule_id, 0,
+					report_event(skb, p, ep, at, peer_id, verdict, reason, d.rule_id, 0,
 					     evflags | SIEVE_EVF_RECHECK);
 					return JUDGED_DROP;
 				}
@@ -648,11 +729,14 @@ static __always_inline int judge(struct __sk_buff *skb, const struct pkt *p,
 			}
 			if (fl & (TCPF_FIN | TCPF_RST))
 				evflags |= SIEVE_EVF_CLOSE;
-			if (now - ct->last_seen_ns > CT_LAST_SEEN_GRANULARITY_NS)
+			__u32 tick = bpf_jiffies64();
+			if (ct_refresh_due(ct, tick)) {
 				ct->last_seen_ns = now;
+				ct->refreshed_jiffies = tick;
+			}
 			count(verdict, dir, 0, skb->len);
 			if (report)
-				emit(skb, p, ep, ifindex, dir, ipcache_identity(p->family, peer_addr), verdict, 0,
+				report_event(skb, p, ep, at, ipcache_identity(p->family, peer_addr), verdict, 0,
 				     ct->rule_id, ct->proxy_port, evflags);
 			if (ct->action == SIEVE_ACTION_REDIRECT && !reply)
 				return judged_proxy(skb, ct->proxy_port);
@@ -666,11 +750,12 @@ static __always_inline int judge(struct __sk_buff *skb, const struct pkt *p,
 		decide(ep, dir, peer_id, p->proto, p->policy_port, &d, &verdict, &reason);
 		count(verdict, dir, reason, skb->len);
 		if (verdict == SIEVE_VERDICT_DROPPED) {
-			emit(skb, p, ep, ifindex, dir, peer_id, verdict, reason, d.rule_id, 0, SIEVE_EVF_NEW);
+			report_event(skb, p, ep, at, peer_id, verdict, reason, d.rule_id, 0, SIEVE_EVF_NEW);
 			return JUDGED_DROP;
 		}
 		struct ct_value nv = {
 			.last_seen_ns = now,
+			.refreshed_jiffies = bpf_jiffies64(),
 			.created_ns = now,
 			.rule_id = d.rule_id,
 			.policy_revision = ep->policy_revision,
@@ -679,15 +764,15 @@ static __always_inline int judge(struct __sk_buff *skb, const struct pkt *p,
 			.action = d.action,
 			.direction = dir,
 			.flags_fwd = p->tcp_flags,
-			.orig_swapped = swapped,
+			.orig_swapped = cmp > 0,
 		};
 		if (bpf_map_update_elem(&sieve_ct_v2, &k, &nv, BPF_ANY) < 0) {
 			count(SIEVE_VERDICT_DROPPED, dir, SIEVE_DROP_CT_MAP_INSERT_FAILED, skb->len);
-			emit(skb, p, ep, ifindex, dir, peer_id, SIEVE_VERDICT_DROPPED,
+			report_event(skb, p, ep, at, peer_id, SIEVE_VERDICT_DROPPED,
 			     SIEVE_DROP_CT_MAP_INSERT_FAILED, d.rule_id, 0, SIEVE_EVF_NEW);
 			return JUDGED_DROP;
 		}
-		emit(skb, p, ep, ifindex, dir, peer_id, verdict, reason, d.rule_id, d.proxy_port, SIEVE_EVF_NEW);
+		report_event(skb, p, ep, at, peer_id, verdict, reason, d.rule_id, d.proxy_port, SIEVE_EVF_NEW);
 		if (d.action == SIEVE_ACTION_REDIRECT)
 			return judged_proxy(skb, d.proxy_port);
 		return JUDGED_PASS;
@@ -698,12 +783,64 @@ stateless:
 	peer_id = ipcache_identity(p->family, peer_addr);
 	decide(ep, dir, peer_id, p->proto, p->policy_port, &d, &verdict, &reason);
 	count(verdict, dir, reason, skb->len);
-	emit(skb, p, ep, ifindex, dir, peer_id, verdict, reason, d.rule_id, d.proxy_port, SIEVE_EVF_NEW);
+	report_event(skb, p, ep, at, peer_id, verdict, reason, d.rule_id, d.proxy_port, SIEVE_EVF_NEW);
 	if (verdict == SIEVE_VERDICT_DROPPED)
 		return JUDGED_DROP;
 	if (d.action == SIEVE_ACTION_REDIRECT)
 		return judged_proxy(skb, d.proxy_port);
 	return JUDGED_PASS;
+}
+
+/*
+ * Judges the parsed packet p against endpoint ep's policy at "at". The common case, a packet of a
+ * known connection that changes nothing in its conntrack entry and reports nothing, is settled
+ * here with one conntrack lookup and no writes; anything else (new or unknown connection, new
+ * TCP flags, first reply, close, policy revision changed, last_seen due, aggregation none) goes
+ * to judge_slow(), which looks again and does the full work.
+ */
+static __always_inline int judge(struct __sk_buff *skb, const struct pkt *p, const struct endpoint_info *ep,
+				 struct judge_at *at)
+{
+	if (!p->tracked || p->related || at->agg == SIEVE_AGG_NONE)
+		return judge_slow(skb, p, ep, at);
+	struct ct_key k;
+	int cmp = fill_ct_key(&k, p->saddr, p->daddr, p->sport, p->dport, p->proto, p->family,
+			      ep->endpoint_id);
+	struct ct_value *ct = bpf_map_lookup_elem(&sieve_ct_v2, &k);
+	if (!ct) {
+		at->ct_missing = 1;
+		return judge_slow(skb, p, ep, at);
+	}
+	if (ct->policy_revision != ep->policy_revision)
+		return judge_slow(skb, p, ep, at);
+	int reply = ct_role(ct, cmp, at->dir, p);
+	if (reply < 0 || (reply && !ct->seen_reply) || (!reply && syn_only(p)))
+		return judge_slow(skb, p, ep, at);
+	__u8 fl = p->tcp_flags;
+	if ((fl & ~(reply ? ct->flags_rev : ct->flags_fwd)) || (fl & (TCPF_FIN | TCPF_RST)))
+		return judge_slow(skb, p, ep, at);
+	/* Refreshed within CT_REFRESH_JIFFIES is also not expired: every lifetime is longer. (After
+	 * 2^32 jiffies of silence the test can wrongly pass for an instant; the entry's verdict is
+	 * still the current policy's, as the revision matched.) */
+	if (ct_refresh_due(ct, bpf_jiffies64()))
+		return judge_slow(skb, p, ep, at);
+	__u8 verdict = ct->action == SIEVE_ACTION_AUDIT ? SIEVE_VERDICT_AUDIT :
+		       ct->action == SIEVE_ACTION_REDIRECT ? SIEVE_VERDICT_REDIRECTED :
+							      SIEVE_VERDICT_FORWARDED;
+	count(verdict, at->dir, 0, skb->len);
+	if (ct->action == SIEVE_ACTION_REDIRECT && !reply)
+		return judged_proxy(skb, ct->proxy_port);
+	return JUDGED_PASS;
+}
+
+/* The endpoint behind host veth ifindex, or NULL. */
+static __always_inline struct endpoint_info *endpoint_at(__u32 ifindex)
+{
+	if (ifindex < SIEVE_EP_ARRAY_SIZE) {
+		struct endpoint_info *ep = bpf_map_lookup_elem(&sieve_ep_array, &ifindex);
+		return ep && ep->present ? ep : NULL;
+	}
+	return bpf_map_lookup_elem(&sieve_endpoints, &ifindex);
 }
 
 /*
@@ -715,7 +852,7 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir, struct pkt *p
 				  struct config_value *cfg)
 {
 	__u32 ifindex = skb->ifindex, zero = 0;
-	struct endpoint_info *ep = bpf_map_lookup_elem(&sieve_endpoints, &ifindex);
+	struct endpoint_info *ep = endpoint_at(ifindex);
 	if (!ep)
 		return JUDGED_NONE;
 	int rc = parse(skb, p);
@@ -724,13 +861,14 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir, struct pkt *p
 	struct config_value *c = bpf_map_lookup_elem(&sieve_config, &zero);
 	cfg->aggregation = c ? c->aggregation : SIEVE_AGG_MEDIUM;
 	cfg->flags = c ? c->flags : 0;
+	struct judge_at at = {.ifindex = ifindex, .dir = dir, .agg = cfg->aggregation};
 	if (rc < 0) {
 		__u16 reason = -rc;
 		count(SIEVE_VERDICT_DROPPED, dir, reason, skb->len);
-		emit(skb, p, ep, ifindex, dir, SIEVE_ID_WORLD, SIEVE_VERDICT_DROPPED, reason, 0, 0, 0);
+		report_event(skb, p, ep, &at, SIEVE_ID_WORLD, SIEVE_VERDICT_DROPPED, reason, 0, 0, 0);
 		return JUDGED_DROP;
 	}
-	return judge(skb, p, ep, ifindex, dir, cfg->aggregation);
+	return judge(skb, p, ep, &at);
 }
 
 #define AF_INET  2
@@ -767,7 +905,7 @@ static __always_inline int deliver_local(struct __sk_buff *skb, const struct pkt
 	if (bpf_fib_lookup(skb, &f, sizeof(f), 0) != BPF_FIB_LKUP_RET_SUCCESS || f.ifindex == ifindex)
 		return TC_ACT_OK;
 	__u32 to = f.ifindex;
-	struct endpoint_info *dst = bpf_map_lookup_elem(&sieve_endpoints, &to);
+	struct endpoint_info *dst = endpoint_at(to);
 	if (!dst)
 		return TC_ACT_OK;
 	/* IPv4: TTL, protocol, checksum; IPv6: the hop limit and 3 bytes of the source address */
@@ -776,7 +914,8 @@ static __always_inline int deliver_local(struct __sk_buff *skb, const struct pkt
 		return TC_ACT_OK; /* the stack answers with ICMP time exceeded */
 	__u8 ttl = w[0];
 
-	if (judge(skb, p, dst, to, SIEVE_DIR_INGRESS, agg) == JUDGED_DROP)
+	struct judge_at at = {.ifindex = to, .dir = SIEVE_DIR_INGRESS, .agg = agg};
+	if (judge_slow(skb, p, dst, &at) == JUDGED_DROP)
 		return TC_ACT_SHOT;
 
 	/* What forwarding does to the packet: one hop less, this node's MAC to the receiver's. The

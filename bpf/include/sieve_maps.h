@@ -98,7 +98,14 @@ struct policy_value {
 	__u8 flags;       /* reserved */
 };
 
-/* endpoints: hash keyed by the host-side veth ifindex. */
+/*
+ * endpoints, keyed by the host-side veth ifindex: sieve_endpoints (hash) holds them all;
+ * sieve_ep_array, indexed by ifindex, holds a copy of those below SIEVE_EP_ARRAY_SIZE, which
+ * the datapath reads instead (the verifier inlines an array lookup; a hash lookup was a fifth
+ * of an established packet's cost). An array slot without an endpoint has present = 0.
+ */
+#define SIEVE_EP_ARRAY_SIZE 65536
+
 struct endpoint_info {
 	__u32 endpoint_id;
 	__u32 identity;
@@ -106,7 +113,7 @@ struct endpoint_info {
 	__u8 enforce_ingress;
 	__u8 enforce_egress;
 	__u8 audit;
-	__u8 pad;
+	__u8 present; /* 1 (the hash holds only endpoints; in the array, 0 is an empty slot) */
 };
 
 /*
@@ -142,7 +149,7 @@ struct ct_value {
 	__u8 closing;
 	__u8 orig_swapped;     /* 1: the first packet came from the key's daddr/dport side */
 	__u8 pad;
-	__u32 pad2; /* explicit tail padding to the u64 alignment */
+	__u32 refreshed_jiffies; /* low 32 bits of jiffies when last_seen_ns was last written */
 };
 
 /*

@@ -48,7 +48,7 @@ public final class Datapath implements AutoCloseable {
     public static final String PROG_FROM_POD = "sieve_from_pod";
     public static final String PROG_TO_POD = "sieve_to_pod";
     public static final List<String> MAPS = List.of(
-            "sieve_ipcache", "sieve_policy", "sieve_endpoints", "sieve_ct_v2", "sieve_metrics_v2", "sieve_config", "sieve_events");
+            "sieve_ipcache", "sieve_policy", "sieve_endpoints", "sieve_ep_array", "sieve_ct_v2", "sieve_metrics_v2", "sieve_config", "sieve_events");
 
     private static final Logger LOG = Logger.getLogger(Datapath.class.getName());
 
@@ -57,6 +57,8 @@ public final class Datapath implements AutoCloseable {
     private final BpfMap ipcache;
     private final BpfMap policy;
     private final BpfMap endpoints;
+    /** Copy of the endpoints whose ifindex is below its size, which the programs read instead. */
+    private final BpfMap endpointArray;
     private final BpfMap conntrack;
     private final BpfMap metrics;
     private final BpfMap configMap;
@@ -74,6 +76,7 @@ public final class Datapath implements AutoCloseable {
         this.ipcache = object.map("sieve_ipcache");
         this.policy = object.map("sieve_policy");
         this.endpoints = object.map("sieve_endpoints");
+        this.endpointArray = object.map("sieve_ep_array");
         this.conntrack = object.map("sieve_ct_v2");
         this.metrics = object.map("sieve_metrics_v2");
         this.configMap = object.map("sieve_config");
@@ -101,6 +104,7 @@ public final class Datapath implements AutoCloseable {
             obj.load();
             Datapath dp = new Datapath(config, obj);
             dp.configure(config.aggregation(), config.localDelivery());
+            dp.endpoints().forEach(dp::writeEndpoint); // pins of a version without the array, or a lost write
             int migrated = ConntrackMigration.migrate(dir, dp.conntrack);
             if (migrated > 0) {
                 LOG.info("carried " + migrated + " conntrack entries of the previous datapath version over");
@@ -263,6 +267,9 @@ public final class Datapath implements AutoCloseable {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment k = a.allocate(ValueLayout.JAVA_INT);
             k.set(ValueLayout.JAVA_INT, 0, ifindex);
+            if (inArray(ifindex)) {
+                endpointArray.update(k, a.allocate(MapLayouts.ENDPOINT_INFO), LibBpf.BPF_ANY); // present = 0
+            }
             endpoints.delete(k);
         }
         info.ifPresent(i -> {
@@ -278,7 +285,16 @@ public final class Datapath implements AutoCloseable {
             MemorySegment v = a.allocate(MapLayouts.ENDPOINT_INFO);
             info.write(v);
             endpoints.update(k, v, LibBpf.BPF_ANY);
+            if (inArray(ifindex)) {
+                // an array slot is overwritten in place, not swapped: a packet judged meanwhile may
+                // see some fields new and some old, as if it came a moment earlier or later
+                endpointArray.update(k, v, LibBpf.BPF_ANY);
+            }
         }
+    }
+
+    private boolean inArray(int ifindex) {
+        return ifindex >= 0 && ifindex < endpointArray.maxEntries();
     }
 
     // ---- ipcache ------------------------------------------------------------------------------

@@ -90,6 +90,14 @@ public final class BpfMap {
         }
     }
 
+    public int maxEntries() {
+        try {
+            return (int) LibBpf.MAP_MAX_ENTRIES.invokeExact(map);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
     /** bpf_map_update_elem; flags BPF_ANY / BPF_NOEXIST / BPF_EXIST. */
     public void update(MemorySegment key, MemorySegment value, long flags) {
         int rc;

@@ -60,6 +60,7 @@ public final class LibBpf {
     static final MethodHandle MAP_SET_MAX_ENTRIES;
     static final MethodHandle MAP_KEY_SIZE;
     static final MethodHandle MAP_VALUE_SIZE;
+    static final MethodHandle MAP_MAX_ENTRIES;
     static final MethodHandle MAP_UPDATE;
     static final MethodHandle MAP_LOOKUP;
     static final MethodHandle MAP_DELETE;
@@ -111,6 +112,7 @@ public final class LibBpf {
         MAP_SET_MAX_ENTRIES = bpf("bpf_map__set_max_entries", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
         MAP_KEY_SIZE = bpf("bpf_map__key_size", FunctionDescriptor.of(JAVA_INT, ADDRESS));
         MAP_VALUE_SIZE = bpf("bpf_map__value_size", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+        MAP_MAX_ENTRIES = bpf("bpf_map__max_entries", FunctionDescriptor.of(JAVA_INT, ADDRESS));
         MAP_UPDATE = bpf("bpf_map_update_elem", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG));
         MAP_LOOKUP = bpf("bpf_map_lookup_elem", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
         MAP_DELETE = bpf("bpf_map_delete_elem", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));

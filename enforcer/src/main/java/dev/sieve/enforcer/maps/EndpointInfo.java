@@ -3,7 +3,7 @@ package dev.sieve.enforcer.maps;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
-/** Value of the endpoints map (keyed by the host-side veth ifindex). */
+/** Value of the endpoint maps (keyed by the host-side veth ifindex); written with present = 1. */
 public record EndpointInfo(int endpointId, int identity, int policyRevision,
                            boolean enforceIngress, boolean enforceEgress, boolean audit) {
     public void write(MemorySegment seg) {
@@ -13,7 +13,7 @@ public record EndpointInfo(int endpointId, int identity, int policyRevision,
         seg.set(ValueLayout.JAVA_BYTE, 12, (byte) (enforceIngress ? 1 : 0));
         seg.set(ValueLayout.JAVA_BYTE, 13, (byte) (enforceEgress ? 1 : 0));
         seg.set(ValueLayout.JAVA_BYTE, 14, (byte) (audit ? 1 : 0));
-        seg.set(ValueLayout.JAVA_BYTE, 15, (byte) 0);
+        seg.set(ValueLayout.JAVA_BYTE, 15, (byte) 1);
     }
 
     public static EndpointInfo read(MemorySegment seg) {

@@ -48,7 +48,7 @@ public final class MapLayouts {
             JAVA_BYTE.withName("enforce_ingress"),
             JAVA_BYTE.withName("enforce_egress"),
             JAVA_BYTE.withName("audit"),
-            JAVA_BYTE.withName("pad")).withName("endpoint_info");
+            JAVA_BYTE.withName("present")).withName("endpoint_info");
 
     public static final StructLayout CT_KEY = structLayout(
             sequenceLayout(16, JAVA_BYTE).withName("saddr"),
@@ -75,7 +75,7 @@ public final class MapLayouts {
             JAVA_BYTE.withName("closing"),
             JAVA_BYTE.withName("orig_swapped"),
             JAVA_BYTE.withName("pad"),
-            JAVA_INT.withName("pad2")).withName("ct_value");
+            JAVA_INT.withName("refreshed_jiffies")).withName("ct_value");
 
     public static final StructLayout METRICS_VALUE = structLayout(
             JAVA_LONG.withName("packets"),

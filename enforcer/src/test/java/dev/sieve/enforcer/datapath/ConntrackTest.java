@@ -5,10 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sieve.enforcer.events.VerdictEvent;
 import dev.sieve.enforcer.events.VerdictEventReader;
+import dev.sieve.enforcer.libbpf.PinnedMap;
 import dev.sieve.enforcer.libbpf.ProgramTestRun;
+import dev.sieve.enforcer.maps.MapLayouts;
 import dev.sieve.enforcer.policymap.PolicyMapEntry;
 import dev.sieve.lab.Lab;
 import java.io.IOException;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -22,7 +26,8 @@ import org.junit.jupiter.api.Timeout;
 /**
  * Conntrack keyed by the canonical tuple: a connection and its replies meet in one entry
  * whichever side's address sorts first; a tuple seen in an impossible direction is judged
- * without the entry; and an entry of the previous map layout (keyed by the first packet's tuple),
+ * without the entry; an entry idle longer than its lifetime is forgotten, and one in use is
+ * refreshed; and an entry of the previous map layout (keyed by the first packet's tuple),
  * found pinned, is carried over at load so an upgrade keeps established connections. Runs the
  * real programs with BPF_PROG_TEST_RUN for one endpoint on the loopback's ifindex that enforces
  * both directions and allows only egress TCP 80.
@@ -156,6 +161,83 @@ class ConntrackTest {
         for (int i = 0; i < 8; i++) {
             b[off + i] = (byte) (v >> (8 * i));
         }
+    }
+
+    @Test
+    void anEntryIdleLongerThanItsLifetimeIsForgotten() throws Exception {
+        open();
+        establish(40004);
+        assertThat(toPod(Packets.tcp4(PEER, LOW, 80, 40004, ACK))).as("the peer's packet is a reply").isZero();
+        // idle for 7 h (TCP lifetime 6 h), and not refreshed lately
+        age(7L * 3600 * 1_000_000_000L);
+        assertThat(toPod(Packets.tcp4(PEER, LOW, 80, 40004, ACK)))
+                .as("expired: the peer's packet is a new connection, which ingress policy denies").isEqualTo(2);
+        assertThat(lastEvent().dropReason()).isEqualTo(VerdictEvent.POLICY_DENIED);
+    }
+
+    @Test
+    void lastSeenIsRefreshedWhileTheConnectionIsUsed() throws Exception {
+        open();
+        establish(40005);
+        long before = ctLong("last_seen_ns");
+        Thread.sleep(1_100); // longer than the refresh interval (100 jiffies: at most 1 s)
+        assertThat(fromPod(Packets.tcp4(LOW, PEER, 40005, 80, ACK))).isZero();
+        assertThat(ctLong("last_seen_ns") - before).as("last_seen advanced").isGreaterThan(1_000_000_000L);
+        // idle for 5 h, under the TCP lifetime: still established, in both directions
+        age(5L * 3600 * 1_000_000_000L);
+        assertThat(fromPod(Packets.tcp4(LOW, PEER, 40005, 80, ACK))).isZero();
+        assertThat(toPod(Packets.tcp4(PEER, LOW, 80, 40005, ACK))).as("still a reply").isZero();
+    }
+
+    /** SYN, SYN-ACK, ACK of a connection from LOW:port to PEER:80; the ACK changes nothing more. */
+    void establish(int port) {
+        assertThat(fromPod(Packets.tcp4(LOW, PEER, port, 80, SYN))).isZero();
+        assertThat(toPod(Packets.tcp4(PEER, LOW, 80, port, SYN | ACK))).isZero();
+        assertThat(fromPod(Packets.tcp4(LOW, PEER, port, 80, ACK))).isZero();
+    }
+
+    Path conntrackPin() {
+        return config.pinDir().resolve("sieve_ct_v2");
+    }
+
+    /** A field of the only conntrack entry. */
+    long ctLong(String field) {
+        long off = MapLayouts.CT_VALUE.byteOffset(MemoryLayout.PathElement.groupElement(field));
+        long[] out = new long[1];
+        int[] n = {0};
+        try (PinnedMap ct = PinnedMap.open(conntrackPin())) {
+            ct.forEach((int) MapLayouts.CT_KEY.byteSize(), (int) MapLayouts.CT_VALUE.byteSize(), (k, v) -> {
+                out[0] = v.get(ValueLayout.JAVA_LONG_UNALIGNED, off);
+                n[0]++;
+            });
+        }
+        assertThat(n[0]).as("conntrack entries").isEqualTo(1);
+        return out[0];
+    }
+
+    /**
+     * Makes the only conntrack entry look idle for {@code idleNs}: last_seen moved back by that much
+     * (from the clock the programs read, CLOCK_MONOTONIC), and a refresh due unless the entry was
+     * refreshed after this call.
+     */
+    void age(long idleNs) throws Exception {
+        long seen = MapLayouts.CT_VALUE.byteOffset(MemoryLayout.PathElement.groupElement("last_seen_ns"));
+        long tick = MapLayouts.CT_VALUE.byteOffset(MemoryLayout.PathElement.groupElement("refreshed_jiffies"));
+        List<byte[][]> entries = new ArrayList<>();
+        try (PinnedMap ct = PinnedMap.open(conntrackPin())) {
+            ct.forEach((int) MapLayouts.CT_KEY.byteSize(), (int) MapLayouts.CT_VALUE.byteSize(), (k, v) -> {
+                v.set(ValueLayout.JAVA_LONG_UNALIGNED, seen, System.nanoTime() - idleNs);
+                v.set(ValueLayout.JAVA_INT_UNALIGNED, tick, v.get(ValueLayout.JAVA_INT_UNALIGNED, tick) - 1_000);
+                entries.add(new byte[][] {k.toArray(ValueLayout.JAVA_BYTE), v.toArray(ValueLayout.JAVA_BYTE)});
+            });
+        }
+        assertThat(entries).hasSize(1);
+        List<String> update = new ArrayList<>(List.of("map", "update", "pinned", conntrackPin().toString(), "key", "hex"));
+        update.addAll(hex(entries.getFirst()[0]));
+        update.add("value");
+        update.add("hex");
+        update.addAll(hex(entries.getFirst()[1]));
+        bpftool(update.toArray(String[]::new));
     }
 
     static List<String> hex(byte[] b) {
