@@ -142,6 +142,14 @@ struct decision {
 	__u8 action; /* SIEVE_ACTION_* */
 };
 
+/*
+ * Cold paths are global BPF functions: one copy each in the machine code (the inlined copies made
+ * the programs 30 and 18 KB), kept out of the way of the established packets' path, and verified
+ * once on their own rather than again at every call site. The verifier cannot assume a global
+ * function's pointer arguments are set, hence the checks.
+ */
+#define SIEVE_GLOBAL __attribute__((noinline))
+
 static __always_inline void copy16(__u8 *dst, const __u8 *src)
 {
 	__builtin_memcpy(dst, src, 16);
@@ -191,12 +199,14 @@ static __always_inline int parse_inner_ports(struct __sk_buff *skb, __u32 off, s
  * problem, packet too big) quote the packet that caused them; remember its tuple so a
  * connection's own errors pass like replies ("related").
  */
-static __always_inline void parse_icmp_error(struct __sk_buff *skb, __u32 off, struct pkt *p)
+SIEVE_GLOBAL int parse_icmp_error(struct __sk_buff *skb, __u32 off, struct pkt *p)
 {
+	if (!p)
+		return 0;
 	if (p->family == 4) {
 		struct iphdr ip;
 		if (load(skb, off, &ip, sizeof(ip)) < 0 || ip.ihl < 5)
-			return;
+			return 0;
 		p->inner_proto = ip.protocol;
 		__builtin_memcpy(p->inner_saddr, &ip.saddr, 4);
 		__builtin_memcpy(p->inner_daddr, &ip.daddr, 4);
@@ -205,13 +215,14 @@ static __always_inline void parse_icmp_error(struct __sk_buff *skb, __u32 off, s
 	} else {
 		struct ipv6hdr ip6;
 		if (load(skb, off, &ip6, sizeof(ip6)) < 0)
-			return;
+			return 0;
 		p->inner_proto = ip6.nexthdr;
 		copy16(p->inner_saddr, (__u8 *)&ip6.saddr);
 		copy16(p->inner_daddr, (__u8 *)&ip6.daddr);
 		if (parse_inner_ports(skb, off + sizeof(ip6), p) == 0)
 			p->related = 1;
 	}
+	return 0;
 }
 
 static __always_inline int parse_l4(struct __sk_buff *skb, __u32 off, struct pkt *p)
@@ -267,6 +278,55 @@ static __always_inline int parse_l4(struct __sk_buff *skb, __u32 off, struct pkt
 	}
 }
 
+static __always_inline int ipv6_ext(__u8 nh)
+{
+	return nh == IPPROTO_HOPOPTS || nh == IPPROTO_ROUTING || nh == IPPROTO_DSTOPTS || nh == IPPROTO_FRAGMENT;
+}
+
+/* Where the walk over IPv6 extension headers is: offset and type of the next header. */
+struct ipv6_walk {
+	__u32 off;
+	__u8 nh;
+};
+
+/*
+ * Skips up to 4 IPv6 extension headers from w, leaving it at the upper-layer header. Returns 0,
+ * 1 for a non-first fragment (w at the fragment's next header), or -reason.
+ */
+SIEVE_GLOBAL int skip_ipv6_ext(struct __sk_buff *skb, struct ipv6_walk *w)
+{
+	if (!w)
+		return -SIEVE_DROP_INVALID_IPV6_EXTHDR;
+	__u32 off = w->off;
+	__u8 nh = w->nh;
+#pragma unroll
+	for (int i = 0; i < 4; i++) {
+		if (!ipv6_ext(nh))
+			break;
+		__u8 ext[8];
+		if (load(skb, off, ext, sizeof(ext)) < 0)
+			return -SIEVE_DROP_INVALID_IPV6_EXTHDR;
+		if (nh == IPPROTO_FRAGMENT) {
+			__u16 frag = ((__u16)ext[2] << 8) | ext[3];
+			nh = ext[0];
+			off += 8;
+			if (frag & 0xfff8) {
+				w->off = off;
+				w->nh = nh;
+				return 1;
+			}
+		} else {
+			nh = ext[0];
+			off += ((__u32)ext[1] + 1) * 8;
+		}
+	}
+	if (ipv6_ext(nh))
+		return -SIEVE_DROP_INVALID_IPV6_EXTHDR;
+	w->off = off;
+	w->nh = nh;
+	return 0;
+}
+
 /* Returns 0 ok, 1 not IP (pass), 2 ICMPv6 neighbour discovery (pass), <0 drop reason. */
 static __always_inline int parse(struct __sk_buff *skb, struct pkt *p)
 {
@@ -298,30 +358,18 @@ static __always_inline int parse(struct __sk_buff *skb, struct pkt *p)
 		copy16(p->daddr, (__u8 *)&ip6.daddr);
 		__u8 nh = ip6.nexthdr;
 		off += sizeof(ip6);
-#pragma unroll
-		for (int i = 0; i < 4; i++) {
-			if (nh != IPPROTO_HOPOPTS && nh != IPPROTO_ROUTING && nh != IPPROTO_DSTOPTS &&
-			    nh != IPPROTO_FRAGMENT)
-				break;
-			__u8 ext[8];
-			if (load(skb, off, ext, sizeof(ext)) < 0)
-				return -SIEVE_DROP_INVALID_IPV6_EXTHDR;
-			if (nh == IPPROTO_FRAGMENT) {
-				__u16 frag = ((__u16)ext[2] << 8) | ext[3];
-				nh = ext[0];
-				off += 8;
-				if (frag & 0xfff8) { /* non-first fragment */
-					p->proto = nh;
-					return 0;
-				}
-			} else {
-				nh = ext[0];
-				off += ((__u32)ext[1] + 1) * 8;
+		if (ipv6_ext(nh)) {
+			struct ipv6_walk w = {.off = off, .nh = nh};
+			int rc = skip_ipv6_ext(skb, &w);
+			if (rc < 0)
+				return rc;
+			off = w.off;
+			nh = w.nh;
+			if (rc == 1) { /* non-first fragment */
+				p->proto = nh;
+				return 0;
 			}
 		}
-		if (nh == IPPROTO_HOPOPTS || nh == IPPROTO_ROUTING || nh == IPPROTO_DSTOPTS ||
-		    nh == IPPROTO_FRAGMENT)
-			return -SIEVE_DROP_INVALID_IPV6_EXTHDR;
 		p->proto = nh;
 	} else {
 		return 1;
@@ -417,14 +465,6 @@ struct judge_at {
 	__u8 agg;
 	__u8 ct_missing; /* judge() found no conntrack entry: judge_slow() need not look again */
 };
-
-/*
- * Cold paths are global BPF functions: one copy each in the machine code (the inlined copies made
- * the programs 30 and 18 KB), kept out of the way of the established packets' path, and verified
- * once on their own rather than again at every call site. The verifier cannot assume a global
- * function's pointer arguments are set, hence the checks.
- */
-#define SIEVE_GLOBAL __attribute__((noinline))
 
 /* Writes an event to the ring buffer. */
 SIEVE_GLOBAL int emit(struct __sk_buff *skb, const struct pkt *p, const struct endpoint_info *ep,
@@ -801,7 +841,8 @@ stateless:
 static __always_inline int judge(struct __sk_buff *skb, const struct pkt *p, const struct endpoint_info *ep,
 				 struct judge_at *at)
 {
-	if (!p->tracked || p->related || at->agg == SIEVE_AGG_NONE)
+	/* a bare SYN opens a connection (or reuses a tuple): judge_slow() looks it up once */
+	if (!p->tracked || p->related || at->agg == SIEVE_AGG_NONE || syn_only(p))
 		return judge_slow(skb, p, ep, at);
 	struct ct_key k;
 	int cmp = fill_ct_key(&k, p->saddr, p->daddr, p->sport, p->dport, p->proto, p->family,
@@ -814,7 +855,7 @@ static __always_inline int judge(struct __sk_buff *skb, const struct pkt *p, con
 	if (ct->policy_revision != ep->policy_revision)
 		return judge_slow(skb, p, ep, at);
 	int reply = ct_role(ct, cmp, at->dir, p);
-	if (reply < 0 || (reply && !ct->seen_reply) || (!reply && syn_only(p)))
+	if (reply < 0 || (reply && !ct->seen_reply))
 		return judge_slow(skb, p, ep, at);
 	__u8 fl = p->tcp_flags;
 	if ((fl & ~(reply ? ct->flags_rev : ct->flags_fwd)) || (fl & (TCPF_FIN | TCPF_RST)))

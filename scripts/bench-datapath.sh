@@ -3,8 +3,9 @@
 # TCP throughput (iperf3), TCP_RR and TCP_CRR between two lab pods with no program, Sieve's programs
 # at 10 / 1,000 / 10,000 policy entries, and iptables FORWARD rules of the same sizes; then ring
 # buffer -> decoded Java events; the paired detached/attached A/B per size (PAIRS TCP_RR pairs, PAIRS/2 throughput
-# pairs) and the programs' cost per path. Writes $1/datapath.json. REPS / SECONDS_PER_RUN / PAIRS tune it; CONFIGS=none,sieve-10
-# runs a subset.
+# pairs, STREAM_PAIRS pairs of 0.5 s segments of one stream) and the programs' cost per path. Writes $1/datapath.json.
+# REPS / SECONDS_PER_RUN / PAIRS / STREAM_PAIRS tune it; CONFIGS=none,sieve-10 runs a subset; VERBOSE=true prints
+# every in-stream pair.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 results=${1:-bench/results}
@@ -25,6 +26,7 @@ JAVA_HOME=$java_home "$mvn" -B -ntp -q -o -f enforcer/pom.xml dependency:build-c
   -Dmdep.outputFile="$cp_file" -Dmdep.includeScope=test >/dev/null
 mkdir -p "$results"
 "$java_home/bin/java" --enable-native-access=ALL-UNNAMED -Dbench.pairs="${PAIRS:-30}" \
+  -Dbench.verbose="${VERBOSE:-false}" -Dbench.stream.pairs="${STREAM_PAIRS:-$((2 * ${PAIRS:-30}))}" \
   -cp "enforcer/target/classes:enforcer/target/test-classes:$(cat "$cp_file")" \
   dev.sieve.enforcer.bench.DatapathBench "$results/datapath.json" "${REPS:-3}" "${SECONDS_PER_RUN:-2}" ${CONFIGS:+"$CONFIGS"} \
   | tee "$results/datapath.txt"

@@ -54,6 +54,9 @@ public final class DatapathBench {
     static final String BPF_DELIVERY = "sieve-bpf-";
     /** Pairs of 1 s TCP_RR runs (and half as many of 2 s throughput runs), detached and attached, per size. */
     static final int PAIRS = Integer.getInteger("bench.pairs", 30);
+    /** Pairs of 0.5 s segments of one iperf3 stream, detached and attached, per size ({@link #inStreamAb}). */
+    static final int STREAM_PAIRS = Integer.getInteger("bench.stream.pairs", 2 * PAIRS);
+    static final double STREAM_SEGMENT_SECS = 0.5;
 
     public static void main(String[] args) throws Exception {
         Path out = Path.of(args.length > 0 ? args[0] : "bench/results/datapath.json");
@@ -63,6 +66,7 @@ public final class DatapathBench {
         Map<String, List<double[]>> costs = new LinkedHashMap<>(); // config -> [ns per run from pod, to pod]
         Map<String, double[]> paired = new LinkedHashMap<>(); // config -> [median rr/s none, sieve, median pair difference %, CI low, CI high]
         Map<String, double[]> pairedGbps = new LinkedHashMap<>(); // the same for throughput
+        Map<String, double[]> inStream = new LinkedHashMap<>(); // the same, segments of one stream
         List<String> configs = new ArrayList<>(List.of("none"));
         for (int n : SIZES) configs.add("sieve-" + n);
         configs.add(BPF_DELIVERY + SIZES[0]); // the sender's program judges the receiver too and skips the host's forwarding
@@ -119,6 +123,7 @@ public final class DatapathBench {
                                 () -> rrWithMedian(client, server, 1)[1]));
                         pairedGbps.put("sieve-" + n, pairedAb(lab, dp, client, server, "sieve-" + n, PAIRS / 2, "TCP Gbit/s",
                                 () -> iperf(client, server, 2)));
+                        inStream.put("sieve-" + n, inStreamAb(lab, dp, client, server, "sieve-" + n, STREAM_PAIRS, STREAM_SEGMENT_SECS));
                     }
                     String bpf = BPF_DELIVERY + SIZES[0];
                     if (configs.contains(bpf)) {
@@ -126,6 +131,7 @@ public final class DatapathBench {
                                 () -> rrWithMedian(client, server, 1)[1]));
                         pairedGbps.put(bpf, pairedAb(lab, dp, client, server, bpf, PAIRS / 2, "TCP Gbit/s",
                                 () -> iperf(client, server, 2)));
+                        inStream.put(bpf, inStreamAb(lab, dp, client, server, bpf, STREAM_PAIRS, STREAM_SEGMENT_SECS));
                     }
                 }
                 configure(lab, dp, client, server, "none");
@@ -172,21 +178,12 @@ public final class DatapathBench {
                     e.getKey(), m[0], m[1], m[2], m[3], m[4], m[5]));
         }
         json.append(String.join(", ", costJson)).append("},\n");
-        List<String> pairedJson = new ArrayList<>();
-        for (var e : paired.entrySet()) {
-            pairedJson.add(String.format(Locale.ROOT, "\"%s\": {\"none_rr_median_rtt_per_s\": %.0f, \"sieve_rr_median_rtt_per_s\": %.0f, \"median_pair_difference_pct\": %.1f, "
-                            + "\"ci95_low_pct\": %.1f, \"ci95_high_pct\": %.1f}",
-                    e.getKey(), e.getValue()[0], e.getValue()[1], e.getValue()[2], e.getValue()[3], e.getValue()[4]));
-        }
-        json.append("  \"tcp_rr_paired_1s_alternation\": {\"pairs\": ").append(PAIRS).append(", ").append(String.join(", ", pairedJson)).append("},\n");
-        List<String> pairedGbpsJson = new ArrayList<>();
-        for (var e : pairedGbps.entrySet()) {
-            pairedGbpsJson.add(String.format(Locale.ROOT, "\"%s\": {\"none_gbps\": %.2f, \"sieve_gbps\": %.2f, \"median_pair_difference_pct\": %.1f, "
-                            + "\"ci95_low_pct\": %.1f, \"ci95_high_pct\": %.1f}",
-                    e.getKey(), e.getValue()[0], e.getValue()[1], e.getValue()[2], e.getValue()[3], e.getValue()[4]));
-        }
-        json.append("  \"tcp_throughput_paired_2s_alternation\": {\"pairs\": ").append(PAIRS / 2).append(", ")
-                .append(String.join(", ", pairedGbpsJson)).append("},\n");
+        json.append("  \"tcp_rr_paired_1s_alternation\": {\"pairs\": ").append(PAIRS)
+                .append(abJson(paired, "rr_median_rtt_per_s", "%.0f")).append("},\n");
+        json.append("  \"tcp_throughput_paired_2s_alternation\": {\"pairs\": ").append(PAIRS / 2)
+                .append(abJson(pairedGbps, "gbps", "%.2f")).append("},\n");
+        json.append("  \"tcp_throughput_in_stream_alternation\": {\"pairs\": ").append(STREAM_PAIRS).append(", \"segment_s\": ")
+                .append(STREAM_SEGMENT_SECS).append(abJson(inStream, "gbps", "%.2f")).append("},\n");
         List<String> pathJson = new ArrayList<>();
         pathCost.forEach((path, ns) -> pathJson.add(String.format(Locale.ROOT, "\"%s\": %.0f", path, ns)));
         json.append("  \"program_ns_per_packet_test_run\": {").append(String.join(", ", pathJson)).append("},\n");
@@ -199,6 +196,15 @@ public final class DatapathBench {
         System.out.printf(Locale.ROOT, "ring buffer drain (consumer only): %.2f M events/s; concurrent: %.2f M events/s consumed%n",
                 drain.eventsPerSecond() / 1e6, live.eventsPerSecond() / 1e6);
         System.out.println("wrote " + out);
+    }
+
+    /** The A/B results as JSON members (each preceded by ", "): per configuration none_X, sieve_X, the median difference and its interval. */
+    static String abJson(Map<String, double[]> results, String unit, String valueFormat) {
+        StringBuilder out = new StringBuilder();
+        results.forEach((c, r) -> out.append(String.format(Locale.ROOT, ", \"%s\": {\"none_%s\": " + valueFormat + ", \"sieve_%s\": "
+                + valueFormat + ", \"median_pair_difference_pct\": %.1f, \"ci95_low_pct\": %.1f, \"ci95_high_pct\": %.1f}",
+                c, unit, r[0], unit, r[1], r[2], r[3], r[4])));
+        return out.toString();
     }
 
     /** One measurement of a paired A/B, in its unit (higher is better). */
@@ -241,6 +247,75 @@ public final class DatapathBench {
         System.out.printf(Locale.ROOT, "paired %s %s: none %.2f, Sieve %.2f; median pair difference %+.1f%% (95%% CI %+.1f%% .. %+.1f%%)%n",
                 c, what, r[0], r[1], r[2], r[3], r[4]);
         return r;
+    }
+
+    /**
+     * Throughput A/B inside one iperf3 stream: while a single long stream runs, the programs are
+     * attached and detached every {@code segmentSecs}, and each segment's rate is the bytes the
+     * server's host veth sent in it (its tx counter, read in the node namespace at both ends of the
+     * segment, 20 ms after the switch). Adjacent segments form a pair, every other pair attached
+     * first. With pairs a second apart, the host's slower swings cancel within a pair, which the 2 s
+     * runs of {@link #pairedAb} (a new connection, slow start and all, for each) do not manage on a
+     * noisy node; each stream also carries many more pairs per minute. Returns what pairedAb does.
+     */
+    static double[] inStreamAb(Lab lab, Datapath dp, Pod client, Pod server, String c, int pairs, double segmentSecs)
+            throws Exception {
+        configure(lab, dp, client, server, c);
+        long streamSecs = (long) Math.ceil(2 * pairs * (segmentSecs + 0.1) + 5); // ends after the last segment
+        NetNs node = NetNs.named(lab.nodeNamespace());
+        List<Double> off = new ArrayList<>(), on = new ArrayList<>(), diff = new ArrayList<>();
+        try (BackgroundProcess stream = client.start("taskset", "-c", "0", "iperf3", "-c", server.ipv4(), "-p",
+                Integer.toString(IPERF_PORT), "-t", Long.toString(streamSecs))) {
+            Thread.sleep(1_500); // connected, past slow start
+            for (int i = 0; i < pairs; i++) {
+                double a = 0;
+                double b = 0;
+                for (boolean attached : i % 2 == 0 ? new boolean[] {false, true} : new boolean[] {true, false}) {
+                    if (attached) {
+                        dp.attach(client.hostInterface());
+                        dp.attach(server.hostInterface());
+                    } else {
+                        dp.detach(client.hostInterface());
+                        dp.detach(server.hostInterface());
+                    }
+                    Thread.sleep(20);
+                    long[] start = node.call(() -> txBytes(server.hostInterface()));
+                    Thread.sleep((long) (segmentSecs * 1000));
+                    long[] end = node.call(() -> txBytes(server.hostInterface()));
+                    double gbps = (end[0] - start[0]) * 8.0 / (end[1] - start[1]);
+                    if (attached) b = gbps; else a = gbps;
+                }
+                off.add(a);
+                on.add(b);
+                diff.add((b / a - 1) * 100);
+                if (Boolean.getBoolean("bench.verbose")) {
+                    System.out.printf(Locale.ROOT, "  pair %d: none %.2f, Sieve %.2f Gbit/s%n", i, a, b);
+                }
+            }
+            if (!stream.isAlive()) {
+                throw new IllegalStateException("the iperf3 stream ended before the last segment: " + stream.stderr());
+            }
+            stream.waitFor(Duration.ofSeconds(streamSecs + 10)); // let it end, so the server takes the next test
+        }
+        dp.attach(client.hostInterface());
+        dp.attach(server.hostInterface());
+        double[] ci = medianInterval(diff);
+        double[] r = {median(off), median(on), median(diff), ci[0], ci[1]};
+        System.out.printf(Locale.ROOT, "in-stream %s TCP Gbit/s (%d pairs of %.1f s segments): none %.2f, Sieve %.2f; "
+                + "median pair difference %+.1f%% (95%% CI %+.1f%% .. %+.1f%%)%n", c, pairs, segmentSecs, r[0], r[1], r[2], r[3], r[4]);
+        return r;
+    }
+
+    /** [tx bytes of {@code ifname}, System.nanoTime()] in the calling thread's network namespace. */
+    static long[] txBytes(String ifname) throws java.io.IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/thread-self/net/dev"))) {
+            int colon = line.indexOf(':');
+            if (colon > 0 && line.substring(0, colon).strip().equals(ifname)) {
+                String[] f = line.substring(colon + 1).strip().split("\\s+");
+                return new long[] {Long.parseLong(f[8]), System.nanoTime()};
+            }
+        }
+        throw new IllegalStateException(ifname + " not in /proc/net/dev");
     }
 
     /**

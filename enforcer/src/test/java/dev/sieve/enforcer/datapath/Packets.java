@@ -32,13 +32,34 @@ public final class Packets {
 
     /** Ethernet + IPv6 (optionally behind a hop-by-hop header) + an L4 payload. */
     public static byte[] ipv6(byte[] src, byte[] dst, int proto, boolean hopByHop, byte[] l4) {
-        int ext = hopByHop ? 8 : 0;
-        ByteBuffer b = ByteBuffer.allocate(14 + 40 + ext + l4.length);
+        return hopByHop ? ipv6(src, dst, proto, l4, HOP_BY_HOP) : ipv6(src, dst, proto, l4);
+    }
+
+    public static final int HOP_BY_HOP = 0;
+    public static final int DEST_OPTS = 60;
+    /** A fragment header of offset 0, more fragments: the first fragment. */
+    public static final int FIRST_FRAGMENT = 44;
+    /** A fragment header of offset 1480 bytes: a later fragment. */
+    public static final int LATER_FRAGMENT = -44;
+
+    /**
+     * Ethernet + IPv6 + a chain of 8-byte extension headers of the given types (hop-by-hop and
+     * destination options padded with PadN; {@link #FIRST_FRAGMENT} / {@link #LATER_FRAGMENT}) + an
+     * L4 payload of protocol {@code proto}.
+     */
+    public static byte[] ipv6(byte[] src, byte[] dst, int proto, byte[] l4, int... ext) {
+        ByteBuffer b = ByteBuffer.allocate(14 + 40 + 8 * ext.length + l4.length);
         b.put(new byte[] {2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2}).putShort((short) 0x86dd);
-        b.putInt(0x60000000).putShort((short) (ext + l4.length)).put((byte) (hopByHop ? 0 : proto)).put((byte) 64)
-                .put(src).put(dst);
-        if (hopByHop) {
-            b.put((byte) proto).put((byte) 0).put(new byte[] {1, 4, 0, 0, 0, 0}); // PadN option
+        b.putInt(0x60000000).putShort((short) (8 * ext.length + l4.length))
+                .put((byte) (ext.length > 0 ? Math.abs(ext[0]) : proto)).put((byte) 64).put(src).put(dst);
+        for (int i = 0; i < ext.length; i++) {
+            byte next = (byte) (i + 1 < ext.length ? Math.abs(ext[i + 1]) : proto);
+            if (ext[i] == FIRST_FRAGMENT || ext[i] == LATER_FRAGMENT) {
+                int offsetUnits = ext[i] == FIRST_FRAGMENT ? 0 : 1480 / 8;
+                b.put(next).put((byte) 0).putShort((short) (offsetUnits << 3 | 1)).putInt(0x1234);
+            } else {
+                b.put(next).put((byte) 0).put(new byte[] {1, 4, 0, 0, 0, 0}); // PadN option
+            }
         }
         return b.put(l4).array();
     }

@@ -93,6 +93,24 @@ class ProgramVerdictTest {
     }
 
     @Test
+    void ipv6FragmentsAndExtensionHeaderChains() {
+        dp.applyPolicy(3, List.of(PolicyMapEntry.allow(EGRESS, 0, PolicyMapEntry.UDP, 53, 53, 8)));
+        byte[] dns = Packets.ports(40006, 53);
+        VerdictEvent first = send(Packets.ipv6(SRC6, DST6, 17, dns, Packets.HOP_BY_HOP, Packets.FIRST_FRAGMENT), 0);
+        assertThat(first.dstPort()).as("the first fragment carries the ports").isEqualTo(53);
+        VerdictEvent later = send(Packets.ipv6(SRC6, DST6, 17, new byte[8], Packets.LATER_FRAGMENT), 2);
+        assertThat(later.protocol()).isEqualTo(17);
+        assertThat(later.dstPort()).as("a later fragment has no ports: judged with port 0").isZero();
+        assertThat(later.dropReason()).isEqualTo(VerdictEvent.POLICY_DENIED);
+        VerdictEvent four = send(Packets.ipv6(SRC6, DST6, 17, Packets.ports(40007, 53), Packets.HOP_BY_HOP,
+                Packets.DEST_OPTS, Packets.DEST_OPTS, Packets.DEST_OPTS), 0);
+        assertThat(four.dstPort()).as("four extension headers are walked").isEqualTo(53);
+        VerdictEvent five = send(Packets.ipv6(SRC6, DST6, 17, Packets.ports(40008, 53), Packets.HOP_BY_HOP,
+                Packets.DEST_OPTS, Packets.DEST_OPTS, Packets.DEST_OPTS, Packets.DEST_OPTS), 2);
+        assertThat(five.dropReason()).as("a fifth is not: INVALID_IPV6_EXTHDR").isEqualTo(156);
+    }
+
+    @Test
     void otherIpProtocolsMatchProtocolWideEntries() {
         byte[] gre = Packets.ipv4(SRC4, DST4, 47, new byte[8]);
         assertThat(send(gre, 2).dropReason()).isEqualTo(VerdictEvent.POLICY_DENIED);
