@@ -5,7 +5,7 @@
 # buffer -> decoded Java events; the paired detached/attached A/B per size (PAIRS TCP_RR pairs, PAIRS/2 throughput
 # pairs, STREAM_PAIRS pairs of 0.5 s segments of one stream) and the programs' cost per path. Writes $1/datapath.json.
 # REPS / SECONDS_PER_RUN / PAIRS / STREAM_PAIRS tune it; CONFIGS=none,sieve-10 runs a subset; VERBOSE=true prints
-# every in-stream pair.
+# every pair of the A/Bs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 results=${1:-bench/results}

@@ -65,7 +65,7 @@ public final class Datapath implements AutoCloseable {
     private final BpfMap events;
     /** What sieve_config holds (written whole, so each setter keeps the other's value). */
     private AggregationLevel aggregation = AggregationLevel.MEDIUM;
-    private LocalDelivery localDelivery = LocalDelivery.STACK;
+    private LocalDelivery localDelivery = LocalDelivery.BPF;
     private final int fromPodFd;
     private final int toPodFd;
     private final Map<Integer, Boolean> createdClsact = new HashMap<>();

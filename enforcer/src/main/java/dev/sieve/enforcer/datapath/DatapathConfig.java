@@ -25,7 +25,7 @@ public record DatapathConfig(Path pinRoot, String prefix, NetNs netns, int ringB
 
     /** Defaults: /sys/fs/bpf/sieve/&lt;prefix&gt;, this process's namespace, 4 MiB ring, MEDIUM aggregation, stack delivery. */
     public static DatapathConfig of(String prefix) {
-        return new DatapathConfig(DEFAULT_PIN_ROOT, prefix, NetNs.current(), 1 << 22, AggregationLevel.MEDIUM, LocalDelivery.STACK);
+        return new DatapathConfig(DEFAULT_PIN_ROOT, prefix, NetNs.current(), 1 << 22, AggregationLevel.MEDIUM, LocalDelivery.BPF);
     }
 
     public DatapathConfig withNetns(NetNs ns) {

@@ -4,10 +4,11 @@ import java.util.Locale;
 
 /**
  * How a packet from one pod of this node to another reaches the receiver (config_value.flags in
- * {@code sieve_maps.h}). {@link #STACK} is the default: in this repository's benchmark (a node
- * without netfilter rules) BPF delivery was no faster and its one program costs more than the two
- * it replaces (bench/results/datapath.md); it pays where the host's forwarding is expensive
- * (netfilter conntrack, long FORWARD chains), which it skips.
+ * {@code sieve_maps.h}). {@link #BPF} is the default, as BPF host routing is Cilium's where the
+ * kernel allows it: in the steady-state throughput A/B of bench/results/datapath.md it was 3-4%
+ * faster than no program at all (the host's forwarding skipped), where the stack path was 2-3%
+ * slower. {@link #STACK} is for nodes whose host netfilter rules must see pod-to-pod traffic. (An
+ * unwritten config, flags 0, is the stack: what an older agent left behind keeps its behaviour.)
  */
 public enum LocalDelivery {
     /**

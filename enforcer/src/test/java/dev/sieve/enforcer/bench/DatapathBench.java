@@ -50,13 +50,15 @@ public final class DatapathBench {
     static final boolean SOCKPERF = onPath("sockperf");
     static final int ID_CLIENT = 1001, ID_SERVER = 1002;
     static final int[] SIZES = {10, 1_000, 10_000};
-    /** Configurations named sieve-bpf-N deliver pod to pod with bpf_redirect_peer ({@link LocalDelivery#BPF}); sieve-N through the stack, the default. */
-    static final String BPF_DELIVERY = "sieve-bpf-";
+    /** Configurations named sieve-stack-N deliver pod to pod through the host's stack ({@link LocalDelivery#STACK}); sieve-N with bpf_redirect_peer, the default. */
+    static final String STACK_DELIVERY = "sieve-stack-";
     /** Pairs of 1 s TCP_RR runs (and half as many of 2 s throughput runs), detached and attached, per size. */
     static final int PAIRS = Integer.getInteger("bench.pairs", 30);
     /** Pairs of 0.5 s segments of one iperf3 stream, detached and attached, per size ({@link #inStreamAb}). */
     static final int STREAM_PAIRS = Integer.getInteger("bench.stream.pairs", 2 * PAIRS);
     static final double STREAM_SEGMENT_SECS = 0.5;
+    /** Prints every pair of the A/Bs. */
+    static final boolean VERBOSE = Boolean.getBoolean("bench.verbose");
 
     public static void main(String[] args) throws Exception {
         Path out = Path.of(args.length > 0 ? args[0] : "bench/results/datapath.json");
@@ -69,7 +71,7 @@ public final class DatapathBench {
         Map<String, double[]> inStream = new LinkedHashMap<>(); // the same, segments of one stream
         List<String> configs = new ArrayList<>(List.of("none"));
         for (int n : SIZES) configs.add("sieve-" + n);
-        configs.add(BPF_DELIVERY + SIZES[0]); // the sender's program judges the receiver too and skips the host's forwarding
+        configs.add(STACK_DELIVERY + SIZES[0]); // through the host's forwarding, each side judged by its own program
         for (int n : SIZES) configs.add("iptables-" + n);
         if (args.length > 3) configs.retainAll(List.of(args[3].split(","))); // a subset, for quick comparisons
 
@@ -125,13 +127,13 @@ public final class DatapathBench {
                                 () -> iperf(client, server, 2)));
                         inStream.put("sieve-" + n, inStreamAb(lab, dp, client, server, "sieve-" + n, STREAM_PAIRS, STREAM_SEGMENT_SECS));
                     }
-                    String bpf = BPF_DELIVERY + SIZES[0];
-                    if (configs.contains(bpf)) {
-                        paired.put(bpf, pairedAb(lab, dp, client, server, bpf, PAIRS, "TCP_RR/s at the median RTT",
+                    String stack = STACK_DELIVERY + SIZES[0];
+                    if (configs.contains(stack)) {
+                        paired.put(stack, pairedAb(lab, dp, client, server, stack, PAIRS, "TCP_RR/s at the median RTT",
                                 () -> rrWithMedian(client, server, 1)[1]));
-                        pairedGbps.put(bpf, pairedAb(lab, dp, client, server, bpf, PAIRS / 2, "TCP Gbit/s",
+                        pairedGbps.put(stack, pairedAb(lab, dp, client, server, stack, PAIRS / 2, "TCP Gbit/s",
                                 () -> iperf(client, server, 2)));
-                        inStream.put(bpf, inStreamAb(lab, dp, client, server, bpf, STREAM_PAIRS, STREAM_SEGMENT_SECS));
+                        inStream.put(stack, inStreamAb(lab, dp, client, server, stack, STREAM_PAIRS, STREAM_SEGMENT_SECS));
                     }
                 }
                 configure(lab, dp, client, server, "none");
@@ -223,6 +225,18 @@ public final class DatapathBench {
     static double[] pairedAb(Lab lab, Datapath dp, Pod client, Pod server, String c, int pairs, String what, Measurement m)
             throws Exception {
         configure(lab, dp, client, server, c);
+        double[] r = alternate(dp, client, server, pairs, m);
+        System.out.printf(Locale.ROOT, "paired %s %s: none %.2f, Sieve %.2f; median pair difference %+.1f%% (95%% CI %+.1f%% .. %+.1f%%)%n",
+                c, what, r[0], r[1], r[2], r[3], r[4]);
+        return r;
+    }
+
+    /**
+     * Runs {@code m} in pairs, the programs detached for one and attached for the other (every
+     * other pair attached first); returns [median none, median Sieve, median pair difference %,
+     * interval low %, interval high %]. Leaves the programs attached.
+     */
+    static double[] alternate(Datapath dp, Pod client, Pod server, int pairs, Measurement m) throws Exception {
         List<Double> off = new ArrayList<>(), on = new ArrayList<>(), diff = new ArrayList<>();
         for (int i = 0; i < pairs; i++) {
             double a = 0;
@@ -241,18 +255,21 @@ public final class DatapathBench {
             off.add(a);
             on.add(b);
             diff.add((b / a - 1) * 100);
+            if (VERBOSE) {
+                System.out.printf(Locale.ROOT, "  pair %d: none %.2f, Sieve %.2f%n", i, a, b);
+            }
         }
+        dp.attach(client.hostInterface());
+        dp.attach(server.hostInterface());
         double[] ci = medianInterval(diff);
-        double[] r = {median(off), median(on), median(diff), ci[0], ci[1]};
-        System.out.printf(Locale.ROOT, "paired %s %s: none %.2f, Sieve %.2f; median pair difference %+.1f%% (95%% CI %+.1f%% .. %+.1f%%)%n",
-                c, what, r[0], r[1], r[2], r[3], r[4]);
-        return r;
+        return new double[] {median(off), median(on), median(diff), ci[0], ci[1]};
     }
 
     /**
      * Throughput A/B inside one iperf3 stream: while a single long stream runs, the programs are
      * attached and detached every {@code segmentSecs}, and each segment's rate is the bytes the
-     * server's host veth sent in it (its tx counter, read in the node namespace at both ends of the
+     * client's host veth received in it (what the client pod sent, counted before any program runs
+     * and whichever way the packet is delivered; read in the node namespace at both ends of the
      * segment, 20 ms after the switch). Adjacent segments form a pair, every other pair attached
      * first. With pairs a second apart, the host's slower swings cancel within a pair, which the 2 s
      * runs of {@link #pairedAb} (a new connection, slow start and all, for each) do not manage on a
@@ -263,56 +280,34 @@ public final class DatapathBench {
         configure(lab, dp, client, server, c);
         long streamSecs = (long) Math.ceil(2 * pairs * (segmentSecs + 0.1) + 5); // ends after the last segment
         NetNs node = NetNs.named(lab.nodeNamespace());
-        List<Double> off = new ArrayList<>(), on = new ArrayList<>(), diff = new ArrayList<>();
+        double[] r;
         try (BackgroundProcess stream = client.start("taskset", "-c", "0", "iperf3", "-c", server.ipv4(), "-p",
                 Integer.toString(IPERF_PORT), "-t", Long.toString(streamSecs))) {
             Thread.sleep(1_500); // connected, past slow start
-            for (int i = 0; i < pairs; i++) {
-                double a = 0;
-                double b = 0;
-                for (boolean attached : i % 2 == 0 ? new boolean[] {false, true} : new boolean[] {true, false}) {
-                    if (attached) {
-                        dp.attach(client.hostInterface());
-                        dp.attach(server.hostInterface());
-                    } else {
-                        dp.detach(client.hostInterface());
-                        dp.detach(server.hostInterface());
-                    }
-                    Thread.sleep(20);
-                    long[] start = node.call(() -> txBytes(server.hostInterface()));
-                    Thread.sleep((long) (segmentSecs * 1000));
-                    long[] end = node.call(() -> txBytes(server.hostInterface()));
-                    double gbps = (end[0] - start[0]) * 8.0 / (end[1] - start[1]);
-                    if (attached) b = gbps; else a = gbps;
-                }
-                off.add(a);
-                on.add(b);
-                diff.add((b / a - 1) * 100);
-                if (Boolean.getBoolean("bench.verbose")) {
-                    System.out.printf(Locale.ROOT, "  pair %d: none %.2f, Sieve %.2f Gbit/s%n", i, a, b);
-                }
-            }
+            r = alternate(dp, client, server, pairs, () -> {
+                Thread.sleep(20);
+                long[] start = node.call(() -> rxBytes(client.hostInterface()));
+                Thread.sleep((long) (segmentSecs * 1000));
+                long[] end = node.call(() -> rxBytes(client.hostInterface()));
+                return (end[0] - start[0]) * 8.0 / (end[1] - start[1]);
+            });
             if (!stream.isAlive()) {
                 throw new IllegalStateException("the iperf3 stream ended before the last segment: " + stream.stderr());
             }
             stream.waitFor(Duration.ofSeconds(streamSecs + 10)); // let it end, so the server takes the next test
         }
-        dp.attach(client.hostInterface());
-        dp.attach(server.hostInterface());
-        double[] ci = medianInterval(diff);
-        double[] r = {median(off), median(on), median(diff), ci[0], ci[1]};
         System.out.printf(Locale.ROOT, "in-stream %s TCP Gbit/s (%d pairs of %.1f s segments): none %.2f, Sieve %.2f; "
                 + "median pair difference %+.1f%% (95%% CI %+.1f%% .. %+.1f%%)%n", c, pairs, segmentSecs, r[0], r[1], r[2], r[3], r[4]);
         return r;
     }
 
-    /** [tx bytes of {@code ifname}, System.nanoTime()] in the calling thread's network namespace. */
-    static long[] txBytes(String ifname) throws java.io.IOException {
+    /** [rx bytes of {@code ifname}, System.nanoTime()] in the calling thread's network namespace. */
+    static long[] rxBytes(String ifname) throws java.io.IOException {
         for (String line : Files.readAllLines(Path.of("/proc/thread-self/net/dev"))) {
             int colon = line.indexOf(':');
             if (colon > 0 && line.substring(0, colon).strip().equals(ifname)) {
                 String[] f = line.substring(colon + 1).strip().split("\\s+");
-                return new long[] {Long.parseLong(f[8]), System.nanoTime()};
+                return new long[] {Long.parseLong(f[0]), System.nanoTime()};
             }
         }
         throw new IllegalStateException(ifname + " not in /proc/net/dev");
@@ -382,7 +377,7 @@ public final class DatapathBench {
         boolean ipt = c.startsWith("iptables-");
         int n = sieve || ipt ? Integer.parseInt(c.substring(c.lastIndexOf('-') + 1)) : 0;
         if (sieve) {
-            dp.setLocalDelivery(c.startsWith(BPF_DELIVERY) ? LocalDelivery.BPF : LocalDelivery.STACK);
+            dp.setLocalDelivery(c.startsWith(STACK_DELIVERY) ? LocalDelivery.STACK : LocalDelivery.BPF);
             int ci = dp.attach(client.hostInterface());
             int si = dp.attach(server.hostInterface());
             dp.setEndpoint(ci, new EndpointConfig(ci, ID_CLIENT, true, true, false));

@@ -118,7 +118,7 @@ class DatapathTest {
     @BeforeEach
     void reset() {
         dp.setAggregation(AggregationLevel.MEDIUM);
-        dp.setLocalDelivery(LocalDelivery.BPF); // every test here through the sender-side path; the e2e suites run the default (stack)
+        dp.setLocalDelivery(LocalDelivery.STACK); // every test here through each side's own program; the e2e suites run the default (bpf)
         endpoint(client, EP_CLIENT, ID_CLIENT, false, false, false);
         endpoint(server, EP_SERVER, ID_SERVER, true, false, false);
         dp.applyPolicy(EP_CLIENT, List.of());

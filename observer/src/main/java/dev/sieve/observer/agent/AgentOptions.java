@@ -25,7 +25,7 @@ public record AgentOptions(String nodeName, List<Path> manifests, InetSocketAddr
                                [--observer-address 127.0.0.1:4244] [--metrics-address 127.0.0.1:9965] [--relay HOST:PORT]
                                [--enforcement default|always|never] [--pin-prefix node] [--netns NAME]
                                [--flow-buffer 65536] [--monitor-aggregation none|low|medium|max] [--cleanup-on-exit]
-                               [--spool-dir /var/lib/sieve/spool/NODE] [--local-delivery stack|bpf]
+                               [--spool-dir /var/lib/sieve/spool/NODE] [--local-delivery bpf|stack]
             Every flag can also be given as an environment variable: --node-name as SIEVE_NODE_NAME, and so on.
             """;
 
@@ -50,7 +50,7 @@ public record AgentOptions(String nodeName, List<Path> manifests, InetSocketAddr
         String aggregation = env.getOrDefault("SIEVE_MONITOR_AGGREGATION", "medium");
         boolean cleanup = "true".equals(env.get("SIEVE_CLEANUP_ON_EXIT"));
         String spool = env.get("SIEVE_SPOOL_DIR");
-        String delivery = env.getOrDefault("SIEVE_LOCAL_DELIVERY", "stack");
+        String delivery = env.getOrDefault("SIEVE_LOCAL_DELIVERY", "bpf");
         boolean manifestsFromFlags = false;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];

@@ -18,10 +18,10 @@ class AgentOptionsTest {
     }
 
     @Test
-    void localDeliveryIsStackUnlessAskedForByFlagOrEnvironment() {
-        assertThat(parse(Map.of()).localDelivery()).isEqualTo(LocalDelivery.STACK);
-        assertThat(parse(Map.of(), "--local-delivery", "bpf").localDelivery()).isEqualTo(LocalDelivery.BPF);
-        assertThat(parse(Map.of("SIEVE_LOCAL_DELIVERY", "BPF")).localDelivery()).isEqualTo(LocalDelivery.BPF);
+    void localDeliveryIsBpfUnlessAskedForByFlagOrEnvironment() {
+        assertThat(parse(Map.of()).localDelivery()).isEqualTo(LocalDelivery.BPF);
+        assertThat(parse(Map.of(), "--local-delivery", "stack").localDelivery()).isEqualTo(LocalDelivery.STACK);
+        assertThat(parse(Map.of("SIEVE_LOCAL_DELIVERY", "STACK")).localDelivery()).isEqualTo(LocalDelivery.STACK);
         assertThat(parse(Map.of("SIEVE_LOCAL_DELIVERY", "bpf"), "--local-delivery=stack").localDelivery()).isEqualTo(LocalDelivery.STACK);
     }
 
