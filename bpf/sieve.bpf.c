@@ -684,8 +684,8 @@ SIEVE_GLOBAL int judge_slow(struct __sk_buff *skb, const struct pkt *p, const st
 	 * reports nothing never pays for the LPM lookup. */
 	const __u8 *peer_addr = dir == SIEVE_DIR_EGRESS ? p->daddr : p->saddr;
 	__u32 peer_id;
-	/* CLOCK_MONOTONIC at tick granularity: the exact clock cost more than the rest of an
-	 * established packet's conntrack work, and conntrack lifetimes are seconds to hours. */
+	/* CLOCK_MONOTONIC at tick granularity: half the exact clock's cost here, and conntrack
+	 * lifetimes are seconds to hours. */
 	__u64 now = bpf_ktime_get_coarse_ns();
 	struct decision d = {};
 	__u8 verdict;
