@@ -621,6 +621,13 @@ static __always_inline int ct_role(const struct ct_value *ct, int cmp, __u8 dir,
 	return -1;
 }
 
+/* The verdict an established connection's packets get from its entry. */
+static __always_inline __u8 ct_verdict(const struct ct_value *ct)
+{
+	return ct->action == SIEVE_ACTION_AUDIT ? SIEVE_VERDICT_AUDIT :
+	       ct->action == SIEVE_ACTION_REDIRECT ? SIEVE_VERDICT_REDIRECTED : SIEVE_VERDICT_FORWARDED;
+}
+
 /* A bare SYN on a known tuple is a new connection reusing the tuple. */
 static __always_inline int syn_only(const struct pkt *p)
 {
@@ -740,9 +747,7 @@ SIEVE_GLOBAL int judge_slow(struct __sk_buff *skb, const struct pkt *p, const st
 				ct->rule_id = d.rule_id;
 				ct->proxy_port = d.proxy_port;
 			}
-			verdict = ct->action == SIEVE_ACTION_AUDIT ? SIEVE_VERDICT_AUDIT :
-				  ct->action == SIEVE_ACTION_REDIRECT ? SIEVE_VERDICT_REDIRECTED :
-									 SIEVE_VERDICT_FORWARDED;
+			verdict = ct_verdict(ct);
 			reason = 0;
 			int report = agg == SIEVE_AGG_NONE;
 			__u8 fl = p->tcp_flags;
@@ -865,10 +870,7 @@ static __always_inline int judge(struct __sk_buff *skb, const struct pkt *p, con
 	 * still the current policy's, as the revision matched.) */
 	if (ct_refresh_due(ct, bpf_jiffies64()))
 		return judge_slow(skb, p, ep, at);
-	__u8 verdict = ct->action == SIEVE_ACTION_AUDIT ? SIEVE_VERDICT_AUDIT :
-		       ct->action == SIEVE_ACTION_REDIRECT ? SIEVE_VERDICT_REDIRECTED :
-							      SIEVE_VERDICT_FORWARDED;
-	count(verdict, at->dir, 0, skb->len);
+	count(ct_verdict(ct), at->dir, 0, skb->len);
 	if (ct->action == SIEVE_ACTION_REDIRECT && !reply)
 		return judged_proxy(skb, ct->proxy_port);
 	return JUDGED_PASS;

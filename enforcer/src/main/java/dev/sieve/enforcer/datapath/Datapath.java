@@ -59,6 +59,7 @@ public final class Datapath implements AutoCloseable {
     private final BpfMap endpoints;
     /** Copy of the endpoints whose ifindex is below its size, which the programs read instead. */
     private final BpfMap endpointArray;
+    private final int endpointArraySize;
     private final BpfMap conntrack;
     private final BpfMap metrics;
     private final BpfMap configMap;
@@ -77,6 +78,7 @@ public final class Datapath implements AutoCloseable {
         this.policy = object.map("sieve_policy");
         this.endpoints = object.map("sieve_endpoints");
         this.endpointArray = object.map("sieve_ep_array");
+        this.endpointArraySize = endpointArray.maxEntries();
         this.conntrack = object.map("sieve_ct_v2");
         this.metrics = object.map("sieve_metrics_v2");
         this.configMap = object.map("sieve_config");
@@ -104,7 +106,7 @@ public final class Datapath implements AutoCloseable {
             obj.load();
             Datapath dp = new Datapath(config, obj);
             dp.configure(config.aggregation(), config.localDelivery());
-            dp.endpoints().forEach(dp::writeEndpoint); // pins of a version without the array, or a lost write
+            dp.endpoints().forEach(dp::writeArraySlot); // pins of a version without the array, or a lost write
             int migrated = ConntrackMigration.migrate(dir, dp.conntrack);
             if (migrated > 0) {
                 LOG.info("carried " + migrated + " conntrack entries of the previous datapath version over");
@@ -285,16 +287,30 @@ public final class Datapath implements AutoCloseable {
             MemorySegment v = a.allocate(MapLayouts.ENDPOINT_INFO);
             info.write(v);
             endpoints.update(k, v, LibBpf.BPF_ANY);
-            if (inArray(ifindex)) {
-                // an array slot is overwritten in place, not swapped: a packet judged meanwhile may
-                // see some fields new and some old, as if it came a moment earlier or later
-                endpointArray.update(k, v, LibBpf.BPF_ANY);
-            }
+        }
+        writeArraySlot(ifindex, info);
+    }
+
+    /**
+     * The array copy of an endpoint the programs read, for ifindexes it covers. The slot is
+     * overwritten in place, not swapped: a packet judged meanwhile may see some fields new and
+     * some old, as if it came a moment earlier or later.
+     */
+    private void writeArraySlot(int ifindex, EndpointInfo info) {
+        if (!inArray(ifindex)) {
+            return;
+        }
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment k = a.allocate(ValueLayout.JAVA_INT);
+            k.set(ValueLayout.JAVA_INT, 0, ifindex);
+            MemorySegment v = a.allocate(MapLayouts.ENDPOINT_INFO);
+            info.write(v);
+            endpointArray.update(k, v, LibBpf.BPF_ANY);
         }
     }
 
     private boolean inArray(int ifindex) {
-        return ifindex >= 0 && ifindex < endpointArray.maxEntries();
+        return ifindex >= 0 && ifindex < endpointArraySize;
     }
 
     // ---- ipcache ------------------------------------------------------------------------------
