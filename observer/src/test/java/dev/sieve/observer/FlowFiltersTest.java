@@ -13,8 +13,8 @@ import dev.sieve.api.flow.TCPFlags;
 import dev.sieve.api.flow.TrafficDirection;
 import dev.sieve.api.flow.Verdict;
 import dev.sieve.observer.enrich.FlowEnricher;
-import dev.sieve.observer.filter.FlowFilters;
-import dev.sieve.observer.filter.InvalidFilterException;
+import dev.sieve.flowfilter.FlowFilters;
+import dev.sieve.flowfilter.InvalidFilterException;
 import java.util.List;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
@@ -53,7 +53,9 @@ class FlowFiltersTest {
                 row("source pod ns/", ff(b -> b.addSourcePod("shop/")), ALLOWED, true),
                 row("source pod ns/prefix", ff(b -> b.addSourcePod("shop/front")), ALLOWED, true),
                 row("source pod wrong ns", ff(b -> b.addSourcePod("production/front")), ALLOWED, false),
-                row("source pod prefix any ns", ff(b -> b.addSourcePod("frontend")), ALLOWED, true),
+                // Hubble: a pod without a namespace is a pod of the "default" namespace
+                row("source pod without namespace is in default", ff(b -> b.addSourcePod("frontend")), ALLOWED, false),
+                row("source pod in its namespace", ff(b -> b.addSourcePod("shop/front")), ALLOWED, true),
                 row("destination pod", ff(b -> b.addDestinationPod("production/database-0")), DENIED, true),
                 row("destination pod miss", ff(b -> b.addDestinationPod("production/")), ALLOWED, false),
                 row("source label k8s:", ff(b -> b.addSourceLabel("k8s:app=frontend")), ALLOWED, true),
@@ -145,7 +147,8 @@ class FlowFiltersTest {
                 Arguments.of(ff(b -> b.addProtocol("quic")), "protocol"),
                 Arguments.of(ff(b -> b.addHttpStatusCode("99")), "http_status_code"),
                 Arguments.of(ff(b -> b.addHttpPath("(")), "http_path"),
-                Arguments.of(ff(b -> b.addSourcePod("/x")), "source_pod"),
+                Arguments.of(ff(b -> b.addSourcePod("")), "source_pod"),
+                Arguments.of(ff(b -> b.addSourcePod("/")), "source_pod"),
                 Arguments.of(ff(b -> b.addNodeName("a/b/c")), "node_name"));
     }
 

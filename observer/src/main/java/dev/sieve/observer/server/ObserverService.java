@@ -2,8 +2,6 @@ package dev.sieve.observer.server;
 
 import com.google.protobuf.Timestamp;
 import com.google.protobuf.UInt32Value;
-import com.google.protobuf.util.FieldMaskUtil;
-import com.google.protobuf.util.Timestamps;
 import dev.sieve.api.flow.Flow;
 import dev.sieve.api.flow.LostEvent;
 import dev.sieve.api.flow.LostEventSource;
@@ -25,7 +23,7 @@ import dev.sieve.api.observer.ServerStatusResponse;
 import dev.sieve.api.observer.TLS;
 import dev.sieve.api.relay.NodeState;
 import dev.sieve.observer.buffer.FlowRing;
-import dev.sieve.observer.filter.FlowFilters;
+import dev.sieve.flowfilter.GetFlowsRequests;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -63,43 +61,18 @@ public final class ObserverService extends ObserverGrpc.ObserverImplBase {
         this.address = address;
     }
 
-    /** The parsed, validated form of a GetFlowsRequest. */
+    /** The parsed, validated form of a GetFlowsRequest (the same validation as the relay's). */
     record Query(Predicate<Flow> filter, long number, boolean first, boolean follow, long since, long until,
-                 com.google.protobuf.FieldMask mask) {}
+                 GetFlowsRequests.Valid request) {}
 
     static Query parse(GetFlowsRequest req) {
-        long since = Long.MIN_VALUE, until = Long.MAX_VALUE;
-        if (req.hasSince()) since = nanos("since", req.getSince());
-        if (req.hasUntil()) until = nanos("until", req.getUntil());
-        if (since > until) throw invalid("since (" + Timestamps.toString(req.getSince()) + ") is after until ("
-                + Timestamps.toString(req.getUntil()) + ")");
-        if (req.getFirst() && req.getFollow()) throw invalid("first cannot be combined with follow");
-        if (req.getFirst() && req.getNumber() == 0 && !req.hasSince()) throw invalid("first needs number > 0 or since");
-        com.google.protobuf.FieldMask mask = req.hasFieldMask() ? req.getFieldMask()
-                : req.getExperimental().hasFieldMask() ? req.getExperimental().getFieldMask() : null;
-        if (mask != null && mask.getPathsCount() > 0) {
-            if (!FieldMaskUtil.isValid(Flow.class, mask)) throw invalid("invalid field mask " + mask.getPathsList() + " for flow.Flow");
-        } else {
-            mask = null;
-        }
-        Predicate<Flow> filter;
+        GetFlowsRequests.Valid v;
         try {
-            filter = FlowFilters.compile(req.getWhitelistList(), req.getBlacklistList());
-        } catch (IllegalArgumentException e) {
-            throw invalid(e.getMessage());
+            v = GetFlowsRequests.validate(req);
+        } catch (GetFlowsRequests.InvalidRequestException e) {
+            throw Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException();
         }
-        // number is a uint64: `hubble observe --all` sends 2^64-1, negative as a Java long, meaning "no limit"
-        long number = req.getNumber() < 0 ? Long.MAX_VALUE : req.getNumber();
-        return new Query(filter, number, req.getFirst(), req.getFollow(), since, until, mask);
-    }
-
-    private static long nanos(String field, Timestamp t) {
-        if (!Timestamps.isValid(t)) throw invalid(field + " is not a valid timestamp");
-        return t.getSeconds() * 1_000_000_000L + t.getNanos();
-    }
-
-    private static RuntimeException invalid(String message) {
-        return Status.INVALID_ARGUMENT.withDescription(message).asRuntimeException();
+        return new Query(v.filter(), v.number(), v.first(), v.follow(), v.sinceNanos(), v.untilNanos(), v);
     }
 
     @Override
@@ -163,12 +136,7 @@ public final class ObserverService extends ObserverGrpc.ObserverImplBase {
     }
 
     private GetFlowsResponse response(FlowRing.Entry e, Query q) {
-        Flow f = e.flow();
-        if (q.mask != null) {
-            Flow.Builder b = Flow.newBuilder();
-            FieldMaskUtil.merge(q.mask, f, b);
-            f = b.build();
-        }
+        Flow f = q.request.shape(e.flow());
         return GetFlowsResponse.newBuilder().setFlow(f).setNodeName(nodeName).setTime(e.flow().getTime()).build();
     }
 

@@ -1,4 +1,4 @@
-package dev.sieve.observer.filter;
+package dev.sieve.flowfilter;
 
 import java.util.ArrayList;
 import java.util.List;

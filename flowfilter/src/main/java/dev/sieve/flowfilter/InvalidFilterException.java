@@ -1,4 +1,4 @@
-package dev.sieve.observer.filter;
+package dev.sieve.flowfilter;
 
 /** A FlowFilter value that cannot be understood (bad CIDR, selector, port, regex, ...); names the field. */
 public final class InvalidFilterException extends IllegalArgumentException {

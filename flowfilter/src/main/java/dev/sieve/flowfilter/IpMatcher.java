@@ -1,4 +1,4 @@
-package dev.sieve.observer.filter;
+package dev.sieve.flowfilter;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -33,7 +33,7 @@ final class IpMatcher {
                 throw new InvalidFilterException(field, value, "not a CIDR: prefix length must be within 0-" + bytes.length * 8);
             }
         }
-        String exact = slash < 0 ? normalise(bytes) : null;
+        String exact = slash < 0 ? addr : null; // fast path for the same spelling; other spellings compare bytes
         return new IpMatcher(bytes, bits, exact);
     }
 
@@ -49,10 +49,6 @@ final class IpMatcher {
         if (rem == 0) return true;
         int mask = (0xff << (8 - rem)) & 0xff;
         return (b[full] & mask) == (prefix[full] & mask);
-    }
-
-    private static String normalise(byte[] b) {
-        return dev.sieve.observer.enrich.Addresses.format(b);
     }
 
     /** Parses an IPv4 dotted quad or an IPv6 literal without touching DNS; null if it is neither. */
