@@ -1,10 +1,9 @@
 package dev.sieve.relay.http;
 
 import dev.sieve.api.HubbleJson;
-import dev.sieve.api.flow.DropReason;
 import dev.sieve.api.flow.FlowFilter;
-import dev.sieve.api.flow.TrafficDirection;
-import dev.sieve.api.flow.Verdict;
+import dev.sieve.flowfilter.HubbleFlags;
+import dev.sieve.flowfilter.InvalidFilterException;
 import dev.sieve.relay.query.FlowQuery;
 import dev.sieve.relay.query.InvalidQueryException;
 import jakarta.ws.rs.core.MultivaluedMap;
@@ -13,69 +12,56 @@ import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 
 /**
- * REST query parameters -> {@link FlowQuery}, with the names of {@code hubble observe} flags:
- * verdict, drop-reason, from-pod, to-pod, pod, namespace, from-namespace, to-namespace, from-ip,
- * to-ip, ip, protocol, port, from-port, to-port, from-identity, to-identity, from-label, to-label,
- * label, node-name, http-status, http-method, http-path, traffic-direction, uuid, fqdn; and
- * since/until (RFC 3339 or a duration ago such as 5m), last/first N, follow. For anything else,
- * {@code whitelist} / {@code blacklist} take FlowFilter JSON (Hubble's jsonpb), repeatable.
- * Same-named parameters OR; different parameters AND; "pod"/"ip"/"label"/"namespace"/"port"
- * match either side (two whitelist filters, as Hubble does).
+ * REST query parameters -> {@link FlowQuery}. Filter parameters are {@code hubble observe}'s filter flags by
+ * name ({@code verdict}, {@code from-pod}, {@code namespace}, {@code to-port}, {@code label}, ...: every flag of
+ * {@link HubbleFlags}), translated by the same code as {@code sieve observe}'s flags; {@code not-NAME} is
+ * {@code --not --NAME}. A flag without a value ({@code ipv4}, {@code all-namespaces}) takes {@code true}. Values of
+ * flags whose values hold no commas may also be given comma-separated ({@code verdict=DROPPED,AUDIT}).
+ * {@code drop-reason} is kept as another name of {@code drop-reason-desc}. Besides: since/until (RFC 3339, epoch
+ * seconds or a duration ago such as 5m), last/first N, follow, all; {@code whitelist} / {@code blacklist} take
+ * FlowFilter JSON (Hubble's jsonpb), repeatable.
  */
 public final class QueryParams {
   private QueryParams() {}
 
-  static final Set<String> KNOWN = Set.of("verdict", "drop-reason", "from-pod", "to-pod", "pod", "namespace", "from-namespace", "to-namespace",
-      "from-ip", "to-ip", "ip", "protocol", "port", "from-port", "to-port", "from-identity", "to-identity", "from-label", "to-label", "label",
-      "node-name", "http-status", "http-method", "http-path", "traffic-direction", "uuid", "fqdn", "since", "until", "last", "first", "follow",
-      "whitelist", "blacklist", "bucket", "all");
+  static final Set<String> OTHER = Set.of("since", "until", "last", "first", "follow", "whitelist", "blacklist", "bucket", "all");
+
+  /** Flags whose values may contain commas (selectors, regular expressions, headers, flag lists): never split. */
+  private static final Set<String> UNSPLIT = Set.of("label", "from-label", "to-label", "node-label", "http-path", "http-url",
+      "http-header", "tcp-flags", "cel-expression");
 
   public static FlowQuery parse(MultivaluedMap<String, String> p) {
-    for (String k : p.keySet()) if (!KNOWN.contains(k)) throw new InvalidQueryException("unknown query parameter \"" + k + "\"");
-    FlowFilter.Builder base = FlowFilter.newBuilder();
-    for (String v : list(p, "verdict")) {
-      try { base.addVerdict(Verdict.valueOf(v.toUpperCase(Locale.ROOT))); }
-      catch (IllegalArgumentException e) { throw new InvalidQueryException("verdict: unknown verdict \"" + v + "\""); }
+    HubbleFlags flags = new HubbleFlags();
+    try {
+      for (Map.Entry<String, List<String>> e : p.entrySet()) {
+        String key = e.getKey();
+        if (OTHER.contains(key)) continue;
+        boolean not = key.startsWith("not-");
+        String flag = not ? key.substring(4) : key;
+        if (flag.equals("drop-reason")) flag = "drop-reason-desc";
+        if (!HubbleFlags.isFilterFlag(flag) || flag.equals("not")) throw new InvalidQueryException("unknown query parameter \"" + key + "\"");
+        for (String v : values(flag, e.getValue())) {
+          if (not) flags.not();
+          if (HubbleFlags.SWITCH_FLAGS.contains(flag)) {
+            if (v.isEmpty() || bool(v)) flags.set(flag, null);
+            else if (not) throw new InvalidQueryException(key + ": only true makes sense");
+          } else {
+            flags.set(flag, v);
+          }
+        }
+      }
+      flags.done();
+    } catch (InvalidFilterException e) {
+      throw new InvalidQueryException(e.getMessage());
     }
-    for (String v : list(p, "drop-reason")) {
-      try { base.addDropReasonDesc(DropReason.valueOf(v.toUpperCase(Locale.ROOT))); }
-      catch (IllegalArgumentException e) { throw new InvalidQueryException("drop-reason: unknown drop reason \"" + v + "\""); }
-    }
-    for (String v : list(p, "traffic-direction")) {
-      try { base.addTrafficDirection(TrafficDirection.valueOf(v.toUpperCase(Locale.ROOT))); }
-      catch (IllegalArgumentException e) { throw new InvalidQueryException("traffic-direction: unknown direction \"" + v + "\""); }
-    }
-    base.addAllSourcePod(list(p, "from-pod")).addAllDestinationPod(list(p, "to-pod"));
-    for (String ns : list(p, "from-namespace")) base.addSourcePod(ns + "/");
-    for (String ns : list(p, "to-namespace")) base.addDestinationPod(ns + "/");
-    base.addAllSourceIp(list(p, "from-ip")).addAllDestinationIp(list(p, "to-ip"));
-    base.addAllProtocol(list(p, "protocol"));
-    base.addAllSourcePort(list(p, "from-port")).addAllDestinationPort(list(p, "to-port"));
-    for (String v : list(p, "from-identity")) base.addSourceIdentity(uint(v, "from-identity"));
-    for (String v : list(p, "to-identity")) base.addDestinationIdentity(uint(v, "to-identity"));
-    base.addAllSourceLabel(list(p, "from-label")).addAllDestinationLabel(list(p, "to-label"));
-    base.addAllNodeName(list(p, "node-name")).addAllHttpStatusCode(list(p, "http-status")).addAllHttpMethod(list(p, "http-method"))
-        .addAllHttpPath(list(p, "http-path")).addAllUuid(list(p, "uuid"));
-
-    List<FlowFilter> white = new ArrayList<>();
-    // either-side parameters: (base + source side) OR (base + destination side)
-    List<String> pods = new ArrayList<>(list(p, "pod"));
-    for (String ns : list(p, "namespace")) pods.add(ns + "/");
-    List<String> ips = list(p, "ip"), labels = list(p, "label"), ports = list(p, "port"), fqdns = list(p, "fqdn");
-    if (!pods.isEmpty() || !ips.isEmpty() || !labels.isEmpty() || !ports.isEmpty() || !fqdns.isEmpty()) {
-      white.add(base.clone().addAllSourcePod(pods).addAllSourceIp(ips).addAllSourceLabel(labels).addAllSourcePort(ports).addAllSourceFqdn(fqdns).build());
-      white.add(base.clone().addAllDestinationPod(pods).addAllDestinationIp(ips).addAllDestinationLabel(labels).addAllDestinationPort(ports)
-          .addAllDestinationFqdn(fqdns).build());
-    } else if (!base.build().equals(FlowFilter.getDefaultInstance())) {
-      white.add(base.build());
-    }
-    for (String j : list(p, "whitelist")) white.add(json(j, "whitelist"));
-    List<FlowFilter> black = new ArrayList<>();
-    for (String j : list(p, "blacklist")) black.add(json(j, "blacklist"));
+    List<FlowFilter> white = new ArrayList<>(flags.whitelist());
+    for (String j : raw(p, "whitelist")) white.add(json(j, "whitelist"));
+    List<FlowFilter> black = new ArrayList<>(flags.blacklist());
+    for (String j : raw(p, "blacklist")) black.add(json(j, "blacklist"));
 
     Instant now = Instant.now();
     Instant since = time(p.getFirst("since"), now, "since"), until = time(p.getFirst("until"), now, "until");
@@ -87,15 +73,18 @@ public final class QueryParams {
     return new FlowQuery(white, black, since, until, n, first > 0, follow);
   }
 
-  static List<String> list(MultivaluedMap<String, String> p, String k) {
+  private static List<String> values(String flag, List<String> given) {
     List<String> out = new ArrayList<>();
-    List<String> vs = p.get(k);
-    if (vs == null) return out;
-    for (String v : vs) {
-      if (k.equals("whitelist") || k.equals("blacklist")) { out.add(v); continue; }
-      for (String x : v.split(",")) if (!x.isBlank()) out.add(x.trim());
+    for (String v : given) {
+      if (UNSPLIT.contains(flag) || !v.contains(",")) out.add(v);
+      else for (String x : v.split(",")) if (!x.isBlank()) out.add(x.trim());
     }
     return out;
+  }
+
+  private static List<String> raw(MultivaluedMap<String, String> p, String k) {
+    List<String> vs = p.get(k);
+    return vs == null ? List.of() : vs;
   }
 
   private static FlowFilter json(String s, String k) {
@@ -103,14 +92,6 @@ public final class QueryParams {
       return HubbleJson.merge(s, FlowFilter.newBuilder()).build();
     } catch (Exception e) {
       throw new InvalidQueryException(k + ": not a FlowFilter in JSON: " + e.getMessage());
-    }
-  }
-
-  private static int uint(String v, String k) {
-    try {
-      return (int) Long.parseLong(v);
-    } catch (NumberFormatException e) {
-      throw new InvalidQueryException(k + ": not a number: \"" + v + "\"");
     }
   }
 

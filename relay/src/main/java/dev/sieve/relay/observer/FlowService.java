@@ -2,7 +2,6 @@ package dev.sieve.relay.observer;
 
 import dev.sieve.api.flow.Flow;
 import dev.sieve.relay.ingest.LiveFlows;
-import dev.sieve.relay.query.FlowMatcher;
 import dev.sieve.relay.query.FlowQuery;
 import dev.sieve.relay.query.Timestamps;
 import dev.sieve.relay.store.FlowStore;
@@ -12,6 +11,7 @@ import java.util.HashSet;
 import java.util.PriorityQueue;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * GetFlows for every front end (gRPC, REST, SSE): the stored flows that match, oldest first, then —
@@ -73,7 +73,7 @@ public final class FlowService {
       }
       return;
     }
-    FlowMatcher m = FlowMatcher.of(q);
+    Predicate<Flow> m = q.matcher();
     long until = q.untilNanos();
     try (LiveFlows.Subscription sub = live.subscribe(m)) {
       // history: the last N (or everything since `since`); none when neither is given (Hubble: follow alone = live only)

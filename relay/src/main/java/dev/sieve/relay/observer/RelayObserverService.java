@@ -17,6 +17,7 @@ import dev.sieve.api.observer.ServerStatusRequest;
 import dev.sieve.api.observer.ServerStatusResponse;
 import dev.sieve.api.relay.NodeState;
 import dev.sieve.relay.nodes.NodeRegistry;
+import dev.sieve.flowfilter.GetFlowsRequests;
 import dev.sieve.relay.query.FlowQuery;
 import dev.sieve.relay.query.InvalidQueryException;
 import dev.sieve.relay.query.Timestamps;
@@ -44,10 +45,12 @@ public class RelayObserverService extends ObserverGrpc.ObserverImplBase {
 
   @Override
   public void getFlows(GetFlowsRequest req, StreamObserver<GetFlowsResponse> out) {
+    GetFlowsRequests.Valid valid;
     FlowQuery q;
     try {
-      q = FlowQuery.of(req);
-    } catch (InvalidQueryException e) {
+      valid = GetFlowsRequests.validate(req);
+      q = FlowQuery.of(valid);
+    } catch (IllegalArgumentException e) {
       out.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
       return;
     }
@@ -60,7 +63,7 @@ public class RelayObserverService extends ObserverGrpc.ObserverImplBase {
             // flow control: wait while the client's window is full instead of buffering a huge answer
             while (!call.isReady() && !call.isCancelled()) Thread.sleep(1);
             if (call.isCancelled()) return false;
-            call.onNext(GetFlowsResponse.newBuilder().setFlow(f).setNodeName(f.getNodeName()).setTime(f.getTime()).build());
+            call.onNext(GetFlowsResponse.newBuilder().setFlow(valid.shape(f)).setNodeName(f.getNodeName()).setTime(f.getTime()).build());
             return true;
           }
 

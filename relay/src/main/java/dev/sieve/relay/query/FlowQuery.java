@@ -1,9 +1,14 @@
 package dev.sieve.relay.query;
 
 import dev.sieve.api.flow.FlowFilter;
+import dev.sieve.api.flow.Flow;
 import dev.sieve.api.observer.GetFlowsRequest;
+import dev.sieve.flowfilter.FlowFilters;
+import dev.sieve.flowfilter.GetFlowsRequests;
+import dev.sieve.flowfilter.InvalidFilterException;
 import java.time.Instant;
 import java.util.List;
+import java.util.function.Predicate;
 
 /**
  * The relay's one query model: Hubble's FlowFilter whitelist/blacklist semantics
@@ -28,8 +33,17 @@ public record FlowQuery(
     if (number < 0) throw new InvalidQueryException("number must be >= 0, got " + number);
     if (since != null && until != null && until.isBefore(since))
       throw new InvalidQueryException("until " + until + " is before since " + since);
-    FlowMatcher.validate(whitelist);
-    FlowMatcher.validate(blacklist);
+    try {
+      FlowFilters.validate(whitelist);
+      FlowFilters.validate(blacklist);
+    } catch (InvalidFilterException e) {
+      throw new InvalidQueryException(e.getMessage());
+    }
+  }
+
+  /** The query's filters as one predicate (Hubble's semantics, {@link FlowFilters}). */
+  public Predicate<Flow> matcher() {
+    return FlowFilters.compile(whitelist, blacklist);
   }
 
   public static FlowQuery all() {
@@ -56,14 +70,22 @@ public record FlowQuery(
     return new FlowQuery(whitelist, blacklist, since, until, number, first, f);
   }
 
-  /** Hubble's GetFlows request; Hubble's default when neither number, since nor follow is given is the last 20... left to callers. */
+  /** A GetFlows request, validated as the node validates it. */
   public static FlowQuery of(GetFlowsRequest r) {
-    Instant since = r.hasSince() ? Timestamps.toInstant(r.getSince()) : null;
-    Instant until = r.hasUntil() ? Timestamps.toInstant(r.getUntil()) : null;
-    // number is a uint64: `hubble observe --all` sends 2^64-1 (negative as a Java long), i.e. no limit
-    // (0 for a bounded query; with follow, 0 would mean "no history", so the largest long)
-    long number = r.getNumber() >= 0 ? r.getNumber() : r.getFollow() ? Long.MAX_VALUE : 0;
-    return new FlowQuery(r.getWhitelistList(), r.getBlacklistList(), since, until, number, r.getFirst(), r.getFollow());
+    try {
+      return of(GetFlowsRequests.validate(r));
+    } catch (GetFlowsRequests.InvalidRequestException e) {
+      throw new InvalidQueryException(e.getMessage());
+    }
+  }
+
+  /** A GetFlows request validated as the node validates it ({@link GetFlowsRequests}). */
+  public static FlowQuery of(GetFlowsRequests.Valid r) {
+    Instant since = r.hasSince() ? Timestamps.instant(r.sinceNanos()) : null;
+    Instant until = r.hasUntil() ? Timestamps.instant(r.untilNanos()) : null;
+    // `hubble observe --all` sends 2^64-1: no limit (0 for a bounded query; with follow, 0 would mean "no history")
+    long number = r.number() != Long.MAX_VALUE ? r.number() : r.follow() ? Long.MAX_VALUE : 0;
+    return new FlowQuery(r.whitelist(), r.blacklist(), since, until, number, r.first(), r.follow());
   }
 
   /** Time bounds in epoch nanoseconds, inclusive. */

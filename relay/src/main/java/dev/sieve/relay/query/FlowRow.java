@@ -3,6 +3,7 @@ package dev.sieve.relay.query;
 import dev.sieve.api.flow.Endpoint;
 import dev.sieve.api.flow.Flow;
 import dev.sieve.api.flow.Policy;
+import dev.sieve.flowfilter.FlowFilters;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -38,14 +39,15 @@ public record FlowRow(
   /** Protocol codes of the protocol column: IANA numbers; 0 = none. */
   public static final int TCP = 6, UDP = 17, ICMPV4 = 1, ICMPV6 = 58, SCTP = 132;
 
-  public static int protocolCode(String name) {
-    return switch (name) {
-      case "tcp" -> TCP;
-      case "udp" -> UDP;
-      case "icmpv4" -> ICMPV4;
-      case "icmpv6" -> ICMPV6;
-      case "sctp" -> SCTP;
-      default -> -1;
+  /** The protocol column's code for one of {@link FlowFilters}' L4 protocol bits, 0 for none. */
+  public static int protocolCode(int l4Bit) {
+    return switch (l4Bit) {
+      case FlowFilters.P_TCP -> TCP;
+      case FlowFilters.P_UDP -> UDP;
+      case FlowFilters.P_ICMP4 -> ICMPV4;
+      case FlowFilters.P_ICMP6 -> ICMPV6;
+      case FlowFilters.P_SCTP -> SCTP;
+      default -> 0;
     };
   }
 
@@ -60,11 +62,11 @@ public record FlowRow(
         f.getVerdictValue(),
         f.getDropReasonDescValue(),
         f.getTrafficDirectionValue(),
-        protocolCode(FlowMatcher.l4Protocol(f)) < 0 ? 0 : protocolCode(FlowMatcher.l4Protocol(f)),
+        protocolCode(FlowFilters.l4ProtocolOf(f)),
         s.getNamespace(), s.getPodName(), workload(s), s.getIdentity(), String.join(",", s.getLabelsList()),
         d.getNamespace(), d.getPodName(), workload(d), d.getIdentity(), String.join(",", d.getLabelsList()),
         f.getIP().getSource(), f.getIP().getDestination(),
-        Math.max(0, FlowMatcher.port(f, true)), Math.max(0, FlowMatcher.port(f, false)),
+        Math.max(0, FlowFilters.port(f, true)), Math.max(0, FlowFilters.port(f, false)),
         f.getNodeName(), f.getUuid(), policies(f), bytes);
   }
 

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.sieve.api.flow.Flow;
 import dev.sieve.api.flow.FlowFilter;
 import dev.sieve.api.flow.Verdict;
-import dev.sieve.relay.query.FlowMatcher;
 import dev.sieve.relay.query.FlowQuery;
 import dev.sieve.relay.query.Timestamps;
 import dev.sieve.relay.store.FlowStore.StreamKey;
@@ -50,17 +49,17 @@ public abstract class FlowStoreContract {
     List<Flow> all = load(s);
     for (Map.Entry<String, FlowFilter> e : FilterCases.all().entrySet()) {
       FlowQuery white = new FlowQuery(List.of(e.getValue()), List.of(), null, null, 0, false, false);
-      List<Flow> want = all.stream().filter(FlowMatcher.of(white)).toList();
+      List<Flow> want = all.stream().filter(white.matcher()).toList();
       assertThat(ids(s.query(white))).as("whitelist " + e.getKey()).containsExactlyInAnyOrderElementsOf(ids(want));
       assertThat(want).as("case " + e.getKey() + " selects something").isNotEmpty();
       FlowQuery black = new FlowQuery(List.of(), List.of(e.getValue()), null, null, 0, false, false);
-      List<Flow> wantB = all.stream().filter(FlowMatcher.of(black)).toList();
+      List<Flow> wantB = all.stream().filter(black.matcher()).toList();
       assertThat(ids(s.query(black))).as("blacklist " + e.getKey()).containsExactlyInAnyOrderElementsOf(ids(wantB));
     }
     // whitelist OR + blacklist
     FlowQuery q = new FlowQuery(List.of(FilterCases.all().get("verdict"), FilterCases.all().get("protocol")),
         List.of(FilterCases.all().get("source_pod-ns")), null, null, 0, false, false);
-    assertThat(ids(s.query(q))).containsExactlyInAnyOrderElementsOf(ids(all.stream().filter(FlowMatcher.of(q)).toList()));
+    assertThat(ids(s.query(q))).containsExactlyInAnyOrderElementsOf(ids(all.stream().filter(q.matcher()).toList()));
   }
 
   @Test
@@ -77,7 +76,7 @@ public abstract class FlowStoreContract {
     // last N inside a time range, with an inexact filter
     FlowFilter label = FlowFilter.newBuilder().addSourceLabel("k8s:app=frontend").build();
     FlowQuery q = FlowQuery.last(7, label).withRange(from, to);
-    List<Flow> want = all.subList(500, 1501).stream().filter(FlowMatcher.of(q)).toList();
+    List<Flow> want = all.subList(500, 1501).stream().filter(q.matcher()).toList();
     assertThat(ids(s.query(q))).containsExactlyElementsOf(ids(want.subList(want.size() - 7, want.size())));
   }
 

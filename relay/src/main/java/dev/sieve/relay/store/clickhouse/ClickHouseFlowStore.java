@@ -8,7 +8,6 @@ import com.clickhouse.data.ClickHouseFormat;
 import dev.sieve.api.flow.Flow;
 import dev.sieve.relay.query.FilterPlan;
 import dev.sieve.relay.query.FilterPlan.Cond;
-import dev.sieve.relay.query.FlowMatcher;
 import dev.sieve.relay.query.FlowQuery;
 import dev.sieve.relay.query.FlowRow;
 import dev.sieve.relay.query.Timestamps;
@@ -763,10 +762,16 @@ public final class ClickHouseFlowStore implements FlowStore {
     return switch (c) {
       case FilterPlan.IntIn in -> true;
       case FilterPlan.PodIn p -> true;
-      case FilterPlan.IpIn ip -> !ip.hasCidr();
-      case FilterPlan.NodeIn n -> n.patterns().stream().noneMatch(p -> p.contains("*"));
+      // exact only where string equality is the same test: canonical IPv4 literals; node-name patterns are
+      // lower-cased FQDN patterns with an implied cluster, left to the matcher
+      case FilterPlan.IpIn ip -> ip.values().stream().allMatch(ClickHouseFlowStore::canonicalIpv4);
+      case FilterPlan.NodeIn n -> false;
       case FilterPlan.LabelIn l -> false;
     };
+  }
+
+  private static boolean canonicalIpv4(String v) {
+    return v.matches("(0|[1-9][0-9]{0,2})(\\.(0|[1-9][0-9]{0,2})){3}") && java.util.Arrays.stream(v.split("\\.")).allMatch(o -> Integer.parseInt(o) < 256);
   }
 
   static String toSql(Cond c) {
@@ -789,7 +794,7 @@ public final class ClickHouseFlowStore implements FlowStore {
         List<String> ors = new ArrayList<>();
         for (var v : p.values()) {
           List<String> ands = new ArrayList<>();
-          if (!v.namespace().isEmpty()) ands.add(ns + " = " + Sql.str(v.namespace()));
+          ands.add(ns + " = " + Sql.str(v.namespace()));
           if (!v.prefix().isEmpty()) ands.add(pod + " LIKE " + Sql.likePrefix(v.prefix()));
           ands.add("NOT (" + ns + " = '' AND " + pod + " = '')");
           ors.add("(" + String.join(" AND ", ands) + ")");
@@ -797,14 +802,7 @@ public final class ClickHouseFlowStore implements FlowStore {
         yield "(" + String.join(" OR ", ors) + ")";
       }
       case FilterPlan.IpIn ip -> (ip.source() ? "src_ip" : "dst_ip") + " IN " + Sql.strList(ip.values());
-      case FilterPlan.NodeIn n -> {
-        List<String> ors = new ArrayList<>();
-        for (String p : n.patterns()) {
-          ors.add("node_name = " + Sql.str(p));
-          if (!p.contains("/")) ors.add("node_name LIKE " + Sql.likeSuffix("/" + p));
-        }
-        yield "(" + String.join(" OR ", ors) + ")";
-      }
+      case FilterPlan.NodeIn n -> throw new IllegalStateException("node names are matched in Java");
       case FilterPlan.LabelIn l -> throw new IllegalStateException("labels are not SQL columns");
     };
   }
@@ -848,7 +846,7 @@ public final class ClickHouseFlowStore implements FlowStore {
   @Override
   public void query(FlowQuery q, Consumer<Flow> sink) throws StoreException {
     FilterPlan.QueryPlan plan = FilterPlan.QueryPlan.of(q, ClickHouseFlowStore::sqlSupported);
-    FlowMatcher matcher = plan.needsMatcher() ? FlowMatcher.of(q) : null;
+    java.util.function.Predicate<Flow> matcher = plan.needsMatcher() ? q.matcher() : null;
     String where = where(q, plan);
     boolean newest = !q.first();
     String dir = newest ? " DESC" : "";

@@ -36,10 +36,6 @@ public final class Sql {
     return str(likeEscape(prefix) + "%");
   }
 
-  /** A LIKE pattern matching values that end with {@code suffix}. */
-  public static String likeSuffix(String suffix) {
-    return str("%" + likeEscape(suffix));
-  }
 
   static String likeEscape(String s) {
     return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_");

@@ -4,7 +4,6 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import dev.sieve.api.flow.Flow;
 import dev.sieve.relay.query.FilterPlan;
 import dev.sieve.relay.query.FilterPlan.Cond;
-import dev.sieve.relay.query.FlowMatcher;
 import dev.sieve.relay.query.FlowQuery;
 import dev.sieve.relay.query.FlowRow;
 import dev.sieve.relay.query.Timestamps;
@@ -181,7 +180,7 @@ public final class MemoryFlowStore implements FlowStore {
         boolean[][] nsOk = new boolean[n][], podOk = new boolean[n][];
         for (int k = 0; k < n; k++) {
           var v = pod.values().get(k);
-          nsOk[k] = dicts[nsCol].accept(ns -> v.namespace().isEmpty() || v.namespace().equals(ns));
+          nsOk[k] = dicts[nsCol].accept(ns -> v.namespace().equals(ns));
           podOk[k] = dicts[podCol].accept(name -> name.startsWith(v.prefix()));
         }
         boolean[] emptyNs = dicts[nsCol].accept(String::isEmpty), emptyPod = dicts[podCol].accept(String::isEmpty);
@@ -193,19 +192,14 @@ public final class MemoryFlowStore implements FlowStore {
         };
       }
       case FilterPlan.IpIn ip -> {
-        List<java.util.function.Predicate<String>> ps = ip.values().stream().map(v -> FlowMatcher.ipPredicate(v, "ip")).toList();
-        yield dictCheck(ip.source() ? Chunk.SRC_IP : Chunk.DST_IP, s -> !s.isEmpty() && ps.stream().anyMatch(x -> x.test(s)));
+        yield dictCheck(ip.source() ? Chunk.SRC_IP : Chunk.DST_IP, ip.matcher());
       }
       case FilterPlan.NodeIn node -> {
-        var ps = node.patterns().stream().map(FlowMatcher::nodeNamePredicate).toList();
-        yield dictCheck(Chunk.NODE, s -> ps.stream().anyMatch(x -> x.test(s)));
+        yield dictCheck(Chunk.NODE, node.matcher());
       }
       case FilterPlan.LabelIn l -> {
-        var ps = l.selectors().stream().map(FlowMatcher::labelSelector).toList();
-        yield dictCheck(l.source() ? Chunk.SRC_LABELS : Chunk.DST_LABELS, s -> {
-          List<String> labels = s.isEmpty() ? List.of() : List.of(s.split(","));
-          return ps.stream().anyMatch(x -> x.test(labels));
-        });
+        var m = l.matcher();
+        yield dictCheck(l.source() ? Chunk.SRC_LABELS : Chunk.DST_LABELS, s -> m.test(s.isEmpty() ? List.of() : List.of(s.split(","))));
       }
     };
   }
@@ -244,7 +238,7 @@ public final class MemoryFlowStore implements FlowStore {
       FilterPlan.QueryPlan plan = FilterPlan.QueryPlan.of(q, c -> true);
       RowCheck[] white = plan.whitelist().stream().map(this::compile).toArray(RowCheck[]::new);
       RowCheck[] black = plan.exactBlacklist().stream().map(this::compile).toArray(RowCheck[]::new);
-      FlowMatcher matcher = plan.needsMatcher() ? FlowMatcher.of(q) : null;
+      java.util.function.Predicate<Flow> matcher = plan.needsMatcher() ? q.matcher() : null;
       long since = q.sinceNanos(), until = q.untilNanos();
       long n = q.number();
       boolean newest = !q.first();
