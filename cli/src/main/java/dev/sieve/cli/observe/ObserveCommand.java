@@ -35,7 +35,7 @@ public final class ObserveCommand implements Callable<Integer> {
     List<String> verdict;
     @Option(names = "--drop-reason-desc", paramLabel = "REASON", description = "Drop reason, e.g. POLICY_DENIED, POLICY_DENY.")
     List<String> dropReason;
-    @Option(names = "--namespace", paramLabel = "NS", description = "Flows from or to pods in namespace NS.")
+    @Option(names = {"-n", "--namespace"}, paramLabel = "NS", description = "Flows from or to pods in namespace NS.")
     List<String> namespace;
     @Option(names = "--pod", paramLabel = "[NS/]POD", description = "Flows from or to the pod (name prefix; NS/ for a whole namespace).")
     List<String> pod;
@@ -87,6 +87,54 @@ public final class ObserveCommand implements Callable<Integer> {
     List<String> trafficDirection;
     @Option(names = "--node-name", paramLabel = "[CLUSTER/]NODE", description = "Node name (* wildcards).")
     List<String> nodeName;
+    @Option(names = "--from-namespace", paramLabel = "NS", description = "Flows from pods in namespace NS.")
+    List<String> fromNamespace;
+    @Option(names = "--to-namespace", paramLabel = "NS", description = "Flows to pods in namespace NS.")
+    List<String> toNamespace;
+    @Option(names = {"-A", "--all-namespaces"}, description = "Flows of every namespace.")
+    List<Boolean> allNamespaces;
+    @Option(names = "--from-all-namespaces", description = "Flows from every namespace.")
+    List<Boolean> fromAllNamespaces;
+    @Option(names = "--to-all-namespaces", description = "Flows to every namespace.")
+    List<Boolean> toAllNamespaces;
+    @Option(names = "--service", paramLabel = "[NS/]SVC", description = "Flows from or to the service.")
+    List<String> service;
+    @Option(names = "--from-service", paramLabel = "[NS/]SVC", description = "Flows from the service.")
+    List<String> fromService;
+    @Option(names = "--to-service", paramLabel = "[NS/]SVC", description = "Flows to the service.")
+    List<String> toService;
+    @Option(names = "--workload", paramLabel = "[KIND/]NAME", description = "Flows from or to the workload.")
+    List<String> workload;
+    @Option(names = "--from-workload", paramLabel = "[KIND/]NAME", description = "Flows from the workload.")
+    List<String> fromWorkload;
+    @Option(names = "--to-workload", paramLabel = "[KIND/]NAME", description = "Flows to the workload.")
+    List<String> toWorkload;
+    @Option(names = "--snat-ip", paramLabel = "IP|CIDR", description = "Translated source address.")
+    List<String> snatIp;
+    @Option(names = "--ipv4", description = "IPv4 flows.")
+    List<Boolean> ipv4;
+    @Option(names = "--ipv6", description = "IPv6 flows.")
+    List<Boolean> ipv6;
+    @Option(names = "--ip-version", paramLabel = "4|6", description = "Flows of the IP version.")
+    List<String> ipVersion;
+    @Option(names = "--http-url", paramLabel = "REGEX", description = "HTTP URL (regular expression).")
+    List<String> httpUrl;
+    @Option(names = "--http-header", paramLabel = "NAME:VALUE", description = "HTTP header.")
+    List<String> httpHeader;
+    @Option(names = "--node-label", paramLabel = "SELECTOR", description = "Label selector on the node.")
+    List<String> nodeLabel;
+    @Option(names = "--cluster", paramLabel = "CLUSTER", description = "Flows of the cluster's nodes.")
+    List<String> cluster;
+    @Option(names = "--tcp-flags", paramLabel = "FLAGS", description = "TCP flags, e.g. SYN or SYN,ACK.")
+    List<String> tcpFlags;
+    @Option(names = "--uuid", paramLabel = "UUID", description = "The flow with this UUID.")
+    List<String> uuid;
+    @Option(names = "--trace-id", paramLabel = "ID", description = "Trace ID of the flow's trace context.")
+    List<String> traceId;
+    @Option(names = "--interface", paramLabel = "NAME", description = "Network interface the flow was seen on.")
+    List<String> iface;
+    @Option(names = "--cel-expression", paramLabel = "EXPR", description = "CEL expression (not supported by Sieve's servers).")
+    List<String> celExpression;
     @Option(names = "--not", description = "Negate the next filter flag.")
     List<Boolean> not;
 
