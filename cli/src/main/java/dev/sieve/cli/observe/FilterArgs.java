@@ -5,7 +5,7 @@ import dev.sieve.api.flow.EventTypeFilter;
 import dev.sieve.api.flow.FlowFilter;
 import dev.sieve.api.flow.TrafficDirection;
 import dev.sieve.api.flow.Verdict;
-import dev.sieve.cli.Main;
+import dev.sieve.cli.UsageException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -86,17 +86,17 @@ final class FilterArgs {
             }
             if (!FLAGS.contains(name)) continue;
             if (value == null) {
-                if (i + 1 >= args.size()) throw new Main.UsageException(name + " needs a value");
+                if (i + 1 >= args.size()) throw new UsageException(name + " needs a value");
                 value = args.get(++i);
             }
             f.add(name, value);
         }
-        if (f.negate) throw new Main.UsageException("--not must be followed by a filter flag");
+        if (f.negate) throw new UsageException("--not must be followed by a filter flag");
         return f;
     }
 
     void not() {
-        if (negate) throw new Main.UsageException("--not --not: negate a filter once");
+        if (negate) throw new UsageException("--not --not: negate a filter once");
         negate = true;
     }
 
@@ -118,7 +118,7 @@ final class FilterArgs {
                 t.both(b -> b.addTrafficDirection(d));
             }
             case "--namespace" -> {
-                if (v.isEmpty() || v.contains("/")) throw new Main.UsageException(flag + " " + value + ": expected a namespace name");
+                if (v.isEmpty() || v.contains("/")) throw new UsageException(flag + " " + value + ": expected a namespace name");
                 t.left(b -> b.addSourcePod(v + "/"));
                 t.right(b -> b.addDestinationPod(v + "/"));
             }
@@ -182,7 +182,7 @@ final class FilterArgs {
         for (E e : type.getEnumConstants()) {
             if (!e.name().equals("UNRECOGNIZED") && !e.name().endsWith("UNKNOWN") && names.size() < 8) names.add(e.name());
         }
-        throw new Main.UsageException(flag + " " + v + ": unknown value (e.g. " + String.join(", ", names) + (type == DropReason.class ? ", ..." : "") + ")");
+        throw new UsageException(flag + " " + v + ": unknown value (e.g. " + String.join(", ", names) + (type == DropReason.class ? ", ..." : "") + ")");
     }
 
     private static String port(String flag, String v) {
@@ -192,7 +192,7 @@ final class FilterArgs {
         } catch (NumberFormatException e) {
             // fall through
         }
-        throw new Main.UsageException(flag + " " + v + ": expected a port number 0-65535");
+        throw new UsageException(flag + " " + v + ": expected a port number 0-65535");
     }
 
     private static int identity(String flag, String v) {
@@ -202,7 +202,7 @@ final class FilterArgs {
         } catch (NumberFormatException e) {
             // fall through
         }
-        throw new Main.UsageException(flag + " " + v + ": expected a numeric security identity");
+        throw new UsageException(flag + " " + v + ": expected a numeric security identity");
     }
 
     /** hubble's {@code --type} values: {@code trace[:point]}, {@code drop}, {@code policy-verdict}, {@code l7}, ... */
@@ -217,7 +217,7 @@ final class FilterArgs {
             case "trace-sock", "sock" -> 7;
             case "l7" -> 129;
             case "agent" -> 130;
-            default -> throw new Main.UsageException("--type " + v + ": expected trace[:POINT], drop, policy-verdict, l7, capture, debug or trace-sock");
+            default -> throw new UsageException("--type " + v + ": expected trace[:POINT], drop, policy-verdict, l7, capture, debug or trace-sock");
         };
         EventTypeFilter.Builder b = EventTypeFilter.newBuilder().setType(type);
         if (parts.length == 2) {
@@ -238,7 +238,7 @@ final class FilterArgs {
                     case "from-overlay" -> 9;
                     case "from-network" -> 10;
                     case "to-network" -> 11;
-                    default -> throw new Main.UsageException("--type " + v + ": unknown sub type " + parts[1]);
+                    default -> throw new UsageException("--type " + v + ": unknown sub type " + parts[1]);
                 };
             }
             b.setMatchSubType(true).setSubType(sub);
