@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `make run`: the whole of Sieve on this machine. A lab (pods as network namespaces) for the seed's
 # examples, the node agent enforcing their policies with eBPF, the relay (memory store by default, or a
-# local ClickHouse with STORE=clickhouse), and steady allowed and denied traffic. Ctrl-C removes every
-# namespace, link, pinned map and process it made.
+# local ClickHouse with STORE=clickhouse), and steady allowed and denied traffic. Ctrl-C (SIGINT), SIGTERM
+# or SIGHUP removes every namespace, link, pinned map and process it made.
 #
 #   scripts/run.sh                 run until Ctrl-C
 #   scripts/run.sh --headless N    run N seconds without the banner, then tear down (used by the tests)
@@ -26,7 +26,7 @@ pids=()
 log() { [ "$headless" = 1 ] || echo "$@"; }
 
 cleanup() {
-  trap - EXIT INT TERM
+  trap - EXIT INT TERM HUP
   log ""
   log "stopping: agent, relay, traffic, lab $prefix ..."
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -40,7 +40,9 @@ cleanup() {
   log "done: nothing of the run is left"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
 
 wait_port() { # PORT SECONDS
   for _ in $(seq $(( $2 * 10 ))); do
@@ -124,7 +126,11 @@ traffic &
 pids+=($!)
 
 if [ "$headless" = 1 ]; then
-  sleep "$duration"
+  # in the background and waited for: bash runs a trap only once a foreground command is done, but
+  # interrupts `wait` at once
+  sleep "$duration" &
+  pids+=($!)
+  wait $!
   exit 0
 fi
 

@@ -41,7 +41,12 @@ final class CdsTraining {
 
     private CdsTraining() {}
 
-    static void run(String manifests) throws Exception {
+    /** The command line to train: {@code Main::run}. */
+    interface Cli {
+        int run(String[] args, PrintWriter out, PrintWriter err);
+    }
+
+    static void run(String manifests, Cli cli) throws Exception {
         Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
                 .addService(new ObserverGrpc.ObserverImplBase() {
                     @Override
@@ -77,10 +82,10 @@ final class CdsTraining {
                     {"identity", "list", "--server", addr},
                     {"observe", "--no-such-flag"},
             };
-            for (String[] args : runs) Main.run(args, new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()));
+            for (String[] args : runs) cli.run(args, new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()));
             if (manifests != null) {
-                Main.run(new String[] {"policy", "validate", manifests}, new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()));
-                Main.run(new String[] {"identity", "list", "-f", manifests}, new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()));
+                cli.run(new String[] {"policy", "validate", manifests}, new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()));
+                cli.run(new String[] {"identity", "list", "-f", manifests}, new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()));
             }
         } finally {
             server.shutdownNow().awaitTermination(2, TimeUnit.SECONDS);

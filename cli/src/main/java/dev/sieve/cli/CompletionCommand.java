@@ -4,6 +4,7 @@ import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.AutoComplete;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ExitCode;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -36,9 +37,9 @@ public final class CompletionCommand implements Callable<Integer> {
                 out.println("autoload -U +X bashcompinit && bashcompinit");
                 out.print(script);
             }
-            default -> throw new Main.UsageException("completion " + shell + ": expected bash or zsh");
+            default -> throw new UsageException("completion " + shell + ": expected bash or zsh");
         }
         out.flush();
-        return Main.EXIT_OK;
+        return ExitCode.OK;
     }
 }

@@ -12,10 +12,12 @@ import java.util.Map;
 import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ExitCode;
 
 /**
- * The {@code sieve} command. Exit codes: 0 success, 1 the command ran but failed (e.g. a server error),
- * 2 bad input (flags, arguments, or manifests that do not validate).
+ * The {@code sieve} command. Exit codes, picocli's {@link ExitCode}: 0 success, 1 the command ran but failed
+ * (e.g. a server error), 2 bad input (flags, arguments, or manifests that do not validate; {@link UsageException}).
+ * The subcommands know only those two, not this class.
  */
 @Command(name = "sieve", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Identity-aware network policy with eBPF enforcement, every verdict a flow.",
@@ -40,10 +42,6 @@ public final class Main implements Runnable {
         SUBCOMMANDS.put("help", CommandLine.HelpCommand::new);
     }
 
-    public static final int EXIT_OK = 0;
-    public static final int EXIT_FAILED = 1;
-    public static final int EXIT_USAGE = 2;
-
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -54,8 +52,8 @@ public final class Main implements Runnable {
 
     public static void main(String[] args) throws Exception {
         if (args.length > 0 && args[0].equals("--train-cds")) { // bin/sieve's class-data-sharing training run
-            CdsTraining.run(args.length > 1 ? args[1] : null);
-            System.exit(EXIT_OK);
+            CdsTraining.run(args.length > 1 ? args[1] : null, Main::run);
+            System.exit(ExitCode.OK);
         }
         System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
@@ -65,19 +63,19 @@ public final class Main implements Runnable {
         CommandLine cmd = commandLine(args.length > 0 ? args[0] : null);
         cmd.setOut(out);
         cmd.setErr(err);
-        cmd.setExitCodeExceptionMapper(e -> EXIT_USAGE);
+        cmd.setExitCodeExceptionMapper(e -> ExitCode.USAGE);
         cmd.setParameterExceptionHandler((ex, a) -> {
             err.println("sieve: " + ex.getMessage());
             err.println("Try '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help' for more information.");
-            return EXIT_USAGE;
+            return ExitCode.USAGE;
         });
         cmd.setExecutionExceptionHandler((ex, c, parseResult) -> {
             if (ex instanceof UsageException || ex instanceof IllegalArgumentException) {
                 err.println("sieve: " + ex.getMessage());
-                return EXIT_USAGE;
+                return ExitCode.USAGE;
             }
             err.println("sieve: " + ex);
-            return EXIT_FAILED;
+            return ExitCode.SOFTWARE;
         });
         int code = cmd.execute(args);
         out.flush();
@@ -96,13 +94,6 @@ public final class Main implements Runnable {
             if (!one || e.getKey().equals(first)) cmd.addSubcommand(e.getKey(), e.getValue().get());
         }
         return cmd;
-    }
-
-    /** A clear one-line complaint about the user's input: printed without a stack trace, exit 2. */
-    public static final class UsageException extends RuntimeException {
-        public UsageException(String message) {
-            super(message);
-        }
     }
 
     static final class Version implements CommandLine.IVersionProvider {

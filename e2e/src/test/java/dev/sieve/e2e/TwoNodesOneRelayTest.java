@@ -3,6 +3,8 @@ package dev.sieve.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.sieve.agent.Agent;
+import dev.sieve.agent.AgentOptions;
 import dev.sieve.api.flow.Flow;
 import dev.sieve.api.flow.TrafficDirection;
 import dev.sieve.api.flow.Verdict;
@@ -15,8 +17,6 @@ import dev.sieve.lab.BackgroundProcess;
 import dev.sieve.lab.Lab;
 import dev.sieve.lab.Pod;
 import dev.sieve.lab.Traffic;
-import dev.sieve.observer.agent.Agent;
-import dev.sieve.observer.agent.AgentOptions;
 import dev.sieve.observer.buffer.FlowRing;
 import dev.sieve.relay.ingest.FlowIngestService;
 import dev.sieve.relay.ingest.IngestHeaders;

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sieve.api.flow.Endpoint;
 import dev.sieve.api.observer.GetFlowsRequest;
-import dev.sieve.cli.Main;
+import dev.sieve.cli.UsageException;
 import dev.sieve.cli.observe.ObserverClient;
 import dev.sieve.policy.compute.EnforcementMode;
 import dev.sieve.policy.compute.PolicyEngine;
@@ -26,6 +26,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ExitCode;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -64,8 +65,8 @@ public final class IdentityListCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (!output.equals("table") && !output.equals("json")) throw new Main.UsageException("-o " + output + ": expected table or json");
-        if (files != null && server != null) throw new Main.UsageException("give either -f PATH... (manifests) or --server HOST:PORT, not both");
+        if (!output.equals("table") && !output.equals("json")) throw new UsageException("-o " + output + ": expected table or json");
+        if (files != null && server != null) throw new UsageException("give either -f PATH... (manifests) or --server HOST:PORT, not both");
         List<Row> rows;
         if (files != null) {
             try {
@@ -74,7 +75,7 @@ public final class IdentityListCommand implements Callable<Integer> {
                 PrintWriter err = spec.commandLine().getErr();
                 for (ValidationError ve : e.errors()) err.println(ve);
                 err.printf("%d error(s): fix the manifests to list their identities%n", e.errors().size());
-                return Main.EXIT_USAGE;
+                return ExitCode.USAGE;
             }
         } else {
             rows = fromServer(server != null ? server : ObserverClient.DEFAULT_SERVER);
@@ -82,7 +83,7 @@ public final class IdentityListCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         if (output.equals("json")) printJson(out, rows);
         else printTable(out, rows);
-        return Main.EXIT_OK;
+        return ExitCode.OK;
     }
 
     static List<Row> fromManifests(ManifestSet set) {

@@ -1,6 +1,6 @@
 package dev.sieve.cli.lab;
 
-import dev.sieve.cli.Main;
+import dev.sieve.cli.UsageException;
 import dev.sieve.lab.ExecResult;
 import dev.sieve.lab.Lab;
 import dev.sieve.lab.ManifestLab;
@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ExitCode;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -34,7 +35,7 @@ public final class LabCommand implements Runnable {
 
     static void requireRoot() {
         if (!Lab.canRun()) {
-            throw new Main.UsageException("the lab needs root and iproute2 (ip netns)");
+            throw new UsageException("the lab needs root and iproute2 (ip netns)");
         }
     }
 
@@ -47,7 +48,7 @@ public final class LabCommand implements Runnable {
         if (live.size() == 1) {
             return live.keySet().iterator().next();
         }
-        throw new Main.UsageException(live.isEmpty() ? "no lab is up (sieve lab up --manifests DIR)"
+        throw new UsageException(live.isEmpty() ? "no lab is up (sieve lab up --manifests DIR)"
                 : "several labs are up (" + String.join(", ", live.keySet()) + "): give --prefix");
     }
 
@@ -77,7 +78,7 @@ public final class LabCommand implements Runnable {
             try {
                 set = ManifestParser.load(manifests);
             } catch (ValidationException e) {
-                throw new Main.UsageException(e.getMessage());
+                throw new UsageException(e.getMessage());
             }
             PrintWriter out = spec.commandLine().getOut();
             String p = prefix != null ? prefix : Lab.randomPrefix();
@@ -99,7 +100,7 @@ public final class LabCommand implements Runnable {
                 }
                 out.printf("lab %s removed%n", p);
             }
-            return Main.EXIT_OK;
+            return ExitCode.OK;
         }
     }
 
@@ -121,7 +122,7 @@ public final class LabCommand implements Runnable {
             String name = pod.contains("/") ? pod.substring(pod.indexOf('/') + 1) : pod;
             String ns = "sieve-" + p + "-" + name;
             if (!Lab.namespacesOf(p).contains(ns)) {
-                throw new Main.UsageException("no pod " + pod + " in lab " + p + " (sieve lab list)");
+                throw new UsageException("no pod " + pod + " in lab " + p + " (sieve lab list)");
             }
             List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", ns));
             cmd.addAll(command);
@@ -152,7 +153,7 @@ public final class LabCommand implements Runnable {
                 }
             });
             out.flush();
-            return Main.EXIT_OK;
+            return ExitCode.OK;
         }
 
         private static String addresses(String ns) {
@@ -182,7 +183,7 @@ public final class LabCommand implements Runnable {
             String p = resolvePrefix(prefix);
             boolean found = Lab.destroy(p);
             spec.commandLine().getOut().println(found ? "lab " + p + " removed" : "no lab " + p);
-            return found ? Main.EXIT_OK : Main.EXIT_FAILED;
+            return found ? ExitCode.OK : ExitCode.SOFTWARE;
         }
     }
 }

@@ -1,7 +1,7 @@
 package dev.sieve.cli.observe;
 
 import dev.sieve.api.flow.FlowFilter;
-import dev.sieve.cli.Main;
+import dev.sieve.cli.UsageException;
 import dev.sieve.flowfilter.FlowFilters;
 import dev.sieve.flowfilter.HubbleFlags;
 import dev.sieve.flowfilter.InvalidFilterException;
@@ -51,7 +51,7 @@ final class FilterArgs {
             if (!name.startsWith("--") || !HubbleFlags.isFilterFlag(name.substring(2))) continue;
             String flag = name.substring(2);
             if (HubbleFlags.VALUE_FLAGS.contains(flag) && value == null) {
-                if (i + 1 >= args.size()) throw new Main.UsageException(name + " needs a value");
+                if (i + 1 >= args.size()) throw new UsageException(name + " needs a value");
                 value = args.get(++i);
             }
             flags.add(new java.util.AbstractMap.SimpleEntry<>(flag, value));
@@ -62,7 +62,7 @@ final class FilterArgs {
             FlowFilters.validate(h.blacklist());
             return new FilterArgs(h);
         } catch (InvalidFilterException e) {
-            throw new Main.UsageException(e.getMessage());
+            throw new UsageException(e.getMessage());
         }
     }
 }

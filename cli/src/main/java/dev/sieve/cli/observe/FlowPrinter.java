@@ -6,6 +6,7 @@ import dev.sieve.api.flow.Endpoint;
 import dev.sieve.api.flow.Flow;
 import dev.sieve.api.flow.Verdict;
 import dev.sieve.api.observer.GetFlowsResponse;
+import dev.sieve.cli.UsageException;
 import java.io.PrintWriter;
 import java.time.Instant;
 import java.time.ZoneId;
@@ -64,7 +65,7 @@ final class FlowPrinter {
             case "RFC3339Micro" -> DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSSSSXXX", Locale.US);
             case "RFC3339Nano" -> DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSSSSSSSXXX", Locale.US);
             case "RFC1123Z" -> DateTimeFormatter.ofPattern("EEE, dd MMM uuuu HH:mm:ss xx", Locale.US);
-            default -> throw new dev.sieve.cli.Main.UsageException("--time-format " + name
+            default -> throw new UsageException("--time-format " + name
                     + ": expected StampMilli, RFC3339, RFC3339Milli, RFC3339Micro, RFC3339Nano or RFC1123Z");
         };
     }

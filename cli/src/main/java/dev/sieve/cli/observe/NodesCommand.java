@@ -4,7 +4,7 @@ import dev.sieve.api.HubbleJson;
 import dev.sieve.api.observer.GetNodesRequest;
 import dev.sieve.api.observer.GetNodesResponse;
 import dev.sieve.api.observer.Node;
-import dev.sieve.cli.Main;
+import dev.sieve.cli.UsageException;
 import io.grpc.StatusRuntimeException;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ExitCode;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -34,7 +35,7 @@ public final class NodesCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (!output.equals("table") && !output.equals("json") && !output.equals("jsonpb")) {
-            throw new Main.UsageException("-o " + output + ": expected table or json");
+            throw new UsageException("-o " + output + ": expected table or json");
         }
         GetNodesResponse r;
         try (ObserverClient client = new ObserverClient(server)) {
@@ -47,7 +48,7 @@ public final class NodesCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         if (!output.equals("table")) {
             for (Node n : r.getNodesList()) out.println(HubbleJson.print(n));
-            return Main.EXIT_OK;
+            return ExitCode.OK;
         }
         List<String[]> rows = new ArrayList<>();
         rows.add(new String[] {"NAME", "STATUS", "AGE", "FLOWS/S", "CURRENT/MAX-FLOWS"});
@@ -68,7 +69,7 @@ public final class NodesCommand implements Callable<Integer> {
             }
             out.println(b);
         }
-        return Main.EXIT_OK;
+        return ExitCode.OK;
     }
 
     private static String state(Node n) {

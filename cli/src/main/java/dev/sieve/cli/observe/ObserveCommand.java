@@ -1,7 +1,7 @@
 package dev.sieve.cli.observe;
 
 import dev.sieve.api.observer.GetFlowsRequest;
-import dev.sieve.cli.Main;
+import dev.sieve.cli.UsageException;
 import java.io.PrintWriter;
 import java.time.Instant;
 import java.time.ZoneId;
@@ -9,6 +9,7 @@ import java.time.ZoneOffset;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ExitCode;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -172,14 +173,14 @@ public final class ObserveCommand implements Callable<Integer> {
             case "json" -> FlowPrinter.Output.JSON;
             case "jsonpb" -> FlowPrinter.Output.JSONPB;
             case "table", "tab" -> FlowPrinter.Output.TABLE;
-            default -> throw new Main.UsageException("-o " + output + ": expected compact, dict, json, jsonpb or table");
+            default -> throw new UsageException("-o " + output + ": expected compact, dict, json, jsonpb or table");
         };
         ZoneId zone = utc ? ZoneOffset.UTC : ZoneId.systemDefault();
         FlowPrinter.formatter(timeFormat);
         int modes = (first != null ? 1 : 0) + (last != null ? 1 : 0) + (all ? 1 : 0);
-        if (modes > 1) throw new Main.UsageException("--first, --last and --all are mutually exclusive");
-        if (first != null && follow) throw new Main.UsageException("--first cannot be combined with --follow");
-        if ((first != null && first <= 0) || (last != null && last < 0)) throw new Main.UsageException("--first/--last need a positive number");
+        if (modes > 1) throw new UsageException("--first, --last and --all are mutually exclusive");
+        if (first != null && follow) throw new UsageException("--first cannot be combined with --follow");
+        if ((first != null && first <= 0) || (last != null && last < 0)) throw new UsageException("--first/--last need a positive number");
 
         GetFlowsRequest.Builder req = GetFlowsRequest.newBuilder().setFollow(follow);
         Instant now = Instant.now();
@@ -196,7 +197,7 @@ public final class ObserveCommand implements Callable<Integer> {
             case "always" -> true;
             case "never" -> false;
             case "auto" -> System.console() != null && System.console().isTerminal();
-            default -> throw new Main.UsageException("--color " + colorWhen + ": expected auto, always or never");
+            default -> throw new UsageException("--color " + colorWhen + ": expected auto, always or never");
         };
         FlowPrinter printer = new FlowPrinter(pw, out, color, printNodeName, timeFormat, zone, follow);
         try (ObserverClient client = new ObserverClient(server)) {
@@ -207,6 +208,6 @@ public final class ObserveCommand implements Callable<Integer> {
         } finally {
             printer.close();
         }
-        return Main.EXIT_OK;
+        return ExitCode.OK;
     }
 }

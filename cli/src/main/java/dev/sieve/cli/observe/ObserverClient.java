@@ -3,7 +3,7 @@ package dev.sieve.cli.observe;
 import dev.sieve.api.observer.GetFlowsRequest;
 import dev.sieve.api.observer.GetFlowsResponse;
 import dev.sieve.api.observer.ObserverGrpc;
-import dev.sieve.cli.Main;
+import dev.sieve.cli.UsageException;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -53,7 +53,7 @@ public final class ObserverClient implements AutoCloseable {
             address = new java.net.InetSocketAddress(java.net.InetAddress.getByName(hp.host), hp.port);
         } catch (java.net.UnknownHostException e) {
             group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
-            throw new Main.UsageException("cannot reach the Observer API at " + server + ": unknown host " + hp.host);
+            throw new UsageException("cannot reach the Observer API at " + server + ": unknown host " + hp.host);
         }
         this.channel = NettyChannelBuilder.forAddress(address)
                 .usePlaintext()
@@ -139,17 +139,17 @@ public final class ObserverClient implements AutoCloseable {
             String first = desc.substring(hex + "Hex dump for first 5 bytes: ".length());
             // a TLS record (handshake 0x16 / alert 0x15, version 3.x) where the HTTP/2 SETTINGS frame should be
             if (first.matches("1[56]03.*")) {
-                return new Main.UsageException("the Observer API at " + target + " speaks TLS; sieve connects in plaintext only "
+                return new UsageException("the Observer API at " + target + " speaks TLS; sieve connects in plaintext only "
                         + "(TLS is not supported yet): use the server's plaintext address");
             }
-            return new Main.UsageException(target + " does not speak gRPC over plaintext HTTP/2 (is it the Observer API port? a node listens on :4244, the relay on :4245)");
+            return new UsageException(target + " does not speak gRPC over plaintext HTTP/2 (is it the Observer API port? a node listens on :4244, the relay on :4245)");
         }
         return switch (s.getCode()) {
-            case UNAVAILABLE -> new Main.UsageException("cannot reach the Observer API at " + target + ": " + why
+            case UNAVAILABLE -> new UsageException("cannot reach the Observer API at " + target + ": " + why
                     + " (is the server running, and plaintext? use --server HOST:PORT)");
-            case DEADLINE_EXCEEDED -> new Main.UsageException("the Observer API at " + target + " did not answer in time");
-            case INVALID_ARGUMENT -> new Main.UsageException("rejected by " + target + ": " + why);
-            case UNIMPLEMENTED -> new Main.UsageException(target + " does not implement this call: " + why);
+            case DEADLINE_EXCEEDED -> new UsageException("the Observer API at " + target + " did not answer in time");
+            case INVALID_ARGUMENT -> new UsageException("rejected by " + target + ": " + why);
+            case UNIMPLEMENTED -> new UsageException(target + " does not implement this call: " + why);
             default -> new ServerFailure(target + ": " + s.getCode() + ": " + why);
         };
     }
@@ -183,10 +183,10 @@ public final class ObserverClient implements AutoCloseable {
         static HostPort parse(String s) {
             String v = s.trim();
             if (v.startsWith("http://")) v = v.substring(7);
-            if (v.startsWith("https://")) throw new Main.UsageException("--server " + s + ": TLS is not supported by this client yet; use HOST:PORT of a plaintext server");
+            if (v.startsWith("https://")) throw new UsageException("--server " + s + ": TLS is not supported by this client yet; use HOST:PORT of a plaintext server");
             int colon = v.lastIndexOf(':');
             if (colon <= 0 || (v.indexOf(':') != colon && !v.startsWith("["))) {
-                throw new Main.UsageException("--server " + s + ": expected HOST:PORT, e.g. localhost:4245");
+                throw new UsageException("--server " + s + ": expected HOST:PORT, e.g. localhost:4245");
             }
             String host = v.substring(0, colon);
             if (host.startsWith("[") && host.endsWith("]")) host = host.substring(1, host.length() - 1);
@@ -194,9 +194,9 @@ public final class ObserverClient implements AutoCloseable {
             try {
                 port = Integer.parseInt(v.substring(colon + 1));
             } catch (NumberFormatException e) {
-                throw new Main.UsageException("--server " + s + ": port is not a number");
+                throw new UsageException("--server " + s + ": port is not a number");
             }
-            if (port < 1 || port > 65535) throw new Main.UsageException("--server " + s + ": port must be within 1-65535");
+            if (port < 1 || port > 65535) throw new UsageException("--server " + s + ": port must be within 1-65535");
             return new HostPort(host, port);
         }
     }

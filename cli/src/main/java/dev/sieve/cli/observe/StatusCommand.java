@@ -3,7 +3,7 @@ package dev.sieve.cli.observe;
 import dev.sieve.api.HubbleJson;
 import dev.sieve.api.observer.ServerStatusRequest;
 import dev.sieve.api.observer.ServerStatusResponse;
-import dev.sieve.cli.Main;
+import dev.sieve.cli.UsageException;
 import io.grpc.StatusRuntimeException;
 import java.io.PrintWriter;
 import java.util.ArrayList;
@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ExitCode;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -33,7 +34,7 @@ public final class StatusCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (!output.equals("compact") && !output.equals("json") && !output.equals("jsonpb")) {
-            throw new Main.UsageException("-o " + output + ": expected compact or json");
+            throw new UsageException("-o " + output + ": expected compact or json");
         }
         ServerStatusResponse s;
         try (ObserverClient client = new ObserverClient(server)) {
@@ -46,7 +47,7 @@ public final class StatusCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         if (!output.equals("compact")) {
             out.println(HubbleJson.print(s));
-            return Main.EXIT_OK;
+            return ExitCode.OK;
         }
         out.println("Healthcheck (via " + server + "): Ok");
         String ratio = s.getMaxFlows() > 0 ? String.format(Locale.ROOT, " (%.2f%%)", 100.0 * s.getNumFlows() / s.getMaxFlows()) : "";
@@ -67,7 +68,7 @@ public final class StatusCommand implements Callable<Integer> {
             out.println("Unavailable Nodes: " + s.getNumUnavailableNodes().getValue());
             for (String n : names) out.println("  - " + n);
         }
-        return Main.EXIT_OK;
+        return ExitCode.OK;
     }
 
     static String group(long n) {

@@ -1,7 +1,7 @@
 package dev.sieve.cli.observe;
 
 import com.google.protobuf.Timestamp;
-import dev.sieve.cli.Main;
+import dev.sieve.cli.UsageException;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
@@ -33,7 +33,7 @@ final class TimeArgs {
         try {
             return ts(LocalDateTime.parse(v).atZone(zone).toInstant());
         } catch (DateTimeParseException e) {
-            throw new Main.UsageException(flag + " " + value + ": expected a duration like 5m or 1h30m, or a timestamp like 2024-05-01T10:00:00Z");
+            throw new UsageException(flag + " " + value + ": expected a duration like 5m or 1h30m, or a timestamp like 2024-05-01T10:00:00Z");
         }
     }
 

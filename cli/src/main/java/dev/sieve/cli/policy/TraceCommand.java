@@ -3,7 +3,7 @@ package dev.sieve.cli.policy;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.sieve.cli.Main;
+import dev.sieve.cli.UsageException;
 import dev.sieve.policy.compute.EnforcementMode;
 import dev.sieve.policy.compute.PolicyEngine;
 import dev.sieve.policy.identity.LocalIdentityAllocator;
@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ExitCode;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -89,7 +90,7 @@ public final class TraceCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (!output.equals("text") && !output.equals("json")) throw new Main.UsageException("unknown output format \"" + output + "\" (expected text or json)");
+        if (!output.equals("text") && !output.equals("json")) throw new UsageException("unknown output format \"" + output + "\" (expected text or json)");
         EnforcementMode enforcement = EnforcementMode.parse(mode);
         TraceRequest req = request();
         ManifestSet set;
@@ -99,7 +100,7 @@ public final class TraceCommand implements Callable<Integer> {
             PrintWriter err = spec.commandLine().getErr();
             for (ValidationError ve : e.errors()) err.println(ve);
             err.printf("%d error(s): fix the manifests to trace%n", e.errors().size());
-            return Main.EXIT_USAGE;
+            return ExitCode.USAGE;
         }
         PolicyEngine engine = new PolicyEngine(new LocalIdentityAllocator(), enforcement, null);
         engine.load(set);
@@ -107,38 +108,38 @@ public final class TraceCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         if (output.equals("json")) out.println(json(result, req));
         else TraceText.print(out, result, req);
-        return Main.EXIT_OK;
+        return ExitCode.OK;
     }
 
     private TraceRequest request() {
         String[] parts = dport.split("/", -1);
         if (parts.length > 2 || !parts[0].matches("\\d{1,5}") || Integer.parseInt(parts[0]) > 65535) {
-            throw new Main.UsageException("invalid --dport \"" + dport + "\": expected PORT[/PROTO] with PORT 0-65535, e.g. 8080/TCP");
+            throw new UsageException("invalid --dport \"" + dport + "\": expected PORT[/PROTO] with PORT 0-65535, e.g. 8080/TCP");
         }
         Protocol proto = parts.length == 2 ? Protocol.parse(parts[1]) : Protocol.TCP;
         if (proto == null || proto == Protocol.ANY) {
-            throw new Main.UsageException("invalid protocol in --dport \"" + dport + "\" (expected TCP, UDP, SCTP, ICMP or ICMPv6)");
+            throw new UsageException("invalid protocol in --dport \"" + dport + "\" (expected TCP, UDP, SCTP, ICMP or ICMPv6)");
         }
         HttpRequest http = null;
         if (httpMethod != null || httpPath != null || httpHost != null || !httpHeaders.isEmpty()) {
             Map<String, String> headers = new LinkedHashMap<>();
             for (String h : httpHeaders) {
                 int colon = h.indexOf(':');
-                if (colon <= 0) throw new Main.UsageException("invalid --http-header \"" + h + "\": expected 'Name: value'");
+                if (colon <= 0) throw new UsageException("invalid --http-header \"" + h + "\": expected 'Name: value'");
                 headers.put(h.substring(0, colon).trim(), h.substring(colon + 1).trim());
             }
             http = new HttpRequest(httpMethod == null ? "GET" : httpMethod, httpPath == null ? "/" : httpPath, httpHost, headers);
         }
         KafkaRequest kafka = null;
         if (kafkaApiKey != null || kafkaTopic != null || kafkaClientId != null || kafkaApiVersion != null) {
-            if (kafkaApiKey == null) throw new Main.UsageException("--kafka-api-key is required for a Kafka request");
+            if (kafkaApiKey == null) throw new UsageException("--kafka-api-key is required for a Kafka request");
             int key = KafkaApiKeys.parse(kafkaApiKey);
-            if (key < 0) throw new Main.UsageException("unknown --kafka-api-key \"" + kafkaApiKey + "\"");
+            if (key < 0) throw new UsageException("unknown --kafka-api-key \"" + kafkaApiKey + "\"");
             kafka = new KafkaRequest(key, kafkaApiVersion == null ? -1 : kafkaApiVersion, kafkaClientId,
                     kafkaTopic == null ? List.of() : List.of(kafkaTopic));
         }
         int l7Kinds = (http != null ? 1 : 0) + (kafka != null ? 1 : 0) + (dnsQuery != null ? 1 : 0);
-        if (l7Kinds > 1) throw new Main.UsageException("give at most one L7 request: HTTP, Kafka or DNS flags");
+        if (l7Kinds > 1) throw new UsageException("give at most one L7 request: HTTP, Kafka or DNS flags");
         return new TraceRequest(from, to, Integer.parseInt(parts[0]), proto, http, kafka, dnsQuery);
     }
 

@@ -1,6 +1,5 @@
 package dev.sieve.cli.policy;
 
-import dev.sieve.cli.Main;
 import dev.sieve.policy.manifest.ManifestParser;
 import dev.sieve.policy.manifest.ManifestSet;
 import dev.sieve.policy.manifest.ValidationError;
@@ -9,6 +8,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ExitCode;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -31,12 +31,12 @@ public final class ValidateCommand implements Callable<Integer> {
             spec.commandLine().getOut().printf("valid: %d policies (%d rules), %d namespaces, %d pods, %d services, %d nodes%n",
                     set.policies().size(), set.policies().stream().mapToInt(p -> p.rules().size()).sum(),
                     set.namespaces().size(), set.pods().size(), set.services().size(), set.nodes().size());
-            return Main.EXIT_OK;
+            return ExitCode.OK;
         } catch (ValidationException e) {
             var err = spec.commandLine().getErr();
             for (ValidationError ve : e.errors()) err.println(ve);
             err.printf("%d error(s): the set is invalid and would not be applied%n", e.errors().size());
-            return Main.EXIT_USAGE;
+            return ExitCode.USAGE;
         }
     }
 }

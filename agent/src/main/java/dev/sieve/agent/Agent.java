@@ -1,5 +1,7 @@
-package dev.sieve.observer.agent;
+package dev.sieve.agent;
 
+import dev.sieve.agent.source.DirectorySource;
+import dev.sieve.agent.source.ManifestSource;
 import dev.sieve.api.flow.Flow;
 import dev.sieve.api.flow.LostEventSource;
 import dev.sieve.enforcer.datapath.Datapath;
@@ -7,8 +9,6 @@ import dev.sieve.enforcer.datapath.DatapathConfig;
 import dev.sieve.enforcer.endpoint.EndpointManager;
 import dev.sieve.enforcer.events.VerdictEventReader;
 import dev.sieve.enforcer.netns.NetNs;
-import dev.sieve.enforcer.source.DirectorySource;
-import dev.sieve.enforcer.source.ManifestSource;
 import dev.sieve.observer.buffer.FlowRing;
 import dev.sieve.observer.enrich.EndpointResolver;
 import dev.sieve.observer.enrich.FlowEnricher;

@@ -1,4 +1,4 @@
-package dev.sieve.enforcer.source;
+package dev.sieve.agent.source;
 
 import dev.sieve.policy.manifest.ManifestParser;
 import dev.sieve.policy.manifest.ManifestSet;

@@ -1,4 +1,4 @@
-package dev.sieve.observer.agent;
+package dev.sieve.agent;
 
 import dev.sieve.enforcer.datapath.AggregationLevel;
 import dev.sieve.enforcer.datapath.LocalDelivery;

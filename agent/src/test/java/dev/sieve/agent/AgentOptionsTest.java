@@ -1,4 +1,4 @@
-package dev.sieve.observer.agent;
+package dev.sieve.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
