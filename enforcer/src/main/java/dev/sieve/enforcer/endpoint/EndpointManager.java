@@ -99,7 +99,8 @@ public final class EndpointManager {
             int ifindex = ifindexes.get(ep.key());
             EndpointPolicy pol = engine.policyOf(ep.key());
             datapath.setEndpoint(ifindex, new EndpointConfig(ifindex, ep.identity().id(),
-                    pol.enforced(dev.sieve.policy.model.Direction.INGRESS), pol.enforced(dev.sieve.policy.model.Direction.EGRESS), pol.audit()));
+                    pol.enforced(dev.sieve.policy.model.Direction.INGRESS), pol.enforced(dev.sieve.policy.model.Direction.EGRESS), pol.audit(),
+                    ownAddresses(ep.pod().ips())));
             var plan = datapath.applyPolicy(ifindex, entries(pol));
             policyChanges += plan.changes();
         }
@@ -120,6 +121,20 @@ public final class EndpointManager {
         syncedGeneration = generation;
         lastSyncFailed = !errors.isEmpty();
         return new SyncReport(seen.size(), attachedNow, detached, policyChanges, ipcacheChanges, List.copyOf(errors));
+    }
+
+    /** The pod's addresses the datapath lets it send from: the first of each family (a pod has one per family). */
+    static List<String> ownAddresses(List<String> ips) {
+        List<String> out = new ArrayList<>();
+        boolean v4 = false, v6 = false;
+        for (String ip : ips) {
+            boolean six = ip.contains(":");
+            if (six ? v6 : v4) continue;
+            out.add(ip);
+            if (six) v6 = true;
+            else v4 = true;
+        }
+        return out;
     }
 
     private boolean isLocal(Endpoint ep) {
