@@ -664,6 +664,34 @@ static __always_inline void decide(const struct endpoint_info *ep, __u8 dir, __u
 	}
 }
 
+static __always_inline int addr_eq(const __u8 *a, const __u8 *b)
+{
+	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3];
+}
+
+/*
+ * Whether an ICMP error travels the way an error about its quoted packet would. The error goes
+ * back to the quoted packet's sender: outer destination = quoted source. Leaving the pod, the
+ * pod reports a packet it received: outer source = quoted destination (the pod's own address,
+ * see source_valid()). Entering the pod, the reporter is the quoted destination or a router on
+ * the path; a router is never a pod, so the source's identity must be a reserved one (host,
+ * world, below 256) or a CIDR's (local scope, 2^24 and up), never another workload's. Anything
+ * else (a pod quoting its allowed connection to carry data elsewhere, another pod forging errors
+ * about it) is judged by policy like any ICMP packet.
+ */
+static __always_inline int related_consistent(const struct pkt *p, __u8 dir)
+{
+	if (!addr_eq(p->inner_saddr, p->daddr))
+		return 0;
+	if (addr_eq(p->inner_daddr, p->saddr))
+		return 1;
+	if (dir != SIEVE_DIR_INGRESS)
+		return 0;
+	__u32 id = ipcache_identity(p->family, p->saddr);
+	return id < 256 || id >= (1U << 24);
+}
+
 /* What judge() / handle() decided for a packet. */
 #define JUDGED_PASS     0
 #define JUDGED_PROXY    1 /* passes, marked for the L7 proxy */
@@ -701,7 +729,10 @@ SIEVE_GLOBAL int judge_slow(struct __sk_buff *skb, const struct pkt *p, const st
 
 	struct ct_key k;
 	if (p->related) {
-		/* An ICMP error about a connection this endpoint tracks passes like a reply. */
+		/* An ICMP error about a connection this endpoint tracks passes like a reply, if it travels
+		 * the way that connection's error would: see related_consistent(). */
+		if (!related_consistent(p, dir))
+			goto stateless;
 		fill_ct_key(&k, p->inner_saddr, p->inner_daddr, p->inner_sport, p->inner_dport, p->inner_proto,
 			    p->family, ep->endpoint_id);
 		struct ct_value *ct = bpf_map_lookup_elem(&sieve_ct_v2, &k);

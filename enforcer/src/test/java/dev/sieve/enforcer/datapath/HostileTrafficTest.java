@@ -162,6 +162,103 @@ class HostileTrafficTest {
         assertThat(events).noneMatch(ev -> ev.dropReason() == 132 && from(ev, other.ipv4()));
     }
 
+    // ---- F2: ICMP errors must fit the connection they quote -----------------------------------
+
+    @ParameterizedTest
+    @EnumSource(LocalDelivery.class)
+    void icmpErrorsMustTravelTheWayTheQuotedConnectionsErrorsWould(LocalDelivery delivery) {
+        dp.setLocalDelivery(delivery);
+        for (boolean v6 : new boolean[] {false, true}) {
+            String f = v6 ? frontend.ipv6().orElseThrow() : frontend.ipv4();
+            String b = v6 ? backend.ipv6().orElseThrow() : backend.ipv4();
+            String o = v6 ? other.ipv6().orElseThrow() : other.ipv4();
+            String w = v6 ? world.ipv6().orElseThrow() : world.ipv4();
+            String type = v6 ? "1" : "3", code = v6 ? "4" : "3"; // port unreachable
+            try (BackgroundProcess conn = frontend.start("nc", b, "8080")) {
+                int port = sourcePort(frontend, b, 8080);
+                String fp = Integer.toString(port);
+                String what = (v6 ? "IPv6 " : "IPv4 ") + delivery + ": ";
+
+                // frontend carries 1,000 bytes to world and to other inside "errors" about its allowed connection
+                long atWorld = icmpErrorsIn(world, v6);
+                long atOther = icmpErrorsIn(other, v6);
+                events.clear();
+                craft(frontend, "icmperr", f, w, type, code, b, f, "8080", fp, "1000", "4");
+                craft(frontend, "icmperr", f, o, type, code, b, f, "8080", fp, "1000", "2");
+                awaitEvent(what + "the error to world dropped", ev -> ev.endpointId() == EP_FRONTEND
+                        && ev.verdict() == VerdictEvent.DROPPED && ev.destination().equals(addr(w)));
+                awaitEvent(what + "the error to other dropped", ev -> ev.endpointId() == EP_FRONTEND
+                        && ev.verdict() == VerdictEvent.DROPPED && ev.destination().equals(addr(o)));
+                sleep(200);
+                assertThat(icmpErrorsIn(world, v6) - atWorld).as(what + "errors that reached world").isZero();
+                assertThat(icmpErrorsIn(other, v6) - atOther).as(what + "errors that reached other").isZero();
+
+                // other forges errors to backend about the frontend-backend connection: backend's ingress denies other
+                long atBackend = icmpErrorsIn(backend, v6);
+                craft(other, "icmperr", o, b, type, code, b, f, "8080", fp, "0", "2");
+                awaitEvent(what + "other's forged error dropped at backend", ev -> ev.endpointId() == EP_BACKEND
+                        && ev.verdict() == VerdictEvent.DROPPED && ev.source().equals(addr(o)));
+                sleep(200);
+                assertThat(icmpErrorsIn(backend, v6) - atBackend).as(what + "forged errors that reached backend").isZero();
+
+                // what stays related: frontend's own error to backend, and a router's (world) error to frontend
+                craft(frontend, "icmperr", f, b, type, code, b, f, "8080", fp, "0", "1");
+                long atFrontend = icmpErrorsIn(frontend, v6);
+                craft(world, "icmperr", w, f, type, code, f, b, fp, "8080", "0", "1");
+                awaitCount(what + "frontend's error reached backend", () -> icmpErrorsIn(backend, v6) - atBackend, 1);
+                awaitCount(what + "the router's error reached frontend", () -> icmpErrorsIn(frontend, v6) - atFrontend, 1);
+            }
+        }
+    }
+
+    // ---- helpers ------------------------------------------------------------------------------
+
+    static void craft(Pod pod, String... args) {
+        List<String> cmd = new ArrayList<>(List.of("/usr/bin/python3", craft));
+        cmd.addAll(List.of(args));
+        pod.exec(Duration.ofSeconds(120), cmd.toArray(String[]::new)).orThrow("craft.py " + String.join(" ", args));
+    }
+
+    static java.net.InetAddress addr(String ip) {
+        return dev.sieve.enforcer.maps.IpPrefix.literal(ip, ip);
+    }
+
+    /** The local port of pod's established TCP connection to ip:port. */
+    static int sourcePort(Pod pod, String ip, int port) {
+        for (int i = 0; i < 50; i++) {
+            String out = pod.exec("ss", "-Htn", "state", "established", "dst", ip.contains(":") ? "[" + ip + "]" : ip,
+                    "dport", "= :" + port).stdout();
+            Matcher m = Pattern.compile("(?m)^\\s*\\d+\\s+\\d+\\s+\\S*[:\\]](\\d+)\\s").matcher(out);
+            if (m.find()) return Integer.parseInt(m.group(1));
+            sleep(100);
+        }
+        throw new AssertionError("no established connection from " + pod + " to " + ip + ":" + port);
+    }
+
+    /** ICMP destination-unreachable messages the pod's stack received (Icmp InDestUnreachs / Icmp6InDestUnreachs). */
+    static long icmpErrorsIn(Pod pod, boolean v6) {
+        String out = pod.exec("cat", v6 ? "/proc/net/snmp6" : "/proc/net/snmp").stdout();
+        if (v6) {
+            Matcher m = Pattern.compile("(?m)^Icmp6InDestUnreachs\\s+(\\d+)").matcher(out);
+            return m.find() ? Long.parseLong(m.group(1)) : 0;
+        }
+        List<String[]> icmp = out.lines().filter(l -> l.startsWith("Icmp: ")).map(l -> l.split("\\s+")).toList();
+        for (int i = 0; i < icmp.get(0).length; i++) {
+            if (icmp.get(0)[i].equals("InDestUnreachs")) return Long.parseLong(icmp.get(1)[i]);
+        }
+        throw new AssertionError("no InDestUnreachs in /proc/net/snmp of " + pod);
+    }
+
+    static void awaitCount(String what, java.util.function.LongSupplier value, long atLeast) {
+        long v = 0;
+        for (int i = 0; i < 60; i++) {
+            v = value.getAsLong();
+            if (v >= atLeast) return;
+            sleep(50);
+        }
+        throw new AssertionError(what + ": " + v + " < " + atLeast);
+    }
+
     // ---- helpers (events, traffic) ------------------------------------------------------------
 
     /** One UDP datagram from {@code from} (with source address {@code src}, or its own) to ip:port; true if it arrived. */
