@@ -66,8 +66,12 @@ public final class EndpointManager {
     /**
      * Syncs only when the engine changed since the last sync or that sync left something to retry (a pod
      * whose interface was not there yet); otherwise does nothing and returns null. For periodic resyncs.
+     * Before the first {@link #sync} (no valid manifest set applied yet, e.g. an agent restarted on a
+     * broken set) it never touches the kernel: the pinned state stays in force, rather than being
+     * "synced" to the empty engine.
      */
     public synchronized SyncReport syncIfNeeded(PolicyEngine engine) {
+        if (syncedGeneration < 0) return null;
         if (engine.generation() == syncedGeneration && !lastSyncFailed) return null;
         return sync(engine);
     }
