@@ -71,14 +71,14 @@ struct {
 	__type(key, __u32); /* ifindex of the host-side veth */
 	__type(value, struct endpoint_info);
 	__uint(max_entries, ENDPOINTS_SIZE);
-} sieve_endpoints SEC(".maps");
+} sieve_endpoints_v2 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__type(key, __u32); /* ifindex of the host-side veth, below SIEVE_EP_ARRAY_SIZE */
 	__type(value, struct endpoint_info);
 	__uint(max_entries, SIEVE_EP_ARRAY_SIZE);
-} sieve_ep_array SEC(".maps");
+} sieve_ep_array_v2 SEC(".maps");
 
 /* _v2: one entry per connection under its canonical tuple (v1 keyed the first packet's tuple);
  * the agent migrates a v1 map it finds pinned (see ConntrackMigration.java). */
@@ -89,14 +89,15 @@ struct {
 	__uint(max_entries, CT_MAP_SIZE);
 } sieve_ct_v2 SEC(".maps");
 
-/* _v2: a per-CPU array indexed by metrics_slot() (v1 was a per-CPU hash of metrics_key); the
- * verifier inlines the lookup, so counting a packet is an address computation and two adds. */
+/* _v3: a per-CPU array indexed by metrics_slot() (v1 was a per-CPU hash of metrics_key, v2 had 8
+ * reason slots); the verifier inlines the lookup, so counting a packet is an address computation
+ * and two adds. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__type(key, __u32);
 	__type(value, struct metrics_value);
 	__uint(max_entries, SIEVE_METRICS_SLOTS);
-} sieve_metrics_v2 SEC(".maps");
+} sieve_metrics_v3 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -440,7 +441,7 @@ static __always_inline void policy_lookup(const struct endpoint_info *ep, __u8 d
 static __always_inline void count(__u8 verdict, __u8 dir, __u16 reason, __u32 len)
 {
 	__u32 slot = metrics_slot(verdict, dir, reason);
-	struct metrics_value *v = bpf_map_lookup_elem(&sieve_metrics_v2, &slot);
+	struct metrics_value *v = bpf_map_lookup_elem(&sieve_metrics_v3, &slot);
 	if (v) {
 		v->packets += 1;
 		v->bytes += len;
@@ -663,6 +664,34 @@ static __always_inline void decide(const struct endpoint_info *ep, __u8 dir, __u
 	}
 }
 
+static __always_inline int addr_eq(const __u8 *a, const __u8 *b)
+{
+	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3];
+}
+
+/*
+ * Whether an ICMP error travels the way an error about its quoted packet would. The error goes
+ * back to the quoted packet's sender: outer destination = quoted source. Leaving the pod, the
+ * pod reports a packet it received: outer source = quoted destination (the pod's own address,
+ * see source_valid()). Entering the pod, the reporter is the quoted destination or a router on
+ * the path; a router is never a pod, so the source's identity must be a reserved one (host,
+ * world, below 256) or a CIDR's (local scope, 2^24 and up), never another workload's. Anything
+ * else (a pod quoting its allowed connection to carry data elsewhere, another pod forging errors
+ * about it) is judged by policy like any ICMP packet.
+ */
+static __always_inline int related_consistent(const struct pkt *p, __u8 dir)
+{
+	if (!addr_eq(p->inner_saddr, p->daddr))
+		return 0;
+	if (addr_eq(p->inner_daddr, p->saddr))
+		return 1;
+	if (dir != SIEVE_DIR_INGRESS)
+		return 0;
+	__u32 id = ipcache_identity(p->family, p->saddr);
+	return id < 256 || id >= (1U << 24);
+}
+
 /* What judge() / handle() decided for a packet. */
 #define JUDGED_PASS     0
 #define JUDGED_PROXY    1 /* passes, marked for the L7 proxy */
@@ -700,7 +729,10 @@ SIEVE_GLOBAL int judge_slow(struct __sk_buff *skb, const struct pkt *p, const st
 
 	struct ct_key k;
 	if (p->related) {
-		/* An ICMP error about a connection this endpoint tracks passes like a reply. */
+		/* An ICMP error about a connection this endpoint tracks passes like a reply, if it travels
+		 * the way that connection's error would: see related_consistent(). */
+		if (!related_consistent(p, dir))
+			goto stateless;
 		fill_ct_key(&k, p->inner_saddr, p->inner_daddr, p->inner_sport, p->inner_dport, p->inner_proto,
 			    p->family, ep->endpoint_id);
 		struct ct_value *ct = bpf_map_lookup_elem(&sieve_ct_v2, &k);
@@ -880,10 +912,33 @@ static __always_inline int judge(struct __sk_buff *skb, const struct pkt *p, con
 static __always_inline struct endpoint_info *endpoint_at(__u32 ifindex)
 {
 	if (ifindex < SIEVE_EP_ARRAY_SIZE) {
-		struct endpoint_info *ep = bpf_map_lookup_elem(&sieve_ep_array, &ifindex);
+		struct endpoint_info *ep = bpf_map_lookup_elem(&sieve_ep_array_v2, &ifindex);
 		return ep && ep->present ? ep : NULL;
 	}
-	return bpf_map_lookup_elem(&sieve_endpoints, &ifindex);
+	return bpf_map_lookup_elem(&sieve_endpoints_v2, &ifindex);
+}
+
+/*
+ * Whether a packet leaving the pod carries the pod's own address as its source: a pod must not
+ * speak for another (the receiver's policy trusts the source's identity) or fill conntrack
+ * under addresses it does not own. ICMPv6 from the link-local or unspecified address (MLD; ND
+ * has passed already) is link plumbing, as for a CNI. Without SIEVE_EPF_SRC_CHECK (addresses not
+ * known) every source passes.
+ */
+static __always_inline int source_valid(const struct endpoint_info *ep, const struct pkt *p)
+{
+	__u8 fl = ep->flags;
+	if (!(fl & SIEVE_EPF_SRC_CHECK))
+		return 1;
+	const __u32 *s = (const __u32 *)p->saddr;
+	if (p->family == 4)
+		return (fl & SIEVE_EPF_IPV4) && s[0] == *(const __u32 *)ep->ipv4;
+	const __u32 *a = (const __u32 *)ep->ipv6;
+	if ((fl & SIEVE_EPF_IPV6) && s[0] == a[0] && s[1] == a[1] && s[2] == a[2] && s[3] == a[3])
+		return 1;
+	if (p->proto != IPPROTO_ICMPV6)
+		return 0;
+	return (p->saddr[0] == 0xfe && (p->saddr[1] & 0xc0) == 0x80) || (s[0] == 0 && s[1] == 0 && s[2] == 0 && s[3] == 0);
 }
 
 /*
@@ -905,6 +960,8 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir, struct pkt *p
 	cfg->aggregation = c ? c->aggregation : SIEVE_AGG_MEDIUM;
 	cfg->flags = c ? c->flags : 0;
 	struct judge_at at = {.ifindex = ifindex, .dir = dir, .agg = cfg->aggregation};
+	if (rc == 0 && dir == SIEVE_DIR_EGRESS && !source_valid(ep, p))
+		rc = -SIEVE_DROP_INVALID_SOURCE_IP;
 	if (rc < 0) {
 		__u16 reason = -rc;
 		count(SIEVE_VERDICT_DROPPED, dir, reason, skb->len);

@@ -24,12 +24,14 @@
 #define SIEVE_VERDICT_REDIRECTED 5
 
 /* Drop reasons, numbered like Hubble's flow.DropReason. */
+#define SIEVE_DROP_INVALID_SOURCE_IP    132 /* a pod sent with an address not its own */
 #define SIEVE_DROP_POLICY_DENIED        133 /* no allow, enforcement on */
 #define SIEVE_DROP_INVALID_PACKET       134
 #define SIEVE_DROP_CT_INVALID_HDR       135
 #define SIEVE_DROP_CT_MAP_INSERT_FAILED 155
 #define SIEVE_DROP_INVALID_IPV6_EXTHDR  156
 #define SIEVE_DROP_POLICY_DENY          181 /* an explicit deny matched */
+#define SIEVE_DROP_EP_NOT_READY         203 /* the endpoint could not be fully programmed */
 
 /* Reserved identities (Cilium numbering). */
 #define SIEVE_ID_ANY   0
@@ -106,6 +108,12 @@ struct policy_value {
  */
 #define SIEVE_EP_ARRAY_SIZE 65536
 
+/* endpoint_info.flags */
+#define SIEVE_EPF_SRC_CHECK 0x01 /* a packet from the pod must carry one of the addresses below */
+#define SIEVE_EPF_IPV4      0x02 /* ipv4 is set */
+#define SIEVE_EPF_IPV6      0x04 /* ipv6 is set */
+#define SIEVE_EPF_NOT_READY 0x08 /* not fully programmed (a map was full): every IP packet is dropped */
+
 struct endpoint_info {
 	__u32 endpoint_id;
 	__u32 identity;
@@ -114,6 +122,10 @@ struct endpoint_info {
 	__u8 enforce_egress;
 	__u8 audit;
 	__u8 present; /* 1 (the hash holds only endpoints; in the array, 0 is an empty slot) */
+	__u8 flags;   /* SIEVE_EPF_* */
+	__u8 pad[3];
+	__u8 ipv4[4];  /* the pod's own addresses: the only sources it may send from */
+	__u8 ipv6[16];
 };
 
 /*
@@ -154,23 +166,25 @@ struct ct_value {
 
 /*
  * metrics: per-CPU array, slot (verdict, direction, reason) -> packets, bytes.
- * slot = (verdict * 4 + direction) * 8 + reason index, the index of the drop
- * reason in SIEVE_METRICS_REASONS (0: none; 7: any other). Slot 0 (verdict
+ * slot = (verdict * 4 + direction) * 16 + reason index, the index of the drop
+ * reason in SIEVE_METRICS_REASONS (0: none; 15: any other). Slot 0 (verdict
  * NONE, direction NONE, no reason) counts events lost to a full ring buffer.
  */
-#define SIEVE_METRICS_SLOTS 256
-/* SIEVE_METRICS_REASONS: 0, 133, 134, 135, 155, 156, 181, other (MetricsSlot.java) */
+#define SIEVE_METRICS_SLOTS 512
+/* SIEVE_METRICS_REASONS: 0, 132, 133, 134, 135, 155, 156, 181, 203, ..., 15 any other (MetricsKey.java) */
 
 static inline __attribute__((always_inline)) __u32 metrics_slot(__u8 verdict, __u8 dir, __u16 reason)
 {
 	__u32 r = reason == 0 ? 0 :
-		  reason == SIEVE_DROP_POLICY_DENIED ? 1 :
-		  reason == SIEVE_DROP_INVALID_PACKET ? 2 :
-		  reason == SIEVE_DROP_CT_INVALID_HDR ? 3 :
-		  reason == SIEVE_DROP_CT_MAP_INSERT_FAILED ? 4 :
-		  reason == SIEVE_DROP_INVALID_IPV6_EXTHDR ? 5 :
-		  reason == SIEVE_DROP_POLICY_DENY ? 6 : 7;
-	return (((__u32)(verdict & 7) * 4 + (dir & 3)) * 8 + r) & (SIEVE_METRICS_SLOTS - 1);
+		  reason == SIEVE_DROP_INVALID_SOURCE_IP ? 1 :
+		  reason == SIEVE_DROP_POLICY_DENIED ? 2 :
+		  reason == SIEVE_DROP_INVALID_PACKET ? 3 :
+		  reason == SIEVE_DROP_CT_INVALID_HDR ? 4 :
+		  reason == SIEVE_DROP_CT_MAP_INSERT_FAILED ? 5 :
+		  reason == SIEVE_DROP_INVALID_IPV6_EXTHDR ? 6 :
+		  reason == SIEVE_DROP_POLICY_DENY ? 7 :
+		  reason == SIEVE_DROP_EP_NOT_READY ? 8 : 15;
+	return (((__u32)(verdict & 7) * 4 + (dir & 3)) * 16 + r) & (SIEVE_METRICS_SLOTS - 1);
 }
 
 struct metrics_value {

@@ -270,4 +270,61 @@ class AgentEndToEndTest {
         assertThat(connects(client, "10.77.1.20", 8080)).isFalse();
         assertThat(flows(FlowFilter.newBuilder().addSourcePod("production/client").build(), 10)).isNotEmpty();
     }
+
+    @Test
+    @Order(5)
+    void restartOnAnInvalidManifestSetChangesNothingInTheKernel() throws Exception {
+        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        agent.close();
+        agent = null;
+        int pinned = ipcacheEntries();
+        assertThat(pinned).as("pinned ipcache entries").isPositive();
+        Files.writeString(manifests.resolve("broken.yaml"), "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: x}\nspec: {bogus: 1}\n");
+        // probe continuously through the start and the first resyncs (one a second)
+        var failures = new java.util.concurrent.atomic.AtomicInteger();
+        var probes = new java.util.concurrent.atomic.AtomicInteger();
+        var running = new java.util.concurrent.atomic.AtomicBoolean(true);
+        Thread allowed = Thread.ofPlatform().start(() -> { // connects in milliseconds
+            while (running.get()) {
+                if (!connects(frontend, "10.77.1.20", 8080)) failures.incrementAndGet();
+                probes.incrementAndGet();
+            }
+        });
+        Thread denied = Thread.ofPlatform().start(() -> { // times out after 2 s
+            while (running.get()) {
+                if (connects(client, "10.77.1.20", 8080)) failures.incrementAndGet();
+            }
+        });
+        agent = startAgent();
+        Thread.sleep(3500);
+        int during = ipcacheEntries();
+        running.set(false);
+        allowed.join();
+        denied.join();
+        assertThat(agent.rejectedCount()).as("the broken set is rejected").isPositive();
+        assertThat(agent.appliedCount()).as("nothing applied").isZero();
+        assertThat(during).as("pinned ipcache entries after the first resyncs (" + failures.get() + " flaps in "
+                + probes.get() + " probes)").isEqualTo(pinned);
+        assertThat(failures.get()).as("allow or drop flaps in " + probes.get() + " probes").isZero();
+        assertThat(probes.get()).as("allowed probes").isGreaterThan(10);
+
+        // the set made valid again is applied, and enforced as before
+        long applied = agent.appliedCount();
+        long start = System.nanoTime();
+        Files.delete(manifests.resolve("broken.yaml"));
+        awaitApplied(applied, start);
+        assertThat(connects(frontend, "10.77.1.20", 8080)).isTrue();
+        assertThat(connects(client, "10.77.1.20", 8080)).isFalse();
+        channel = ManagedChannelBuilder.forAddress("127.0.0.1", agent.observerPort()).usePlaintext().build();
+        observer = ObserverGrpc.newBlockingStub(channel);
+    }
+
+    /** Entries of the agent's pinned ipcache, read with bpftool (not through the agent). */
+    static int ipcacheEntries() throws Exception {
+        Path pin = DatapathConfig.of(lab.prefix()).pinDir().resolve("sieve_ipcache");
+        Process p = new ProcessBuilder("bpftool", "-j", "map", "dump", "pinned", pin.toString()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as("bpftool: " + out).isZero();
+        return out.split("\"key\"", -1).length - 1;
+    }
 }

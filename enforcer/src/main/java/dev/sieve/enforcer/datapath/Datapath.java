@@ -48,7 +48,7 @@ public final class Datapath implements AutoCloseable {
     public static final String PROG_FROM_POD = "sieve_from_pod";
     public static final String PROG_TO_POD = "sieve_to_pod";
     public static final List<String> MAPS = List.of(
-            "sieve_ipcache", "sieve_policy", "sieve_endpoints", "sieve_ep_array", "sieve_ct_v2", "sieve_metrics_v2", "sieve_config", "sieve_events");
+            "sieve_ipcache", "sieve_policy", "sieve_endpoints_v2", "sieve_ep_array_v2", "sieve_ct_v2", "sieve_metrics_v3", "sieve_config", "sieve_events");
 
     private static final Logger LOG = Logger.getLogger(Datapath.class.getName());
 
@@ -76,11 +76,11 @@ public final class Datapath implements AutoCloseable {
         this.object = object;
         this.ipcache = object.map("sieve_ipcache");
         this.policy = object.map("sieve_policy");
-        this.endpoints = object.map("sieve_endpoints");
-        this.endpointArray = object.map("sieve_ep_array");
+        this.endpoints = object.map("sieve_endpoints_v2");
+        this.endpointArray = object.map("sieve_ep_array_v2");
         this.endpointArraySize = endpointArray.maxEntries();
         this.conntrack = object.map("sieve_ct_v2");
-        this.metrics = object.map("sieve_metrics_v2");
+        this.metrics = object.map("sieve_metrics_v3");
         this.configMap = object.map("sieve_config");
         this.events = object.map("sieve_events");
         this.fromPodFd = object.programFd(PROG_FROM_POD);
@@ -106,6 +106,10 @@ public final class Datapath implements AutoCloseable {
             obj.load();
             Datapath dp = new Datapath(config, obj);
             dp.configure(config.aggregation(), config.localDelivery());
+            int carried = EndpointMigration.migrate(dir, dp.endpoints);
+            if (carried > 0) {
+                LOG.info("carried " + carried + " endpoints of the previous datapath version over (source check off until the next sync)");
+            }
             dp.endpoints().forEach(dp::writeArraySlot); // pins of a version without the array, or a lost write
             int migrated = ConntrackMigration.migrate(dir, dp.conntrack);
             if (migrated > 0) {
@@ -237,7 +241,7 @@ public final class Datapath implements AutoCloseable {
     public synchronized void setEndpoint(int ifindex, EndpointConfig ep) {
         int revision = endpoint(ifindex).map(EndpointInfo::policyRevision).orElse(1);
         writeEndpoint(ifindex, new EndpointInfo(ep.endpointId(), ep.identity(), revision,
-                ep.enforceIngress(), ep.enforceEgress(), ep.audit()));
+                ep.enforceIngress(), ep.enforceEgress(), ep.audit(), !ep.addresses().isEmpty(), ep.ipv4(), ep.ipv6(), false));
     }
 
     public java.util.Optional<EndpointInfo> endpoint(int ifindex) {

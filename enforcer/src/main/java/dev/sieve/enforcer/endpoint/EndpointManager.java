@@ -66,8 +66,12 @@ public final class EndpointManager {
     /**
      * Syncs only when the engine changed since the last sync or that sync left something to retry (a pod
      * whose interface was not there yet); otherwise does nothing and returns null. For periodic resyncs.
+     * Before the first {@link #sync} (no valid manifest set applied yet, e.g. an agent restarted on a
+     * broken set) it never touches the kernel: the pinned state stays in force, rather than being
+     * "synced" to the empty engine.
      */
     public synchronized SyncReport syncIfNeeded(PolicyEngine engine) {
+        if (syncedGeneration < 0) return null;
         if (engine.generation() == syncedGeneration && !lastSyncFailed) return null;
         return sync(engine);
     }
@@ -99,7 +103,8 @@ public final class EndpointManager {
             int ifindex = ifindexes.get(ep.key());
             EndpointPolicy pol = engine.policyOf(ep.key());
             datapath.setEndpoint(ifindex, new EndpointConfig(ifindex, ep.identity().id(),
-                    pol.enforced(dev.sieve.policy.model.Direction.INGRESS), pol.enforced(dev.sieve.policy.model.Direction.EGRESS), pol.audit()));
+                    pol.enforced(dev.sieve.policy.model.Direction.INGRESS), pol.enforced(dev.sieve.policy.model.Direction.EGRESS), pol.audit(),
+                    ownAddresses(ep.pod().ips())));
             var plan = datapath.applyPolicy(ifindex, entries(pol));
             policyChanges += plan.changes();
         }
@@ -120,6 +125,20 @@ public final class EndpointManager {
         syncedGeneration = generation;
         lastSyncFailed = !errors.isEmpty();
         return new SyncReport(seen.size(), attachedNow, detached, policyChanges, ipcacheChanges, List.copyOf(errors));
+    }
+
+    /** The pod's addresses the datapath lets it send from: the first of each family (a pod has one per family). */
+    static List<String> ownAddresses(List<String> ips) {
+        List<String> out = new ArrayList<>();
+        boolean v4 = false, v6 = false;
+        for (String ip : ips) {
+            boolean six = ip.contains(":");
+            if (six ? v6 : v4) continue;
+            out.add(ip);
+            if (six) v6 = true;
+            else v4 = true;
+        }
+        return out;
     }
 
     private boolean isLocal(Endpoint ep) {

@@ -48,7 +48,11 @@ public final class MapLayouts {
             JAVA_BYTE.withName("enforce_ingress"),
             JAVA_BYTE.withName("enforce_egress"),
             JAVA_BYTE.withName("audit"),
-            JAVA_BYTE.withName("present")).withName("endpoint_info");
+            JAVA_BYTE.withName("present"),
+            JAVA_BYTE.withName("flags"),
+            sequenceLayout(3, JAVA_BYTE).withName("pad"),
+            sequenceLayout(4, JAVA_BYTE).withName("ipv4"),
+            sequenceLayout(16, JAVA_BYTE).withName("ipv6")).withName("endpoint_info");
 
     public static final StructLayout CT_KEY = structLayout(
             sequenceLayout(16, JAVA_BYTE).withName("saddr"),

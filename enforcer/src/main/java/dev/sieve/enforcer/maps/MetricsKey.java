@@ -9,10 +9,11 @@ package dev.sieve.enforcer.maps;
 public record MetricsKey(int verdict, Direction direction, int dropReason) {
     public static final MetricsKey LOST_EVENTS = new MetricsKey(0, null, 0);
     /** Entries of the metrics array ({@code SIEVE_METRICS_SLOTS}). */
-    public static final int SLOTS = 256;
-    /** The drop reasons with a slot of their own, by index; index 7 counts any other reason. */
-    private static final int[] REASONS = {0, 133, 134, 135, 155, 156, 181};
-    private static final int OTHER_REASON = 7;
+    public static final int SLOTS = 512;
+    /** The drop reasons with a slot of their own, by index; index 15 counts any other reason. */
+    private static final int[] REASONS = {0, 132, 133, 134, 135, 155, 156, 181, 203};
+    private static final int REASON_SLOTS = 16;
+    private static final int OTHER_REASON = REASON_SLOTS - 1;
 
     /** The array index the datapath counts this key at. */
     public int slot() {
@@ -23,18 +24,18 @@ public record MetricsKey(int verdict, Direction direction, int dropReason) {
             }
         }
         int dir = direction == null ? 0 : direction.code();
-        return (((verdict & 7) * 4 + (dir & 3)) * 8 + r) & (SLOTS - 1);
+        return (((verdict & 7) * 4 + (dir & 3)) * REASON_SLOTS + r) & (SLOTS - 1);
     }
 
     /**
      * The key counted at array index {@code slot}, or null for a slot the datapath never uses.
-     * Index 7 of the reasons ("other") reads back as reason 0xffff.
+     * The last index of the reasons ("other") reads back as reason 0xffff.
      */
     public static MetricsKey ofSlot(int slot) {
-        int verdict = slot / 32;
-        int dir = (slot / 8) % 4;
-        int r = slot % 8;
-        if (dir == 3) {
+        int verdict = slot / (4 * REASON_SLOTS);
+        int dir = (slot / REASON_SLOTS) % 4;
+        int r = slot % REASON_SLOTS;
+        if (dir == 3 || (r >= REASONS.length && r != OTHER_REASON)) {
             return null;
         }
         return new MetricsKey(verdict, dir == 0 ? null : Direction.of(dir), r < REASONS.length ? REASONS[r] : 0xffff);

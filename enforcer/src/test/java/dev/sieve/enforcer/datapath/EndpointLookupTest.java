@@ -118,7 +118,7 @@ class EndpointLookupTest {
         dp.close();
         dp = null;
         // as if the pins came from a version that had only the hash: the array is created empty
-        Files.delete(config.pinDir().resolve("sieve_ep_array"));
+        Files.delete(config.pinDir().resolve("sieve_ep_array_v2"));
 
         open();
         assertThat(synOn(1)).as("the endpoint is enforced again").isEqualTo(2);

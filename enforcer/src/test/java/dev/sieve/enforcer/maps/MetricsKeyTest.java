@@ -13,7 +13,7 @@ class MetricsKeyTest {
         Set<Integer> slots = new HashSet<>();
         for (int verdict : new int[] {0, 1, 2, 4, 5}) {
             for (Direction d : new Direction[] {null, Direction.INGRESS, Direction.EGRESS}) {
-                for (int reason : new int[] {0, 133, 134, 135, 155, 156, 181}) {
+                for (int reason : new int[] {0, 132, 133, 134, 135, 155, 156, 181, 203}) {
                     MetricsKey k = new MetricsKey(verdict, d, reason);
                     assertThat(k.slot()).isBetween(0, MetricsKey.SLOTS - 1);
                     assertThat(slots.add(k.slot())).as(k + " shares a slot").isTrue();

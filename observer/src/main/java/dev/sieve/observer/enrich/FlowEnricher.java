@@ -107,7 +107,10 @@ public final class FlowEnricher {
             generation = g;
         }
         boolean ingress = e.direction() == Direction.INGRESS;
-        Peer src = peer(e.srcAddr(), e.srcIdentity(), ingress ? 0 : e.endpointId());
+        // a packet dropped for its forged source (132) is the sending pod's, whoever owns that address
+        Peer src = e.dropReason() == INVALID_SOURCE_IP
+                ? resolvePeer(e.srcAddr(), e.srcIdentity(), e.endpointId(), false)
+                : peer(e.srcAddr(), e.srcIdentity(), ingress ? 0 : e.endpointId());
         Peer dst = peer(e.dstAddr(), e.dstIdentity(), ingress ? e.endpointId() : 0);
 
         long epochNs = toEpochNanos.applyAsLong(e.timestampNs());
@@ -234,7 +237,7 @@ public final class FlowEnricher {
         Peer p = peers.get(key);
         if (p != null) return p;
         if (peers.size() >= CACHE_LIMIT) peers.clear();
-        p = resolvePeer(addr, identity, endpointId);
+        p = resolvePeer(addr, identity, endpointId, true);
         peers.put(key, p);
         return p;
     }
@@ -251,13 +254,15 @@ public final class FlowEnricher {
         return new EpKey(hi, lo, identity, id);
     }
 
-    private Peer resolvePeer(byte[] addr, int identity, int endpointId) {
+    private static final int INVALID_SOURCE_IP = 132;
+
+    private Peer resolvePeer(byte[] addr, int identity, int endpointId, boolean podByAddress) {
         String ip = Addresses.format(addr);
         Endpoint.Builder b = Endpoint.newBuilder().setIdentity(identity);
         if (endpointId != 0) b.setID(endpointId);
         List<String> labels = resolver.identityLabels(identity);
         b.addAllLabels(labels);
-        EndpointResolver.PodRef pod = resolver.podByAddress(addr);
+        EndpointResolver.PodRef pod = podByAddress ? resolver.podByAddress(addr) : null;
         if (pod != null) {
             b.setNamespace(pod.namespace()).setPodName(pod.name());
             for (EndpointResolver.Workload w : pod.workloads()) {
