@@ -51,3 +51,35 @@ export function followFlows(p: URLSearchParams, onFlow: (f: Flow) => void, onLos
   };
   return () => es.close();
 }
+
+/**
+ * Stored flows (oldest first) over SSE without follow, read as a stream: each network chunk is parsed
+ * on its own, so even 100,000 flows never hold the main thread for long, and rows show as they come.
+ */
+export async function streamFlows(p: URLSearchParams, onBatch: (fs: Flow[]) => void, signal?: AbortSignal): Promise<void> {
+  const r = await fetch(`/api/v1/flows/stream?${p}`, { signal, headers: { accept: 'text/event-stream' } });
+  if (!r.ok) {
+    let msg = `${r.status} ${r.statusText}`;
+    try { const j = await r.json(); if (j?.error) msg = j.error; } catch { /* not JSON */ }
+    throw new ApiError(r.status, msg);
+  }
+  const reader = r.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buf += value;
+    const out: Flow[] = [];
+    let i: number;
+    while ((i = buf.indexOf('\n\n')) >= 0) {
+      const ev = buf.slice(0, i);
+      buf = buf.slice(i + 2);
+      let data = '';
+      for (const line of ev.split('\n')) if (line.startsWith('data:')) data += (data ? '\n' : '') + line.slice(line[5] === ' ' ? 6 : 5);
+      if (!data) continue;
+      const j = JSON.parse(data);
+      if (!j.lost_events) out.push(j as Flow);
+    }
+    if (out.length) onBatch(out);
+  }
+}

@@ -100,7 +100,7 @@ describe('flow explorer', () => {
   test('each filter narrows to exactly the expected flows, as the REST API answers the same flags', async () => {
     const { page, ctx } = await open('/flows?since=1h');
     let lastFlowsUrl = '';
-    page.on('request', (r) => { if (r.url().includes('/api/v1/flows?')) lastFlowsUrl = r.url(); });
+    page.on('request', (r) => { if (r.url().includes('/api/v1/flows/stream?')) lastFlowsUrl = r.url().replace('/flows/stream?', '/flows?'); });
     await waitRows(page, flows.length);
     for (const [text, pred] of cases) {
       const want = count(pred);
@@ -253,8 +253,25 @@ describe('service map, policies, drops, nodes', () => {
     assert.equal(Number(dropped), 2, 'frontend→database and tester→backend are dropped');
     await page.waitForTimeout(300);
     await shot(page, 'map-dark');
+    // a real click on the red frontend → database edge opens exactly its flows
+    const at = await page.evaluate(() => {
+      const el = document.querySelector('[data-testid=service-map]');
+      const e = el.cy.edges().filter((x) => x.data('source') === 'production/frontend' && x.data('target') === 'production/database');
+      const m = e.renderedMidpoint(), r = el.getBoundingClientRect();
+      return { x: r.left + m.x, y: r.top + m.y, red: e.hasClass('dropped') };
+    });
+    assert.ok(at.red, 'the dropped pair is drawn red');
+    await page.mouse.click(at.x, at.y);
+    await page.waitForURL(/\/flows/);
+    assert.equal(new URL(page.url()).searchParams.get('q'), 'from-pod:production/frontend to-pod:production/database');
+    assert.equal(await waitRows(page, count((f) => f.kind === 'db-denied')), count((f) => f.kind === 'db-denied'));
     assert.deepEqual(errors, []);
     await ctx.close();
+    const light = await open('/map?since=1h', { theme: 'light' });
+    await light.page.waitForFunction(() => document.querySelector('[data-testid=service-map]')?.dataset.ready === 'true', null, { timeout: 15_000 });
+    await light.page.waitForTimeout(300);
+    await shot(light.page, 'map-light');
+    await light.ctx.close();
   });
 
   test('policies view lists each policy with its counts by verdict', async () => {

@@ -10,9 +10,27 @@ import { navigate, setParams } from '../router';
 const PALETTE = ['#ef4444', '#f59e0b', '#a855f7', '#06b6d4', '#ec4899', '#84cc16', '#64748b'];
 const SAMPLE = 10000;
 
+function spanSeconds(r: ReturnType<typeof rangeOf>): [number, number] {
+  const now = Date.now() / 1000;
+  if ('last' in r) {
+    const unit = ({ s: 1, m: 60, h: 3600, d: 86400 } as Record<string, number>)[r.last.slice(-1)] ?? 60;
+    return [now - unit * parseInt(r.last), now];
+  }
+  return [r.from ? Date.parse(r.from) / 1000 : now - 3600, r.to ? Date.parse(r.to) / 1000 : now];
+}
+
 function bucketSeconds(r: ReturnType<typeof rangeOf>): number {
-  const span = 'last' in r ? ({ m: 60, h: 3600, d: 86400, s: 1 } as Record<string, number>)[r.last.slice(-1)] * parseInt(r.last) : (Date.parse(r.to || new Date().toISOString()) - Date.parse(r.from)) / 1000;
-  return Math.max(60, Math.ceil(span / 120 / 60) * 60);
+  const [a, b] = spanSeconds(r);
+  return Math.max(60, Math.ceil((b - a) / 90 / 60) * 60);
+}
+
+/** A pair's side as a filter: its workload's pods (a name prefix) or its namespace. */
+function side(f: Flow, which: 'source' | 'destination'): Chip[] {
+  const e = f[which];
+  if (!e?.namespace) return [];
+  const dir = which === 'source' ? 'from' : 'to';
+  const wl = e.workloads?.[0]?.name;
+  return [wl ? { name: `${dir}-pod`, values: [`${e.namespace}/${wl}`], negate: false } : { name: `${dir}-namespace`, values: [e.namespace], negate: false }];
 }
 
 /** Drops over time by reason, top reasons, top denied source → destination pairs. */
@@ -53,8 +71,13 @@ export function DropsView({ params }: { params: URLSearchParams }) {
   useEffect(() => {
     if (!chart.current) return;
     const el = chart.current;
-    const starts = counts.map((b) => b.start);
+    // every bucket of the range, zero where the relay has none
+    const [a, b] = spanSeconds(range);
+    const starts: number[] = [];
+    for (let t = Math.floor(a / bucket) * bucket; t <= b; t += bucket) starts.push(t);
     const idx = new Map(starts.map((s, i) => [s, i]));
+    const all = new Array(starts.length).fill(0);
+    for (const c of counts) { const i = idx.get(c.start); if (i !== undefined) all[i] = c.drops; }
     const top = reasons.slice(0, 6).map(([r]) => r);
     const series = top.map(() => new Array(starts.length).fill(0));
     for (const f of flows) {
@@ -68,18 +91,18 @@ export function DropsView({ params }: { params: URLSearchParams }) {
       width: el.clientWidth, height: 220,
       series: [
         {},
-        { label: 'all drops', stroke: style.getPropertyValue('--fg').trim(), width: 1.5, dash: [4, 3] },
-        ...top.map((r, i) => ({ label: r, stroke: PALETTE[i % PALETTE.length], fill: PALETTE[i % PALETTE.length] + '22', width: 1.5 })),
+        { label: 'all drops', stroke: style.getPropertyValue('--muted').trim(), width: 1, dash: [4, 3], points: { show: false } },
+        ...top.map((r, i) => ({ label: r, stroke: PALETTE[i % PALETTE.length], fill: PALETTE[i % PALETTE.length] + '55', width: 1, paths: uPlot.paths.bars!({ size: [0.8, 40] }), points: { show: false } })),
       ],
       axes: [axis, axis],
       scales: { x: { time: true } },
       legend: { live: true },
     };
-    const u = new uPlot(opts, [starts, counts.map((b) => b.drops), ...series] as uPlot.AlignedData, el);
+    const u = new uPlot(opts, [starts, all, ...series] as uPlot.AlignedData, el);
     const ro = new ResizeObserver(() => u.setSize({ width: el.clientWidth, height: 220 }));
     ro.observe(el);
     return () => { ro.disconnect(); u.destroy(); };
-  }, [counts, flows, reasons, bucket]);
+  }, [counts, flows, reasons, bucket]); // eslint-disable-line react-hooks/exhaustive-deps
 
   const toFlows = (chips: Chip[]) => {
     const p = new URLSearchParams({ q: formatFilters([{ name: 'verdict', values: ['DROPPED'], negate: false }, ...chips]) });
@@ -117,10 +140,7 @@ export function DropsView({ params }: { params: URLSearchParams }) {
             <tbody>
               {pairs.map(({ f, n }) => (
                 <tr key={endpointName(f.source, f.IP?.source) + endpointName(f.destination, f.IP?.destination)} className="clickable"
-                    onClick={() => toFlows([
-                      ...(f.source?.namespace ? [{ name: 'from-namespace' as const, values: [f.source.namespace], negate: false }] : []),
-                      ...(f.destination?.namespace ? [{ name: 'to-namespace' as const, values: [f.destination.namespace], negate: false }] : []),
-                    ])}>
+                    onClick={() => toFlows([...side(f, 'source'), ...side(f, 'destination')])}>
                   <td>{f.source?.namespace}/{f.source?.workloads?.[0]?.name ?? f.source?.pod_name ?? f.IP?.source}</td>
                   <td className="muted">→</td>
                   <td>{f.destination?.namespace}/{f.destination?.workloads?.[0]?.name ?? f.destination?.pod_name ?? f.IP?.destination}</td>

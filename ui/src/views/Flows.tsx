@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { fetchFlows, followFlows } from '../api';
+import { followFlows, streamFlows } from '../api';
 import { download, ErrorLine, fmtCount, rangeOf, TimeRange, VerdictBadge } from '../components';
 import {
   addChip, chipText, FILTER_NAMES, FilterError, formatFilters, parseFilters, rangeParams, toParams, type Chip,
@@ -99,19 +99,24 @@ export function FlowsView({ params }: { params: URLSearchParams }) {
 
   useEffect(() => { localStorage.setItem('sieve.columns', JSON.stringify(columns)); }, [columns]);
 
-  // history: the newest `limit` flows of the range
+  // history: the newest `limit` flows of the range, streamed in and shown as they come
   useEffect(() => {
     if (filterError) { setRows([]); return; }
     const ac = new AbortController();
     const p = rangeParams(range, new URLSearchParams(apiParams));
     p.set('last', limit);
     setLoading(true);
+    setRows([]);
     const t0 = performance.now();
-    fetchFlows(p, ac.signal)
-      .then((fs) => { setRows(fs.reverse()); setError(''); setTook(performance.now() - t0); })
+    const got: Flow[] = [];
+    let shown = 0;
+    const show = () => { if (got.length !== shown) { shown = got.length; setRows(got.slice().reverse()); } };
+    const timer = setInterval(show, 300);
+    streamFlows(p, (fs) => { for (const f of fs) got.push(f); }, ac.signal)
+      .then(() => { show(); setError(''); setTook(performance.now() - t0); })
       .catch((e) => { if (!ac.signal.aborted) { setRows([]); setError(e.message); } })
-      .finally(() => { if (!ac.signal.aborted) setLoading(false); });
-    return () => ac.abort();
+      .finally(() => { clearInterval(timer); if (!ac.signal.aborted) setLoading(false); });
+    return () => { clearInterval(timer); ac.abort(); };
   }, [apiParams, rangeKey, limit, filterError]); // eslint-disable-line react-hooks/exhaustive-deps
 
   // live: new flows over SSE, flushed a few times a second; paused = kept aside, rows stand still

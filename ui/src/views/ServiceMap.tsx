@@ -168,6 +168,7 @@ export function ServiceMapView({ params }: { params: URLSearchParams }) {
       cy.on('mouseout', () => { cy.elements().removeClass('faded'); setHover(''); });
       const t2 = performance.now();
       setTiming(`${shown.nodes.length} workloads, ${shown.edges.length} edges · layout ${Math.round(t1 - t0)} ms, draw ${Math.round(t2 - t1)} ms`);
+      (box.current as HTMLDivElement & { cy?: cytoscape.Core }).cy = cy; // for the browser tests: where the edges are drawn
       box.current.dataset.ready = 'true';
       box.current.dataset.nodes = String(shown.nodes.length);
       box.current.dataset.edges = String(shown.edges.length);
