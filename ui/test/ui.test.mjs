@@ -164,6 +164,9 @@ describe('flow explorer', () => {
       source: { ...flows[0].source, namespace: 'live', pod_name: `pusher-${i}` }, kind: 'live',
       ingress_allowed_by: [], egress_allowed_by: [], ingress_denied_by: [], egress_denied_by: [],
     });
+    // the SSE answer opens before the relay's live subscription is in place (FlowService subscribes on
+    // its own thread): give it a moment, or the first flow can be missed
+    await page.waitForTimeout(1000);
     await node.push([mk(1)]);
     flows.push(mk(1));
     assert.equal(await waitRows(page, 1), 1, 'a live flow appears');
@@ -289,7 +292,8 @@ describe('service map, policies, drops, nodes', () => {
   test('drops and nodes views render', async () => {
     const { page, ctx, errors } = await open('/drops?since=1h', { theme: 'light' });
     await page.locator('.u-over').waitFor({ timeout: 10_000 });
-    assert.match(await page.locator('.page').textContent(), /POLICY_DENIED/);
+    await page.locator('.two').getByText('POLICY_DENIED').waitFor({ timeout: 10_000 });
+    assert.match(await page.locator('.page').textContent(), new RegExp(`${count((f) => f.verdict === 'DROPPED')} drops`));
     await shot(page, 'drops-light');
     await page.goto(`${relay.base}/nodes`);
     await page.getByTestId('nodes').getByText('node-a').waitFor();

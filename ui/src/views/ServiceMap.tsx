@@ -11,6 +11,8 @@ import { navigate, setParams } from '../router';
 const elk = new ELK({ workerUrl: elkWorkerUrl });
 
 const NODE_W = 150, NODE_H = 34;
+// set on the root and on every namespace box (ELK reads spacing per parent)
+const SPACING = { 'elk.layered.spacing.nodeNodeBetweenLayers': '130', 'elk.spacing.nodeNode': '26', 'elk.layered.spacing.edgeNodeBetweenLayers': '30' };
 
 function label(n: MapNode): string {
   return n.workload || (n.namespace ? '(no workload)' : 'world / host');
@@ -82,11 +84,11 @@ export function ServiceMapView({ params }: { params: URLSearchParams }) {
       id: 'root',
       layoutOptions: {
         'elk.algorithm': 'layered', 'elk.direction': 'RIGHT', 'elk.hierarchyHandling': 'INCLUDE_CHILDREN',
-        'elk.layered.spacing.nodeNodeBetweenLayers': '130', 'elk.spacing.nodeNode': '26', 'elk.padding': '[top=28,left=14,bottom=14,right=14]',
+        ...SPACING, 'elk.padding': '[top=28,left=14,bottom=14,right=14]',
         'elk.layered.nodePlacement.strategy': 'BRANDES_KOEPF', 'elk.edgeRouting': 'POLYLINE',
       },
       children: [...byNs.entries()].map(([ns, nodes]) => ({
-        id: nsId(ns), layoutOptions: { 'elk.padding': '[top=30,left=12,bottom=12,right=12]' },
+        id: nsId(ns), layoutOptions: { ...SPACING, 'elk.padding': '[top=30,left=12,bottom=12,right=12]' },
         children: nodes.map((n) => ({ id: n.id, width: NODE_W, height: NODE_H })),
       })),
       edges: shown.edges.filter((e) => e.source !== e.destination).map((e, i) => ({ id: `e${i}`, sources: [e.source], targets: [e.destination] })),
