@@ -23,6 +23,7 @@ $(MVN):
 	@scripts/bootstrap-maven.sh "$(BUILD_DIR)" "$(MAVEN_VER)"
 
 build: deps maven
+	@scripts/build-ui.sh
 	$(MVN) $(MVN_FLAGS) -q -DskipTests install
 	@rm -f cli/target/sieve-cli.jsa && bin/sieve policy validate examples >/dev/null # trains the CLI's class-data archive
 	@echo "built: bin/sieve bin/sieve-agent bin/sieve-relay"

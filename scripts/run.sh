@@ -136,6 +136,8 @@ fi
 
 cat <<EOF
 
+Web UI: http://127.0.0.1:$http_port/
+
 Sieve is up. Try, in another terminal:
 
   bin/sieve observe --verdict DROPPED --follow          # denied traffic, live, from the relay
@@ -147,6 +149,6 @@ Sieve is up. Try, in another terminal:
   bin/sieve policy trace -f examples/cluster examples/policies/04-deny-dev-to-prod-db.yaml \\
       --from development/dev-client --to production/database --dport 5432
 
-Web/REST API on http://127.0.0.1:$http_port. Logs in $work. Ctrl-C stops everything.
+REST API on http://127.0.0.1:$http_port/api/v1/. Logs in $work. Ctrl-C stops everything.
 EOF
 wait

@@ -7,9 +7,18 @@ mvn=${MVN:?MVN is set by the Makefile}
 results=.build/test-results
 mkdir -p "$results"
 rm -f "$results"/*
+rm -rf ui/target/surefire-reports
 
-"$mvn" ${MVN_FLAGS:-} install
+scripts/build-ui.sh && "$mvn" ${MVN_FLAGS:-} install
 maven_status=$?
+
+ui_status=0
+if [ "$maven_status" = 0 ]; then
+  echo
+  echo "== the web UI in chromium"
+  scripts/test-ui.sh
+  ui_status=$?
+fi
 
 run_status=0
 if [ "$maven_status" = 0 ]; then
@@ -33,4 +42,4 @@ except (OSError, ValueError):
     pass
 print(f"sieve: {tests - failed - skipped} passed, {failed} failed, {skipped} skipped")
 PY
-[ "$maven_status" = 0 ] && [ "$run_status" = 0 ]
+[ "$maven_status" = 0 ] && [ "$ui_status" = 0 ] && [ "$run_status" = 0 ]

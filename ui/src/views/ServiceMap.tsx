@@ -1,0 +1,212 @@
+import { useEffect, useMemo, useRef, useState } from 'react';
+import cytoscape from 'cytoscape';
+import ELK, { type ElkNode } from 'elkjs/lib/elk-api.js';
+import elkWorkerUrl from 'elkjs/lib/elk-worker.min.js?url';
+import { fetchServiceMap, type MapEdge, type MapNode } from '../api';
+import { ErrorLine, fmtCount, rangeOf, TimeRange } from '../components';
+import { formatFilters, rangeParams, type Chip } from '../filters';
+import { navigate, setParams } from '../router';
+
+// ELK lays the graph out in a web worker, so a large map does not block the page.
+const elk = new ELK({ workerUrl: elkWorkerUrl });
+
+const NODE_W = 150, NODE_H = 34;
+// set on the root and on every namespace box (ELK reads spacing per parent)
+const SPACING = { 'elk.layered.spacing.nodeNodeBetweenLayers': '130', 'elk.spacing.nodeNode': '26', 'elk.layered.spacing.edgeNodeBetweenLayers': '30' };
+
+function label(n: MapNode): string {
+  return n.workload || (n.namespace ? '(no workload)' : 'world / host');
+}
+
+function edgeClass(e: MapEdge): string {
+  const v = e.verdicts ?? {};
+  if ((v.DROPPED ?? 0) > 0) return (v.DROPPED ?? 0) === e.flows ? 'dropped' : 'partly-dropped';
+  if ((v.AUDIT ?? 0) > 0) return 'audit';
+  return 'forwarded';
+}
+
+/** Fits the graph, but never larger than 1:1 (a small map stays readable, not huge). */
+function fit(cy: cytoscape.Core) {
+  cy.fit(undefined, 40);
+  if (cy.zoom() > 1) { cy.zoom(1); cy.center(); }
+}
+
+function css(name: string): string {
+  return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+}
+
+function side(n: MapNode | undefined, dir: 'from' | 'to'): Chip[] {
+  if (!n || !n.namespace) return [];
+  if (!n.workload) return [{ name: `${dir}-namespace`, values: [n.namespace], negate: false }];
+  return [{ name: `${dir}-pod`, values: [`${n.namespace}/${n.workload}`], negate: false }];
+}
+
+export function ServiceMapView({ params }: { params: URLSearchParams }) {
+  const range = rangeOf(params);
+  const rangeKey = JSON.stringify(range);
+  const selectedNs = (params.get('ns') ?? '').split(',').filter(Boolean);
+  const [data, setData] = useState<{ nodes: MapNode[]; edges: MapEdge[] }>({ nodes: [], edges: [] });
+  const [loaded, setLoaded] = useState(false);
+  const [error, setError] = useState('');
+  const [timing, setTiming] = useState('');
+  const [hover, setHover] = useState('');
+  const box = useRef<HTMLDivElement>(null);
+  const cyRef = useRef<cytoscape.Core | null>(null);
+
+  useEffect(() => {
+    const ac = new AbortController();
+    fetchServiceMap(rangeParams(range, new URLSearchParams()), ac.signal)
+      .then((d) => { setData(d); setLoaded(true); setError(''); })
+      .catch((e) => { if (!ac.signal.aborted) setError(e.message); });
+    return () => ac.abort();
+  }, [rangeKey]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  const namespaces = useMemo(() => [...new Set(data.nodes.map((n) => n.namespace))].sort(), [data]);
+  const shown = useMemo(() => {
+    if (!selectedNs.length) return data;
+    const keep = new Set(selectedNs);
+    const edges = data.edges.filter((e) => {
+      const s = data.nodes.find((n) => n.id === e.source), d = data.nodes.find((n) => n.id === e.destination);
+      return keep.has(s?.namespace ?? '') || keep.has(d?.namespace ?? '');
+    });
+    const ids = new Set(edges.flatMap((e) => [e.source, e.destination]));
+    return { nodes: data.nodes.filter((n) => ids.has(n.id) || keep.has(n.namespace)), edges };
+  }, [data, params.get('ns')]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  useEffect(() => {
+    if (!box.current || !loaded) return;
+    let cancelled = false;
+    const t0 = performance.now();
+    const byNs = new Map<string, MapNode[]>();
+    for (const n of shown.nodes) byNs.set(n.namespace, [...(byNs.get(n.namespace) ?? []), n]);
+    const nsId = (ns: string) => `ns:${ns || '(none)'}`;
+    const graph: ElkNode = {
+      id: 'root',
+      layoutOptions: {
+        'elk.algorithm': 'layered', 'elk.direction': 'RIGHT', 'elk.hierarchyHandling': 'INCLUDE_CHILDREN',
+        ...SPACING, 'elk.padding': '[top=28,left=14,bottom=14,right=14]',
+        'elk.layered.nodePlacement.strategy': 'BRANDES_KOEPF', 'elk.edgeRouting': 'POLYLINE',
+      },
+      children: [...byNs.entries()].map(([ns, nodes]) => ({
+        id: nsId(ns), layoutOptions: { ...SPACING, 'elk.padding': '[top=30,left=12,bottom=12,right=12]' },
+        children: nodes.map((n) => ({ id: n.id, width: NODE_W, height: NODE_H })),
+      })),
+      edges: shown.edges.filter((e) => e.source !== e.destination).map((e, i) => ({ id: `e${i}`, sources: [e.source], targets: [e.destination] })),
+    };
+    elk.layout(graph).then((laid) => {
+      if (cancelled || !box.current) return;
+      const t1 = performance.now();
+      const pos = new Map<string, { x: number; y: number }>();
+      for (const g of laid.children ?? []) for (const c of g.children ?? []) {
+        pos.set(c.id, { x: (g.x ?? 0) + (c.x ?? 0) + NODE_W / 2, y: (g.y ?? 0) + (c.y ?? 0) + NODE_H / 2 });
+      }
+      const els: cytoscape.ElementDefinition[] = [];
+      for (const ns of byNs.keys()) els.push({ data: { id: nsId(ns), label: ns || 'outside the cluster' }, classes: 'namespace' });
+      for (const n of shown.nodes) {
+        els.push({ data: { id: n.id, parent: nsId(n.namespace), label: label(n), flows: n.flows }, position: pos.get(n.id), classes: n.namespace ? 'workload' : 'entity' });
+      }
+      shown.edges.forEach((e, i) => {
+        const v = e.verdicts ?? {};
+        els.push({
+          data: { id: `e${i}`, source: e.source, target: e.destination, flows: e.flows, label: v.DROPPED === e.flows ? `${fmtCount(e.flows)} dropped` : `${fmtCount(e.flows)}${v.DROPPED ? ` · ${fmtCount(v.DROPPED)} dropped` : ''}`,
+                  w: Math.min(7, 1 + Math.log10(e.flows + 1) * 1.5) },
+          classes: edgeClass(e),
+        });
+      });
+      cyRef.current?.destroy();
+      const fg = css('--fg'), muted = css('--muted'), panel = css('--panel'), border = css('--border');
+      const cy = cytoscape({
+        container: box.current, elements: els, layout: { name: 'preset' }, wheelSensitivity: 0.3, minZoom: 0.1, maxZoom: 3,
+        style: [
+          { selector: 'node.workload, node.entity', style: {
+            shape: 'round-rectangle', width: NODE_W, height: NODE_H, 'background-color': panel, 'border-width': 1.5, 'border-color': css('--accent'),
+            label: 'data(label)', color: fg, 'font-size': 12, 'text-valign': 'center', 'text-halign': 'center', 'text-max-width': `${NODE_W - 12}px`, 'text-wrap': 'ellipsis',
+          } },
+          { selector: 'node.entity', style: { 'border-color': muted, 'border-style': 'dashed' } },
+          { selector: 'node.namespace', style: {
+            shape: 'round-rectangle', 'background-color': css('--ns-bg'), 'background-opacity': 1, 'border-width': 1, 'border-color': border,
+            label: 'data(label)', color: muted, 'font-size': 12, 'font-weight': 'bold', 'text-valign': 'top', 'text-halign': 'center', 'text-margin-y': -4, padding: '14px',
+          } },
+          { selector: 'edge', style: {
+            width: 'data(w)', 'curve-style': 'bezier', 'target-arrow-shape': 'triangle', 'arrow-scale': 0.9, 'line-color': css('--ok'), 'target-arrow-color': css('--ok'),
+            label: 'data(label)', 'font-size': 10, color: muted, 'text-background-color': css('--bg'), 'text-background-opacity': 0.85, 'text-background-padding': '2px',
+            'text-rotation': 'autorotate', opacity: 0.85,
+          } },
+          { selector: 'edge.dropped', style: { 'line-color': css('--bad'), 'target-arrow-color': css('--bad'), 'z-index': 10, opacity: 1 } },
+          { selector: 'edge.partly-dropped', style: { 'line-color': css('--bad'), 'target-arrow-color': css('--bad'), 'line-style': 'dashed', 'z-index': 9, opacity: 1 } },
+          { selector: 'edge.audit', style: { 'line-color': css('--warn'), 'target-arrow-color': css('--warn') } },
+          { selector: 'edge:loop', style: { 'control-point-step-size': 40 } },
+          { selector: ':selected', style: { 'border-width': 3, 'line-color': css('--accent'), 'target-arrow-color': css('--accent') } },
+          { selector: '.faded', style: { opacity: 0.15 } },
+        ],
+      });
+      cyRef.current = cy;
+      fit(cy);
+      const nodeOf = (id: string) => shown.nodes.find((n) => n.id === id);
+      const toFlows = (chips: Chip[]) => {
+        const p = new URLSearchParams();
+        const q = formatFilters(chips);
+        if (q) p.set('q', q);
+        for (const k of ['since', 'from', 'to']) { const v = params.get(k); if (v) p.set(k, v); }
+        navigate('flows', p);
+      };
+      cy.on('tap', 'edge', (ev) => {
+        const d = ev.target.data();
+        toFlows([...side(nodeOf(d.source), 'from'), ...side(nodeOf(d.target), 'to')]);
+      });
+      cy.on('tap', 'node.workload', (ev) => {
+        const n = nodeOf(ev.target.id());
+        if (n) toFlows([{ name: 'pod', values: [`${n.namespace}/${n.workload}`], negate: false }]);
+      });
+      cy.on('mouseover', 'node.workload, node.entity', (ev) => {
+        const n = ev.target;
+        cy.elements().addClass('faded');
+        n.closedNeighborhood().removeClass('faded');
+        n.ancestors().removeClass('faded');
+        n.neighborhood().ancestors().removeClass('faded');
+        setHover(`${n.data('label')} · ${fmtCount(n.data('flows'))} flows`);
+      });
+      cy.on('mouseover', 'edge', (ev) => setHover(`${ev.target.data('source')} → ${ev.target.data('target')} · ${ev.target.data('label')} (click: its flows)`));
+      cy.on('mouseout', () => { cy.elements().removeClass('faded'); setHover(''); });
+      const t2 = performance.now();
+      setTiming(`${shown.nodes.length} workloads, ${shown.edges.length} edges · layout ${Math.round(t1 - t0)} ms, draw ${Math.round(t2 - t1)} ms`);
+      (box.current as HTMLDivElement & { cy?: cytoscape.Core }).cy = cy; // for the browser tests: where the edges are drawn
+      box.current.dataset.ready = 'true';
+      box.current.dataset.nodes = String(shown.nodes.length);
+      box.current.dataset.edges = String(shown.edges.length);
+      box.current.dataset.dropped = String(shown.edges.filter((e) => (e.verdicts?.DROPPED ?? 0) > 0).length);
+    }).catch((e) => { if (!cancelled) setError(`layout: ${e.message ?? e}`); });
+    return () => { cancelled = true; };
+  }, [shown, loaded]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  useEffect(() => () => { cyRef.current?.destroy(); cyRef.current = null; }, []);
+
+  const toggleNs = (ns: string) => {
+    const next = selectedNs.includes(ns) ? selectedNs.filter((x) => x !== ns) : [...selectedNs, ns];
+    setParams('map', params, { ns: next.join(',') || undefined }, true);
+  };
+
+  return (
+    <div className="mapview">
+      <div className="toolbar">
+        <span className="muted">Namespaces</span>
+        <button className={`pill ${selectedNs.length ? '' : 'on'}`} onClick={() => setParams('map', params, { ns: undefined }, true)}>all</button>
+        {namespaces.map((ns) => (
+          <button key={ns} className={`pill ${selectedNs.includes(ns) ? 'on' : ''}`} onClick={() => toggleNs(ns)}>{ns || 'outside'}</button>
+        ))}
+        <div className="spacer" />
+        <span className="legend"><i className="ok" /> forwarded <i className="bad" /> dropped <i className="bad dashed" /> partly <i className="warn" /> audit</span>
+        <TimeRange range={range} onChange={(c) => setParams('map', params, c, true)} />
+        <button onClick={() => cyRef.current && fit(cyRef.current)}>Fit</button>
+      </div>
+      <ErrorLine error={error} />
+      <div className="map" ref={box} data-testid="service-map" />
+      <footer className="statusbar">
+        <span>{hover || timing}</span>
+        <span className="spacer" />
+        <span className="muted">click an edge or workload for its flows · scroll to zoom</span>
+      </footer>
+      {loaded && !shown.nodes.length && !error && <div className="empty overlay">No traffic in this time range.</div>}
+    </div>
+  );
+}

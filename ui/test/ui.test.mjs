@@ -1,0 +1,304 @@
+// Browser tests of the web UI: Debian's chromium (playwright-core) against a real bin/sieve-relay
+// fed over the real ingest gRPC. Screenshots go to ui/target/screenshots/.
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { makeFlows } from './flows.mjs';
+import { launchBrowser, Node, repo, startRelay } from './support.mjs';
+
+const shots = path.join(repo, 'ui/target/screenshots');
+mkdirSync(shots, { recursive: true });
+
+let relay, browser, node, flows;
+const count = (pred) => flows.filter(pred).length;
+
+before(async () => {
+  relay = await startRelay();
+  browser = await launchBrowser();
+  node = new Node(relay.grpc, 'node-a');
+  flows = makeFlows('node-a');
+  await node.push(flows);
+}, { timeout: 90_000 });
+
+after(async () => {
+  node?.close();
+  await browser?.close();
+  await relay?.stop();
+});
+
+async function open(url, { theme = 'dark', width = 1600, height = 900 } = {}) {
+  const ctx = await browser.newContext({ viewport: { width, height }, acceptDownloads: true });
+  await ctx.addInitScript((t) => localStorage.setItem('sieve.theme', t), theme);
+  const page = await ctx.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(relay.base + url);
+  return { page, ctx, errors };
+}
+
+const rowCount = async (page) => Number((await page.getByTestId('row-count').textContent()).replace(/[^0-9]/g, ''));
+
+async function waitRows(page, n) {
+  await page.waitForFunction((want) => {
+    const t = document.querySelector('[data-testid=row-count]')?.textContent ?? '';
+    return Number(t.replace(/[^0-9]/g, '')) === want && !document.body.textContent.includes('loading…');
+  }, n, { timeout: 10_000 }).catch(() => {});
+  return rowCount(page);
+}
+
+async function shot(page, name) {
+  const file = path.join(shots, `${name}.png`);
+  await page.screenshot({ path: file });
+  // not blank: a page with content compresses far worse than a flat colour
+  assert.ok(statSync(file).size > 15_000, `${file} looks blank (${statSync(file).size} bytes)`);
+  return file;
+}
+
+async function apiCount(params) {
+  const r = await fetch(`${relay.base}/api/v1/flows?${params}`);
+  assert.equal(r.status, 200, await r.clone().text());
+  return (await r.json()).length;
+}
+
+describe('flow explorer', () => {
+  test('lists every stored flow, newest first, with the columns', async () => {
+    const { page, ctx, errors } = await open('/flows?since=1h');
+    assert.equal(await waitRows(page, flows.length), flows.length);
+    const first = await page.getByTestId('flow-row').first().getAttribute('data-uuid');
+    assert.equal(first, flows[flows.length - 1].uuid, 'newest flow on top');
+    const header = await page.locator('.thead').textContent();
+    for (const h of ['Time', 'Source', 'Destination', 'Protocol', 'L7', 'Verdict', 'Drop reason', 'Policy', 'Node']) assert.ok(header.includes(h), h);
+    const row = await page.locator(`[data-uuid="${flows.find((f) => f.kind === 'web').uuid}"]`).textContent();
+    assert.match(row, /production\/frontend-0/);
+    assert.match(row, /HTTP GET \/api\/v1\/items 200/);
+    await shot(page, 'flows-dark');
+    assert.deepEqual(errors, []);
+    await ctx.close();
+  });
+
+  const cases = [
+    ['verdict:DROPPED', (f) => f.verdict === 'DROPPED'],
+    ['namespace:kube-system', (f) => f.source.namespace === 'kube-system' || f.destination.namespace === 'kube-system'],
+    ['namespace:development,monitoring', (f) => ['development', 'monitoring'].includes(f.source.namespace)],
+    ['from-pod:production/frontend to-port:5432', (f) => f.kind === 'db-denied'],
+    ['!verdict:DROPPED', (f) => f.verdict !== 'DROPPED'],
+    ['!namespace:production', (f) => f.source.namespace !== 'production' && f.destination.namespace !== 'production'],
+    ['verdict:FORWARDED !to-port:8080', (f) => f.verdict === 'FORWARDED' && f.l4.TCP?.destination_port !== 8080 && f.l4.UDP?.destination_port !== 8080],
+    ['http-status:503', (f) => f.kind === 'web500'],
+    ['http-method:GET', (f) => f.kind === 'web'],
+    ['from-label:k8s:app=prometheus', (f) => f.kind === 'scrape'],
+    ['ip:1.1.1.1', (f) => f.kind === 'dns'],
+    ['from-ip:10.0.1.0/24', (f) => f.IP.source.startsWith('10.0.1.')],
+    ['protocol:udp', (f) => f.kind === 'dns'],
+    ['traffic-direction:egress', (f) => f.traffic_direction === 'EGRESS'],
+    ['drop-reason:POLICY_DENIED from-namespace:development', (f) => f.kind === 'dev-denied'],
+    ['from-identity:4001', (f) => f.source.identity === 4001],
+    ['node-name:node-a verdict:AUDIT', (f) => f.verdict === 'AUDIT'],
+    ['port:53', (f) => f.kind === 'dns'],
+  ];
+  test('each filter narrows to exactly the expected flows, as the REST API answers the same flags', async () => {
+    const { page, ctx } = await open('/flows?since=1h');
+    let lastFlowsUrl = '';
+    page.on('request', (r) => { if (r.url().includes('/api/v1/flows/stream?')) lastFlowsUrl = r.url().replace('/flows/stream?', '/flows?'); });
+    await waitRows(page, flows.length);
+    for (const [text, pred] of cases) {
+      const want = count(pred);
+      assert.ok(want > 0 && want < flows.length, `${text}: a case that selects something but not all (${want})`);
+      await page.goto(`${relay.base}/flows?since=1h`);
+      await waitRows(page, flows.length);
+      await page.getByTestId('filter-input').fill(text);
+      await page.getByTestId('filter-input').press('Enter');
+      const got = await waitRows(page, want);
+      assert.equal(got, want, `UI: ${text}`);
+      // the request the UI made (the chips as REST parameters) answers the same when asked directly
+      assert.ok(new URL(page.url()).searchParams.get('q'), `${text}: filter in the URL`);
+      assert.ok(lastFlowsUrl, `${text}: the UI asked the relay`);
+      const direct = await (await fetch(lastFlowsUrl)).json();
+      assert.equal(direct.length, want, `REST: ${lastFlowsUrl}`);
+    }
+    await ctx.close();
+  });
+
+  test('the same flags straight to the REST API give the expected counts (the grammar maps 1:1 to hubble flags)', async () => {
+    assert.equal(await apiCount('since=1h&verdict=DROPPED'), count((f) => f.verdict === 'DROPPED'));
+    assert.equal(await apiCount('since=1h&from-pod=production/frontend&to-port=5432'), count((f) => f.kind === 'db-denied'));
+    assert.equal(await apiCount(`since=1h&blacklist=${encodeURIComponent('{"verdict":["DROPPED"]}')}`), count((f) => f.verdict !== 'DROPPED'));
+  });
+
+  test('chips: a bad filter is named, a chip toggles to negation and is removed', async () => {
+    const { page, ctx } = await open('/flows?since=1h');
+    await waitRows(page, flows.length);
+    await page.getByTestId('filter-input').fill('colour:red');
+    await page.getByTestId('filter-input').press('Enter');
+    assert.match(await page.getByRole('alert').textContent(), /unknown filter "colour"/);
+    await page.getByTestId('filter-input').fill('verdict:DROPPED');
+    await page.getByTestId('filter-input').press('Enter');
+    assert.equal(await waitRows(page, count((f) => f.verdict === 'DROPPED')), count((f) => f.verdict === 'DROPPED'));
+    await page.locator('.chip-toggle').first().click();
+    assert.equal(await waitRows(page, count((f) => f.verdict !== 'DROPPED')), count((f) => f.verdict !== 'DROPPED'));
+    assert.equal(new URL(page.url()).searchParams.get('q'), '!verdict:DROPPED');
+    await shot(page, 'flows-filtered');
+    await page.locator('.chip-x').first().click();
+    assert.equal(await waitRows(page, flows.length), flows.length);
+    await ctx.close();
+  });
+
+  test('time range: an absolute from-to window before the flows shows none, one around them shows all', async () => {
+    const t0 = new Date(Date.now() - 3 * 3600_000).toISOString(), t1 = new Date(Date.now() - 2 * 3600_000).toISOString();
+    const { page, ctx } = await open(`/flows?from=${t0}&to=${t1}`);
+    assert.equal(await waitRows(page, 0), 0);
+    assert.match(await page.locator('.empty').textContent(), /No flows/);
+    await page.goto(`${relay.base}/flows?from=${new Date(Date.now() - 600_000).toISOString()}&to=${new Date(Date.now() + 60_000).toISOString()}`);
+    assert.equal(await waitRows(page, flows.length), flows.length);
+    await ctx.close();
+  });
+
+  test('live mode adds a flow pushed after load; paused, rows stand still until resumed', async () => {
+    const { page, ctx } = await open('/flows?since=1h&q=from-namespace:live');
+    assert.equal(await waitRows(page, 0), 0);
+    await page.getByTestId('live').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid=status]')?.textContent.includes('following'), null, { timeout: 10_000 });
+    const mk = (i) => ({
+      ...flows[0], uuid: `live-${i}`, timeMs: Date.now(), verdict: 'FORWARDED',
+      source: { ...flows[0].source, namespace: 'live', pod_name: `pusher-${i}` }, kind: 'live',
+      ingress_allowed_by: [], egress_allowed_by: [], ingress_denied_by: [], egress_denied_by: [],
+    });
+    // the SSE answer opens before the relay's live subscription is in place (FlowService subscribes on
+    // its own thread): give it a moment, or the first flow can be missed
+    await page.waitForTimeout(1000);
+    await node.push([mk(1)]);
+    flows.push(mk(1));
+    assert.equal(await waitRows(page, 1), 1, 'a live flow appears');
+    await page.getByTestId('pause').click();
+    await node.push([mk(2), mk(3)]);
+    flows.push(mk(2), mk(3));
+    await page.waitForFunction(() => document.querySelector('[data-testid=pause]')?.textContent.includes('2 new'), null, { timeout: 10_000 });
+    assert.equal(await rowCount(page), 1, 'paused: no new rows');
+    await shot(page, 'flows-live-paused');
+    await page.getByTestId('pause').click();
+    assert.equal(await waitRows(page, 3), 3, 'resumed: the kept flows are shown');
+    assert.equal(await page.getByTestId('flow-row').first().getAttribute('data-uuid'), 'live-3');
+    await ctx.close();
+  });
+});
+
+describe('flow detail', () => {
+  test('shows every field, why it was dropped (the deciding policy), and filters on a click', async () => {
+    const dropped = flows.find((f) => f.kind === 'db-denied');
+    const { page, ctx } = await open('/flows?since=1h');
+    await waitRows(page, flows.length);
+    await page.locator(`[data-uuid="${dropped.uuid}"]`).click();
+    const detail = page.getByTestId('flow-detail');
+    await detail.waitFor();
+    assert.match(await detail.getByTestId('why').textContent(), /Denied by a deny rule/);
+    assert.match(await detail.getByTestId('why-policy').first().textContent(), /deny.*ingress.*CiliumNetworkPolicy production\/deny-frontend-to-database/);
+    const text = await detail.textContent();
+    for (const f of ['uuid', 'IP.source', 'l4.TCP.destination_port', 'source.labels[0]', 'destination.pod_name', 'node_name', 'drop_reason_desc']) assert.ok(text.includes(f), f);
+    assert.equal(new URL(page.url()).searchParams.get('flow'), dropped.uuid, 'the selected flow is in the URL');
+    await shot(page, 'flow-detail-dark');
+    await detail.locator('[data-path="destination.pod_name"]').click();
+    assert.equal(await waitRows(page, count((f) => f.destination.pod_name === 'database-0')), count((f) => f.destination.pod_name === 'database-0'));
+    assert.equal(new URL(page.url()).searchParams.get('q'), 'to-pod:production/database-0');
+    // keyboard: down moves the selection
+    await page.getByTestId('flow-table').focus();
+    await page.keyboard.press('Home');
+    await page.keyboard.press('ArrowDown');
+    assert.equal(await page.locator('.tr.selected').count(), 1);
+    await ctx.close();
+  });
+
+  test('a shared URL reopens the same view: filters, range and the selected flow', async () => {
+    const f = flows.find((x) => x.kind === 'web');
+    const { page, ctx } = await open(`/flows?since=1h&q=${encodeURIComponent('verdict:FORWARDED !namespace:kube-system')}&flow=${f.uuid}`, { theme: 'light' });
+    await page.getByTestId('flow-detail').waitFor();
+    const chips = await page.getByTestId('chip').allTextContents();
+    assert.equal(chips.length, 2);
+    assert.match(await page.getByTestId('why').textContent(), /Allowed by.*allow-frontend-to-backend/);
+    const want = count((x) => x.verdict === 'FORWARDED' && x.source.namespace !== 'kube-system' && x.destination.namespace !== 'kube-system');
+    assert.equal(await waitRows(page, want), want);
+    await shot(page, 'flow-detail-light');
+    await ctx.close();
+  });
+});
+
+describe('export', () => {
+  test('JSON is hubble jsonpb lines of the current rows; CSV has a header and one line each', async () => {
+    const { page, ctx } = await open('/flows?since=1h&q=verdict:DROPPED');
+    const want = count((f) => f.verdict === 'DROPPED');
+    assert.equal(await waitRows(page, want), want);
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-json').click()]);
+    const lines = readFileSync(await dl.path(), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(lines.length, want);
+    for (const l of lines) {
+      assert.equal(l.flow.verdict, 'DROPPED');
+      assert.equal(l.node_name, 'node-a');
+      assert.equal(l.time, l.flow.time);
+    }
+    assert.ok(lines[0].time <= lines[lines.length - 1].time, 'oldest first');
+    const [csv] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()]);
+    const rows = readFileSync(await csv.path(), 'utf8').trim().split('\n');
+    assert.match(rows[0], /^time,uuid,verdict,drop_reason/);
+    assert.equal(rows.length, want + 1);
+    assert.ok(rows.slice(1).every((r) => r.includes(',DROPPED,POLICY_DENIED,')));
+    await ctx.close();
+  });
+});
+
+describe('service map, policies, drops, nodes', () => {
+  test('the map draws the workloads and a red edge for the dropped pair; an edge opens its flows', async () => {
+    const { page, ctx, errors } = await open('/map?since=1h');
+    const map = page.getByTestId('service-map');
+    await page.waitForFunction(() => document.querySelector('[data-testid=service-map]')?.dataset.ready === 'true', null, { timeout: 15_000 });
+    const nodes = await map.getAttribute('data-nodes'), dropped = await map.getAttribute('data-dropped');
+    // frontend, backend, database, tester, coredns, prometheus, world
+    assert.ok(Number(nodes) >= 6, `nodes: ${nodes}`);
+    assert.equal(Number(dropped), 2, 'frontend→database and tester→backend are dropped');
+    await page.waitForTimeout(300);
+    await shot(page, 'map-dark');
+    // a real click on the red frontend → database edge opens exactly its flows
+    const at = await page.evaluate(() => {
+      const el = document.querySelector('[data-testid=service-map]');
+      const e = el.cy.edges().filter((x) => x.data('source') === 'production/frontend' && x.data('target') === 'production/database');
+      const m = e.renderedMidpoint(), r = el.getBoundingClientRect();
+      return { x: r.left + m.x, y: r.top + m.y, red: e.hasClass('dropped') };
+    });
+    assert.ok(at.red, 'the dropped pair is drawn red');
+    await page.mouse.click(at.x, at.y);
+    await page.waitForURL(/\/flows/);
+    assert.equal(new URL(page.url()).searchParams.get('q'), 'from-pod:production/frontend to-pod:production/database');
+    assert.equal(await waitRows(page, count((f) => f.kind === 'db-denied')), count((f) => f.kind === 'db-denied'));
+    assert.deepEqual(errors, []);
+    await ctx.close();
+    const light = await open('/map?since=1h', { theme: 'light' });
+    await light.page.waitForFunction(() => document.querySelector('[data-testid=service-map]')?.dataset.ready === 'true', null, { timeout: 15_000 });
+    await light.page.waitForTimeout(300);
+    await shot(light.page, 'map-light');
+    await light.ctx.close();
+  });
+
+  test('policies view lists each policy with its counts by verdict', async () => {
+    const { page, ctx } = await open('/policies?since=1h');
+    await page.getByTestId('policy-row').first().waitFor();
+    const text = await page.getByTestId('policies').textContent();
+    assert.match(text, /deny-frontend-to-database/);
+    assert.match(text, /allow-frontend-to-backend/);
+    const row = await page.getByTestId('policy-row').filter({ hasText: 'allow-frontend-to-backend' }).textContent();
+    assert.match(row, new RegExp(String(count((f) => f.kind === 'web' || f.kind === 'web500'))));
+    await shot(page, 'policies-light');
+    await ctx.close();
+  });
+
+  test('drops and nodes views render', async () => {
+    const { page, ctx, errors } = await open('/drops?since=1h', { theme: 'light' });
+    await page.locator('.u-over').waitFor({ timeout: 10_000 });
+    await page.locator('.two').getByText('POLICY_DENIED').waitFor({ timeout: 10_000 });
+    assert.match(await page.locator('.page').textContent(), new RegExp(`${count((f) => f.verdict === 'DROPPED')} drops`));
+    await shot(page, 'drops-light');
+    await page.goto(`${relay.base}/nodes`);
+    await page.getByTestId('nodes').getByText('node-a').waitFor();
+    await shot(page, 'nodes-light');
+    assert.deepEqual(errors, []);
+    await ctx.close();
+  });
+});
