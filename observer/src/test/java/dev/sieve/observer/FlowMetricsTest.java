@@ -24,6 +24,9 @@ class FlowMetricsTest {
         m.observe(en.enrich(Fixtures.deniedSyn(Fixtures.T0)));
         m.observe(en.enrich(Fixtures.droppedUdp(Fixtures.T0)));
         m.observe(en.enrich(Fixtures.replySynAck(Fixtures.T0)));
+        m.observe(en.enrich(Fixtures.ping4(Fixtures.T0)));
+        m.observe(en.enrich(Fixtures.ping6(Fixtures.T0)));
+        m.observe(en.enrich(Fixtures.sctpAudit(Fixtures.T0)));
         m.lost(LostEventSource.PERF_EVENT_RING_BUFFER, 5);
         m.gauge("sieve_bpf_map_entries", "Entries in a BPF map", "map=\"policy\"", () -> 12);
         m.gauge("sieve_bpf_map_entries", "Entries in a BPF map", "map=\"ipcache\"", () -> 30);
@@ -35,13 +38,31 @@ class FlowMetricsTest {
             assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/plain; version=0.0.4"));
             assertThat(r.body()).contains(
                     "# TYPE hubble_flows_processed_total counter\n",
-                    "hubble_flows_processed_total{subtype=\"\",type=\"PolicyVerdict\",verdict=\"FORWARDED\"} 2\n",
-                    "hubble_flows_processed_total{subtype=\"\",type=\"Drop\",verdict=\"DROPPED\"} 2\n",
-                    "hubble_flows_processed_total{subtype=\"to-endpoint\",type=\"Trace\",verdict=\"FORWARDED\"} 1\n",
+                    "hubble_flows_processed_total{protocol=\"TCP\",subtype=\"\",type=\"PolicyVerdict\",verdict=\"FORWARDED\"} 2\n",
+                    "hubble_flows_processed_total{protocol=\"TCP\",subtype=\"\",type=\"Drop\",verdict=\"DROPPED\"} 1\n",
+                    "hubble_flows_processed_total{protocol=\"UDP\",subtype=\"\",type=\"Drop\",verdict=\"DROPPED\"} 1\n",
+                    "hubble_flows_processed_total{protocol=\"TCP\",subtype=\"to-endpoint\",type=\"Trace\",verdict=\"FORWARDED\"} 1\n",
+                    "hubble_flows_processed_total{protocol=\"ICMPv4\",subtype=\"\",type=\"PolicyVerdict\",verdict=\"FORWARDED\"} 1\n",
+                    "hubble_flows_processed_total{protocol=\"ICMPv6\",subtype=\"\",type=\"PolicyVerdict\",verdict=\"FORWARDED\"} 1\n",
+                    "hubble_flows_processed_total{protocol=\"SCTP\",subtype=\"\",type=\"PolicyVerdict\",verdict=\"AUDIT\"} 1\n",
                     "hubble_drop_total{protocol=\"TCP\",reason=\"POLICY_DENY\"} 1\n",
                     "hubble_drop_total{protocol=\"UDP\",reason=\"POLICY_DENIED\"} 1\n",
+                    // allow rule at ingress (twice), a named deny rule at egress, default deny at egress, ...
                     "hubble_policy_verdicts_total{action=\"forwarded\",direction=\"ingress\",match=\"l3-l4\"} 2\n",
-                    "hubble_policy_verdicts_total{action=\"dropped\",direction=\"egress\",match=\"none\"} 2\n",
+                    "hubble_policy_verdicts_total{action=\"dropped\",direction=\"egress\",match=\"l3-l4\"} 1\n",
+                    "hubble_policy_verdicts_total{action=\"dropped\",direction=\"egress\",match=\"none\"} 1\n",
+                    "hubble_policy_verdicts_total{action=\"forwarded\",direction=\"egress\",match=\"l3-l4\"} 1\n",
+                    "hubble_policy_verdicts_total{action=\"forwarded\",direction=\"ingress\",match=\"none\"} 1\n",
+                    "hubble_policy_verdicts_total{action=\"audit\",direction=\"ingress\",match=\"none\"} 1\n",
+                    // forwarded TCP only: two SYNs and the reply's SYN-ACK; the denied SYN is not counted
+                    "hubble_tcp_flags_total{family=\"IPv4\",flag=\"SYN\"} 2\n",
+                    "hubble_tcp_flags_total{family=\"IPv4\",flag=\"SYN-ACK\"} 1\n",
+                    // forwarded, not replies
+                    "hubble_port_distribution_total{port=\"8080\",protocol=\"TCP\"} 2\n",
+                    "hubble_port_distribution_total{port=\"0\",protocol=\"ICMPv4\"} 1\n",
+                    "hubble_port_distribution_total{port=\"0\",protocol=\"ICMPv6\"} 1\n",
+                    "hubble_icmp_total{family=\"IPv4\",type=\"EchoRequest\"} 1\n",
+                    "hubble_icmp_total{family=\"IPv6\",type=\"EchoRequest\"} 1\n",
                     "hubble_lost_events_total{source=\"perf_event_ring_buffer\"} 5\n",
                     "hubble_lost_events_total{source=\"hubble_ring_buffer\"} 0\n",
                     "# TYPE sieve_bpf_map_entries gauge\n",
@@ -49,6 +70,9 @@ class FlowMetricsTest {
                     "sieve_bpf_map_entries{map=\"ipcache\"} 30\n",
                     "sieve_policy_computation_seconds 0.25\n");
             assertThat(r.body().split("# TYPE sieve_bpf_map_entries", -1)).hasSize(2);
+            // nothing else: no reply port, no denied or audited flow in the TCP flags or ports
+            assertThat(r.body().lines().filter(l -> l.startsWith("hubble_tcp_flags_total") || l.startsWith("hubble_port_distribution_total")
+                    || l.startsWith("hubble_icmp_total") || l.startsWith("hubble_policy_verdicts_total"))).hasSize(13);
         }
     }
 }

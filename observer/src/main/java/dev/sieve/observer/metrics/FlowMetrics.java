@@ -1,8 +1,11 @@
 package dev.sieve.observer.metrics;
 
 import dev.sieve.api.HubbleNames;
+import dev.sieve.api.flow.DropReason;
 import dev.sieve.api.flow.Flow;
 import dev.sieve.api.flow.LostEventSource;
+import dev.sieve.api.flow.TCPFlags;
+import dev.sieve.api.flow.Verdict;
 import dev.sieve.observer.enrich.FlowEnricher;
 import java.io.IOException;
 import java.util.Locale;
@@ -14,17 +17,29 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.DoubleSupplier;
 
 /**
- * Hubble's flow metrics plus gauges the agent registers, in the Prometheus text format (0.0.4).
+ * Hubble's flow metrics plus gauges the agent registers, in the Prometheus text format (0.0.4). Names,
+ * labels and label values are those of Cilium's {@code pkg/hubble/metrics} handlers (without context
+ * labels), so dashboards made for Hubble read them unchanged:
  *
  * <ul>
- *   <li>{@code hubble_flows_processed_total{type,subtype,verdict}} — type {@code Drop}, {@code Trace},
- *       {@code PolicyVerdict} or {@code L7}; subtype the trace observation point ({@code to-endpoint}, ...)
- *       for traces, empty otherwise; verdict the Verdict name (Hubble's {@code flows-processed} metric);</li>
- *   <li>{@code hubble_drop_total{reason,protocol}} — DropReason name and L4 protocol (Hubble's
- *       {@code drop} metric);</li>
- *   <li>{@code hubble_policy_verdicts_total{direction,match,action}} — lower-case direction, match type
- *       ({@code l3-l4}, {@code none}, ...) and verdict (Hubble's {@code policy} metric), counted for every
- *       policy decision (policy verdict and drop events);</li>
+ *   <li>{@code hubble_flows_processed_total{protocol,type,subtype,verdict}} ({@code flow}) — protocol as
+ *       Hubble's {@code FlowProtocol} ({@code TCP}, ..., {@code Unknown L4}; {@code DNS}/{@code HTTP}/
+ *       {@code Kafka} for L7); type {@code Drop}, {@code Trace}, {@code PolicyVerdict}, {@code Capture},
+ *       {@code L7} or {@code Unknown}; subtype the trace observation point ({@code to-endpoint}, ...), the
+ *       L7 record ({@code DNS}, {@code HTTP}), the event type number for unknown types, else empty;</li>
+ *   <li>{@code hubble_drop_total{reason,protocol}} ({@code drop}) — DropReason name, FlowProtocol;</li>
+ *   <li>{@code hubble_policy_verdicts_total{direction,match,action}} ({@code policy}) — lower-case
+ *       direction, match type ({@code l3-l4}, {@code none}, ..., {@code l7/http}) and verdict. Hubble counts
+ *       policy-verdict events (not from the host identity) and L7 records; Sieve's datapath reports a
+ *       policy deny as one drop event where Cilium sends a policy verdict and a drop, so drops for a policy
+ *       reason ({@code POLICY_DENIED}, {@code POLICY_DENY}) count here too;</li>
+ *   <li>{@code hubble_tcp_flags_total{flag,family}} ({@code tcp}) — forwarded or redirected TCP flows:
+ *       {@code SYN}, {@code SYN-ACK}, {@code FIN}, {@code RST}; family {@code IPv4}/{@code IPv6};</li>
+ *   <li>{@code hubble_port_distribution_total{protocol,port}} ({@code port-distribution}) — forwarded or
+ *       redirected flows that are not replies, by destination port ({@code 0} for ICMP);</li>
+ *   <li>{@code hubble_icmp_total{family,type}} ({@code icmp}) — every ICMP flow, type as gopacket names it
+ *       ({@code EchoRequest}). Cilium labels ICMPv6 with family {@code IPv4} (a slip in its handler); this
+ *       says {@code IPv6}, which is what the community dashboard's ICMPv6 panels select;</li>
  *   <li>{@code hubble_lost_events_total{source}} — {@code perf_event_ring_buffer},
  *       {@code observer_events_queue}, {@code hubble_ring_buffer};</li>
  *   <li>{@code sieve_*} gauges from {@link #gauge}.</li>
@@ -32,29 +47,40 @@ import java.util.function.DoubleSupplier;
  */
 public final class FlowMetrics {
 
-    private record Processed(String type, String subtype, String verdict) {}
+    /** Cilium's monitor message type of L7 access-log records. */
+    static final int EVENT_ACCESS_LOG = 129;
+    private static final int IDENTITY_HOST = 1;
+
+    private record Processed(String protocol, String type, String subtype, String verdict) {}
     private record Drop(String reason, String protocol) {}
     private record PolicyVerdict(String direction, String match, String action) {}
+    private record TcpFlag(String flag, String family) {}
+    private record Port(String protocol, String port) {}
+    private record Icmp(String family, String type) {}
     private record Gauge(String name, String help, String labels, DoubleSupplier value) {}
 
     private final Map<Processed, LongAdder> processed = new ConcurrentHashMap<>();
     private final Map<Drop, LongAdder> drops = new ConcurrentHashMap<>();
     private final Map<PolicyVerdict, LongAdder> verdicts = new ConcurrentHashMap<>();
+    private final Map<TcpFlag, LongAdder> tcpFlags = new ConcurrentHashMap<>();
+    private final Map<Port, LongAdder> ports = new ConcurrentHashMap<>();
+    private final Map<Icmp, LongAdder> icmp = new ConcurrentHashMap<>();
     private final Map<LostEventSource, LongAdder> lost = new ConcurrentHashMap<>();
     private final CopyOnWriteArrayList<Gauge> gauges = new CopyOnWriteArrayList<>();
 
     /** Counts one flow. */
     public void observe(Flow f) {
         int type = f.getEventType().getType();
-        String verdict = f.getVerdict().name();
+        Verdict verdict = f.getVerdict();
+        boolean l7 = type == EVENT_ACCESS_LOG || f.hasL7();
+        String protocol = protocol(f, l7);
         String typeName;
         String subtype = "";
-        if (f.hasL7()) {
+        if (l7) {
             typeName = "L7";
             subtype = switch (f.getL7().getRecordCase()) {
-                case HTTP -> "HTTP";
                 case DNS -> "DNS";
-                case KAFKA -> "Kafka";
+                case HTTP -> "HTTP";
                 default -> "";
             };
         } else {
@@ -63,20 +89,68 @@ public final class FlowMetrics {
                 case FlowEnricher.EVENT_TRACE -> "Trace";
                 case FlowEnricher.EVENT_POLICY_VERDICT -> "PolicyVerdict";
                 case 3 -> "Capture";
-                case 2 -> "Debug";
                 default -> "Unknown";
             };
             if (type == FlowEnricher.EVENT_TRACE) subtype = HubbleNames.traceObservationPoint(f.getEventType().getSubType());
+            else if (typeName.equals("Unknown")) subtype = Integer.toString(type);
         }
-        processed.computeIfAbsent(new Processed(typeName, subtype, verdict), k -> new LongAdder()).increment();
-        if (f.getVerdict() == dev.sieve.api.flow.Verdict.DROPPED) {
-            drops.computeIfAbsent(new Drop(f.getDropReasonDesc().name(), protocol(f)), k -> new LongAdder()).increment();
+        count(processed, new Processed(protocol, typeName, subtype, verdict.name()));
+        if (verdict == Verdict.DROPPED) count(drops, new Drop(f.getDropReasonDesc().name(), protocol));
+        policyVerdict(f, type, l7);
+        if (verdict == Verdict.FORWARDED || verdict == Verdict.REDIRECTED) {
+            tcpFlags(f);
+            if (f.hasIsReply() && !f.getIsReply().getValue()) portDistribution(f);
         }
-        if (type == FlowEnricher.EVENT_POLICY_VERDICT || type == FlowEnricher.EVENT_DROP) {
-            String dir = f.getTrafficDirection().name().toLowerCase(Locale.ROOT);
-            String match = HubbleNames.policyMatchType(f.getPolicyMatchType()).toLowerCase(Locale.ROOT);
-            verdicts.computeIfAbsent(new PolicyVerdict(dir, match, verdict.toLowerCase(Locale.ROOT)), k -> new LongAdder()).increment();
+        if (f.getL4().hasICMPv4()) count(icmp, new Icmp("IPv4", HubbleNames.icmpv4(f.getL4().getICMPv4().getType(), f.getL4().getICMPv4().getCode())));
+        if (f.getL4().hasICMPv6()) count(icmp, new Icmp("IPv6", HubbleNames.icmpv6(f.getL4().getICMPv6().getType(), f.getL4().getICMPv6().getCode())));
+    }
+
+    private void policyVerdict(Flow f, int type, boolean l7) {
+        String dir = f.getTrafficDirection().name().toLowerCase(Locale.ROOT);
+        String action = f.getVerdict().name().toLowerCase(Locale.ROOT);
+        if (l7) {
+            String sub = switch (f.getL7().getRecordCase()) {
+                case DNS -> "dns";
+                case HTTP -> "http";
+                case KAFKA -> "kafka";
+                default -> "";
+            };
+            count(verdicts, new PolicyVerdict(dir, "l7/" + sub, action));
+            return;
         }
+        boolean policyDrop = type == FlowEnricher.EVENT_DROP
+                && (f.getDropReasonDesc() == DropReason.POLICY_DENIED || f.getDropReasonDesc() == DropReason.POLICY_DENY);
+        if (type != FlowEnricher.EVENT_POLICY_VERDICT && !policyDrop) return;
+        if (f.getSource().getIdentity() == IDENTITY_HOST) return;
+        int matchType = f.getPolicyMatchType();
+        // a drop event carries no match type: a named deny rule matched like the policy verdict of an allow rule
+        if (matchType == 0 && policyDrop && (f.getIngressDeniedByCount() + f.getEgressDeniedByCount()) > 0) matchType = FlowEnricher.MATCH_L3_L4;
+        count(verdicts, new PolicyVerdict(dir, HubbleNames.policyMatchType(matchType).toLowerCase(Locale.ROOT), action));
+    }
+
+    private void tcpFlags(Flow f) {
+        if (!f.getL4().hasTCP() || !f.getL4().getTCP().hasFlags() || !f.hasIP()) return;
+        TCPFlags t = f.getL4().getTCP().getFlags();
+        String family = f.getIP().getIpVersion().name();
+        if (t.getFIN()) count(tcpFlags, new TcpFlag("FIN", family));
+        if (t.getSYN()) count(tcpFlags, new TcpFlag(t.getACK() ? "SYN-ACK" : "SYN", family));
+        if (t.getRST()) count(tcpFlags, new TcpFlag("RST", family));
+    }
+
+    private void portDistribution(Flow f) {
+        var l4 = f.getL4();
+        switch (l4.getProtocolCase()) {
+            case TCP -> count(ports, new Port("TCP", Integer.toString(l4.getTCP().getDestinationPort())));
+            case UDP -> count(ports, new Port("UDP", Integer.toString(l4.getUDP().getDestinationPort())));
+            case SCTP -> count(ports, new Port("SCTP", Integer.toString(l4.getSCTP().getDestinationPort())));
+            case ICMPV4 -> count(ports, new Port("ICMPv4", "0"));
+            case ICMPV6 -> count(ports, new Port("ICMPv6", "0"));
+            default -> { }
+        }
+    }
+
+    private static <K> void count(Map<K, LongAdder> m, K key) {
+        m.computeIfAbsent(key, k -> new LongAdder()).increment();
     }
 
     /** Counts lost events. */
@@ -92,14 +166,23 @@ public final class FlowMetrics {
         gauges.add(new Gauge(name, help, labels == null ? "" : labels, value));
     }
 
-    private static String protocol(Flow f) {
+    /** Hubble's {@code FlowProtocol}: the L7 protocol of an L7 record, else the L4 protocol. */
+    private static String protocol(Flow f, boolean l7) {
+        if (l7) {
+            return switch (f.getL7().getRecordCase()) {
+                case DNS -> "DNS";
+                case HTTP -> "HTTP";
+                case KAFKA -> "Kafka";
+                default -> "Unknown L7";
+            };
+        }
         return switch (f.getL4().getProtocolCase()) {
             case TCP -> "TCP";
             case UDP -> "UDP";
             case SCTP -> "SCTP";
             case ICMPV4 -> "ICMPv4";
             case ICMPV6 -> "ICMPv6";
-            case PROTOCOL_NOT_SET -> "Unknown";
+            default -> "Unknown L4";
         };
     }
 
@@ -108,7 +191,7 @@ public final class FlowMetrics {
         header(out, "hubble_flows_processed_total", "Total number of flows processed", "counter");
         for (var e : sorted(processed).entrySet()) {
             Processed k = e.getKey();
-            sample(out, "hubble_flows_processed_total", "subtype=\"" + k.subtype + "\",type=\"" + k.type + "\",verdict=\"" + k.verdict + "\"", e.getValue().sum());
+            sample(out, "hubble_flows_processed_total", "protocol=\"" + k.protocol + "\",subtype=\"" + k.subtype + "\",type=\"" + k.type + "\",verdict=\"" + k.verdict + "\"", e.getValue().sum());
         }
         header(out, "hubble_drop_total", "Number of drops", "counter");
         for (var e : sorted(drops).entrySet()) {
@@ -118,6 +201,18 @@ public final class FlowMetrics {
         for (var e : sorted(verdicts).entrySet()) {
             PolicyVerdict k = e.getKey();
             sample(out, "hubble_policy_verdicts_total", "action=\"" + k.action + "\",direction=\"" + k.direction + "\",match=\"" + k.match + "\"", e.getValue().sum());
+        }
+        header(out, "hubble_tcp_flags_total", "TCP flag occurrences", "counter");
+        for (var e : sorted(tcpFlags).entrySet()) {
+            sample(out, "hubble_tcp_flags_total", "family=\"" + e.getKey().family + "\",flag=\"" + e.getKey().flag + "\"", e.getValue().sum());
+        }
+        header(out, "hubble_port_distribution_total", "Numbers of packets distributed by destination port", "counter");
+        for (var e : sorted(ports).entrySet()) {
+            sample(out, "hubble_port_distribution_total", "port=\"" + e.getKey().port + "\",protocol=\"" + e.getKey().protocol + "\"", e.getValue().sum());
+        }
+        header(out, "hubble_icmp_total", "Number of ICMP messages", "counter");
+        for (var e : sorted(icmp).entrySet()) {
+            sample(out, "hubble_icmp_total", "family=\"" + e.getKey().family + "\",type=\"" + e.getKey().type + "\"", e.getValue().sum());
         }
         header(out, "hubble_lost_events_total", "Number of lost events", "counter");
         for (LostEventSource s : new LostEventSource[] {LostEventSource.PERF_EVENT_RING_BUFFER, LostEventSource.OBSERVER_EVENTS_QUEUE, LostEventSource.HUBBLE_RING_BUFFER}) {

@@ -9,6 +9,7 @@ import dev.sieve.relay.query.InvalidQueryException;
 import dev.sieve.relay.query.Timestamps;
 import dev.sieve.relay.store.FlowStore.StreamKey;
 import dev.sieve.relay.store.clickhouse.ClickHouseFlowStore;
+import dev.sieve.relay.store.clickhouse.Schema;
 import dev.sieve.relay.support.ClickHouseServer;
 import dev.sieve.relay.support.TestFlows;
 import java.time.Instant;
@@ -24,6 +25,7 @@ class ClickHouseFlowStoreTest extends FlowStoreContract {
   @RegisterExtension static final ClickHouseServer CH = new ClickHouseServer();
   private static final AtomicInteger DB = new AtomicInteger();
   private final List<ClickHouseFlowStore> opened = new ArrayList<>();
+  private static final List<Integer> ALL_VERSIONS = Schema.migrations().stream().map(Schema.Migration::version).toList();
 
   private ClickHouseFlowStore open(String db, int retentionDays) throws Exception {
     ClickHouseFlowStore s = new ClickHouseFlowStore(new ClickHouseFlowStore.Config(CH.url(), db, "default", "", retentionDays, java.time.Duration.ofMillis(10), 100_000));
@@ -60,10 +62,10 @@ class ClickHouseFlowStoreTest extends FlowStoreContract {
     old.close();
 
     ClickHouseFlowStore s = open(db, 30); // a newer relay starts on the old schema
-    assertThat(s.migrate()).isEqualTo(4);
-    assertThat(s.appliedMigrations()).containsExactly(1, 2, 3, 4);
-    assertThat(s.migrate()).isEqualTo(4); // idempotent
-    assertThat(s.appliedMigrations()).containsExactly(1, 2, 3, 4);
+    assertThat(s.migrate()).isEqualTo(Schema.LATEST_VERSION);
+    assertThat(s.appliedMigrations()).isEqualTo(ALL_VERSIONS);
+    assertThat(s.migrate()).isEqualTo(Schema.LATEST_VERSION); // idempotent
+    assertThat(s.appliedMigrations()).isEqualTo(ALL_VERSIONS);
     // the migration backfilled the aggregates from the existing flows, and the view keeps them current
     assertThat(CH.sql("SELECT sum(flows) FROM " + db + ".flow_minutes").trim()).isEqualTo("500");
     List<Flow> more = g.next(100);
@@ -79,9 +81,9 @@ class ClickHouseFlowStoreTest extends FlowStoreContract {
       Thread.sleep(50); // mutations are asynchronous on 18.16
     }
     ClickHouseFlowStore again = open(db, 30);
-    assertThat(again.appliedMigrations()).containsExactly(1, 2, 3);
-    assertThat(again.migrate()).isEqualTo(4);
-    assertThat(again.appliedMigrations()).containsExactly(1, 2, 3, 4);
+    assertThat(again.appliedMigrations()).isEqualTo(ALL_VERSIONS.stream().filter(v -> v != 4).toList());
+    assertThat(again.migrate()).isEqualTo(Schema.LATEST_VERSION);
+    assertThat(again.appliedMigrations()).isEqualTo(ALL_VERSIONS);
     assertThat(again.query(FlowQuery.all())).containsExactlyElementsOf(written);
     assertThat(s.mark(new StreamKey("node-a", "e"))).isEqualTo(new FlowStore.Mark(2, 600));
     assertThat(CH.sql("SELECT partition_key, sorting_key FROM system.tables WHERE database = '" + db + "' AND name = 'flows'"))
@@ -169,7 +171,7 @@ class ClickHouseFlowStoreTest extends FlowStoreContract {
     }
     assertThat(s.size()).isEqualTo(300);
     List<String> dropped = s.enforceRetention(now);
-    assertThat(dropped).contains("flows/20261122", "flows/20261121", "flows/20261120", "flow_minutes/20261120", "policy_minutes/20261122")
+    assertThat(dropped).contains("flows/20261122", "flows/20261121", "flows/20261120", "flow_minutes/20261120", "policy_minutes/20261122", "node_minutes/20261121")
         .noneMatch(p -> p.endsWith("20261123") || p.endsWith("20261125"));
     assertThat(s.size()).isEqualTo(150);
     assertThat(s.query(FlowQuery.all()).stream().map(Flow::getUuid)).containsExactlyInAnyOrderElementsOf(kept.stream().map(Flow::getUuid).toList());

@@ -123,11 +123,57 @@ public final class Schema {
             ) ENGINE = ReplacingMergeTree
             ORDER BY id""",
             "ALTER TABLE {db}.flows ADD COLUMN src_labels UInt64 DEFAULT 0",
-            "ALTER TABLE {db}.flows ADD COLUMN dst_labels UInt64 DEFAULT 0")));
+            "ALTER TABLE {db}.flows ADD COLUMN dst_labels UInt64 DEFAULT 0")),
+        // The dashboards' per-node panels (dashboards/): flow_minutes has no node.
+        new Migration(NODE_MINUTES_VERSION, "per-minute node aggregates (materialized view) with backfill", List.of(
+            """
+            CREATE TABLE IF NOT EXISTS {db}.node_minutes (
+              minute DateTime('UTC'),
+              node_name String,
+              verdict UInt8,
+              drop_reason UInt16,
+              flows UInt64
+            ) ENGINE = SummingMergeTree
+            PARTITION BY toYYYYMMDD(minute)
+            ORDER BY (minute, node_name, verdict, drop_reason)""",
+            """
+            CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.node_minutes_mv TO {db}.node_minutes AS
+            SELECT toStartOfMinute(time) AS minute, node_name, verdict, drop_reason, count() AS flows
+            FROM {db}.flows
+            GROUP BY minute, node_name, verdict, drop_reason""",
+            """
+            INSERT INTO {db}.node_minutes
+            SELECT toStartOfMinute(time) AS minute, node_name, verdict, drop_reason, count() AS flows
+            FROM {db}.flows
+            GROUP BY minute, node_name, verdict, drop_reason""")),
+        // What the DNS and HTTP dashboards read of an L7 flow (Hubble's Layer7 record). Rows written
+        // without them (L4 flows, and every row until the writer fills them) keep the defaults.
+        new Migration(L7_COLUMNS_VERSION, "L7 columns: record kind, DNS query/rcode/qtypes/IPs, HTTP method/status/url, latency", List.of(
+            "ALTER TABLE {db}.flows ADD COLUMN l7_record UInt8 DEFAULT 0",
+            "ALTER TABLE {db}.flows ADD COLUMN l7_type UInt8 DEFAULT 0",
+            "ALTER TABLE {db}.flows ADD COLUMN l7_latency_ns UInt64 DEFAULT 0",
+            "ALTER TABLE {db}.flows ADD COLUMN dns_query String DEFAULT ''",
+            "ALTER TABLE {db}.flows ADD COLUMN dns_rcode UInt16 DEFAULT 0",
+            "ALTER TABLE {db}.flows ADD COLUMN dns_qtypes Array(String) DEFAULT emptyArrayString()",
+            "ALTER TABLE {db}.flows ADD COLUMN dns_ips Array(String) DEFAULT emptyArrayString()",
+            "ALTER TABLE {db}.flows ADD COLUMN http_method String DEFAULT ''",
+            "ALTER TABLE {db}.flows ADD COLUMN http_status UInt16 DEFAULT 0",
+            "ALTER TABLE {db}.flows ADD COLUMN http_url String DEFAULT ''")));
   }
 
+  public static final int NODE_MINUTES_VERSION = 5;
+  /**
+   * From this version on, flows has L7 columns: {@code l7_record} (0 none, 1 DNS, 2 HTTP, 3 Kafka),
+   * {@code l7_type} (flow.L7FlowType: 1 request, 2 response, 3 sample), {@code l7_latency_ns},
+   * {@code dns_query}, {@code dns_rcode}, {@code dns_qtypes}, {@code dns_ips}, {@code http_method},
+   * {@code http_status}, {@code http_url}. Not yet written by the ingest path (no L7 proxy yet).
+   */
+  public static final int L7_COLUMNS_VERSION = 6;
+  /** The newest schema version. */
+  public static final int LATEST_VERSION = L7_COLUMNS_VERSION;
+
   /** Tables whose day partitions retention drops. */
-  public static final List<String> PARTITIONED_TABLES = List.of("flows", "flow_minutes", "policy_minutes", "ingest_marks");
+  public static final List<String> PARTITIONED_TABLES = List.of("flows", "flow_minutes", "policy_minutes", "node_minutes", "ingest_marks");
 
   static final String MIGRATIONS_TABLE = """
       CREATE TABLE IF NOT EXISTS {db}.schema_migrations (
