@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A current ClickHouse engine: the npm package chdb (its bundled libchdb) run by Node from dashboards/chdb,
- * installed there with {@code npm ci} on first use. The relay's migrations create the schema and views, the
+ * installed there with {@code npm install} (npm 11's ci rejects a lockfile that leaves out the other platforms' optional packages) on first use. The relay's migrations create the schema and views, the
  * raw rows of 18.16's {@code flows} and {@code label_sets} are inserted (the views fill the aggregates
  * themselves), then the queries run.
  */
@@ -75,8 +75,8 @@ final class Chdb {
 
   private static synchronized void install() throws IOException, InterruptedException {
     if (Files.isDirectory(DIR.resolve("node_modules/chdb"))) return;
-    Process p = new ProcessBuilder("npm", "ci", "--no-audit", "--no-fund").directory(DIR.toFile()).redirectErrorStream(true).start();
+    Process p = new ProcessBuilder("npm", "install", "--no-audit", "--no-fund").directory(DIR.toFile()).redirectErrorStream(true).start();
     String log = new String(p.getInputStream().readAllBytes());
-    if (!p.waitFor(300, TimeUnit.SECONDS) || p.exitValue() != 0) throw new IllegalStateException("npm ci in " + DIR + " failed: " + log);
+    if (!p.waitFor(300, TimeUnit.SECONDS) || p.exitValue() != 0) throw new IllegalStateException("npm install in " + DIR + " failed: " + log);
   }
 }
