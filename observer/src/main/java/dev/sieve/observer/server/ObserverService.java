@@ -24,6 +24,7 @@ import dev.sieve.api.observer.TLS;
 import dev.sieve.api.relay.NodeState;
 import dev.sieve.observer.buffer.FlowRing;
 import dev.sieve.flowfilter.GetFlowsRequests;
+import dev.sieve.flowfilter.GetFlowsRequests.Valid;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -61,23 +62,18 @@ public final class ObserverService extends ObserverGrpc.ObserverImplBase {
         this.address = address;
     }
 
-    /** The parsed, validated form of a GetFlowsRequest (the same validation as the relay's). */
-    record Query(Predicate<Flow> filter, long number, boolean first, boolean follow, long since, long until,
-                 GetFlowsRequests.Valid request) {}
-
-    static Query parse(GetFlowsRequest req) {
-        GetFlowsRequests.Valid v;
+    /** The request validated as the relay validates it; INVALID_ARGUMENT when it cannot be served. */
+    static Valid parse(GetFlowsRequest req) {
         try {
-            v = GetFlowsRequests.validate(req);
+            return GetFlowsRequests.validate(req);
         } catch (GetFlowsRequests.InvalidRequestException e) {
             throw Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException();
         }
-        return new Query(v.filter(), v.number(), v.first(), v.follow(), v.sinceNanos(), v.untilNanos(), v);
     }
 
     @Override
     public void getFlows(GetFlowsRequest request, StreamObserver<GetFlowsResponse> responseObserver) {
-        Query q;
+        Valid q;
         try {
             q = parse(request);
         } catch (RuntimeException e) {
@@ -85,7 +81,7 @@ public final class ObserverService extends ObserverGrpc.ObserverImplBase {
             return;
         }
         ServerCallStreamObserver<GetFlowsResponse> out = (ServerCallStreamObserver<GetFlowsResponse>) responseObserver;
-        if (!q.follow) {
+        if (!q.follow()) {
             try {
                 history(q, out, ring.nextSeq());
                 out.onCompleted();
@@ -101,33 +97,33 @@ public final class ObserverService extends ObserverGrpc.ObserverImplBase {
     }
 
     /** Sends the buffered part of a query, up to (excluding) sequence {@code end}; false if cancelled. */
-    private boolean history(Query q, ServerCallStreamObserver<GetFlowsResponse> out, long end) {
+    private boolean history(Valid q, ServerCallStreamObserver<GetFlowsResponse> out, long end) {
         long oldest = ring.oldestSeq();
-        if (q.first) {
+        if (q.first()) {
             long sent = 0;
             for (long s = oldest; s < end; s++) {
                 FlowRing.Entry e = ring.get(s);
-                if (e == null || e.timeNanos() < q.since || e.timeNanos() > q.until || !q.filter.test(e.flow())) continue;
+                if (e == null || e.timeNanos() < q.sinceNanos() || e.timeNanos() > q.untilNanos() || !q.filter().test(e.flow())) continue;
                 if (out.isCancelled()) return false;
                 out.onNext(response(e, q));
-                if (++sent == q.number) break;
+                if (++sent == q.number()) break;
             }
-        } else if (q.number > 0) {
+        } else if (q.number() > 0) {
             ArrayDeque<FlowRing.Entry> last = new ArrayDeque<>();
-            for (long s = end - 1; s >= oldest && last.size() < q.number; s--) {
+            for (long s = end - 1; s >= oldest && last.size() < q.number(); s--) {
                 FlowRing.Entry e = ring.get(s);
                 if (e == null) break; // overwritten meanwhile: everything older is gone too
-                if (e.timeNanos() < q.since || e.timeNanos() > q.until || !q.filter.test(e.flow())) continue;
+                if (e.timeNanos() < q.sinceNanos() || e.timeNanos() > q.untilNanos() || !q.filter().test(e.flow())) continue;
                 last.addFirst(e);
             }
             for (FlowRing.Entry e : last) {
                 if (out.isCancelled()) return false;
                 out.onNext(response(e, q));
             }
-        } else if (!q.follow || q.since != Long.MIN_VALUE) {
+        } else if (!q.follow() || q.sinceNanos() != Long.MIN_VALUE) {
             for (long s = oldest; s < end; s++) {
                 FlowRing.Entry e = ring.get(s);
-                if (e == null || e.timeNanos() < q.since || e.timeNanos() > q.until || !q.filter.test(e.flow())) continue;
+                if (e == null || e.timeNanos() < q.sinceNanos() || e.timeNanos() > q.untilNanos() || !q.filter().test(e.flow())) continue;
                 if (out.isCancelled()) return false;
                 out.onNext(response(e, q));
             }
@@ -135,18 +131,18 @@ public final class ObserverService extends ObserverGrpc.ObserverImplBase {
         return true;
     }
 
-    private GetFlowsResponse response(FlowRing.Entry e, Query q) {
-        Flow f = q.request.shape(e.flow());
+    private GetFlowsResponse response(FlowRing.Entry e, Valid q) {
+        Flow f = q.shape(e.flow());
         return GetFlowsResponse.newBuilder().setFlow(f).setNodeName(nodeName).setTime(e.flow().getTime()).build();
     }
 
     private final class Follower implements Runnable {
-        private final Query q;
+        private final Valid q;
         private final ServerCallStreamObserver<GetFlowsResponse> out;
         private volatile boolean cancelled;
         private final Object readyLock = new Object();
 
-        Follower(Query q, ServerCallStreamObserver<GetFlowsResponse> out) {
+        Follower(Valid q, ServerCallStreamObserver<GetFlowsResponse> out) {
             this.q = q;
             this.out = out;
         }
@@ -177,14 +173,14 @@ public final class ObserverService extends ObserverGrpc.ObserverImplBase {
                 long lostSeen = ring.lost();
                 if (!history(q, out, cursor)) return;
                 FlowRing.Entry newest = ring.get(cursor - 1);
-                if (q.until != Long.MAX_VALUE && newest != null && newest.timeNanos() > q.until) {
+                if (q.untilNanos() != Long.MAX_VALUE && newest != null && newest.timeNanos() > q.untilNanos()) {
                     out.onCompleted(); // the buffer already went past until
                     return;
                 }
                 while (!cancelled) {
                     long next = ring.awaitAfter(cursor, 1, TimeUnit.SECONDS);
                     if (cancelled) return;
-                    if (next == cursor && q.until != Long.MAX_VALUE && nowNanos() > q.until + UNTIL_GRACE_NS) {
+                    if (next == cursor && q.untilNanos() != Long.MAX_VALUE && nowNanos() > q.untilNanos() + UNTIL_GRACE_NS) {
                         out.onCompleted(); // no flow for a while and the clock passed until
                         return;
                     }
@@ -203,11 +199,11 @@ public final class ObserverService extends ObserverGrpc.ObserverImplBase {
                             }
                             continue;
                         }
-                        if (e.timeNanos() > q.until) {
+                        if (e.timeNanos() > q.untilNanos()) {
                             out.onCompleted();
                             return;
                         }
-                        if (e.timeNanos() < q.since || !q.filter.test(e.flow())) continue;
+                        if (e.timeNanos() < q.sinceNanos() || !q.filter().test(e.flow())) continue;
                         if (!out.isReady() && !awaitReady()) return;
                         out.onNext(response(e, q));
                     }
