@@ -7,7 +7,6 @@ import dev.sieve.api.flow.Endpoint;
 import dev.sieve.api.flow.EventTypeFilter;
 import dev.sieve.api.flow.Flow;
 import dev.sieve.api.flow.FlowFilter;
-import dev.sieve.api.flow.HTTP;
 import dev.sieve.api.flow.HTTPHeader;
 import dev.sieve.api.flow.IPVersion;
 import dev.sieve.api.flow.Layer4;
@@ -467,22 +466,26 @@ public final class FlowFilters {
     }
 
     private static void httpStatus(List<Predicate<Flow>> all, List<String> values) {
-        List<String> full = new ArrayList<>(), prefix = new ArrayList<>();
+        // Hubble compares the code printed as %03d with each full code and prefix; for 100-999 that is arithmetic
+        int[] full = new int[values.size()], prefix = new int[values.size()];
+        int nf = 0, np = 0;
         for (String v : values) {
-            if (v.matches("[1-5][0-9]{2}")) full.add(v);
-            else if (v.matches("[1-5][0-9]?\\+")) prefix.add(v.substring(0, v.length() - 1));
+            if (v.matches("[1-5][0-9]{2}")) full[nf++] = Integer.parseInt(v);
+            else if (v.matches("[1-5][0-9]?\\+")) prefix[np++] = Integer.parseInt(v.substring(0, v.length() - 1));
             else throw new InvalidFilterException("http_status_code", v, "expected a status like 404, 4+ or 40+");
         }
+        int[] fs = java.util.Arrays.copyOf(full, nf), ps = java.util.Arrays.copyOf(prefix, np);
         all.add(fl -> {
             if (!fl.getL7().hasHttp()) return false;
-            HTTP h = fl.getL7().getHttp();
-            if (h.getCode() == 0) return false;
-            String code = String.format(Locale.ROOT, "%03d", h.getCode());
-            for (String c : full) {
-                if (c.equals(code)) return true;
+            int code = fl.getL7().getHttp().getCode();
+            if (code == 0) return false;
+            for (int c : fs) {
+                if (c == code) return true;
             }
-            for (String p : prefix) {
-                if (code.startsWith(p)) return true;
+            if (ps.length == 0) return false;
+            String text = code >= 100 && code <= 999 ? null : String.format(Locale.ROOT, "%03d", code);
+            for (int p : ps) {
+                if (text == null ? (p < 10 ? code / 100 == p : code / 10 == p) : text.startsWith(Integer.toString(p))) return true;
             }
             return false;
         });

@@ -52,4 +52,18 @@ class FlowFilterSemanticsTest {
         assertThat(FlowFilters.compile(f).test(flow)).isFalse();
         assertThat(System.nanoTime() - t0).isLessThan(2_000_000_000L);
     }
+
+    @Test
+    void httpStatusMatchesAsHubblesPrintedCodeDoes() {
+        for (String want : List.of("404", "4+", "40+", "1+", "10+", "599")) {
+            var p = FlowFilters.compile(dev.sieve.api.flow.FlowFilter.newBuilder().addHttpStatusCode(want).build());
+            for (int code = 1; code <= 1200; code++) {
+                String printed = String.format("%03d", code);
+                boolean hubble = want.endsWith("+") ? printed.startsWith(want.substring(0, want.length() - 1)) : printed.equals(want);
+                var flow = dev.sieve.api.flow.Flow.newBuilder().setL7(dev.sieve.api.flow.Layer7.newBuilder().setHttp(
+                        dev.sieve.api.flow.HTTP.newBuilder().setCode(code))).build();
+                assertThat(p.test(flow)).as(want + " vs " + code).isEqualTo(hubble);
+            }
+        }
+    }
 }
