@@ -101,12 +101,16 @@ public final class IdentityPolicy {
         }
         if (matched == null) return Match.NONE;
         if (matched.size() > 1) matched.sort(BY_ID);
-        if (deny != null) return new Match(Action.DENY, deny.rule, matched, List.of());
-        if (allow != null) return new Match(Action.ALLOW, allow.rule, matched, List.of());
+        if (deny != null) return new Match(Action.DENY, deny.rule, matched, List.of(), List.of());
+        if (allow != null) return new Match(Action.ALLOW, allow.rule, matched, List.of(), List.of());
         redirects.sort(Comparator.comparingInt(f -> f.rule.id()));
         List<L7Rules> l7 = new ArrayList<>(redirects.size());
-        for (L4Filter f : redirects) l7.add(f.l7);
-        return new Match(Action.REDIRECT, redirects.getFirst().rule, matched, l7);
+        List<RuleInfo> owners = new ArrayList<>(redirects.size());
+        for (L4Filter f : redirects) {
+            l7.add(f.l7);
+            owners.add(f.rule);
+        }
+        return new Match(Action.REDIRECT, redirects.getFirst().rule, matched, l7, owners);
     }
 
     private static final Comparator<RuleInfo> BY_ID = Comparator.comparingInt(RuleInfo::id);

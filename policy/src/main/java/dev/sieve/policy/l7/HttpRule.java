@@ -2,11 +2,11 @@ package dev.sieve.policy.l7;
 
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
+import com.google.re2j.Pattern;
 
 /**
- * An HTTP rule: method, path and host are regular expressions that must match the whole value (as
- * Envoy's safe_regex does for Cilium); each header must be present and, when a value is given, equal to it
+ * An HTTP rule: method, path and host are regular expressions (RE2 syntax and linear-time matching, as
+ * Envoy's safe_regex for Cilium) that must match the whole value; each header must be present and, when a value is given, equal to it
  * (Cilium matches header values exactly). Null fields match anything. gRPC calls are HTTP/2 POSTs with the
  * path {@code /package.Service/Method}.
  */

@@ -8,11 +8,6 @@ import dev.sieve.policy.compute.PolicyEngine;
 import dev.sieve.policy.compute.RuleInfo;
 import dev.sieve.policy.identity.Identity;
 import dev.sieve.policy.identity.ReservedIdentity;
-import dev.sieve.policy.l7.DnsRule;
-import dev.sieve.policy.l7.HttpRule;
-import dev.sieve.policy.l7.KafkaApiKeys;
-import dev.sieve.policy.l7.KafkaRule;
-import dev.sieve.policy.l7.L7Rules;
 import dev.sieve.policy.labels.Label;
 import dev.sieve.policy.model.Direction;
 import dev.sieve.policy.model.Entity;
@@ -78,38 +73,44 @@ public final class Tracer {
     }
 
     public TraceResult trace(ResolvedPeer src, ResolvedPeer dst, TraceRequest req) {
-        int proto = req.protocol().number;
-        DirectionDecision eg = decide(src.endpoint(), Direction.EGRESS, dst.identity().id(), proto, req.port());
-        DirectionDecision in = decide(dst.endpoint(), Direction.INGRESS, src.identity().id(), proto, req.port());
-
-        boolean needsProxy = eg.result.verdict() == Verdict.REDIRECTED || in.result.verdict() == Verdict.REDIRECTED;
+        ConnectionPolicy c = connection(src, dst, req.protocol().number, req.port());
+        ConnectionPolicy.Side eg = c.egress(), in = c.ingress();
         TraceResult.L7Result l7 = null;
         Verdict verdict;
         StringBuilder reason = new StringBuilder();
-        if (eg.result.verdict() == Verdict.DROPPED || in.result.verdict() == Verdict.DROPPED) {
+        if (c.dropped()) {
             verdict = Verdict.DROPPED;
-        } else if (needsProxy && req.hasL7()) {
-            l7 = evaluateL7(eg, in, req);
-            verdict = l7.verdict();
-        } else if (needsProxy) {
+        } else if (c.redirected() && req.hasL7()) {
+            ConnectionPolicy.L7Verdict v = c.judge(req.l7());
+            l7 = new TraceResult.L7Result(v.verdict(), v.rule(), v.reason());
+            verdict = v.verdict();
+        } else if (c.redirected()) {
             verdict = Verdict.REDIRECTED;
-        } else if (eg.result.verdict() == Verdict.AUDIT || in.result.verdict() == Verdict.AUDIT) {
+        } else if (eg.result().verdict() == Verdict.AUDIT || in.result().verdict() == Verdict.AUDIT) {
             verdict = Verdict.AUDIT;
         } else {
             verdict = Verdict.FORWARDED;
         }
-        reason.append("egress of ").append(src.spec()).append(": ").append(eg.result.reason())
-              .append("; ingress of ").append(dst.spec()).append(": ").append(in.result.reason());
+        reason.append("egress of ").append(src.spec()).append(": ").append(eg.result().reason())
+              .append("; ingress of ").append(dst.spec()).append(": ").append(in.result().reason());
         if (l7 != null) reason.append("; L7: ").append(l7.reason());
         else if (verdict == Verdict.REDIRECTED) reason.append("; the L7 proxy decides per request (give an L7 request to trace it)");
-        return new TraceResult(verdict, side(src), side(dst), eg.result, in.result, l7, reason.toString());
+        return new TraceResult(verdict, side(src), side(dst), eg.result(), in.result(), l7, reason.toString());
     }
 
-    private record DirectionDecision(TraceResult.DirectionResult result, Match match, Endpoint endpoint) {}
+    /**
+     * The policy of a connection from {@code src} to {@code dst} on protocol {@code proto} (IANA number) and
+     * destination port {@code port}: what the datapath decides for it and, when it goes to the L7 proxy, the
+     * rules that judge its requests. Not thread-safe against engine updates: callers hold the engine's lock.
+     */
+    public ConnectionPolicy connection(ResolvedPeer src, ResolvedPeer dst, int proto, int port) {
+        return new ConnectionPolicy(decide(src.endpoint(), Direction.EGRESS, dst.identity().id(), proto, port),
+                decide(dst.endpoint(), Direction.INGRESS, src.identity().id(), proto, port));
+    }
 
-    private DirectionDecision decide(Endpoint ep, Direction d, int peer, int proto, int port) {
+    private ConnectionPolicy.Side decide(Endpoint ep, Direction d, int peer, int proto, int port) {
         if (ep == null) {
-            return new DirectionDecision(new TraceResult.DirectionResult(Verdict.NONE, false, false, null, List.of(), 0,
+            return new ConnectionPolicy.Side(new TraceResult.DirectionResult(Verdict.NONE, false, false, null, List.of(), 0,
                     "not a pod of this cluster, no " + d.lower() + " policy"), Match.NONE, null);
         }
         EndpointPolicy pol = engine.policyOf(ep.key());
@@ -145,7 +146,7 @@ public final class Tracer {
             v = Verdict.AUDIT;
             why += ", passed in audit mode";
         }
-        return new DirectionDecision(new TraceResult.DirectionResult(v, enforced, audit, rule, policies, drop, why), m, ep);
+        return new ConnectionPolicy.Side(new TraceResult.DirectionResult(v, enforced, audit, rule, policies, drop, why), m, ep);
     }
 
     private static List<String> policyNames(List<RuleInfo> rules) {
@@ -157,39 +158,6 @@ public final class Tracer {
             if (!out.contains(n)) out.add(n);
         }
         return out;
-    }
-
-    private TraceResult.L7Result evaluateL7(DirectionDecision eg, DirectionDecision in, TraceRequest req) {
-        String matchedRule = null;
-        for (DirectionDecision d : List.of(eg, in)) {
-            if (d.result.verdict() != Verdict.REDIRECTED) continue;
-            String hit = null;
-            for (L7Rules set : d.match.l7()) {
-                hit = matchL7(set, req);
-                if (hit != null) break;
-            }
-            String where = d == eg ? "egress" : "ingress";
-            if (hit == null) {
-                Verdict v = d.endpoint.audit() ? Verdict.AUDIT : Verdict.DROPPED;
-                return new TraceResult.L7Result(v, null, "no " + where + " L7 rule of " + d.result.rule() + " matches " + describe(req)
-                        + (v == Verdict.AUDIT ? ", passed in audit mode" : ""));
-            }
-            matchedRule = matchedRule == null ? hit : matchedRule + "; " + hit;
-        }
-        return new TraceResult.L7Result(Verdict.FORWARDED, matchedRule, describe(req) + " matches " + matchedRule);
-    }
-
-    private static String matchL7(L7Rules set, TraceRequest req) {
-        if (req.http() != null) for (HttpRule r : set.http()) if (r.matches(req.http())) return r.toString();
-        if (req.kafka() != null) for (KafkaRule r : set.kafka()) if (r.matches(req.kafka())) return r.toString();
-        if (req.dnsQuery() != null) for (DnsRule r : set.dns()) if (r.matches(req.dnsQuery())) return r.toString();
-        return null;
-    }
-
-    private static String describe(TraceRequest req) {
-        if (req.http() != null) return "HTTP " + req.http().method() + " " + req.http().path();
-        if (req.kafka() != null) return "Kafka " + KafkaApiKeys.name(req.kafka().apiKey()) + " " + req.kafka().topics();
-        return "DNS query " + req.dnsQuery();
     }
 
     private TraceResult.Side side(ResolvedPeer p) {
