@@ -102,6 +102,13 @@ serve() { # POD PORT [udp]
 serve backend 8080; serve backend 9090; serve api-server 80; serve database 5432
 serve kafka-broker 9092; serve world1 443; serve kube-dns 53 udp
 
+# Real L7 peers and their steady allowed and denied requests, one file per protocol (scripts/demo/*.sh).
+# Each is sourced here and starts its servers and client loops in the background, adding their pids to
+# "pids" so that they stop with the rest; they may use ns, serve, log, $work and $headless.
+for demo in scripts/demo/*.sh; do
+  [ -f "$demo" ] && . "$demo"
+done
+
 # steady traffic: what each example allows, and what it does not
 probe() { ip netns exec "$(ns "$1")" nc -z -w 1 "$2" "$3" >/dev/null 2>&1 || true; }
 probe_udp() { echo q | ip netns exec "$(ns "$1")" nc -u -w 1 "$2" "$3" >/dev/null 2>&1 || true; }
