@@ -203,6 +203,8 @@ public final class Agent implements AutoCloseable {
     private void registerGauges() {
         metrics.gauge("sieve_policy_invalid_manifests_total", "Manifest changes rejected by validation", "", invalidManifests::get);
         metrics.gauge("sieve_policy_applied_total", "Valid manifest sets applied", "", appliedChanges::get);
+        metrics.gauge("sieve_manifest_watcher_up", "1 while manifest changes are watched", "", () -> source.alive() ? 1 : 0);
+        metrics.gauge("sieve_manifest_watch_errors_total", "Failures to read or watch the manifests (each retried)", "", source::watchErrors);
         metrics.gauge("sieve_policy_computation_seconds", "Time of the last policy computation and datapath sync", "", () -> lastComputeSeconds);
         metrics.gauge("sieve_endpoint_attach_errors_total", "Failed attaches to pod interfaces", "", endpoints::attachErrors);
         metrics.gauge("sieve_endpoints", "Endpoints the datapath enforces", "", () -> endpoints.attached().size());

@@ -14,6 +14,7 @@ import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import java.util.stream.Stream;
@@ -32,6 +33,7 @@ public final class DirectorySource implements ManifestSource {
     private final WatchService watcher;
     private Thread thread;
     private volatile boolean closed;
+    private final AtomicLong watchErrors = new AtomicLong();
 
     public DirectorySource(List<Path> dirs) {
         this.dirs = List.copyOf(dirs);
@@ -71,27 +73,64 @@ public final class DirectorySource implements ManifestSource {
     }
 
     private void loop(Listener listener) {
-        try {
-            while (!closed) {
+        boolean rewatch = false;
+        while (!closed) {
+            try {
                 WatchKey key = watcher.take();
                 boolean dirAdded = drain(key);
                 // settle: keep draining until the directories are quiet
                 WatchKey more;
                 while ((more = watcher.poll(SETTLE_MS, TimeUnit.MILLISECONDS)) != null) dirAdded |= drain(more);
-                if (dirAdded) for (Path d : dirs) registerTree(d);
-                try {
-                    listener.onUpdate(read());
-                } catch (ValidationException e) {
-                    listener.onInvalid(e);
-                } catch (RuntimeException e) {
-                    LOG.log(Level.WARNING, "applying a manifest change failed", e);
-                }
+                if (dirAdded || rewatch) rewatch = !watchAll();
+                deliver(listener);
+            } catch (InterruptedException | ClosedWatchServiceException e) {
+                return; // closing
+            } catch (RuntimeException e) {
+                // never let one bad round end the watch: the agent would look healthy and ignore every change
+                watchErrors.incrementAndGet();
+                LOG.log(Level.WARNING, "manifest watch: " + e.getMessage(), e);
             }
-        } catch (InterruptedException | ClosedWatchServiceException e) {
-            // closing
-        } catch (IOException e) {
-            LOG.log(Level.SEVERE, "manifest watch stopped: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Watches every directory of the trees again; false when one could not be (it vanished during the walk, as
+     * Kubernetes' ConfigMap {@code ..data} swaps make happen, or the inotify watch limit was hit), so the next
+     * round tries again.
+     */
+    private boolean watchAll() {
+        boolean ok = true;
+        for (Path d : dirs) {
+            try {
+                registerTree(d);
+            } catch (IOException | UncheckedIOException e) {
+                watchErrors.incrementAndGet();
+                LOG.log(Level.WARNING, "manifest watch: cannot watch " + d + " (retrying on the next change): " + e.getMessage());
+                ok = false;
+            }
+        }
+        return ok;
+    }
+
+    private void deliver(Listener listener) {
+        try {
+            listener.onUpdate(read());
+        } catch (ValidationException e) {
+            listener.onInvalid(e);
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "applying a manifest change failed", e);
+        }
+    }
+
+    @Override
+    public long watchErrors() {
+        return watchErrors.get();
+    }
+
+    @Override
+    public boolean alive() {
+        Thread t = thread;
+        return t != null && t.isAlive() && !closed;
     }
 
     /** Consumes a key's events; true when a directory was created (it needs watching too). */

@@ -24,6 +24,12 @@ public interface ManifestSource extends AutoCloseable {
     /** Starts delivering changes to {@code listener} (on a thread of the source's own). */
     void start(Listener listener);
 
+    /** Whether changes are being watched (false before start, after close, or if the watch died). */
+    boolean alive();
+
+    /** Failures to read or watch the source so far (each retried). */
+    long watchErrors();
+
     @Override
     void close();
 }

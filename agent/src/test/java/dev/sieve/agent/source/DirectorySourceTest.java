@@ -109,4 +109,38 @@ class DirectorySourceTest {
         Files.writeString(dir.resolve("a.yaml"), namespace("alpha"));
         assertThat(heard.poll(500, TimeUnit.MILLISECONDS)).isNull();
     }
+
+    /**
+     * Review finding F9: directories that come and go while the watcher registers them (a ConfigMap's
+     * {@code ..data} swap does this) made registration throw and ended the watch thread for good; every later
+     * change was ignored while the agent looked healthy. Churn subdirectories until the watcher has met such a
+     * failure, then check that a later change still arrives.
+     */
+    @Test
+    void survivesDirectoriesThatVanishWhileBeingRegistered() throws Exception {
+        Files.writeString(dir.resolve("a.yaml"), namespace("alpha"));
+        start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        int round = 0;
+        while (source.watchErrors() == 0 && source.alive() && System.nanoTime() < deadline) {
+            // a tree the watcher will be busy walking and registering when it is removed under it
+            Path d = dir.resolve("churn-" + round++);
+            for (int i = 0; i < 400; i++) Files.createDirectories(d.resolve("d" + i).resolve("e"));
+            Thread.sleep(DirectorySource.SETTLE_MS + 5 + (round % 4) * 10);
+            try (java.util.stream.Stream<Path> walk = Files.walk(d)) {
+                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+            }
+        }
+        assertThat(source.alive()).as("the watcher survived the churn").isTrue();
+        assertThat(source.watchErrors()).as("the churn made a registration fail").isPositive();
+        Thread.sleep(2 * DirectorySource.SETTLE_MS);
+        heard.clear();
+        Files.writeString(dir.resolve("b.yaml"), namespace("beta"));
+        Object o;
+        do {
+            o = next();
+        } while (names(o).size() < 2);
+        assertThat(names(o)).containsExactly("alpha", "beta");
+        assertThat(source.alive()).isTrue();
+    }
 }
