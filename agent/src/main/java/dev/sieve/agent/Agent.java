@@ -215,6 +215,8 @@ public final class Agent implements AutoCloseable {
             metrics.gauge("sieve_relay_pending_batches", "Batches waiting for the relay's acknowledgement", "", relay::pendingBatches);
             metrics.gauge("sieve_relay_spool_bytes", "Unacknowledged batches spilled to disk", "", relay::spoolBytesOnDisk);
             metrics.gauge("sieve_relay_lost_flows_total", "Flows dropped: spool full or rejected by the relay", "", relay::lostFlows);
+            metrics.gauge("sieve_spool_dropped_flows_total", "Flows the spool dropped: full, a failed disk write, a corrupted file", "", relay::spoolDroppedFlows);
+            metrics.gauge("sieve_spool_corrupt_records_total", "Spool files found torn or corrupted and skipped", "", relay::spoolCorruptRecords);
         }
     }
 

@@ -111,6 +111,20 @@ public final class RelayPusher implements AutoCloseable {
         return spool.droppedFlows() + rejectedFlows.get();
     }
 
+    /** Flows the spool dropped: full, a disk write failed, or a spooled file was found corrupted. */
+    public long spoolDroppedFlows() {
+        synchronized (lock) {
+            return spool.droppedFlows();
+        }
+    }
+
+    /** Spool files found torn or corrupted (skipped). */
+    public long spoolCorruptRecords() {
+        synchronized (lock) {
+            return spool.corruptRecords();
+        }
+    }
+
     public long reconnects() {
         return reconnects.get();
     }
