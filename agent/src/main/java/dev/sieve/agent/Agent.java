@@ -74,6 +74,7 @@ public final class Agent implements AutoCloseable {
         this.enricher = new FlowEnricher(resolver, options.nodeName(), FlowEnricher.monotonicToEpoch());
         this.relay = options.relay() == null ? null
                 : new RelayPusher(options.relay(), options.nodeName(), options.spoolDir(), 256L << 20, RelayPusher.Settings.DEFAULT);
+        this.lostReported = datapath.lostEvents();
         registerGauges();
 
         try {
@@ -161,11 +162,21 @@ public final class Agent implements AutoCloseable {
     }
 
     private void readEvents() {
+        long backoffMs = 0;
         while (!closed) {
             try {
                 reader.poll(EVENT_POLL_MS);
+                backoffMs = 0;
             } catch (RuntimeException e) {
-                if (!closed) LOG.log(Level.WARNING, "reading verdict events failed", e);
+                if (closed) return;
+                // a persistent error must not spin a core and flood the log: back off up to a second
+                backoffMs = Math.min(1000, Math.max(10, backoffMs * 2));
+                LOG.log(Level.WARNING, "reading verdict events failed (retrying in " + backoffMs + " ms)", e);
+                try {
+                    Thread.sleep(backoffMs);
+                } catch (InterruptedException ie) {
+                    return;
+                }
             }
         }
     }
@@ -187,6 +198,7 @@ public final class Agent implements AutoCloseable {
         }
     }
 
+    /** The datapath's lost-event counter is pinned and cumulative: what it held at start was reported by earlier runs. */
     private long lostReported;
 
     /** Events the datapath could not put into the full ring buffer: counted in the flow buffer and the metrics. */
@@ -251,7 +263,9 @@ public final class Agent implements AutoCloseable {
         observer.close();
         metricsServer.close();
         if (readerThread != null) readerThread.join(2000);
-        reader.close();
+        // freeing the ring buffer under a reader still inside ring_buffer__poll would crash the JVM: leak it instead
+        if (readerThread == null || !readerThread.isAlive()) reader.close();
+        else LOG.warning("the event reader did not stop within 2 s; its ring buffer is left to the process exit");
         if (relay != null) relay.close(); // what the relay has not acknowledged goes to the spool directory
         if (options.cleanupOnExit()) {
             // tests and demos: remove what this agent attached; otherwise the pinned state keeps enforcing
