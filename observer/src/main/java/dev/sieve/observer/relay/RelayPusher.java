@@ -32,9 +32,14 @@ public final class RelayPusher implements AutoCloseable {
     static final Duration RETRY_DELAY = Duration.ofMillis(250);
 
     /** Tuning; the defaults suit a node producing up to a few hundred thousand flows a second. */
-    public record Settings(int batchFlows, Duration batchAge, int window, Duration maxBackoff) {
+    public record Settings(int batchFlows, Duration batchAge, int window, Duration maxBackoff, Duration ackTimeout) {
         // a window of 32 batches keeps 32k flows a second moving while a busy relay acknowledges once a second
         public static final Settings DEFAULT = new Settings(1000, Duration.ofMillis(200), 32, Duration.ofSeconds(5));
+
+        /** With the default acknowledgement deadline, 15 s: a relay storing into a slow ClickHouse answers well within it. */
+        public Settings(int batchFlows, Duration batchAge, int window, Duration maxBackoff) {
+            this(batchFlows, batchAge, window, maxBackoff, Duration.ofSeconds(15));
+        }
     }
 
     private final String target;
@@ -54,6 +59,8 @@ public final class RelayPusher implements AutoCloseable {
     private volatile boolean connected;
     /** After a RETRY nothing is resent before this (System.nanoTime), so a store that is down is not hammered. */
     private long resendAfter;
+    /** When the stream last made progress (an acknowledgement, or the first batch in flight), System.nanoTime. */
+    private long lastProgress;
     private volatile boolean closed;
     private final Thread thread;
 
@@ -132,7 +139,10 @@ public final class RelayPusher implements AutoCloseable {
     private void run() {
         long backoff = 100;
         while (!closed) {
-            ManagedChannel channel = ManagedChannelBuilder.forTarget(target).usePlaintext().build();
+            // keepalive finds a dead peer on an idle stream (every 5 min: what a gRPC server permits by default), the
+            // acknowledgement deadline in stream() one that stops answering while batches wait
+            ManagedChannel channel = ManagedChannelBuilder.forTarget(target).usePlaintext()
+                    .keepAliveTime(5, TimeUnit.MINUTES).keepAliveTimeout(20, TimeUnit.SECONDS).build();
             try {
                 stream(channel);
                 backoff = 100;
@@ -180,11 +190,19 @@ public final class RelayPusher implements AutoCloseable {
             }
         });
         spool.rewind(); // everything unacknowledged is sent again on a new stream
+        lastProgress = System.nanoTime();
         try {
             while (!closed && failure.get() == null) {
                 FlowBatch next;
                 synchronized (lock) {
                     sealIfOld();
+                    if (spool.inFlight() > 0 && System.nanoTime() - lastProgress > settings.ackTimeout().toNanos()) {
+                        // acknowledgements stopped coming: a half-open connection or a lost ack; resend on a new
+                        // stream (the relay answers DUPLICATE for what it stored)
+                        failure.set(new IllegalStateException("no acknowledgement from the relay for "
+                                + settings.ackTimeout().toMillis() + " ms"));
+                        break;
+                    }
                     long pause = resendAfter - System.nanoTime();
                     if (pause > 0) {
                         lock.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(pause)));
@@ -195,6 +213,9 @@ public final class RelayPusher implements AutoCloseable {
                         lock.wait(Math.max(1, settings.batchAge().toMillis() / 2));
                         continue;
                     }
+                }
+                synchronized (lock) {
+                    if (spool.inFlight() == 1) lastProgress = System.nanoTime(); // the deadline runs from the first send
                 }
                 out.onNext(next);
                 connected = true;
@@ -213,6 +234,7 @@ public final class RelayPusher implements AutoCloseable {
 
     private void onAck(BatchAck ack) {
         synchronized (lock) {
+            lastProgress = System.nanoTime();
             switch (ack.getStatus()) {
                 case STATUS_STORED, STATUS_DUPLICATE -> acked.addAndGet(spool.ack(ack.getEpoch(), Math.max(ack.getSequence(), ack.getAckedThrough())));
                 case STATUS_REJECTED -> {

@@ -37,6 +37,8 @@ class RelayPusherTest {
         final List<Long> flowIds = new ArrayList<>();
         volatile boolean rejectNext;
         volatile boolean storeDown;
+        /** Stores batches but their acknowledgements never reach the node (lost on a half-open path). */
+        volatile boolean acksLost;
         final java.util.concurrent.atomic.AtomicInteger received = new java.util.concurrent.atomic.AtomicInteger();
 
         @Override
@@ -67,7 +69,7 @@ class RelayPusherTest {
                             ack.setStatus(BatchAck.Status.STATUS_STORED);
                         }
                         ackedThrough.put(key, through);
-                        acks.onNext(ack.setAckedThrough(through).build());
+                        if (!acksLost) acks.onNext(ack.setAckedThrough(through).build());
                     }
                 }
 
@@ -197,6 +199,29 @@ class RelayPusherTest {
         try (var files = Files.list(dir)) {
             assertThat(files.count()).as("spool emptied once acknowledged").isZero();
         }
+    }
+
+    /**
+     * Review finding F6: acknowledgements lost on the way (a half-open connection, a proxy that drops them) filled
+     * the window and the node waited for them forever. With an acknowledgement deadline the node reconnects and
+     * resends; the relay answers DUPLICATE for what it had: nothing lost, nothing twice.
+     */
+    @Test
+    void lostAcknowledgementsDoNotStallThePush(@TempDir Path dir) throws Exception {
+        startRelay();
+        relay.acksLost = true;
+        RelayPusher.Settings settings = new RelayPusher.Settings(100, Duration.ofMillis(20), 8, Duration.ofMillis(200),
+                Duration.ofSeconds(1));
+        try (RelayPusher p = new RelayPusher("127.0.0.1:" + port, "node-1", dir, 64L << 20, settings)) {
+            for (int i = 0; i < 2_000; i++) p.offer(flow(i));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (relay.stored() < 800 && System.nanoTime() < deadline) Thread.sleep(5); // the first window, unacknowledged
+            Thread.sleep(500);
+            relay.acksLost = false;
+            assertThat(p.flush(Duration.ofSeconds(20))).as("everything acknowledged in the end").isTrue();
+            assertThat(p.reconnects()).isPositive();
+        }
+        assertExactlyOnce(2_000);
     }
 
     @Test
