@@ -42,6 +42,7 @@ public final class Agent implements AutoCloseable {
 
     private final AgentOptions options;
     private final Object lock = new Object();
+    private final LocalIdentityAllocator identities;
     private final PolicyEngine engine;
     private final ManifestSource source;
     private final Datapath datapath;
@@ -62,7 +63,8 @@ public final class Agent implements AutoCloseable {
 
     public Agent(AgentOptions options) throws Exception {
         this.options = options;
-        this.engine = new PolicyEngine(new LocalIdentityAllocator(), options.enforcement(), options.nodeName());
+        this.identities = new LocalIdentityAllocator(options.stateDir().resolve("identities"));
+        this.engine = new PolicyEngine(identities, options.enforcement(), options.nodeName());
         this.source = new DirectorySource(options.manifests());
         DatapathConfig dc = DatapathConfig.of(options.pinPrefix()).withAggregation(options.aggregation())
                 .withLocalDelivery(options.localDelivery());
@@ -146,6 +148,7 @@ public final class Agent implements AutoCloseable {
             long start = System.nanoTime();
             engine.sync(set);
             lastComputeSeconds = (System.nanoTime() - start) / 1e9;
+            identities.flush(); // numbers are on disk before the kernel holds them (F16)
             EndpointManager.SyncReport r = endpoints.sync(engine);
             appliedChanges.incrementAndGet();
             LOG.info(() -> "applied manifests: " + r.endpoints() + " endpoints (" + r.attached() + " attached, " + r.detached()
@@ -280,6 +283,16 @@ public final class Agent implements AutoCloseable {
             }
         }
         datapath.close();
+        if (options.cleanupOnExit()) deleteTree(options.stateDir());
+    }
+
+    private static void deleteTree(java.nio.file.Path dir) {
+        if (!java.nio.file.Files.exists(dir)) return;
+        try (var walk = java.nio.file.Files.walk(dir)) {
+            for (java.nio.file.Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) java.nio.file.Files.deleteIfExists(p);
+        } catch (java.io.IOException | java.io.UncheckedIOException e) {
+            LOG.warning("cannot remove " + dir + ": " + e.getMessage());
+        }
     }
 
     public static void main(String[] args) {

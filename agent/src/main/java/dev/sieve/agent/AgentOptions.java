@@ -36,6 +36,14 @@ public record AgentOptions(String nodeName, List<Path> manifests, InetSocketAddr
         }
     }
 
+    /**
+     * Where the agent keeps state that must live as long as its pinned maps (identity numbers): under /run, which,
+     * like the BPF file system, starts empty after a reboot.
+     */
+    public Path stateDir() {
+        return Path.of("/run/sieve", pinPrefix);
+    }
+
     public static AgentOptions parse(String[] args, Map<String, String> env) {
         String node = env.get("SIEVE_NODE_NAME");
         List<Path> manifests = new ArrayList<>();

@@ -22,6 +22,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -64,6 +65,7 @@ class AgentEndToEndTest {
         manifests = dir.resolve("manifests");
         Files.createDirectories(manifests);
         Files.writeString(manifests.resolve("cluster.yaml"), cluster());
+        Files.writeString(manifests.resolve("00-extras.yaml"), extras());
         Path examples = Path.of(System.getProperty("sieve.repo.dir", "..")).resolve("examples/policies");
         Files.copy(examples.resolve("01-allow-frontend-to-backend.yaml"), manifests.resolve("01.yaml"));
         Files.copy(examples.resolve("04-deny-dev-to-prod-db.yaml"), manifests.resolve("04.yaml"));
@@ -89,8 +91,20 @@ class AgentEndToEndTest {
             if (lab != null) {
                 lab.close(); // namespaces, and with them every veth and tc filter
                 Datapath.unpinAll(DatapathConfig.of(lab.prefix())); // the agent's pinned maps
+                deleteTree(Path.of("/run/sieve", lab.prefix())); // and its state
             }
         }
+    }
+
+    /** Pods (with no interface here) whose identities exist only until the restart test removes them. */
+    static String extras() {
+        StringBuilder sb = new StringBuilder("apiVersion: v1\nkind: Namespace\nmetadata: {name: aaa-extra}\n");
+        for (int i = 1; i <= 3; i++) {
+            sb.append("---\napiVersion: v1\nkind: Pod\nmetadata: {name: extra-").append(i)
+              .append(", namespace: aaa-extra, labels: {app: extra-").append(i).append("}}\nspec: {nodeName: node-1}\n")
+              .append("status: {podIP: 10.77.9.").append(i).append("}\n");
+        }
+        return sb.toString();
     }
 
     static String cluster() {
@@ -246,6 +260,12 @@ class AgentEndToEndTest {
     @Order(4)
     void restartKeepsEnforcementWithoutAFlap() throws Exception {
         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        // identities that go away before the restart: a restart that numbered identities afresh would shift
+        // the others (review finding F16)
+        long applied = agent.appliedCount();
+        Files.delete(manifests.resolve("00-extras.yaml"));
+        awaitApplied(applied, System.nanoTime());
+        Map<String, Integer> before = ipcacheIdentities();
         agent.close(); // no cleanup: programs stay attached, maps stay pinned
         agent = null;
         // events the ring buffer lost before this restart (slot 0 of the pinned per-CPU counters): reported once
@@ -271,6 +291,7 @@ class AgentEndToEndTest {
         prober.join();
         assertThat(failures.get()).as("allow or drop flaps during the restart").isZero();
         Thread.sleep(1500); // past the first resync, which reports lost events
+        assertThat(ipcacheIdentities()).as("identity numbers across the restart").isEqualTo(before);
         assertThat(agent.ring().lost()).as("lost events of the previous run reported again").isZero();
         channel = ManagedChannelBuilder.forAddress("127.0.0.1", agent.observerPort()).usePlaintext().build();
         observer = ObserverGrpc.newBlockingStub(channel);
@@ -326,6 +347,13 @@ class AgentEndToEndTest {
         observer = ObserverGrpc.newBlockingStub(channel);
     }
 
+    static void deleteTree(Path dir) throws java.io.IOException {
+        if (!Files.exists(dir)) return;
+        try (var walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        }
+    }
+
     static String bpftool(String... args) throws Exception {
         List<String> cmd = new java.util.ArrayList<>(List.of("bpftool"));
         cmd.addAll(List.of(args));
@@ -333,6 +361,18 @@ class AgentEndToEndTest {
         String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         assertThat(p.waitFor()).as("bpftool: " + out).isZero();
         return out;
+    }
+
+    /** IPv4 /32 entries of the pinned ipcache: address -> identity number, read with bpftool. */
+    static Map<String, Integer> ipcacheIdentities() throws Exception {
+        Path pin = DatapathConfig.of(lab.prefix()).pinDir().resolve("sieve_ipcache");
+        String out = bpftool("-j", "map", "dump", "pinned", pin.toString());
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+                "\"prefixlen\":64,\"family\":4,\"addr\":\\[(\\d+),(\\d+),(\\d+),(\\d+),[^\\]]*\\]\\},\"value\":\\{\"identity\":(\\d+)").matcher(out);
+        Map<String, Integer> ids = new java.util.TreeMap<>();
+        while (m.find()) ids.put(m.group(1) + "." + m.group(2) + "." + m.group(3) + "." + m.group(4), Integer.parseInt(m.group(5)));
+        assertThat(ids).as("pod entries in " + pin).containsKey("10.77.1.20");
+        return ids;
     }
 
     /** Entries of the agent's pinned ipcache, read with bpftool (not through the agent). */
