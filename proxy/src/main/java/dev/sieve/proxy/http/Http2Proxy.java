@@ -96,20 +96,28 @@ final class Http2Proxy {
                 ch.pipeline().addLast(Http2FrameCodecBuilder.forClient()
                         .initialSettings(Http2Settings.defaultSettings().pushEnabled(false)).build());
                 ch.pipeline().addLast(new Http2MultiplexHandler(REFUSE_PUSH));
+                // streams open once the codec has sent its preface (the connect future completes before that)
+                ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void channelActive(ChannelHandlerContext ctx) {
+                        ctx.fireChannelActive();
+                        ready.trySuccess(ctx.channel());
+                    }
+                });
             }
         }).addListener((ChannelFutureListener) f -> {
             if (!f.isSuccess()) {
                 stats.upstreamFailures.increment();
                 if (upstream == ready) upstream = null;
-                ready.setFailure(f.cause());
+                ready.tryFailure(f.cause());
                 return;
             }
             if (!client.isActive()) f.channel().close();
             f.channel().closeFuture().addListener(c -> {
                 if (upstream == ready) upstream = null;
+                ready.tryFailure(new java.nio.channels.ClosedChannelException());
                 client.close(); // its streams are gone; the client reconnects
             });
-            ready.setSuccess(f.channel());
         });
         return ready;
     }
@@ -133,6 +141,7 @@ final class Http2Proxy {
         private boolean grpc;
         private boolean answered;
         private Http2StreamChannel up;
+        private Relay toUp;
         private final ArrayDeque<Object> waiting = new ArrayDeque<>();
 
         @Override
@@ -146,7 +155,7 @@ final class Http2Proxy {
             } else if (up == null) {
                 waiting.add(msg);
             } else {
-                relay(msg, up);
+                toUp.write(msg);
             }
         }
 
@@ -195,8 +204,9 @@ final class Http2Proxy {
                                 return;
                             }
                             up = (Http2StreamChannel) sf.getNow();
+                            toUp = new Relay(up);
                             up.write(first);
-                            for (Object m; (m = waiting.poll()) != null; ) relay(m, up);
+                            for (Object m; (m = waiting.poll()) != null; ) toUp.write(m);
                             up.flush();
                             ctx.channel().config().setAutoRead(up.isWritable());
                         });
@@ -228,11 +238,6 @@ final class Http2Proxy {
         }
 
         @Override
-        public void channelReadComplete(ChannelHandlerContext ctx) {
-            if (up != null) up.flush();
-        }
-
-        @Override
         public void channelWritabilityChanged(ChannelHandlerContext ctx) {
             if (up != null) up.config().setAutoRead(ctx.channel().isWritable());
         }
@@ -250,16 +255,37 @@ final class Http2Proxy {
         }
     }
 
-    /** Frames keep their payload but belong to the stream they are written on. */
-    private static void relay(Object msg, Channel to) {
-        if (msg instanceof Http2DataFrame d) {
-            to.write(new DefaultHttp2DataFrame(d.content(), d.isEndStream(), d.padding()), to.voidPromise());
-        } else if (msg instanceof Http2HeadersFrame h) {
-            to.write(new DefaultHttp2HeadersFrame(h.headers(), h.isEndStream()), to.voidPromise());
-        } else if (msg instanceof Http2ResetFrame r) {
-            to.write(new DefaultHttp2ResetFrame(r.errorCode()), to.voidPromise());
-        } else {
-            ReferenceCountUtil.release(msg);
+    /**
+     * Writes frames to one stream and flushes once per event-loop turn: a stream channel's read-complete does not
+     * come after every read, and a flush per frame costs a write per frame.
+     */
+    private static final class Relay {
+        private final Channel to;
+        private boolean flushScheduled;
+
+        Relay(Channel to) {
+            this.to = to;
+        }
+
+        /** Frames keep their payload but belong to the stream they are written on. */
+        void write(Object msg) {
+            if (msg instanceof Http2DataFrame d) {
+                to.write(new DefaultHttp2DataFrame(d.content(), d.isEndStream(), d.padding()), to.voidPromise());
+            } else if (msg instanceof Http2HeadersFrame h) {
+                to.write(new DefaultHttp2HeadersFrame(h.headers(), h.isEndStream()), to.voidPromise());
+            } else if (msg instanceof Http2ResetFrame r) {
+                to.write(new DefaultHttp2ResetFrame(r.errorCode()), to.voidPromise());
+            } else {
+                ReferenceCountUtil.release(msg);
+                return;
+            }
+            if (!flushScheduled) {
+                flushScheduled = true;
+                to.eventLoop().execute(() -> {
+                    flushScheduled = false;
+                    to.flush();
+                });
+            }
         }
     }
 
@@ -267,12 +293,14 @@ final class Http2Proxy {
     private final class UpstreamStream extends ChannelInboundHandlerAdapter {
 
         private final Channel clientStream;
+        private final Relay toClient;
         private final Exchange x;
         private boolean responded;
         private boolean ended;
 
         UpstreamStream(Channel clientStream, Exchange x) {
             this.clientStream = clientStream;
+            this.toClient = new Relay(clientStream);
             this.x = x;
         }
 
@@ -287,12 +315,7 @@ final class Http2Proxy {
                 }
             }
             if (msg instanceof Http2HeadersFrame h && h.isEndStream() || msg instanceof Http2DataFrame d && d.isEndStream()) ended = true;
-            relay(msg, clientStream);
-        }
-
-        @Override
-        public void channelReadComplete(ChannelHandlerContext ctx) {
-            clientStream.flush();
+            toClient.write(msg);
         }
 
         @Override
