@@ -1,7 +1,6 @@
 package dev.sieve.proxy.http;
 
 import dev.sieve.api.flow.Verdict;
-import dev.sieve.policy.l7.HttpRequest;
 import dev.sieve.policy.trace.ConnectionPolicy.L7Verdict;
 import dev.sieve.proxy.ProxiedConnection;
 import io.netty.channel.Channel;
@@ -24,10 +23,8 @@ import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * HTTP/1.1 through the proxy, one client connection: each request judged on its headers, allowed ones streamed
@@ -42,6 +39,7 @@ final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
 
     private final ProxiedConnection conn;
     private final HttpEvents events;
+    private final Judge judge;
     private final HttpProxyLimits limits;
     private final HttpProxyStats stats;
     private final RequestDeadline deadline;
@@ -63,6 +61,7 @@ final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
     Http1ProxyHandler(ProxiedConnection conn, HttpProxyLimits limits, HttpProxyStats stats, RequestDeadline deadline) {
         this.conn = conn;
         this.events = new HttpEvents(conn);
+        this.judge = new Judge(conn.policy());
         this.limits = limits;
         this.stats = stats;
         this.deadline = deadline;
@@ -102,9 +101,10 @@ final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
         String host = h.get(HttpHeaderNames.HOST);
         String path = req.uri();
         String method = req.method().name();
-        Map<String, String> judged = new LinkedHashMap<>();
-        for (Map.Entry<String, String> e : h) judged.merge(e.getKey().toLowerCase(Locale.ROOT), e.getValue(), (a, b) -> a + "," + b);
-        L7Verdict v = conn.policy().judge(new HttpRequest(method, path, host, judged));
+        L7Verdict v = judge.judge(method, path, host, name -> {
+            List<String> all = h.getAll(name);
+            return all.isEmpty() ? null : all.size() == 1 ? all.getFirst() : String.join(",", all);
+        });
         Exchange x = new Exchange(method, events.url(host, path), PROTOCOL, HttpEvents.headers(h), v);
         boolean keepAlive = HttpUtil.isKeepAlive(req);
         events.request(x, HttpEvents.verdictOf(v));

@@ -1,7 +1,6 @@
 package dev.sieve.proxy.http;
 
 import dev.sieve.api.flow.Verdict;
-import dev.sieve.policy.l7.HttpRequest;
 import dev.sieve.policy.trace.ConnectionPolicy.L7Verdict;
 import dev.sieve.proxy.ProxiedConnection;
 import io.netty.buffer.ByteBufUtil;
@@ -32,9 +31,8 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Promise;
 import java.util.ArrayDeque;
 import java.util.Date;
-import java.util.LinkedHashMap;
 import java.util.Locale;
-import java.util.Map;
+import java.util.List;
 
 /**
  * HTTP/2 over cleartext through the proxy, one client connection: each client stream is judged on its headers
@@ -54,14 +52,14 @@ final class Http2Proxy {
     private final ProxiedConnection conn;
     private final HttpEvents events;
     private final HttpProxyStats stats;
-    private final HttpProxyLimits limits;
+    private final Judge judge;
     private Promise<Channel> upstream;
 
     private Http2Proxy(Channel client, ProxiedConnection conn, HttpProxyLimits limits, HttpProxyStats stats) {
         this.client = client;
         this.conn = conn;
         this.events = new HttpEvents(conn);
-        this.limits = limits;
+        this.judge = new Judge(conn.policy());
         this.stats = stats;
     }
 
@@ -173,12 +171,12 @@ final class Http2Proxy {
                 answer(ctx, 400, Verdict.ERROR);
                 return;
             }
-            Map<String, String> judged = new LinkedHashMap<>();
-            for (Map.Entry<CharSequence, CharSequence> e : h) {
-                String k = e.getKey().toString();
-                if (!k.startsWith(":")) judged.merge(k.toLowerCase(Locale.ROOT), e.getValue().toString(), (a, b) -> a + "," + b);
-            }
-            L7Verdict v = conn.policy().judge(new HttpRequest(method, path, host, judged));
+            L7Verdict v = judge.judge(method, path, host, name -> {
+                List<CharSequence> all = h.getAll(name);
+                if (all.isEmpty()) return null;
+                if (all.size() == 1) return all.getFirst().toString();
+                return String.join(",", all);
+            });
             x = new Exchange(method, events.url(host, path), PROTOCOL, HttpEvents.headers(h), v);
             events.request(x, HttpEvents.verdictOf(v));
             if (!v.allowed()) {

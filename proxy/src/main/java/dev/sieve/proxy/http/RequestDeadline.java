@@ -9,15 +9,17 @@ import java.util.concurrent.TimeUnit;
 /**
  * Slow-loris guard in front of the HTTP/1.1 decoder: from the first byte of a request, its header block must be
  * complete within the timeout, else {@code onTimeout} runs (408 and close). The proxy handler says when a header
- * block is done and when the next one is awaited.
+ * block is done and when the next one is awaited. One periodic check per connection (every quarter of the
+ * timeout), not a timer per request.
  */
 final class RequestDeadline extends ChannelInboundHandlerAdapter {
 
     private final long timeoutNanos;
     private final Runnable onTimeout;
     private boolean awaitingHeaders = true;
-    private ScheduledFuture<?> timer;
-    private ChannelHandlerContext ctx;
+    /** When the awaited header block's first byte came, or 0. */
+    private long startedNanos;
+    private ScheduledFuture<?> check;
 
     RequestDeadline(long timeoutNanos, Runnable onTimeout) {
         this.timeoutNanos = timeoutNanos;
@@ -26,26 +28,28 @@ final class RequestDeadline extends ChannelInboundHandlerAdapter {
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
-        this.ctx = ctx;
+        long period = Math.max(timeoutNanos / 4, TimeUnit.MILLISECONDS.toNanos(20));
+        check = ctx.executor().scheduleAtFixedRate(this::check, period, period, TimeUnit.NANOSECONDS);
+    }
+
+    private void check() {
+        if (awaitingHeaders && startedNanos != 0 && System.nanoTime() - startedNanos >= timeoutNanos) {
+            startedNanos = 0;
+            awaitingHeaders = false;
+            onTimeout.run();
+        }
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (awaitingHeaders && timer == null && msg instanceof ByteBuf b && b.isReadable()) arm();
+        if (awaitingHeaders && startedNanos == 0 && msg instanceof ByteBuf b && b.isReadable()) startedNanos = System.nanoTime();
         ctx.fireChannelRead(msg);
-    }
-
-    private void arm() {
-        timer = ctx.executor().schedule(() -> {
-            timer = null;
-            if (awaitingHeaders) onTimeout.run();
-        }, timeoutNanos, TimeUnit.NANOSECONDS);
     }
 
     /** A request's headers are in. */
     void headersDone() {
         awaitingHeaders = false;
-        cancel();
+        startedNanos = 0;
     }
 
     /** The previous request is complete: the next bytes start a new header block. */
@@ -54,9 +58,9 @@ final class RequestDeadline extends ChannelInboundHandlerAdapter {
     }
 
     private void cancel() {
-        if (timer != null) {
-            timer.cancel(false);
-            timer = null;
+        if (check != null) {
+            check.cancel(false);
+            check = null;
         }
     }
 

@@ -78,6 +78,12 @@ public final class PlainProxyHarness implements AutoCloseable {
         return new PlainProxyHarness(protocol, originalDestination, true, policy, 2, 0, true);
     }
 
+    /** Like {@link #start}, with {@code threads} event loops, recording events or only discarding them (benchmarks). */
+    public static PlainProxyHarness start(ProxyProtocol protocol, InetSocketAddress originalDestination,
+                                          ConnectionPolicy policy, int threads, boolean record) throws InterruptedException {
+        return new PlainProxyHarness(protocol, originalDestination, true, policy, threads, 0, record);
+    }
+
     /**
      * The policy of a connection from {@code from} to {@code to} (trace's peer syntax, e.g.
      * {@code production/api-consumer}) on TCP {@code port}, from the real engine over {@code manifests}.
