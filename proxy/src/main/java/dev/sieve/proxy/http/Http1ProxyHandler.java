@@ -337,6 +337,7 @@ final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
             ctx.write(msg, ctx.voidPromise());
+            deadline.wrote();
             if (msg instanceof LastHttpContent) {
                 if (x.interim) {
                     x.interim = false;

@@ -50,9 +50,11 @@ public final class HttpProxyProtocol implements ProxyProtocol {
                 stats.timeouts.increment();
                 client.close();
             }
+        }, limits.idleTimeout().toNanos(), () -> {
+            stats.timeouts.increment();
+            client.close();
         });
         ChannelPipeline p = client.pipeline();
-        p.addLast("idle", new IdleStateHandler(0, 0, limits.idleTimeout().toNanos(), TimeUnit.NANOSECONDS));
         p.addLast("deadline", deadline[0]);
         p.addLast("sniffer", new ProtocolSniffer(new ProtocolSniffer.Choice() {
             @Override
@@ -62,7 +64,7 @@ public final class HttpProxyProtocol implements ProxyProtocol {
 
             @Override
             public void http2(ChannelHandlerContext ctx) {
-                ctx.pipeline().remove(deadline[0]);
+                ctx.pipeline().replace(deadline[0], "idle", new IdleStateHandler(0, 0, limits.idleTimeout().toNanos(), TimeUnit.NANOSECONDS));
                 Http2Proxy.install(ctx.pipeline(), connection, limits, stats);
             }
 

@@ -28,7 +28,7 @@ class HttpProxyAbuseTest {
 
     static HttpServer server;
     static PlainProxyHarness proxy;
-    static final HttpProxyLimits LIMITS = new HttpProxyLimits(1024, 4096, Duration.ofMillis(700), Duration.ofSeconds(5), 64, 64);
+    static final HttpProxyLimits LIMITS = new HttpProxyLimits(1024, 4096, Duration.ofMillis(700), Duration.ofSeconds(2), 64, 64);
 
     @BeforeAll
     static void start() throws Exception {
@@ -117,6 +117,17 @@ class HttpProxyAbuseTest {
                 // the proxy may close before the last byte
             }
             assertThat(HttpProxyTest.readResponse(s.getInputStream())).startsWith("HTTP/1.1 408");
+        }
+    }
+
+    @Test
+    void anIdleConnectionIsClosedAfterTheIdleTimeout() throws Exception {
+        try (Socket s = connect()) {
+            s.getOutputStream().write("GET /api/users HTTP/1.1\r\nHost: api\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            assertThat(HttpProxyTest.readResponse(s.getInputStream())).startsWith("HTTP/1.1 200");
+            long t0 = System.nanoTime();
+            assertThat(readToEnd(s.getInputStream())).isEqualTo(-1);
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isBetween(Duration.ofMillis(1500), Duration.ofSeconds(4));
         }
     }
 
