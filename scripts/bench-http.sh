@@ -8,7 +8,8 @@
 #    Goal: sieve >= 90% of nginx's requests/s and a p99 no worse.
 #  - gRPC unary calls/s, grpc-java client and server, direct and through the proxy (goal >= 70%).
 # Everything runs on this machine at once (client, proxy, origin): on a shared, busy machine the figures move.
-# Knobs: BENCH_HTTP_SECONDS (per run, default 10), BENCH_HTTP_WARMUP (default 5), BENCH_GRPC_SECONDS (default 5).
+# Knobs: BENCH_HTTP_SECONDS (per run, default 10), BENCH_HTTP_WARMUP (default 10; the JVM's JIT needs it),
+# BENCH_GRPC_SECONDS (default 5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -17,7 +18,7 @@ mkdir -p "$results"
 java_home=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 mvn=${MVN:-.build/apache-maven-3.9.11/bin/mvn}
 secs=${BENCH_HTTP_SECONDS:-10}
-warm=${BENCH_HTTP_WARMUP:-5}
+warm=${BENCH_HTTP_WARMUP:-10}
 grpc_secs=${BENCH_GRPC_SECONDS:-5}
 for tool in wrk nginx; do
   command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] || { echo "bench-http: $tool is not installed (scripts/install-deps.sh)" >&2; exit 1; }
@@ -66,8 +67,17 @@ nginx_conf reverse auto "upstream origin { server 127.0.0.1:$origin; keepalive 1
 "$java_home/bin/java" -XX:+UseParallelGC -Xms512m -Xmx512m --enable-native-access=ALL-UNNAMED -cp "$classpath" \
   dev.sieve.proxy.testing.PlainProxyHarness "$sieve" "127.0.0.1:$origin" production/api-consumer production/api-server 80 \
   examples/cluster examples/policies/02-api-http-filter.yaml >"$work/sieve.log" 2>&1 &
-pids+=($!)
+sieve_pid=$!
+pids+=($sieve_pid)
 wait_port "$origin"; wait_port "$nginx_proxy"; wait_port "$sieve"
+
+# CPU time (clock ticks) of a proxy's processes: on a shared machine, CPU per request is steadier than requests/s
+ticks() { # TARGET
+  local ps=()
+  case $1 in sieve) ps=("$sieve_pid") ;; nginx) mapfile -t ps < <(pgrep -P "$(cat "$work/reverse.pid")") ;; *) echo 0; return ;; esac
+  local t=0; for p in "${ps[@]}"; do t=$(( t + $(awk '{print $14 + $15}' "/proc/$p/stat") )); done; echo "$t"
+}
+hz=$(getconf CLK_TCK)
 
 # wrk's --latency output -> "rps p50_ms p99_ms"
 measure() { # PORT CONNECTIONS SECONDS
@@ -79,15 +89,19 @@ measure() { # PORT CONNECTIONS SECONDS
 }
 # the proxy is a JVM: warm it up before its runs (the others get the same so the order stays fair)
 for port in "$sieve" "$nginx_proxy" "$origin"; do measure "$port" 64 "$warm" >/dev/null; done
+measure "$sieve" 1 "$warm" >/dev/null; measure "$sieve" 64 "$warm" >/dev/null
 
 json="{\"seconds_per_run\": $secs, \"note\": \"wrk, proxy and origin share this machine ($(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg) at start); other work was running\", \"http\": ["
 sep=""
 for conns in 1 64; do
   for target in direct sieve nginx; do
     case $target in direct) port=$origin ;; sieve) port=$sieve ;; nginx) port=$nginx_proxy ;; esac
+    t0=$(ticks "$target")
     read -r rps p50 p99 bad <<<"$(measure "$port" "$conns" "$secs")"
-    printf '  %-6s %2d conn: %10s req/s  p50 %7s ms  p99 %7s ms  non-2xx %s\n' "$target" "$conns" "$rps" "$p50" "$p99" "$bad"
-    json+="$sep{\"target\": \"$target\", \"connections\": $conns, \"requests_per_s\": $rps, \"p50_ms\": $p50, \"p99_ms\": $p99, \"non_2xx\": $bad}"
+    t1=$(ticks "$target")
+    cpu=$(python3 -c "print(round(($t1 - $t0) / $hz * 1e6 / ($rps * $secs), 1) if $rps > 0 else 0)")
+    printf '  %-6s %2d conn: %10s req/s  p50 %7s ms  p99 %7s ms  non-2xx %s  proxy CPU %s us/request\n' "$target" "$conns" "$rps" "$p50" "$p99" "$bad" "$cpu"
+    json+="$sep{\"target\": \"$target\", \"connections\": $conns, \"requests_per_s\": $rps, \"p50_ms\": $p50, \"p99_ms\": $p99, \"non_2xx\": $bad, \"proxy_cpu_us_per_request\": $cpu}"
     sep=", "
   done
 done
@@ -105,6 +119,7 @@ by = {(x["target"], x["connections"]): x for x in r["http"]}
 for c in (1, 64):
     s, n = by[("sieve", c)], by[("nginx", c)]
     print(f"  {c:2d} conn: sieve/nginx requests/s {s['requests_per_s'] / n['requests_per_s']:.0%} (goal >= 90%), "
-          f"p99 sieve {s['p99_ms']} ms vs nginx {n['p99_ms']} ms")
+          f"p99 sieve {s['p99_ms']} ms vs nginx {n['p99_ms']} ms, "
+          f"CPU per request sieve {s['proxy_cpu_us_per_request']} us vs nginx {n['proxy_cpu_us_per_request']} us")
 print(f"  grpc: proxy/direct {r['grpc_unary']['ratio']:.0%} (goal >= 70%)")
 PY

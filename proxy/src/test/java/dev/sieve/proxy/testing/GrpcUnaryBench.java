@@ -50,12 +50,12 @@ public final class GrpcUnaryBench {
         }
     }
 
-    /** Calls/s over {@code seconds} after a warm-up of the same length. */
+    /** Calls/s over {@code seconds} after a warm-up twice as long. */
     private static double run(int port, int seconds, int concurrency) throws InterruptedException {
         ManagedChannel ch = ManagedChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
         try {
             var stub = ObserverGrpc.newStub(ch);
-            burst(stub, seconds, concurrency);
+            burst(stub, 2 * seconds, concurrency); // the JIT's warm-up
             return burst(stub, seconds, concurrency);
         } finally {
             ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);

@@ -45,6 +45,35 @@ import java.util.function.Predicate;
  */
 public final class PlainProxyHarness implements AutoCloseable {
 
+    /** Prints the mean upstream latency of the responses each second (benchmark diagnostics). */
+    private enum LatencyPrinter implements L7EventSink {
+        INSTANCE;
+        private final java.util.concurrent.atomic.LongAdder n = new java.util.concurrent.atomic.LongAdder();
+        private final java.util.concurrent.atomic.LongAdder sum = new java.util.concurrent.atomic.LongAdder();
+
+        LatencyPrinter() {
+            Thread.ofPlatform().daemon().start(() -> {
+                while (true) {
+                    try {
+                        Thread.sleep(1000);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                    long c = n.sumThenReset(), s = sum.sumThenReset();
+                    if (c > 0) System.err.println("responses " + c + "/s, mean upstream latency " + (s / c / 1000) + " us");
+                }
+            });
+        }
+
+        @Override
+        public void accept(L7Event e) {
+            if (e.isResponse()) {
+                n.increment();
+                sum.add(e.layer7().getLatencyNs());
+            }
+        }
+    }
+
     private final EventLoopGroup group;
     private final Channel listener;
     private final List<L7Event> events = new CopyOnWriteArrayList<>();
@@ -56,7 +85,7 @@ public final class PlainProxyHarness implements AutoCloseable {
         Class<? extends ServerChannel> serverClass = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         Class<? extends Channel> clientClass = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
         group = new MultiThreadIoEventLoopGroup(threads, io);
-        L7EventSink sink = record ? events::add : e -> { };
+        L7EventSink sink = record ? events::add : Boolean.getBoolean("sieve.bench.latency") ? LatencyPrinter.INSTANCE : e -> { };
         Upstream upstream = (loop, handler) -> new Bootstrap().group(loop).channel(clientClass)
                 .option(ChannelOption.TCP_NODELAY, true).handler(handler).connect(originalDestination);
         listener = new ServerBootstrap().group(group).channel(serverClass)
