@@ -54,12 +54,15 @@ final class Http2Proxy {
     private final HttpProxyStats stats;
     private final Judge judge;
     private Promise<Channel> upstream;
+    private final Flusher clientFlusher;
+    private Flusher upstreamFlusher;
 
     private Http2Proxy(Channel client, ProxiedConnection conn, HttpProxyLimits limits, HttpProxyStats stats) {
         this.client = client;
         this.conn = conn;
         this.events = new HttpEvents(conn);
         this.judge = new Judge(conn.policy());
+        this.clientFlusher = new Flusher(client);
         this.stats = stats;
     }
 
@@ -99,6 +102,7 @@ final class Http2Proxy {
                     @Override
                     public void channelActive(ChannelHandlerContext ctx) {
                         ctx.fireChannelActive();
+                        upstreamFlusher = new Flusher(ctx.channel());
                         ready.trySuccess(ctx.channel());
                     }
                 });
@@ -202,7 +206,7 @@ final class Http2Proxy {
                                 return;
                             }
                             up = (Http2StreamChannel) sf.getNow();
-                            toUp = new Relay(up);
+                            toUp = new Relay(up, upstreamFlusher);
                             up.write(first);
                             for (Object m; (m = waiting.poll()) != null; ) toUp.write(m);
                             up.flush();
@@ -254,15 +258,39 @@ final class Http2Proxy {
     }
 
     /**
-     * Writes frames to one stream and flushes once per event-loop turn: a stream channel's read-complete does not
-     * come after every read, and a flush per frame costs a write per frame.
+     * Flushes one HTTP/2 connection once per event-loop turn, whatever its streams wrote: a stream channel's
+     * read-complete does not come after every read, and a flush per frame or per stream costs a socket write each.
      */
+    private static final class Flusher implements Runnable {
+        private final Channel connection;
+        private boolean scheduled;
+
+        Flusher(Channel connection) {
+            this.connection = connection;
+        }
+
+        void schedule() {
+            if (!scheduled) {
+                scheduled = true;
+                connection.eventLoop().execute(this);
+            }
+        }
+
+        @Override
+        public void run() {
+            scheduled = false;
+            connection.flush();
+        }
+    }
+
+    /** Writes frames to one stream; its connection's {@link Flusher} flushes them. */
     private static final class Relay {
         private final Channel to;
-        private boolean flushScheduled;
+        private final Flusher flusher;
 
-        Relay(Channel to) {
+        Relay(Channel to, Flusher flusher) {
             this.to = to;
+            this.flusher = flusher;
         }
 
         /** Frames keep their payload but belong to the stream they are written on. */
@@ -277,13 +305,7 @@ final class Http2Proxy {
                 ReferenceCountUtil.release(msg);
                 return;
             }
-            if (!flushScheduled) {
-                flushScheduled = true;
-                to.eventLoop().execute(() -> {
-                    flushScheduled = false;
-                    to.flush();
-                });
-            }
+            flusher.schedule();
         }
     }
 
@@ -298,7 +320,7 @@ final class Http2Proxy {
 
         UpstreamStream(Channel clientStream, Exchange x) {
             this.clientStream = clientStream;
-            this.toClient = new Relay(clientStream);
+            this.toClient = new Relay(clientStream, clientFlusher);
             this.x = x;
         }
 
