@@ -105,6 +105,11 @@ final class Http2Proxy {
                         upstreamFlusher = new Flusher(ctx.channel());
                         ready.trySuccess(ctx.channel());
                     }
+
+                    @Override
+                    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                        ctx.close(); // e.g. a server that does not speak HTTP/2: its streams get 503
+                    }
                 });
             }
         }).addListener((ChannelFutureListener) f -> {
@@ -116,9 +121,10 @@ final class Http2Proxy {
             }
             if (!client.isActive()) f.channel().close();
             f.channel().closeFuture().addListener(c -> {
+                // its streams end on their own (503 before response headers, a reset after); the next allowed
+                // stream opens a new connection
                 if (upstream == ready) upstream = null;
                 ready.tryFailure(new java.nio.channels.ClosedChannelException());
-                client.close(); // its streams are gone; the client reconnects
             });
         });
         return ready;
@@ -195,7 +201,7 @@ final class Http2Proxy {
                     answer(ctx, 503, Verdict.ERROR);
                     return;
                 }
-                new Http2StreamChannelBootstrap((Channel) f.getNow()).handler(new UpstreamStream(ctx.channel(), x)).open()
+                new Http2StreamChannelBootstrap((Channel) f.getNow()).handler(new UpstreamStream(this, ctx, x)).open()
                         .addListener(sf -> {
                             if (!ctx.channel().isActive()) {
                                 if (sf.isSuccess()) ((Channel) sf.getNow()).close();
@@ -207,7 +213,9 @@ final class Http2Proxy {
                             }
                             up = (Http2StreamChannel) sf.getNow();
                             toUp = new Relay(up, upstreamFlusher);
-                            up.write(first);
+                            up.write(first).addListener(w -> { // a stream that cannot start never goes inactive
+                                if (!w.isSuccess() && !answered && ctx.channel().isActive()) answer(ctx, 503, Verdict.ERROR);
+                            });
                             for (Object m; (m = waiting.poll()) != null; ) toUp.write(m);
                             up.flush();
                             ctx.channel().config().setAutoRead(up.isWritable());
@@ -312,14 +320,18 @@ final class Http2Proxy {
     /** One upstream stream: its response relayed to the client stream, reported when its headers come. */
     private final class UpstreamStream extends ChannelInboundHandlerAdapter {
 
+        private final ClientStream client;
+        private final ChannelHandlerContext clientCtx;
         private final Channel clientStream;
         private final Relay toClient;
         private final Exchange x;
         private boolean responded;
         private boolean ended;
 
-        UpstreamStream(Channel clientStream, Exchange x) {
-            this.clientStream = clientStream;
+        UpstreamStream(ClientStream client, ChannelHandlerContext clientCtx, Exchange x) {
+            this.client = client;
+            this.clientCtx = clientCtx;
+            this.clientStream = clientCtx.channel();
             this.toClient = new Relay(clientStream, clientFlusher);
             this.x = x;
         }
@@ -345,7 +357,9 @@ final class Http2Proxy {
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
-            if (!ended && clientStream.isActive()) clientStream.close(); // the upstream broke off: reset the client's stream
+            if (ended || !clientStream.isActive()) return;
+            if (!responded) client.answer(clientCtx, 503, Verdict.ERROR); // as Envoy: 503 before the response began
+            else clientStream.close(); // the upstream broke off mid-response: reset the client's stream
         }
 
         @Override

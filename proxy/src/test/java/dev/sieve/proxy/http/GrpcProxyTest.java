@@ -106,6 +106,30 @@ class GrpcProxyTest {
     }
 
     @Test
+    void aServerThatIsDownIsUnavailable() throws Exception {
+        int closed;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            closed = s.getLocalPort();
+        }
+        Path ex = PlainProxyHarness.examples();
+        Path policy = Path.of(GrpcProxyTest.class.getResource("/grpc-observer-policy.yaml").toURI());
+        ConnectionPolicy cp = PlainProxyHarness.policy(List.of(ex.resolve("cluster"), policy),
+                "production/api-consumer", "production/api-server", 50051);
+        try (PlainProxyHarness p = PlainProxyHarness.start(new HttpProxyProtocol(), new InetSocketAddress("127.0.0.1", closed), cp)) {
+            ManagedChannel ch = ManagedChannelBuilder.forAddress("127.0.0.1", p.port()).usePlaintext().build();
+            try {
+                var stub = ObserverGrpc.newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS);
+                assertThatThrownBy(() -> stub.serverStatus(ServerStatusRequest.getDefaultInstance()))
+                        .isInstanceOfSatisfying(StatusRuntimeException.class,
+                                e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
+                assertThat(p.await(e -> e.verdict() == Verdict.ERROR, 1, 3000)).isNotEmpty();
+            } finally {
+                ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    @Test
     void manyConcurrentCallsShareTheConnection() throws Exception {
         var stub = ObserverGrpc.newFutureStub(channel).withDeadlineAfter(20, TimeUnit.SECONDS);
         List<com.google.common.util.concurrent.ListenableFuture<ServerStatusResponse>> calls = new java.util.ArrayList<>();

@@ -285,6 +285,20 @@ class HttpProxyTest {
     }
 
     @Test
+    void aServerThatIsDownGets503() throws Exception {
+        int closed;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            closed = s.getLocalPort();
+        }
+        try (PlainProxyHarness p = PlainProxyHarness.start(new HttpProxyProtocol(), new InetSocketAddress("127.0.0.1", closed), apiFilter("production/api-consumer"));
+             Socket s = new Socket("127.0.0.1", p.port())) {
+            s.setSoTimeout(10000);
+            s.getOutputStream().write("GET /api/users HTTP/1.1\r\nHost: api\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            assertThat(readResponse(s.getInputStream())).startsWith("HTTP/1.1 503").endsWith("upstream connect error or disconnect/reset before headers");
+        }
+    }
+
+    @Test
     void aClientTheL4PolicyDropsIsClosed() throws Exception {
         try (PlainProxyHarness p = PlainProxyHarness.start(new HttpProxyProtocol(), server.getAddress(), apiFilter("production/prod-client"));
              Socket s = new Socket("127.0.0.1", p.port())) {
