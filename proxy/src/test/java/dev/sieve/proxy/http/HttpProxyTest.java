@@ -285,6 +285,50 @@ class HttpProxyTest {
     }
 
     @Test
+    void inAuditModeADeniedRequestIsForwardedAndReportedAudit() throws Exception {
+        Path ex = PlainProxyHarness.examples();
+        Path dir = java.nio.file.Files.createTempDirectory("sieve-http-audit-");
+        try {
+            String cluster = java.nio.file.Files.readString(ex.resolve("cluster/cluster.yaml"));
+            String pod = "  name: api-server\n  namespace: production\n";
+            assertThat(cluster).contains(pod);
+            java.nio.file.Files.writeString(dir.resolve("cluster.yaml"),
+                    cluster.replace(pod, pod + "  annotations:\n    policy.sieve.dev/audit-mode: \"true\"\n"));
+            ConnectionPolicy audit = PlainProxyHarness.policy(List.of(dir.resolve("cluster.yaml"),
+                    ex.resolve("policies/02-api-http-filter.yaml")), "production/api-consumer", "production/api-server", 80);
+            try (PlainProxyHarness p = PlainProxyHarness.start(new HttpProxyProtocol(), server.getAddress(), audit)) {
+                HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + p.port() + "/api/users"))
+                        .DELETE().build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(r.statusCode()).isEqualTo(200);
+                assertThat(r.body()).isEqualTo("ok DELETE /api/users bytes=0");
+                List<L7Event> ev = p.await(e -> true, 2, 5000);
+                assertThat(ev).extracting(L7Event::verdict).containsExactly(Verdict.AUDIT, Verdict.FORWARDED);
+                assertThat(ev.get(0).ingressRules()).isNotEmpty();
+            }
+        } finally {
+            try (var files = java.nio.file.Files.list(dir)) {
+                for (Path f : files.toList()) java.nio.file.Files.delete(f);
+            }
+            java.nio.file.Files.delete(dir);
+        }
+    }
+
+    @Test
+    void connectionCloseAndHttp10AreHonoured() throws Exception {
+        for (String req : List.of("GET /api/users HTTP/1.1\r\nHost: api\r\nConnection: close\r\n\r\n",
+                "GET /api/users HTTP/1.0\r\nHost: api\r\n\r\n",
+                "DELETE /api/users HTTP/1.1\r\nHost: api\r\nConnection: close\r\n\r\n")) {
+            try (Socket s = new Socket("127.0.0.1", proxy.port())) {
+                s.setSoTimeout(10000);
+                s.getOutputStream().write(req.getBytes(StandardCharsets.US_ASCII));
+                InputStream in = s.getInputStream();
+                assertThat(readResponse(in)).as(req).matches("(?s)HTTP/1\\.[01] (200|403).*");
+                assertThat(in.read()).as(req).isEqualTo(-1);
+            }
+        }
+    }
+
+    @Test
     void aServerThatIsDownGets503() throws Exception {
         int closed;
         try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
