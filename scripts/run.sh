@@ -99,7 +99,7 @@ serve() { # POD PORT [udp]
   ip netns exec "$(ns "$1")" nc "${flags[@]}" -p "$2" >/dev/null 2>&1 </dev/null &
   pids+=($!)
 }
-serve backend 8080; serve backend 9090; serve api-server 80; serve database 5432
+serve backend 8080; serve backend 9090; serve database 5432
 serve kafka-broker 9092; serve world1 443; serve kube-dns 53 udp
 
 # Real L7 peers and their steady allowed and denied requests, one file per protocol (scripts/demo/*.sh).
@@ -117,8 +117,6 @@ traffic() {
     probe frontend 10.244.1.20 8080       # 01: allowed
     probe prod-client 10.244.1.20 8080    # 01: dropped, no rule allows it
     probe ops-tool 10.244.1.20 8080       # 07: allowed, namespace team=ops
-    probe api-consumer 10.244.1.30 80     # 02: to the L7 proxy
-    probe prod-client 10.244.1.30 80      # 02: dropped
     probe prod-client 10.244.1.40 5432    # 04: allowed, cluster
     probe dev-client 10.244.1.40 5432     # 04: denied, development
     probe producer 10.244.5.10 9092       # 05: to the L7 proxy

@@ -42,6 +42,8 @@ import java.util.function.DoubleSupplier;
  *       says {@code IPv6}, which is what the community dashboard's ICMPv6 panels select;</li>
  *   <li>{@code hubble_lost_events_total{source}} — {@code perf_event_ring_buffer},
  *       {@code observer_events_queue}, {@code hubble_ring_buffer};</li>
+ *   <li>Hubble's {@code http} metrics ({@link HttpMetrics}) and Sieve's proxy counters ({@link ProxyMetrics}), from
+ *       L7 flows;</li>
  *   <li>{@code sieve_*} gauges from {@link #gauge}.</li>
  * </ul>
  */
@@ -67,6 +69,8 @@ public final class FlowMetrics {
     private final Map<Icmp, LongAdder> icmp = new ConcurrentHashMap<>();
     private final Map<LostEventSource, LongAdder> lost = new ConcurrentHashMap<>();
     private final CopyOnWriteArrayList<Gauge> gauges = new CopyOnWriteArrayList<>();
+    private final HttpMetrics http = new HttpMetrics();
+    private final ProxyMetrics proxy = new ProxyMetrics();
 
     /** Counts one flow. */
     public void observe(Flow f) {
@@ -103,6 +107,10 @@ public final class FlowMetrics {
         }
         if (f.getL4().hasICMPv4()) count(icmp, new Icmp("IPv4", HubbleNames.icmpv4(f.getL4().getICMPv4().getType(), f.getL4().getICMPv4().getCode())));
         if (f.getL4().hasICMPv6()) count(icmp, new Icmp("IPv6", HubbleNames.icmpv6(f.getL4().getICMPv6().getType(), f.getL4().getICMPv6().getCode())));
+        if (l7) {
+            http.observe(f);
+            proxy.observe(f);
+        }
     }
 
     private void policyVerdict(Flow f, int type, boolean l7) {
@@ -219,6 +227,8 @@ public final class FlowMetrics {
             LongAdder a = lost.get(s);
             sample(out, "hubble_lost_events_total", "source=\"" + s.name().toLowerCase(Locale.ROOT) + "\"", a == null ? 0 : a.sum());
         }
+        http.write(out);
+        proxy.write(out);
         String last = null;
         for (Gauge g : gauges) {
             if (!g.name.equals(last)) header(out, g.name, g.help, "gauge");
@@ -231,18 +241,18 @@ public final class FlowMetrics {
     }
 
 
-    private static <K> Map<K, LongAdder> sorted(Map<K, LongAdder> m) {
+    static <K> Map<K, LongAdder> sorted(Map<K, LongAdder> m) {
         Map<K, LongAdder> out = new TreeMap<>((a, b) -> a.toString().compareTo(b.toString()));
         out.putAll(m);
         return out;
     }
 
-    private static void header(Appendable out, String name, String help, String type) throws IOException {
+    static void header(Appendable out, String name, String help, String type) throws IOException {
         out.append("# HELP ").append(name).append(' ').append(help).append('\n');
         out.append("# TYPE ").append(name).append(' ').append(type).append('\n');
     }
 
-    private static void sample(Appendable out, String name, String labels, long v) throws IOException {
+    static void sample(Appendable out, String name, String labels, long v) throws IOException {
         out.append(name).append('{').append(labels).append("} ").append(Long.toString(v)).append('\n');
     }
 }

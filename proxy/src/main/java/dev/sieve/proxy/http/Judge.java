@@ -1,0 +1,74 @@
+package dev.sieve.proxy.http;
+
+import dev.sieve.policy.compute.Match;
+import dev.sieve.policy.l7.HttpRequest;
+import dev.sieve.policy.l7.HttpRule;
+import dev.sieve.policy.l7.L7Rules;
+import dev.sieve.policy.trace.ConnectionPolicy;
+import dev.sieve.policy.trace.ConnectionPolicy.L7Verdict;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * A connection's requests judged with its {@link ConnectionPolicy} (the code {@code sieve policy trace} runs). The
+ * policy is fixed per connection, and a verdict depends only on method, path, host and the headers the connection's
+ * rules name, so the last verdicts are kept per connection for requests that repeat exactly (keep-alive clients
+ * polling the same URL); the judge sees only those headers.
+ */
+final class Judge {
+
+    private static final int CACHED = 32;
+    private static final int MAX_CACHED_KEY = 1024;
+
+    private final ConnectionPolicy policy;
+    /** Lower-case names of the headers any HTTP rule of the connection tests. */
+    private final String[] headers;
+    private final Map<String, L7Verdict> recent = new LinkedHashMap<>(CACHED * 2, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, L7Verdict> e) {
+            return size() > CACHED;
+        }
+    };
+
+    Judge(ConnectionPolicy policy) {
+        this.policy = policy;
+        Set<String> names = new LinkedHashSet<>();
+        for (ConnectionPolicy.Side s : new ConnectionPolicy.Side[] {policy.egress(), policy.ingress()}) {
+            Match m = s.match();
+            if (m == null || m.l7() == null) continue;
+            for (L7Rules rules : m.l7()) {
+                for (HttpRule r : rules.http()) {
+                    for (HttpRule.HeaderMatch h : r.headers()) names.add(h.name().toLowerCase(Locale.ROOT));
+                }
+            }
+        }
+        headers = names.toArray(String[]::new);
+    }
+
+    /** {@code header} looks a header up by lower-case name (all values joined with ","), null when absent. */
+    L7Verdict judge(String method, String path, String host, Function<String, String> header) {
+        Map<String, String> tested = headers.length == 0 ? Map.of() : new LinkedHashMap<>();
+        StringBuilder key = new StringBuilder(method.length() + path.length() + 32)
+                .append(method).append('\n').append(path).append('\n').append(host);
+        for (String name : headers) {
+            String v = header.apply(name);
+            key.append('\n');
+            if (v != null) {
+                tested.put(name, v);
+                key.append('=').append(v);
+            }
+        }
+        if (key.length() > MAX_CACHED_KEY) return policy.judge(new HttpRequest(method, path, host, tested));
+        String k = key.toString();
+        L7Verdict v = recent.get(k);
+        if (v == null) {
+            v = policy.judge(new HttpRequest(method, path, host, tested));
+            recent.put(k, v);
+        }
+        return v;
+    }
+}
