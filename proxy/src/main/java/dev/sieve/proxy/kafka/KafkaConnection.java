@@ -27,6 +27,7 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.message.ApiVersionsResponseData;
+import org.apache.kafka.common.message.MetadataRequestData;
 import org.apache.kafka.common.message.MetadataResponseData;
 import org.apache.kafka.common.message.ResponseHeaderData;
 import org.apache.kafka.common.protocol.ApiKeys;
@@ -37,6 +38,7 @@ import org.apache.kafka.common.requests.AbstractResponse;
 import org.apache.kafka.common.requests.ApiVersionsResponse;
 import org.apache.kafka.common.requests.FetchRequest;
 import org.apache.kafka.common.requests.FetchResponse;
+import org.apache.kafka.common.requests.MetadataRequest;
 import org.apache.kafka.common.requests.MetadataResponse;
 import org.apache.kafka.common.requests.ProduceRequest;
 import org.apache.kafka.common.requests.RequestHeader;
@@ -67,6 +69,9 @@ final class KafkaConnection {
         boolean parseResponse = true;
         FetchRequest fetch;
         List<String> fetchTopics = List.of();
+        /** Metadata: each topic's own verdict; the denied ones were taken out of the forwarded request. */
+        Map<String, Judgement> perTopic;
+        List<String> deniedTopics = List.of();
         ByteBuf response;
         int errorCode;
 
@@ -210,6 +215,11 @@ final class KafkaConnection {
         List<String> shown = new ArrayList<>(topics.names());
         for (Uuid id : topics.unknownIds()) shown.add(id.toString());
 
+        if (request instanceof MetadataRequest m && !topics.allTopics() && topics.unknownIds().isEmpty()
+                && (version > 0 || topics.names().stream().anyMatch(t -> KafkaJudge.mayDescribe(connection.policy(), version, clientId, t)))) {
+            metadataRequest(frame, header, m, topics);
+            return;
+        }
         Errors denial = Errors.TOPIC_AUTHORIZATION_FAILED;
         Judgement j;
         Set<String> judged = new LinkedHashSet<>(topics.names());
@@ -258,6 +268,41 @@ final class KafkaConnection {
         x.response = serialize(client.alloc(), error, header.apiKey(), version, header.correlationId());
         inFlight.add(x);
         drain();
+    }
+
+    /**
+     * Metadata answers per topic, as the broker does for topics a client may not describe: the denied topics are
+     * taken out of the forwarded request (so the broker never auto-creates them) and put back into the answer with
+     * {@code TOPIC_AUTHORIZATION_FAILED}. (A whole error response carries no brokers, which clients ignore.)
+     */
+    private void metadataRequest(ByteBuf frame, RequestHeader header, MetadataRequest m, RequestTopics topics) {
+        short version = header.apiVersion();
+        Map<String, Judgement> each = KafkaJudge.judgeEach(connection.policy(), header.apiKey().id, version, header.clientId(), topics.names());
+        List<String> denied = new ArrayList<>();
+        Judgement first = null;
+        for (Map.Entry<String, Judgement> e : each.entrySet()) {
+            Judgement j = e.getValue();
+            if (!j.allowed()) denied.add(e.getKey());
+            else if (first == null) first = j;
+            events.request(header.apiKey().id, version, header.correlationId(), List.of(e.getKey()),
+                    KafkaEvents.flowVerdict(j.verdict()), j.egressRules(), j.ingressRules());
+        }
+        ByteBuf out = frame;
+        if (!denied.isEmpty()) {
+            MetadataRequestData d = m.data().duplicate();
+            d.topics().removeIf(t -> denied.contains(t.name() != null ? t.name() : topicIds.name(t.topicId())));
+            ByteBuffer b = RequestUtils.serialize(header.data(), header.headerVersion(), d, version);
+            out = client.alloc().buffer(4 + b.remaining());
+            out.writeInt(b.remaining());
+            out.writeBytes(b);
+            frame.release();
+        }
+        Exchange x = new Exchange(header.apiKey().id, version, header.correlationId(), header.clientId(),
+                List.copyOf(each.keySet()), first != null ? first : each.values().iterator().next(), true);
+        x.perTopic = each;
+        x.deniedTopics = List.copyOf(denied);
+        inFlight.add(x);
+        upstream.write(out);
     }
 
     // ---- responses -----------------------------------------------------------------------------------------
@@ -346,11 +391,17 @@ final class KafkaConnection {
     /** Learns topic IDs; for a Metadata request for all topics, keeps only the topics the rules let it describe. */
     private AbstractResponse metadata(Exchange x, MetadataResponse m) {
         MetadataResponseData data = m.data();
-        boolean removed = false;
+        boolean removed = !x.deniedTopics.isEmpty();
+        for (String t : x.deniedTopics) {
+            if (data.topics().find(t) != null) continue;
+            data.topics().add(new MetadataResponseData.MetadataResponseTopic().setName(t)
+                    .setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code()));
+        }
         var it = data.topics().iterator();
         while (it.hasNext()) {
             MetadataResponseData.MetadataResponseTopic t = it.next();
             topicIds.learn(t.topicId(), t.name());
+            if (x.deniedTopics.contains(t.name())) continue;
             if (x.allTopicsMetadata && (t.name() == null
                     || !KafkaJudge.mayDescribe(connection.policy(), x.version, x.clientId, t.name()))) {
                 it.remove();
@@ -410,8 +461,18 @@ final class KafkaConnection {
             Exchange x = inFlight.poll();
             client.write(x.response);
             x.response = null;
+            long latency = System.nanoTime() - x.startNanos;
+            if (x.perTopic != null) {
+                for (Map.Entry<String, Judgement> e : x.perTopic.entrySet()) {
+                    Judgement j = e.getValue();
+                    events.response(x.apiKey, x.version, x.correlationId, List.of(e.getKey()),
+                            j.allowed() ? x.errorCode : Errors.TOPIC_AUTHORIZATION_FAILED.code(), latency,
+                            KafkaEvents.flowVerdict(j.verdict()), j.egressRules(), j.ingressRules());
+                }
+                continue;
+            }
             List<RuleInfo> eg = x.judgement.egressRules(), in = x.judgement.ingressRules();
-            events.response(x.apiKey, x.version, x.correlationId, x.topics, x.errorCode, System.nanoTime() - x.startNanos,
+            events.response(x.apiKey, x.version, x.correlationId, x.topics, x.errorCode, latency,
                     KafkaEvents.flowVerdict(x.judgement.verdict()), eg, in);
         }
         if (!inFlight.isEmpty() || client.isWritable()) client.flush();
