@@ -67,6 +67,7 @@ public final class FlowMetrics {
     private final Map<Icmp, LongAdder> icmp = new ConcurrentHashMap<>();
     private final Map<LostEventSource, LongAdder> lost = new ConcurrentHashMap<>();
     private final CopyOnWriteArrayList<Gauge> gauges = new CopyOnWriteArrayList<>();
+    private final KafkaMetrics kafka = new KafkaMetrics();
 
     /** Counts one flow. */
     public void observe(Flow f) {
@@ -103,6 +104,7 @@ public final class FlowMetrics {
         }
         if (f.getL4().hasICMPv4()) count(icmp, new Icmp("IPv4", HubbleNames.icmpv4(f.getL4().getICMPv4().getType(), f.getL4().getICMPv4().getCode())));
         if (f.getL4().hasICMPv6()) count(icmp, new Icmp("IPv6", HubbleNames.icmpv6(f.getL4().getICMPv6().getType(), f.getL4().getICMPv6().getCode())));
+        kafka.observe(f);
     }
 
     private void policyVerdict(Flow f, int type, boolean l7) {
@@ -219,6 +221,7 @@ public final class FlowMetrics {
             LongAdder a = lost.get(s);
             sample(out, "hubble_lost_events_total", "source=\"" + s.name().toLowerCase(Locale.ROOT) + "\"", a == null ? 0 : a.sum());
         }
+        kafka.write(out);
         String last = null;
         for (Gauge g : gauges) {
             if (!g.name.equals(last)) header(out, g.name, g.help, "gauge");

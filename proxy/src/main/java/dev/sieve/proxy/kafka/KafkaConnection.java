@@ -467,15 +467,23 @@ final class KafkaConnection {
                     Judgement j = e.getValue();
                     events.response(x.apiKey, x.version, x.correlationId, List.of(e.getKey()),
                             j.allowed() ? x.errorCode : Errors.TOPIC_AUTHORIZATION_FAILED.code(), latency,
-                            KafkaEvents.flowVerdict(j.verdict()), j.egressRules(), j.ingressRules());
+                            responseVerdict(j), j.egressRules(), j.ingressRules());
                 }
                 continue;
             }
             List<RuleInfo> eg = x.judgement.egressRules(), in = x.judgement.ingressRules();
             events.response(x.apiKey, x.version, x.correlationId, x.topics, x.errorCode, latency,
-                    KafkaEvents.flowVerdict(x.judgement.verdict()), eg, in);
+                    responseVerdict(x.judgement), eg, in);
         }
         if (!inFlight.isEmpty() || client.isWritable()) client.flush();
+    }
+
+    /**
+     * A response reaches the client either way: the proxy's own answer to a denied request is FORWARDED with its
+     * error code (as Envoy reports the 403 of a denied HTTP request); the request's flow carries the DROPPED.
+     */
+    private static Verdict responseVerdict(Judgement j) {
+        return j.allowed() ? KafkaEvents.flowVerdict(j.verdict()) : Verdict.FORWARDED;
     }
 
     static ByteBuf serialize(ByteBufAllocator alloc, AbstractResponse response, ApiKeys api, short version, int correlationId) {
