@@ -100,7 +100,7 @@ serve() { # POD PORT [udp]
   pids+=($!)
 }
 serve backend 8080; serve backend 9090; serve api-server 80; serve database 5432
-serve kafka-broker 9092; serve world1 443; serve kube-dns 53 udp
+serve world1 443; serve kube-dns 53 udp
 
 # Real L7 peers and their steady allowed and denied requests, one file per protocol (scripts/demo/*.sh).
 # Each is sourced here and starts its servers and client loops in the background, adding their pids to
@@ -121,8 +121,7 @@ traffic() {
     probe prod-client 10.244.1.30 80      # 02: dropped
     probe prod-client 10.244.1.40 5432    # 04: allowed, cluster
     probe dev-client 10.244.1.40 5432     # 04: denied, development
-    probe producer 10.244.5.10 9092       # 05: to the L7 proxy
-    probe stranger 10.244.5.10 9092       # 05: dropped
+    probe stranger 10.244.5.10 9092       # 05: dropped at L3/L4 (scripts/demo/kafka.sh runs the real clients)
     probe_udp uploader 10.244.4.10 53     # 03: DNS to the L7 proxy
     probe uploader 198.51.100.1 443       # 03: dropped, no DNS answer allowed it
     probe world1 10.244.1.20 9090         # 07: dropped, outside 10.0.0.0/8

@@ -143,24 +143,31 @@ public final class KafkaBroker implements AutoCloseable {
     }
 
     /**
-     * The demo's broker: {@code KafkaBroker HOST PORT DIR [TOPIC,...]} runs until killed, then deletes nothing
-     * (the demo removes DIR).
+     * The demo's broker: {@code KafkaBroker HOST PORT DIR TOPIC,... [FEED_TOPIC]} creates the topics, appends a
+     * record to FEED_TOPIC every 2 s from inside the broker's pod (the demo's notifications), and runs until
+     * killed. DIR is left for the demo to remove.
      */
     public static void main(String[] args) throws Exception {
-        if (args.length < 3) {
-            System.err.println("usage: KafkaBroker HOST PORT DIR [TOPIC,...]");
+        if (args.length < 4) {
+            System.err.println("usage: KafkaBroker HOST PORT DIR TOPIC,... [FEED_TOPIC]");
             System.exit(2);
         }
         Path dir = Path.of(args[2]);
         Files.createDirectories(dir);
         KafkaBroker b = start(dir, false, args[0], Integer.parseInt(args[1]), List.of());
-        if (args.length > 3) b.createTopics(Arrays.stream(args[3].split(",")).filter(s -> !s.isBlank()).toArray(String[]::new));
+        b.createTopics(Arrays.stream(args[3].split(",")).filter(s -> !s.isBlank()).toArray(String[]::new));
         System.out.println("kafka broker ready on " + b.bootstrap());
         CountDownLatch stop = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             b.close();
             stop.countDown();
         }));
+        if (args.length > 4) {
+            var feed = new org.apache.kafka.clients.producer.KafkaProducer<String, String>(KafkaDemoClient.producer(b.bootstrap()));
+            for (long i = 0; !stop.await(2, java.util.concurrent.TimeUnit.SECONDS); i++) {
+                feed.send(new org.apache.kafka.clients.producer.ProducerRecord<>(args[4], "n", "notification " + i));
+            }
+        }
         stop.await();
     }
 }
