@@ -96,8 +96,23 @@ final class KafkaConnection {
     private final ArrayDeque<Exchange> inFlight = new ArrayDeque<>();
     /** Fetch sessions (KIP-227) the broker opened on this connection, with the topics judged into them. */
     private final Map<Integer, Set<String>> fetchSessions = new HashMap<>();
+    /** Verdicts by request shape: a connection's policy is fixed, and clients repeat the same few requests. */
+    private final Map<VerdictKey, Judgement> judged = new HashMap<>();
     private Channel upstream;
     private boolean closed;
+
+    private record VerdictKey(int apiKey, short version, String clientId, Set<String> topics) {}
+
+    private Judgement judge(int apiKey, short version, String clientId, Set<String> topics) {
+        VerdictKey key = new VerdictKey(apiKey, version, clientId, topics);
+        Judgement j = judged.get(key);
+        if (j == null) {
+            j = KafkaJudge.judge(connection.policy(), apiKey, version, clientId, topics);
+            if (judged.size() >= 4096) judged.clear();
+            judged.put(key, j);
+        }
+        return j;
+    }
 
     KafkaConnection(Channel client, ProxiedConnection connection, TopicIds topicIds, int maxRequestBytes, int maxResponseBytes) {
         this.client = client;
@@ -222,7 +237,7 @@ final class KafkaConnection {
         }
         Errors denial = Errors.TOPIC_AUTHORIZATION_FAILED;
         Judgement j;
-        Set<String> judged = new LinkedHashSet<>(topics.names());
+        Set<String> judgedTopics = new LinkedHashSet<>(topics.names());
         FetchRequest fetch = request instanceof FetchRequest f ? f : null;
         if (!topics.unknownIds().isEmpty()) {
             denial = Errors.UNKNOWN_TOPIC_ID;
@@ -233,12 +248,12 @@ final class KafkaConnection {
             j = new Judgement(dev.sieve.policy.trace.Verdict.DROPPED, List.of(), List.of(),
                     "fetch session " + fetch.data().sessionId() + " was not opened on this connection");
         } else if (topics.allTopics()) {
-            Judgement whole = KafkaJudge.judge(connection.policy(), apiKey, version, clientId, List.of());
+            Judgement whole = judge(apiKey, version, clientId, Set.of());
             j = whole.allowed() ? whole : new Judgement(dev.sieve.policy.trace.Verdict.FORWARDED, List.of(), List.of(),
                     "Metadata for all topics: the answer shows only the topics the rules allow");
         } else {
-            if (fetch != null && fetch.data().sessionId() != 0) judged.addAll(fetchSessions.get(fetch.data().sessionId()));
-            j = KafkaJudge.judge(connection.policy(), apiKey, version, clientId, judged);
+            if (fetch != null && fetch.data().sessionId() != 0) judgedTopics.addAll(fetchSessions.get(fetch.data().sessionId()));
+            j = judge(apiKey, version, clientId, judgedTopics);
         }
         Verdict verdict = KafkaEvents.flowVerdict(j.verdict());
         events.request(apiKey, version, header.correlationId(), shown, verdict, j.egressRules(), j.ingressRules());
@@ -249,7 +264,7 @@ final class KafkaConnection {
             x.parseResponse = request != null;
             if (fetch != null) {
                 x.fetch = fetch;
-                x.fetchTopics = List.copyOf(judged);
+                x.fetchTopics = List.copyOf(judgedTopics);
             }
             boolean answered = !(request instanceof ProduceRequest p && p.acks() == 0);
             if (answered) inFlight.add(x);
@@ -263,7 +278,12 @@ final class KafkaConnection {
         } finally {
             frame.release();
         }
-        if (error == null) return; // Produce with acks=0: the broker would not answer either
+        if (error == null) {
+            // Produce with acks=0 expects no answer (the broker would not send one either); an ApiVersions of a
+            // version too new to parse cannot be answered in its format: close
+            if (request == null) close();
+            return;
+        }
         x.errorCode = denial.code();
         x.response = serialize(client.alloc(), error, header.apiKey(), version, header.correlationId());
         inFlight.add(x);

@@ -51,11 +51,22 @@ public final class KafkaProxyBench {
             String viaConsumerProxy = "127.0.0.1:" + consumers.port();
             produce(direct, 1, 2); // warm-up: JIT, the topic's log
             produce(viaProducerProxy, 1, 2);
+            // each case twice, alternating direct and proxied, the better of each: the machine is shared and noisy
             for (int n : new int[] {1, 8}) {
-                double d = produce(direct, n, seconds), p = produce(viaProducerProxy, n, seconds);
+                double d = 0, p = 0;
+                for (int round = 0; round < 2; round++) {
+                    d = Math.max(d, produce(direct, n, seconds));
+                    p = Math.max(p, produce(viaProducerProxy, n, seconds));
+                }
                 results.put("produce_1kb_acks1_producers_" + n, entry("records/s", d, p, 0.70));
             }
-            double d = fetch(direct, seconds), p = fetch(viaConsumerProxy, seconds);
+            fetch(direct, 2); // warm-up: JIT, page cache
+            fetch(viaConsumerProxy, 2);
+            double d = 0, p = 0;
+            for (int round = 0; round < 2; round++) {
+                d = Math.max(d, fetch(direct, seconds));
+                p = Math.max(p, fetch(viaConsumerProxy, seconds));
+            }
             results.put("fetch_from_beginning", entry("MB/s", d, p, 0.80));
             long events = producers.events.size() + consumers.events.size();
             results.put("proxy_l7_events", events);

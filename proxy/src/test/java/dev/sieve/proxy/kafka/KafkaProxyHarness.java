@@ -23,7 +23,8 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -34,7 +35,7 @@ import java.util.function.Supplier;
  */
 public final class KafkaProxyHarness implements AutoCloseable {
 
-    public final List<L7Event> events = new CopyOnWriteArrayList<>();
+    public final Queue<L7Event> events = new ConcurrentLinkedQueue<>();
     private final EventLoopGroup group;
     private final Channel server;
 
