@@ -252,7 +252,19 @@ class KafkaProxyTest {
             }
             c.commitSync();
         }
+        // the group again, from its committed offsets (which a current consumer validates before fetching)
+        try (KafkaProducer<String, String> direct = new KafkaProducer<>(producerConfig(parse(broker.bootstrap())))) {
+            direct.send(new ProducerRecord<>("payments", "c", "after-restart")).get(20, TimeUnit.SECONDS);
+        }
+        try (KafkaConsumer<String, String> c = new KafkaConsumer<>(consumerConfig(hostPort(consumerProxy.address()), "billing"))) {
+            c.subscribe(List.of("payments", "notifications"));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
+            while (!seen.contains("after-restart") && System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(500))) seen.add(r.value());
+            }
+        }
         System.out.println("consumer: group consumed " + seen);
+        assertThat(seen).contains("after-restart");
         assertThat(seen).contains("for-consumer-p", "for-consumer-n");
         assertThat(events(consumerProxy, e -> request(e, "fetch", "payments"))).isNotEmpty()
                 .allSatisfy(e -> assertThat(e.verdict()).isEqualTo(Verdict.FORWARDED));
