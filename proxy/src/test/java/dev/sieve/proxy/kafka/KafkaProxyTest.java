@@ -269,6 +269,11 @@ class KafkaProxyTest {
         assertThat(events(consumerProxy, e -> request(e, "fetch", "payments"))).isNotEmpty()
                 .allSatisfy(e -> assertThat(e.verdict()).isEqualTo(Verdict.FORWARDED));
         assertThat(events(consumerProxy, e -> request(e, "joingroup", ""))).isNotEmpty();
+        // incremental fetches (KIP-227 sessions) name no topics: judged by their session's, never refused
+        assertThat(events(consumerProxy, e -> request(e, "fetch", ""))).isNotEmpty()
+                .allSatisfy(e -> assertThat(e.verdict()).isEqualTo(Verdict.FORWARDED));
+        assertThat(events(consumerProxy, e -> e.isResponse() && e.layer7().getKafka().getApiKey().equals("fetch")
+                && e.layer7().getKafka().getErrorCode() == Errors.FETCH_SESSION_ID_NOT_FOUND.code())).isEmpty();
         assertThat(events(consumerProxy, e -> request(e, "offsetcommit", "payments"))).isNotEmpty();
 
         try (KafkaConsumer<String, String> c = new KafkaConsumer<>(consumerConfig(hostPort(consumerProxy.address()), "snoop"))) {
