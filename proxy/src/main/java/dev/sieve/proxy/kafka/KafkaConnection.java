@@ -54,6 +54,8 @@ final class KafkaConnection {
 
     private static final Logger LOG = Logger.getLogger(KafkaConnection.class.getName());
     private static final int MAX_FETCH_SESSIONS = 1024;
+    /** Requests awaiting their turn to be answered; beyond this the client is not read until answers drain. */
+    private static final int MAX_IN_FLIGHT = 1024;
 
     /** One request and, once known, its response. */
     private static final class Exchange {
@@ -100,6 +102,7 @@ final class KafkaConnection {
     private final Map<VerdictKey, Judgement> judged = new HashMap<>();
     private Channel upstream;
     private boolean closed;
+    private boolean pausedForInFlight;
 
     private record VerdictKey(int apiKey, short version, String clientId, Set<String> topics) {}
 
@@ -267,7 +270,7 @@ final class KafkaConnection {
                 x.fetchTopics = List.copyOf(judgedTopics);
             }
             boolean answered = !(request instanceof ProduceRequest p && p.acks() == 0);
-            if (answered) inFlight.add(x);
+            if (answered) enqueue(x);
             upstream.write(frame);
             return;
         }
@@ -286,7 +289,7 @@ final class KafkaConnection {
         }
         x.errorCode = denial.code();
         x.response = serialize(client.alloc(), error, header.apiKey(), version, header.correlationId());
-        inFlight.add(x);
+        enqueue(x);
         drain();
     }
 
@@ -321,7 +324,7 @@ final class KafkaConnection {
                 List.copyOf(each.keySet()), first != null ? first : each.values().iterator().next(), true);
         x.perTopic = each;
         x.deniedTopics = List.copyOf(denied);
-        inFlight.add(x);
+        enqueue(x);
         upstream.write(out);
     }
 
@@ -346,7 +349,7 @@ final class KafkaConnection {
 
         @Override
         public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-            client.config().setAutoRead(upstream.isWritable());
+            client.config().setAutoRead(upstream.isWritable() && !pausedForInFlight);
         }
 
         @Override
@@ -476,6 +479,14 @@ final class KafkaConnection {
         return worst.code();
     }
 
+    private void enqueue(Exchange x) {
+        inFlight.add(x);
+        if (inFlight.size() >= MAX_IN_FLIGHT && !pausedForInFlight) {
+            pausedForInFlight = true;
+            client.config().setAutoRead(false);
+        }
+    }
+
     private void drain() {
         while (!inFlight.isEmpty() && inFlight.peek().response != null) {
             Exchange x = inFlight.poll();
@@ -495,7 +506,11 @@ final class KafkaConnection {
             events.response(x.apiKey, x.version, x.correlationId, x.topics, x.errorCode, latency,
                     responseVerdict(x.judgement), eg, in);
         }
-        if (!inFlight.isEmpty() || client.isWritable()) client.flush();
+        client.flush();
+        if (pausedForInFlight && inFlight.size() < MAX_IN_FLIGHT / 2) {
+            pausedForInFlight = false;
+            client.config().setAutoRead(upstream.isWritable());
+        }
     }
 
     /**
