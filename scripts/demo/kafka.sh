@@ -1,6 +1,6 @@
 # Kafka (sourced by scripts/run.sh): a real KRaft broker (kafka_2.13, broker and controller in one JVM) in the
 # kafka-broker pod, fed a notification every 2 s from inside its pod; a producer in the producer pod that
-# produces to payments (allowed by 05-kafka-topic-control) and orders (refused); a consumer group in the
+# produces to payments (allowed by 05b-kafka-topic-control-roles, the seed's 05 with roles) and orders (refused); a consumer group in the
 # consumer pod that fetches payments and notifications (allowed) and every 10 s tries audit and a produce
 # (refused). Set SIEVE_DEMO_KAFKA=0 to leave Kafka out (three JVMs, about 0.6 GB of memory; the broker needs
 # ~10 s of the machine's two cores to start). Their logs are $work/kafka-*.log.

@@ -23,7 +23,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * {@code scripts/bench-kafka.sh}: produce (1 KB records, acks=1, 1 and 8 producers) and fetch throughput, directly
- * to a real KRaft broker and through the Kafka proxy (judged by the seed's 05-kafka-topic-control), in one JVM.
+ * to a real KRaft broker and through the Kafka proxy (judged by 05b-kafka-topic-control-roles), in one JVM.
  * Usage: {@code KafkaProxyBench EXAMPLES_DIR OUT.json [SECONDS]}.
  */
 public final class KafkaProxyBench {
@@ -34,7 +34,7 @@ public final class KafkaProxyBench {
         Path examples = Path.of(args[0]);
         Path out = Path.of(args[1]);
         int seconds = args.length > 2 ? Integer.parseInt(args[2]) : 6;
-        Tracer tracer = KafkaProxyHarness.tracer(examples, "05-kafka-topic-control.yaml");
+        Tracer tracer = KafkaProxyHarness.tracer(examples, "../demo/05b-kafka-topic-control-roles.yaml");
         KafkaProxyProtocol protocol = new KafkaProxyProtocol();
         int producerListener = KafkaBroker.freePort(), consumerListener = KafkaBroker.freePort();
         Map<String, Object> results = new LinkedHashMap<>();

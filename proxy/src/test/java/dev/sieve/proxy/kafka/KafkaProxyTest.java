@@ -51,7 +51,7 @@ import org.junit.jupiter.api.TestInstance;
 
 /**
  * The Kafka proxy between real kafka-clients producers, consumers and admin clients and a real KRaft broker,
- * judged by the real policy engine with the seed's {@code 05-kafka-topic-control}: one proxy listener per client
+ * judged by the real policy engine with the {@code 05b-kafka-topic-control-roles} (the seed's 05 with roles): one proxy listener per client
  * role, each advertised by the broker on its own listener so that the clients keep talking through the proxy.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -67,7 +67,7 @@ class KafkaProxyTest {
 
     @BeforeAll
     void start() throws Exception {
-        tracer = KafkaProxyHarness.tracer(Path.of("../examples").toAbsolutePath().normalize(), "05-kafka-topic-control.yaml");
+        tracer = KafkaProxyHarness.tracer(Path.of("../examples").toAbsolutePath().normalize(), "../demo/05b-kafka-topic-control-roles.yaml");
         int producerListener = KafkaBroker.freePort(), consumerListener = KafkaBroker.freePort();
         producerProxy = new KafkaProxyHarness(protocol, KafkaProxyHarness.connection(tracer, "messaging/producer", BROKER, 9092),
                 () -> new InetSocketAddress("127.0.0.1", producerListener));
