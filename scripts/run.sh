@@ -62,9 +62,11 @@ rm -rf "/sys/fs/bpf/sieve/$prefix"
 manifests=$work/manifests
 mkdir -p "$manifests"
 cp examples/cluster/*.yaml "$manifests/"
-for f in 01-allow-frontend-to-backend 02-api-http-filter 03-allow-s3-egress 04-deny-dev-to-prod-db 05-kafka-topic-control 07-k8s-networkpolicy; do
+for f in 01-allow-frontend-to-backend 02-api-http-filter 03-allow-s3-egress 04-deny-dev-to-prod-db 07-k8s-networkpolicy; do
   cp "examples/policies/$f.yaml" "$manifests/"
 done
+# Kafka: the seed's 05 written with roles, so that real clients can bootstrap (examples/demo/README.md)
+cp examples/demo/05b-kafka-topic-control-roles.yaml "$manifests/"
 
 log "== lab $prefix: one network namespace per pod of examples/cluster, plus a world host"
 bin/sieve lab up --manifests "$manifests" --prefix "$prefix" --world 1 >"$work/lab.log" 2>&1 &
@@ -100,7 +102,7 @@ serve() { # POD PORT [udp]
   pids+=($!)
 }
 serve backend 8080; serve backend 9090; serve database 5432
-serve kafka-broker 9092; serve world1 443; serve kube-dns 53 udp
+serve world1 443; serve kube-dns 53 udp
 
 # Real L7 peers and their steady allowed and denied requests, one file per protocol (scripts/demo/*.sh).
 # Each is sourced here and starts its servers and client loops in the background, adding their pids to
@@ -119,8 +121,7 @@ traffic() {
     probe ops-tool 10.244.1.20 8080       # 07: allowed, namespace team=ops
     probe prod-client 10.244.1.40 5432    # 04: allowed, cluster
     probe dev-client 10.244.1.40 5432     # 04: denied, development
-    probe producer 10.244.5.10 9092       # 05: to the L7 proxy
-    probe stranger 10.244.5.10 9092       # 05: dropped
+    probe stranger 10.244.5.10 9092       # 05: dropped at L3/L4 (scripts/demo/kafka.sh runs the real clients)
     probe_udp uploader 10.244.4.10 53     # 03: DNS to the L7 proxy
     probe uploader 198.51.100.1 443       # 03: dropped, no DNS answer allowed it
     probe world1 10.244.1.20 9090         # 07: dropped, outside 10.0.0.0/8

@@ -71,6 +71,7 @@ public final class FlowMetrics {
     private final CopyOnWriteArrayList<Gauge> gauges = new CopyOnWriteArrayList<>();
     private final HttpMetrics http = new HttpMetrics();
     private final ProxyMetrics proxy = new ProxyMetrics();
+    private final KafkaMetrics kafka = new KafkaMetrics();
 
     /** Counts one flow. */
     public void observe(Flow f) {
@@ -109,6 +110,7 @@ public final class FlowMetrics {
         if (f.getL4().hasICMPv6()) count(icmp, new Icmp("IPv6", HubbleNames.icmpv6(f.getL4().getICMPv6().getType(), f.getL4().getICMPv6().getCode())));
         if (l7) {
             http.observe(f);
+            kafka.observe(f);
             proxy.observe(f);
         }
     }
@@ -229,6 +231,7 @@ public final class FlowMetrics {
         }
         http.write(out);
         proxy.write(out);
+        kafka.write(out);
         String last = null;
         for (Gauge g : gauges) {
             if (!g.name.equals(last)) header(out, g.name, g.help, "gauge");

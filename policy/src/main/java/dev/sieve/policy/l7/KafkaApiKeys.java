@@ -17,8 +17,12 @@ public final class KafkaApiKeys {
 
     /** Keys a producer needs (role: produce). */
     public static final Set<Integer> PRODUCE_ROLE = Set.of(0, 3, 18);
-    /** Keys a consumer needs (role: consume). */
-    public static final Set<Integer> CONSUME_ROLE = Set.of(1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 18);
+    /**
+     * Keys a consumer needs (role: consume): Cilium's set plus OffsetForLeaderEpoch (23), with which every consumer
+     * since Kafka 2.1 (KIP-320) validates a committed position before it fetches; without it a group member that
+     * restarts is refused. Like ListOffsets, it only reads the topic's offsets.
+     */
+    public static final Set<Integer> CONSUME_ROLE = Set.of(1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 18, 23);
     /** Requests of these keys name topics; the others pass a topic constraint untouched. */
     public static final Set<Integer> TOPIC_KEYS = Set.of(0, 1, 2, 3, 4, 5, 6, 8, 9, 19, 20, 21, 23, 24, 28);
 
