@@ -66,6 +66,8 @@ public final class PolicyEngine {
     private final Map<Integer, IdentityPolicy> subjects = new HashMap<>();
     private final Map<Cidr, Identity> cidrIdentities = new HashMap<>();
     private final Map<String, Set<Cidr>> fqdnLearned = new TreeMap<>();
+    /** What the DNS proxy learned, per subject identity that asked: name -> addresses. */
+    private final Map<Integer, Map<String, Set<Cidr>>> fqdnLearnedBy = new HashMap<>();
     private final Map<Cidr, Identity> fqdnIdentities = new HashMap<>();
     private final Set<Integer> dirty = new HashSet<>();
     private long generation;
@@ -244,6 +246,38 @@ public final class PolicyEngine {
         refreshFqdnIdentities();
         flush();
         return fqdnIdentities.get(host);
+    }
+
+    /**
+     * Records that DNS answered {@code name} with {@code address} to an endpoint of identity {@code subject} (the DNS
+     * proxy). Unlike {@link #learnFqdn(String, String)} it opens the address only for that identity's toFQDNs
+     * selectors: the address's identity gets one {@code fqdn:SELECTOR@SUBJECT} label per toFQDNs selector matching
+     * the name, and a toFQDNs peer of subject S selects {@code fqdn:SELECTOR} (learned by trace) or
+     * {@code fqdn:SELECTOR@S}. Returns the address's identity.
+     */
+    public Identity learnFqdn(int subject, String name, String address) {
+        Cidr host = Cidr.host(Cidr.parseAddress(address));
+        boolean added = fqdnLearnedBy.computeIfAbsent(subject, k -> new TreeMap<>())
+                .computeIfAbsent(dev.sieve.policy.l7.DnsNames.normalize(name), k -> new HashSet<>()).add(host);
+        if (added) {
+            refreshFqdnIdentities();
+            flush();
+        }
+        return fqdnIdentities.get(host);
+    }
+
+    /** Forgets what {@link #learnFqdn(int, String, String)} recorded; the address's identity goes when nobody learned it. */
+    public void forgetFqdn(int subject, String name, String address) {
+        Cidr host = Cidr.host(Cidr.parseAddress(address));
+        Map<String, Set<Cidr>> names = fqdnLearnedBy.get(subject);
+        if (names == null) return;
+        String n = dev.sieve.policy.l7.DnsNames.normalize(name);
+        Set<Cidr> ips = names.get(n);
+        if (ips == null || !ips.remove(host)) return;
+        if (ips.isEmpty()) names.remove(n);
+        if (names.isEmpty()) fqdnLearnedBy.remove(subject);
+        refreshFqdnIdentities();
+        flush();
     }
 
     public void setMode(EnforcementMode mode) {
@@ -444,7 +478,7 @@ public final class PolicyEngine {
 
     /** Recomputes the fqdn: labels of every learned address against the current toFQDNs selectors. */
     private void refreshFqdnIdentities() {
-        if (fqdnLearned.isEmpty()) return;
+        if (fqdnLearned.isEmpty() && fqdnLearnedBy.isEmpty() && fqdnIdentities.isEmpty()) return;
         List<DnsRule> selectors = new ArrayList<>();
         for (Policy p : policies.values()) {
             for (Rule r : p.rules()) {
@@ -464,6 +498,16 @@ public final class PolicyEngine {
                 }
             }
         }
+        for (Map.Entry<Integer, Map<String, Set<Cidr>>> bySubject : fqdnLearnedBy.entrySet()) {
+            for (Map.Entry<String, Set<Cidr>> e : bySubject.getValue().entrySet()) {
+                for (Cidr ip : e.getValue()) {
+                    Set<Label> ls = labelsByIp.computeIfAbsent(ip, k -> new HashSet<>(PeerSelectors.cidrLabels(k).asList()));
+                    for (DnsRule s : selectors) {
+                        if (s.matches(e.getKey())) ls.add(PeerSelectors.learnedFqdnLabel(s.matchName() != null ? s.matchName() : s.matchPattern(), bySubject.getKey()));
+                    }
+                }
+            }
+        }
         for (Map.Entry<Cidr, Set<Label>> e : labelsByIp.entrySet()) {
             LabelSet labels = LabelSet.of(e.getValue());
             Identity old = fqdnIdentities.get(e.getKey());
@@ -476,6 +520,12 @@ public final class PolicyEngine {
                 ipcache.remove(e.getKey());
                 if (allocator.release(old)) cache.removeIdentity(old.id());
             }
+        }
+        for (Cidr gone : new ArrayList<>(fqdnIdentities.keySet())) { // learned by nobody any more
+            if (labelsByIp.containsKey(gone)) continue;
+            Identity old = fqdnIdentities.remove(gone);
+            ipcache.remove(gone);
+            if (allocator.release(old)) cache.removeIdentity(old.id());
         }
         generation++;
     }
@@ -564,7 +614,12 @@ public final class PolicyEngine {
         List<CachedSelector> peers = new ArrayList<>();
         boolean wildcard = false;
         for (Peer peer : pr.peers()) {
-            for (LabelSelector sel : PeerSelectors.of(peer, services.values())) {
+            List<LabelSelector> sels = PeerSelectors.of(peer, services.values());
+            if (peer instanceof Peer.Fqdn f) { // what the DNS proxy learned for this subject (learnFqdn(int, ...))
+                sels = new ArrayList<>(sels);
+                sels.add(PeerSelectors.learnedFqdn(f, ip.subject.id()));
+            }
+            for (LabelSelector sel : sels) {
                 if (sel == null) {
                     wildcard = true;
                 } else {
