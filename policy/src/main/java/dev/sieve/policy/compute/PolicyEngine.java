@@ -266,6 +266,27 @@ public final class PolicyEngine {
         return fqdnIdentities.get(host);
     }
 
+    /**
+     * The toFQDNs selectors (matchName or matchPattern text) of egress rules that select {@code subject} and match
+     * {@code name}: what makes an answer for that name worth learning for that endpoint.
+     */
+    public List<String> fqdnSelectors(Identity subject, String name) {
+        List<String> out = new ArrayList<>();
+        for (Policy p : policies.values()) {
+            for (Rule r : p.rules()) {
+                if (!selects(r, subject)) continue;
+                for (PeerRule pr : r.egress()) {
+                    for (Peer peer : pr.peers()) {
+                        if (!(peer instanceof Peer.Fqdn f) || out.contains(f.text())) continue;
+                        DnsRule rule = f.matchName() != null ? DnsRule.name(f.matchName()) : DnsRule.pattern(f.matchPattern());
+                        if (rule.matches(name)) out.add(f.text());
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
     /** Forgets what {@link #learnFqdn(int, String, String)} recorded; the address's identity goes when nobody learned it. */
     public void forgetFqdn(int subject, String name, String address) {
         Cidr host = Cidr.host(Cidr.parseAddress(address));
