@@ -233,6 +233,10 @@ public final class Agent implements AutoCloseable {
         return invalidManifests.get();
     }
 
+    public int metricsPort() {
+        return metricsServer.address().getPort();
+    }
+
     public int observerPort() {
         return observer.port();
     }

@@ -260,7 +260,7 @@ public final class PolicyEngine {
         boolean added = fqdnLearnedBy.computeIfAbsent(subject, k -> new TreeMap<>())
                 .computeIfAbsent(dev.sieve.policy.l7.DnsNames.normalize(name), k -> new HashSet<>()).add(host);
         if (added) {
-            refreshFqdnIdentities();
+            refreshFqdnIdentities(host);
             flush();
         }
         return fqdnIdentities.get(host);
@@ -297,7 +297,7 @@ public final class PolicyEngine {
         if (ips == null || !ips.remove(host)) return;
         if (ips.isEmpty()) names.remove(n);
         if (names.isEmpty()) fqdnLearnedBy.remove(subject);
-        refreshFqdnIdentities();
+        refreshFqdnIdentities(host);
         flush();
     }
 
@@ -499,20 +499,34 @@ public final class PolicyEngine {
 
     /** Recomputes the fqdn: labels of every learned address against the current toFQDNs selectors. */
     private void refreshFqdnIdentities() {
+        fqdnSelectors = null; // the policies may have changed
+        refreshFqdnIdentities(null);
+    }
+
+    /** The toFQDNs selectors of all policies, computed once per policy change. */
+    private List<DnsRule> fqdnSelectors;
+
+    /** Recomputes the fqdn: labels of the learned address {@code only} (every one when null). */
+    private void refreshFqdnIdentities(Cidr only) {
         if (fqdnLearned.isEmpty() && fqdnLearnedBy.isEmpty() && fqdnIdentities.isEmpty()) return;
-        List<DnsRule> selectors = new ArrayList<>();
-        for (Policy p : policies.values()) {
-            for (Rule r : p.rules()) {
-                for (PeerRule pr : r.egress()) {
-                    for (Peer peer : pr.peers()) {
-                        if (peer instanceof Peer.Fqdn f) selectors.add(f.matchName() != null ? DnsRule.name(f.matchName()) : DnsRule.pattern(f.matchPattern()));
+        if (fqdnSelectors == null) {
+            List<DnsRule> all = new ArrayList<>();
+            for (Policy p : policies.values()) {
+                for (Rule r : p.rules()) {
+                    for (PeerRule pr : r.egress()) {
+                        for (Peer peer : pr.peers()) {
+                            if (peer instanceof Peer.Fqdn f) all.add(f.matchName() != null ? DnsRule.name(f.matchName()) : DnsRule.pattern(f.matchPattern()));
+                        }
                     }
                 }
             }
+            fqdnSelectors = all;
         }
+        List<DnsRule> selectors = fqdnSelectors;
         Map<Cidr, Set<Label>> labelsByIp = new HashMap<>();
         for (Map.Entry<String, Set<Cidr>> e : fqdnLearned.entrySet()) {
             for (Cidr ip : e.getValue()) {
+                if (only != null && !only.equals(ip)) continue;
                 Set<Label> ls = labelsByIp.computeIfAbsent(ip, k -> new HashSet<>(PeerSelectors.cidrLabels(k).asList()));
                 for (DnsRule s : selectors) {
                     if (s.matches(e.getKey())) ls.add(new Label(Label.SOURCE_FQDN, s.matchName() != null ? s.matchName() : s.matchPattern(), ""));
@@ -522,6 +536,7 @@ public final class PolicyEngine {
         for (Map.Entry<Integer, Map<String, Set<Cidr>>> bySubject : fqdnLearnedBy.entrySet()) {
             for (Map.Entry<String, Set<Cidr>> e : bySubject.getValue().entrySet()) {
                 for (Cidr ip : e.getValue()) {
+                    if (only != null && !only.equals(ip)) continue;
                     Set<Label> ls = labelsByIp.computeIfAbsent(ip, k -> new HashSet<>(PeerSelectors.cidrLabels(k).asList()));
                     for (DnsRule s : selectors) {
                         if (s.matches(e.getKey())) ls.add(PeerSelectors.learnedFqdnLabel(s.matchName() != null ? s.matchName() : s.matchPattern(), bySubject.getKey()));
@@ -542,8 +557,8 @@ public final class PolicyEngine {
                 if (allocator.release(old)) cache.removeIdentity(old.id());
             }
         }
-        for (Cidr gone : new ArrayList<>(fqdnIdentities.keySet())) { // learned by nobody any more
-            if (labelsByIp.containsKey(gone)) continue;
+        for (Cidr gone : only != null ? List.of(only) : new ArrayList<>(fqdnIdentities.keySet())) { // learned by nobody any more
+            if (labelsByIp.containsKey(gone) || !fqdnIdentities.containsKey(gone)) continue;
             Identity old = fqdnIdentities.remove(gone);
             ipcache.remove(gone);
             if (allocator.release(old)) cache.removeIdentity(old.id());
