@@ -66,8 +66,8 @@ for f in 01-allow-frontend-to-backend 02-api-http-filter 03-allow-s3-egress 04-d
   cp "examples/policies/$f.yaml" "$manifests/"
 done
 
-log "== lab $prefix: one network namespace per pod of examples/cluster, plus a world host"
-bin/sieve lab up --manifests "$manifests" --prefix "$prefix" --world 1 >"$work/lab.log" 2>&1 &
+log "== lab $prefix: one network namespace per pod of examples/cluster, plus two world hosts"
+bin/sieve lab up --manifests "$manifests" --prefix "$prefix" --world 2 >"$work/lab.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 300); do grep -q "^run 'sieve lab exec" "$work/lab.log" 2>/dev/null && break; sleep 0.1; done
 grep -q "^run 'sieve lab exec" "$work/lab.log" || { cat "$work/lab.log" >&2; exit 1; }
@@ -100,7 +100,7 @@ serve() { # POD PORT [udp]
   pids+=($!)
 }
 serve backend 8080; serve backend 9090; serve api-server 80; serve database 5432
-serve kafka-broker 9092; serve world1 443; serve kube-dns 53 udp
+serve kafka-broker 9092
 
 # Real L7 peers and their steady allowed and denied requests, one file per protocol (scripts/demo/*.sh).
 # Each is sourced here and starts its servers and client loops in the background, adding their pids to
@@ -111,7 +111,6 @@ done
 
 # steady traffic: what each example allows, and what it does not
 probe() { ip netns exec "$(ns "$1")" nc -z -w 1 "$2" "$3" >/dev/null 2>&1 || true; }
-probe_udp() { echo q | ip netns exec "$(ns "$1")" nc -u -w 1 "$2" "$3" >/dev/null 2>&1 || true; }
 traffic() {
   while true; do
     probe frontend 10.244.1.20 8080       # 01: allowed
@@ -123,8 +122,6 @@ traffic() {
     probe dev-client 10.244.1.40 5432     # 04: denied, development
     probe producer 10.244.5.10 9092       # 05: to the L7 proxy
     probe stranger 10.244.5.10 9092       # 05: dropped
-    probe_udp uploader 10.244.4.10 53     # 03: DNS to the L7 proxy
-    probe uploader 198.51.100.1 443       # 03: dropped, no DNS answer allowed it
     probe world1 10.244.1.20 9090         # 07: dropped, outside 10.0.0.0/8
     sleep 1
   done
@@ -153,6 +150,8 @@ Sieve is up. Try, in another terminal:
   bin/sieve observe --from-pod development/dev-client -o json --last 1
   bin/sieve status && bin/sieve nodes
   curl -s 127.0.0.1:$metrics_port/metrics | grep hubble_
+  bin/sieve observe --protocol dns --last 20            # DNS queries and answers (scripts/demo/dns.sh)
+  bin/sieve fqdn cache list --agent 127.0.0.1:$metrics_port   # what the answers taught the datapath
   bin/sieve policy trace -f examples/cluster examples/policies/04-deny-dev-to-prod-db.yaml \\
       --from development/dev-client --to production/database --dport 5432
 
