@@ -64,6 +64,7 @@ public final class AgentFqdnLearner implements FqdnLearner, AutoCloseable {
     private final AtomicLong evictedTotal = new AtomicLong();
     private final AtomicLong updates = new AtomicLong();
     private final AtomicLong updateNanos = new AtomicLong();
+    private final AtomicLong syncNanos = new AtomicLong();
     private final long[] latencies = new long[LATENCY_SAMPLES];
     private volatile int cacheSize;
 
@@ -120,7 +121,9 @@ public final class AgentFqdnLearner implements FqdnLearner, AutoCloseable {
                     learnedTotal.addAndGet(c.added().size());
                     dirty = true;
                 }
+                long t1 = System.nanoTime();
                 if (changed) syncDatapath.run();
+                syncNanos.addAndGet(System.nanoTime() - t1);
                 cacheSize = cache.size();
             }
             record(System.nanoTime() - t0);
@@ -259,6 +262,11 @@ public final class AgentFqdnLearner implements FqdnLearner, AutoCloseable {
 
     public long updates() {
         return updates.get();
+    }
+
+    /** Of {@link #updateSecondsTotal()}, the part spent writing the maps (the datapath sync). */
+    public double syncSecondsTotal() {
+        return syncNanos.get() / 1e9;
     }
 
     public double updateSecondsTotal() {
