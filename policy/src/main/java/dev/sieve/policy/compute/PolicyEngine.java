@@ -65,9 +65,10 @@ public final class PolicyEngine {
     private final Map<Integer, Set<String>> podsByIdentity = new HashMap<>();
     private final Map<Integer, IdentityPolicy> subjects = new HashMap<>();
     private final Map<Cidr, Identity> cidrIdentities = new HashMap<>();
-    private final Map<String, Set<Cidr>> fqdnLearned = new TreeMap<>();
-    /** What the DNS proxy learned, per subject identity that asked: name -> addresses. */
-    private final Map<Integer, Map<String, Set<Cidr>>> fqdnLearnedBy = new HashMap<>();
+    /** Names learned through trace, by address. */
+    private final Map<Cidr, Set<String>> fqdnLearned = new HashMap<>();
+    /** What the DNS proxy learned, by address: subject identity that asked -> names. */
+    private final Map<Cidr, Map<Integer, Set<String>>> fqdnLearnedBy = new HashMap<>();
     private final Map<Cidr, Identity> fqdnIdentities = new HashMap<>();
     private final Set<Integer> dirty = new HashSet<>();
     private long generation;
@@ -242,7 +243,7 @@ public final class PolicyEngine {
      */
     public Identity learnFqdn(String name, String address) {
         Cidr host = Cidr.host(Cidr.parseAddress(address));
-        fqdnLearned.computeIfAbsent(dev.sieve.policy.l7.DnsNames.normalize(name), k -> new HashSet<>()).add(host);
+        fqdnLearned.computeIfAbsent(host, k -> new HashSet<>()).add(dev.sieve.policy.l7.DnsNames.normalize(name));
         refreshFqdnIdentities();
         flush();
         return fqdnIdentities.get(host);
@@ -257,8 +258,8 @@ public final class PolicyEngine {
      */
     public Identity learnFqdn(int subject, String name, String address) {
         Cidr host = Cidr.host(Cidr.parseAddress(address));
-        boolean added = fqdnLearnedBy.computeIfAbsent(subject, k -> new TreeMap<>())
-                .computeIfAbsent(dev.sieve.policy.l7.DnsNames.normalize(name), k -> new HashSet<>()).add(host);
+        boolean added = fqdnLearnedBy.computeIfAbsent(host, k -> new HashMap<>())
+                .computeIfAbsent(subject, k -> new HashSet<>()).add(dev.sieve.policy.l7.DnsNames.normalize(name));
         if (added) {
             refreshFqdnIdentities(host);
             flush();
@@ -290,13 +291,12 @@ public final class PolicyEngine {
     /** Forgets what {@link #learnFqdn(int, String, String)} recorded; the address's identity goes when nobody learned it. */
     public void forgetFqdn(int subject, String name, String address) {
         Cidr host = Cidr.host(Cidr.parseAddress(address));
-        Map<String, Set<Cidr>> names = fqdnLearnedBy.get(subject);
-        if (names == null) return;
-        String n = dev.sieve.policy.l7.DnsNames.normalize(name);
-        Set<Cidr> ips = names.get(n);
-        if (ips == null || !ips.remove(host)) return;
-        if (ips.isEmpty()) names.remove(n);
-        if (names.isEmpty()) fqdnLearnedBy.remove(subject);
+        Map<Integer, Set<String>> bySubject = fqdnLearnedBy.get(host);
+        if (bySubject == null) return;
+        Set<String> names = bySubject.get(subject);
+        if (names == null || !names.remove(dev.sieve.policy.l7.DnsNames.normalize(name))) return;
+        if (names.isEmpty()) bySubject.remove(subject);
+        if (bySubject.isEmpty()) fqdnLearnedBy.remove(host);
         refreshFqdnIdentities(host);
         flush();
     }
@@ -524,25 +524,28 @@ public final class PolicyEngine {
         }
         List<DnsRule> selectors = fqdnSelectors;
         Map<Cidr, Set<Label>> labelsByIp = new HashMap<>();
-        for (Map.Entry<String, Set<Cidr>> e : fqdnLearned.entrySet()) {
-            for (Cidr ip : e.getValue()) {
-                if (only != null && !only.equals(ip)) continue;
-                Set<Label> ls = labelsByIp.computeIfAbsent(ip, k -> new HashSet<>(PeerSelectors.cidrLabels(k).asList()));
+        Set<Cidr> ips = new HashSet<>();
+        if (only != null) {
+            if (fqdnLearned.containsKey(only) || fqdnLearnedBy.containsKey(only)) ips.add(only);
+        } else {
+            ips.addAll(fqdnLearned.keySet());
+            ips.addAll(fqdnLearnedBy.keySet());
+        }
+        for (Cidr ip : ips) {
+            Set<Label> ls = new HashSet<>(PeerSelectors.cidrLabels(ip).asList());
+            for (String name : fqdnLearned.getOrDefault(ip, Set.of())) {
                 for (DnsRule s : selectors) {
-                    if (s.matches(e.getKey())) ls.add(new Label(Label.SOURCE_FQDN, s.matchName() != null ? s.matchName() : s.matchPattern(), ""));
+                    if (s.matches(name)) ls.add(new Label(Label.SOURCE_FQDN, s.matchName() != null ? s.matchName() : s.matchPattern(), ""));
                 }
             }
-        }
-        for (Map.Entry<Integer, Map<String, Set<Cidr>>> bySubject : fqdnLearnedBy.entrySet()) {
-            for (Map.Entry<String, Set<Cidr>> e : bySubject.getValue().entrySet()) {
-                for (Cidr ip : e.getValue()) {
-                    if (only != null && !only.equals(ip)) continue;
-                    Set<Label> ls = labelsByIp.computeIfAbsent(ip, k -> new HashSet<>(PeerSelectors.cidrLabels(k).asList()));
+            for (Map.Entry<Integer, Set<String>> bySubject : fqdnLearnedBy.getOrDefault(ip, Map.of()).entrySet()) {
+                for (String name : bySubject.getValue()) {
                     for (DnsRule s : selectors) {
-                        if (s.matches(e.getKey())) ls.add(PeerSelectors.learnedFqdnLabel(s.matchName() != null ? s.matchName() : s.matchPattern(), bySubject.getKey()));
+                        if (s.matches(name)) ls.add(PeerSelectors.learnedFqdnLabel(s.matchName() != null ? s.matchName() : s.matchPattern(), bySubject.getKey()));
                     }
                 }
             }
+            labelsByIp.put(ip, ls);
         }
         for (Map.Entry<Cidr, Set<Label>> e : labelsByIp.entrySet()) {
             LabelSet labels = LabelSet.of(e.getValue());
