@@ -34,6 +34,7 @@ s = re.search(r"totals: ([0-9.]+) ms of which datapath sync ([0-9.]+) ms", learn
 proxy["answer_to_map"] = ({"p50_ms": float(m.group(1)), "p99_ms": float(m.group(2)), "max_ms": float(m.group(3)),
                            "names": int(m.group(4)), "datapath_sync_share": round(float(s.group(2)) / float(s.group(1)), 3) if s else None}
                           if m else "not measured (needs root and the built tree)")
+proxy["load_average_at_end"] = open("/proc/loadavg").read().split()[:3]
 json.dump(proxy, open(sys.argv[2], "w"), indent=2)
 PY
 rm -f "$results/dns-proxy.json"
