@@ -109,7 +109,7 @@ public final class AgentFqdnLearner implements FqdnLearner, AutoCloseable {
             synchronized (lock) {
                 Endpoint ep = engine.endpointByIp(endpoint.getAddress());
                 if (ep == null) return; // not a local endpoint: nothing of ours to open
-                String epIp = endpoint.getHostAddress();
+                String epIp = Cidr.formatAddress(endpoint.getAddress()); // one spelling everywhere (compressed IPv6)
                 List<String> addrs = ips.stream().map(i -> Cidr.formatAddress(i.getAddress())).toList();
                 long now = System.currentTimeMillis();
                 boolean changed = false;

@@ -41,6 +41,11 @@ public final class FqdnCache {
     }
 
     private final Map<Key, Entry> entries = new HashMap<>();
+    /** endpoint + name -> its entries' keys, for the per-name bound without a scan. */
+    private final Map<String, java.util.Set<Key>> byName = new HashMap<>();
+    /** Every entry, soonest to expire first: what the total bound evicts. */
+    private final java.util.TreeSet<Entry> byExpiry = new java.util.TreeSet<>(Comparator.comparingLong((Entry e) -> e.expiresAt)
+            .thenComparing(Entry::endpoint).thenComparing(Entry::name).thenComparing(Entry::address));
     private final long minTtlMillis;
     private final int maxPerName;
     private final int maxEntries;
@@ -63,23 +68,34 @@ public final class FqdnCache {
             Key k = new Key(endpoint, name, a);
             Entry old = entries.get(k);
             Entry e = new Entry(endpoint, name, a, old != null ? old.learnedAt : now, Math.max(expires, old != null && old.source.equals(SOURCE_LOOKUP) ? old.expiresAt : 0), SOURCE_LOOKUP);
-            entries.put(k, e);
+            put(e);
             if (old == null) added.add(e);
         }
         // per endpoint and name, then in total: the ones expiring soonest go
-        List<Entry> sameName = entries.values().stream().filter(e -> e.endpoint.equals(endpoint) && e.name.equals(name)).toList();
+        List<Entry> sameName = byName.getOrDefault(endpoint + "|" + name, java.util.Set.of()).stream().map(entries::get).toList();
         if (sameName.size() > maxPerName) evict(sameName, sameName.size() - maxPerName, addresses, added, removed);
-        if (entries.size() > maxEntries) evict(List.copyOf(entries.values()), entries.size() - maxEntries, addresses, added, removed);
+        if (entries.size() > maxEntries) {
+            int n = entries.size() - maxEntries;
+            List<Entry> doomed = new ArrayList<>(n);
+            for (Entry e : byExpiry) {
+                if (doomed.size() == n) break;
+                if (!(e.endpoint.equals(endpoint) && addresses.contains(e.address))) doomed.add(e);
+            }
+            for (Entry e : doomed) {
+                remove(e.key());
+                if (!added.remove(e)) removed.add(e);
+            }
+        }
         return new Change(added, removed);
     }
 
     private void evict(List<Entry> candidates, int n, List<String> keep, List<Entry> added, List<Entry> removed) {
         List<Entry> order = new ArrayList<>(candidates);
-        // what this answer just said stays unless nothing else can go
+        // what this answer just said stays unless nothing else can go, then the soonest to expire go first
         order.sort(Comparator.comparing((Entry e) -> keep.contains(e.address)).thenComparingLong(e -> e.expiresAt));
         for (int i = 0; i < n && i < order.size(); i++) {
             Entry e = order.get(i);
-            entries.remove(e.key());
+            remove(e.key());
             if (!added.remove(e)) removed.add(e);
         }
     }
@@ -93,13 +109,28 @@ public final class FqdnCache {
         for (Entry e : List.copyOf(entries.values())) {
             if (e.expiresAt > now) continue;
             if (inUse.test(e)) {
-                if (!e.source.equals(SOURCE_CONNECTION)) entries.put(e.key(), new Entry(e.endpoint, e.name, e.address, e.learnedAt, e.expiresAt, SOURCE_CONNECTION));
+                if (!e.source.equals(SOURCE_CONNECTION)) put(new Entry(e.endpoint, e.name, e.address, e.learnedAt, e.expiresAt, SOURCE_CONNECTION));
                 continue;
             }
-            entries.remove(e.key());
+            remove(e.key());
             removed.add(e);
         }
         return new Change(List.of(), removed);
+    }
+
+    private void put(Entry e) {
+        Entry old = entries.put(e.key(), e);
+        if (old != null) byExpiry.remove(old);
+        byExpiry.add(e);
+        byName.computeIfAbsent(e.endpoint + "|" + e.name, k -> new java.util.HashSet<>()).add(e.key());
+    }
+
+    private void remove(Key k) {
+        Entry old = entries.remove(k);
+        if (old == null) return;
+        byExpiry.remove(old);
+        java.util.Set<Key> s = byName.get(k.endpoint() + "|" + k.name());
+        if (s != null && s.remove(k) && s.isEmpty()) byName.remove(k.endpoint() + "|" + k.name());
     }
 
     /** Every entry, by endpoint, name and address. */
@@ -114,7 +145,7 @@ public final class FqdnCache {
         List<Entry> removed = new ArrayList<>();
         for (Entry e : List.copyOf(entries.values())) {
             if (e.endpoint.equals(endpoint)) {
-                entries.remove(e.key());
+                remove(e.key());
                 removed.add(e);
             }
         }
@@ -150,7 +181,7 @@ public final class FqdnCache {
                 dev.sieve.policy.net.Cidr.parseAddress(f[0]);
                 dev.sieve.policy.net.Cidr.parseAddress(f[2]);
                 Entry e = new Entry(f[0], f[1], f[2], Long.parseLong(f[3]), Long.parseLong(f[4]), f[5]);
-                entries.put(e.key(), e);
+                put(e);
             } catch (RuntimeException ex) {
                 bad++;
             }
