@@ -210,12 +210,12 @@ public final class AgentFqdnLearner implements FqdnLearner, AutoCloseable {
 
     private void expireAndSave() {
         long now = System.currentTimeMillis();
-        boolean anyDue = cache.list().stream().anyMatch(e -> e.expiresAt() <= now);
+        boolean anyDue = cache.nextExpiry() <= now;
         if (anyDue) {
             Set<String> live = liveConnections.get();
             synchronized (lock) {
                 FqdnCache.Change c = cache.expire(now, e -> live.contains(LiveConnections.pair(e.endpoint(), e.address())));
-                if (!c.isEmpty() || cache.list().stream().anyMatch(e -> e.source().equals(FqdnCache.SOURCE_CONNECTION))) dirty = true;
+                if (!c.isEmpty() || cache.convertedLastExpire() > 0) dirty = true;
                 if (!c.isEmpty()) {
                     applyToEngine(c, 0);
                     expiredTotal.addAndGet(c.removed().size());

@@ -60,6 +60,18 @@ public final class FqdnCache {
         return entries.size();
     }
 
+    private int convertedLastExpire;
+
+    /** How many entries the last {@link #expire} kept for a live connection that it had not kept before. */
+    public int convertedLastExpire() {
+        return convertedLastExpire;
+    }
+
+    /** When the next entry expires (epoch ms), Long.MAX_VALUE when empty. */
+    public long nextExpiry() {
+        return byExpiry.isEmpty() ? Long.MAX_VALUE : byExpiry.first().expiresAt;
+    }
+
     /** Records that {@code name} answered {@code addresses} to {@code endpoint}, valid for {@code ttlSeconds}. */
     public Change learn(String endpoint, String name, List<String> addresses, long ttlSeconds, long now) {
         long expires = now + Math.max(ttlSeconds * 1000, minTtlMillis);
@@ -106,10 +118,18 @@ public final class FqdnCache {
      */
     public Change expire(long now, Predicate<Entry> inUse) {
         List<Entry> removed = new ArrayList<>();
-        for (Entry e : List.copyOf(entries.values())) {
-            if (e.expiresAt > now) continue;
+        convertedLastExpire = 0;
+        List<Entry> due = new ArrayList<>();
+        for (Entry e : byExpiry) {
+            if (e.expiresAt > now) break;
+            due.add(e);
+        }
+        for (Entry e : due) {
             if (inUse.test(e)) {
-                if (!e.source.equals(SOURCE_CONNECTION)) put(new Entry(e.endpoint, e.name, e.address, e.learnedAt, e.expiresAt, SOURCE_CONNECTION));
+                if (!e.source.equals(SOURCE_CONNECTION)) {
+                    put(new Entry(e.endpoint, e.name, e.address, e.learnedAt, e.expiresAt, SOURCE_CONNECTION));
+                    convertedLastExpire++;
+                }
                 continue;
             }
             remove(e.key());
