@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Sieve's build and tests use, only those missing.
 set -euo pipefail
-packages=(maven clang llvm libbpf-dev bpftool iproute2 iputils-ping netcat-openbsd iperf3 sockperf iptables python3 bc curl wrk nginx clickhouse-server clickhouse-client nodejs)
+packages=(maven clang llvm libbpf-dev bpftool iproute2 iputils-ping netcat-openbsd iperf3 sockperf iptables python3 bc curl wrk nginx dnsmasq-base dnsutils clickhouse-server clickhouse-client nodejs)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -68,8 +68,8 @@ done
 # Kafka: the seed's 05 written with roles, so that real clients can bootstrap (examples/demo/README.md)
 cp examples/demo/05b-kafka-topic-control-roles.yaml "$manifests/"
 
-log "== lab $prefix: one network namespace per pod of examples/cluster, plus a world host"
-bin/sieve lab up --manifests "$manifests" --prefix "$prefix" --world 1 >"$work/lab.log" 2>&1 &
+log "== lab $prefix: one network namespace per pod of examples/cluster, plus two world hosts"
+bin/sieve lab up --manifests "$manifests" --prefix "$prefix" --world 2 >"$work/lab.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 300); do grep -q "^run 'sieve lab exec" "$work/lab.log" 2>/dev/null && break; sleep 0.1; done
 grep -q "^run 'sieve lab exec" "$work/lab.log" || { cat "$work/lab.log" >&2; exit 1; }
@@ -102,7 +102,6 @@ serve() { # POD PORT [udp]
   pids+=($!)
 }
 serve backend 8080; serve backend 9090; serve database 5432
-serve world1 443; serve kube-dns 53 udp
 
 # Real L7 peers and their steady allowed and denied requests, one file per protocol (scripts/demo/*.sh).
 # Each is sourced here and starts its servers and client loops in the background, adding their pids to
@@ -113,7 +112,6 @@ done
 
 # steady traffic: what each example allows, and what it does not
 probe() { ip netns exec "$(ns "$1")" nc -z -w 1 "$2" "$3" >/dev/null 2>&1 || true; }
-probe_udp() { echo q | ip netns exec "$(ns "$1")" nc -u -w 1 "$2" "$3" >/dev/null 2>&1 || true; }
 traffic() {
   while true; do
     probe frontend 10.244.1.20 8080       # 01: allowed
@@ -122,8 +120,6 @@ traffic() {
     probe prod-client 10.244.1.40 5432    # 04: allowed, cluster
     probe dev-client 10.244.1.40 5432     # 04: denied, development
     probe stranger 10.244.5.10 9092       # 05: dropped at L3/L4 (scripts/demo/kafka.sh runs the real clients)
-    probe_udp uploader 10.244.4.10 53     # 03: DNS to the L7 proxy
-    probe uploader 198.51.100.1 443       # 03: dropped, no DNS answer allowed it
     probe world1 10.244.1.20 9090         # 07: dropped, outside 10.0.0.0/8
     sleep 1
   done
@@ -152,6 +148,8 @@ Sieve is up. Try, in another terminal:
   bin/sieve observe --from-pod development/dev-client -o json --last 1
   bin/sieve status && bin/sieve nodes
   curl -s 127.0.0.1:$metrics_port/metrics | grep hubble_
+  bin/sieve observe --protocol dns --last 20            # DNS queries and answers (scripts/demo/dns.sh)
+  bin/sieve fqdn cache list --agent 127.0.0.1:$metrics_port   # what the answers taught the datapath
   bin/sieve policy trace -f examples/cluster examples/policies/04-deny-dev-to-prod-db.yaml \\
       --from development/dev-client --to production/database --dport 5432
 

@@ -56,6 +56,7 @@ public final class Agent implements AutoCloseable {
     private final RelayPusher relay;
     private final Thread readerThread;
     private final Thread resyncThread;
+    private final dev.sieve.agent.fqdn.AgentFqdnLearner fqdn;
     private final AtomicLong invalidManifests = new AtomicLong();
     private final AtomicLong appliedChanges = new AtomicLong();
     private volatile double lastComputeSeconds;
@@ -77,6 +78,9 @@ public final class Agent implements AutoCloseable {
         this.relay = options.relay() == null ? null
                 : new RelayPusher(options.relay(), options.nodeName(), options.spoolDir(), 256L << 20, RelayPusher.Settings.DEFAULT);
         this.lostReported = datapath.lostEvents();
+        this.fqdn = new dev.sieve.agent.fqdn.AgentFqdnLearner(engine, lock, () -> endpoints.sync(engine),
+                dev.sieve.agent.fqdn.AgentFqdnLearner.conntrackOf(datapath.config().pinDir()), options.fqdn());
+        enricher.setNameResolver(fqdn::names);
         registerGauges();
 
         try {
@@ -94,6 +98,7 @@ public final class Agent implements AutoCloseable {
         this.readerThread = Thread.ofPlatform().name("sieve-events").daemon().start(this::readEvents);
         this.observer = ObserverServer.start(options.observerAddress(), ring, options.nodeName(), Version.VERSION);
         this.metricsServer = MetricsServer.start(options.metricsAddress(), metrics);
+        metricsServer.serveJson("/v1/fqdn/cache", fqdn::toJson);
         source.start(new ManifestSource.Listener() {
             @Override
             public void onUpdate(ManifestSet set) {
@@ -147,6 +152,7 @@ public final class Agent implements AutoCloseable {
         synchronized (lock) {
             long start = System.nanoTime();
             engine.sync(set);
+            fqdn.resync(); // learned FQDN addresses follow their endpoints' identities (and come back after a restart)
             lastComputeSeconds = (System.nanoTime() - start) / 1e9;
             identities.flush(); // numbers are on disk before the kernel holds them (F16)
             EndpointManager.SyncReport r = endpoints.sync(engine);
@@ -225,6 +231,7 @@ public final class Agent implements AutoCloseable {
         metrics.gauge("sieve_endpoints", "Endpoints the datapath enforces", "", () -> endpoints.attached().size());
         metrics.gauge("sieve_map_entries", "Entries in the ipcache map", "map=\"ipcache\"", () -> datapath.ipcache().size());
         metrics.gauge("sieve_flow_buffer_flows", "Flows in the node's buffer", "", ring::size);
+        dev.sieve.agent.fqdn.FqdnMetrics.register(metrics, fqdn);
         if (relay != null) {
             metrics.gauge("sieve_relay_connected", "1 while the relay stream is up", "", () -> relay.connected() ? 1 : 0);
             metrics.gauge("sieve_relay_pending_batches", "Batches waiting for the relay's acknowledgement", "", relay::pendingBatches);
@@ -245,6 +252,10 @@ public final class Agent implements AutoCloseable {
         return invalidManifests.get();
     }
 
+    public int metricsPort() {
+        return metricsServer.address().getPort();
+    }
+
     public int observerPort() {
         return observer.port();
     }
@@ -252,6 +263,11 @@ public final class Agent implements AutoCloseable {
     /** The push to the relay, or null when the agent runs without one. */
     public RelayPusher relay() {
         return relay;
+    }
+
+    /** What the DNS proxy calls with every answer before releasing it (learns toFQDNs addresses). */
+    public dev.sieve.agent.fqdn.AgentFqdnLearner fqdnLearner() {
+        return fqdn;
     }
 
     public FlowRing ring() {
@@ -269,6 +285,8 @@ public final class Agent implements AutoCloseable {
         // freeing the ring buffer under a reader still inside ring_buffer__poll would crash the JVM: leak it instead
         if (readerThread == null || !readerThread.isAlive()) reader.close();
         else LOG.warning("the event reader did not stop within 2 s; its ring buffer is left to the process exit");
+        fqdn.close();
+        if (options.cleanupOnExit()) fqdn.deleteState();
         if (relay != null) relay.close(); // what the relay has not acknowledged goes to the spool directory
         if (options.cleanupOnExit()) {
             // tests and demos: remove what this agent attached; otherwise the pinned state keeps enforcing

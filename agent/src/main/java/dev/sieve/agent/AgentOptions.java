@@ -18,7 +18,8 @@ import java.util.Map;
 public record AgentOptions(String nodeName, List<Path> manifests, InetSocketAddress observerAddress,
                            InetSocketAddress metricsAddress, String relay, EnforcementMode enforcement, String pinPrefix,
                            String netns, int flowBuffer, AggregationLevel aggregation, int proxyPort, boolean cleanupOnExit,
-                           java.nio.file.Path spoolDir, LocalDelivery localDelivery) {
+                           java.nio.file.Path spoolDir, LocalDelivery localDelivery,
+                           dev.sieve.agent.fqdn.FqdnOptions fqdn) {
 
     public static final String USAGE = """
             Usage: sieve-agent --node-name NAME --manifests DIR [--manifests DIR ...]
@@ -26,6 +27,9 @@ public record AgentOptions(String nodeName, List<Path> manifests, InetSocketAddr
                                [--enforcement default|always|never] [--pin-prefix node] [--netns NAME]
                                [--flow-buffer 65536] [--monitor-aggregation none|low|medium|max] [--cleanup-on-exit]
                                [--spool-dir /var/lib/sieve/spool/NODE] [--local-delivery bpf|stack]
+                               [--tofqdns-min-ttl 0] [--tofqdns-endpoint-max-ip-per-hostname 50] [--tofqdns-max-entries 65536]
+                               [--tofqdns-dns-reject-response-code refused|nameError]
+                               [--fqdn-state-file /var/lib/sieve/state/PIN_PREFIX/fqdn-cache.tsv]
             Every flag can also be given as an environment variable: --node-name as SIEVE_NODE_NAME, and so on.
             """;
 
@@ -60,6 +64,7 @@ public record AgentOptions(String nodeName, List<Path> manifests, InetSocketAddr
         String spool = env.get("SIEVE_SPOOL_DIR");
         String delivery = env.getOrDefault("SIEVE_LOCAL_DELIVERY", "bpf");
         boolean manifestsFromFlags = false;
+        List<String[]> fqdnFlags = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             String value = null;
@@ -94,7 +99,10 @@ public record AgentOptions(String nodeName, List<Path> manifests, InetSocketAddr
                 case "--monitor-aggregation" -> aggregation = value;
                 case "--spool-dir" -> spool = value;
                 case "--local-delivery" -> delivery = value;
-                default -> throw new BadOption("unknown flag " + a);
+                default -> {
+                    if (!dev.sieve.agent.fqdn.FqdnOptions.isFlag(a)) throw new BadOption("unknown flag " + a);
+                    fqdnFlags.add(new String[] {a, value});
+                }
             }
         }
         if (node == null || node.isBlank()) throw new BadOption("--node-name (or SIEVE_NODE_NAME) is required");
@@ -124,9 +132,19 @@ public record AgentOptions(String nodeName, List<Path> manifests, InetSocketAddr
         } catch (IllegalArgumentException e) {
             throw new BadOption("--enforcement: " + e.getMessage());
         }
+        dev.sieve.agent.fqdn.FqdnOptions fqdn = dev.sieve.agent.fqdn.FqdnOptions.defaults(prefix);
+        for (String[] f : fqdnFlags) {
+            try {
+                dev.sieve.agent.fqdn.FqdnOptions next = dev.sieve.agent.fqdn.FqdnOptions.with(fqdn, f[0], f[1]);
+                if (next == null) throw new BadOption("unknown flag " + f[0]);
+                fqdn = next;
+            } catch (IllegalArgumentException e) {
+                throw new BadOption(e.getMessage());
+            }
+        }
         return new AgentOptions(node, List.copyOf(manifests), address("--observer-address", observer),
                 address("--metrics-address", metrics), relay, mode, prefix, netns, bufferSize, level, 15001, cleanup,
-                Path.of(spool != null ? spool : "/var/lib/sieve/spool/" + node), localDelivery);
+                Path.of(spool != null ? spool : "/var/lib/sieve/spool/" + node), localDelivery, fqdn);
     }
 
     static InetSocketAddress address(String flag, String text) {

@@ -37,6 +37,7 @@ public final class Main implements Runnable {
         SUBCOMMANDS.put("status", StatusCommand::new);
         SUBCOMMANDS.put("nodes", NodesCommand::new);
         SUBCOMMANDS.put("identity", IdentityCommand::new);
+        SUBCOMMANDS.put("fqdn", dev.sieve.cli.fqdn.FqdnCommand::new);
         SUBCOMMANDS.put("lab", LabCommand::new);
         SUBCOMMANDS.put("completion", CompletionCommand::new);
         SUBCOMMANDS.put("help", CommandLine.HelpCommand::new);

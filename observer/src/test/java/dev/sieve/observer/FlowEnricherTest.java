@@ -15,6 +15,17 @@ import org.junit.jupiter.api.Test;
 
 class FlowEnricherTest {
 
+    @org.junit.jupiter.api.Test
+    void namesTheSourceLearnedForTheDestinationAreDestinationNames() {
+        var en = Fixtures.enricher();
+        en.setNameResolver((endpoint, address) -> java.util.Arrays.equals(endpoint, Fixtures.ip("10.0.1.10"))
+                && java.util.Arrays.equals(address, Fixtures.ip("10.0.1.20")) ? java.util.List.of("api.example.com") : java.util.List.of());
+        var f = en.enrich(Fixtures.allowedSyn(Fixtures.T0));
+        org.assertj.core.api.Assertions.assertThat(f.getDestinationNamesList()).containsExactly("api.example.com");
+        org.assertj.core.api.Assertions.assertThat(f.getSourceNamesList()).isEmpty();
+    }
+
+
     @Test
     @SuppressWarnings("deprecation")
     void allowedTcpSynIsAPolicyVerdictWithTheAllowingPolicy() {

@@ -15,6 +15,37 @@ import org.junit.jupiter.api.Test;
 
 class FlowMetricsTest {
 
+    static dev.sieve.api.flow.Flow dnsFlow(dev.sieve.api.flow.Verdict v, dev.sieve.api.flow.L7FlowType type, dev.sieve.api.flow.DNS dns) {
+        return dev.sieve.api.flow.Flow.newBuilder().setVerdict(v).setType(dev.sieve.api.flow.FlowType.L7)
+                .setEventType(dev.sieve.api.flow.CiliumEventType.newBuilder().setType(129))
+                .setIsReply(com.google.protobuf.BoolValue.of(type == dev.sieve.api.flow.L7FlowType.RESPONSE))
+                .setL7(dev.sieve.api.flow.Layer7.newBuilder().setType(type).setDns(dns)).build();
+    }
+
+    @Test
+    void dnsFlowsCountWithHubblesDnsLabels() throws Exception {
+        FlowMetrics m = new FlowMetrics();
+        var fwd = dev.sieve.api.flow.Verdict.FORWARDED;
+        var q = dev.sieve.api.flow.DNS.newBuilder().setQuery("s3.amazonaws.com.").addQtypes("A").build();
+        m.observe(dnsFlow(fwd, dev.sieve.api.flow.L7FlowType.REQUEST, q));
+        m.observe(dnsFlow(fwd, dev.sieve.api.flow.L7FlowType.RESPONSE, q.toBuilder().addIps("10.0.0.1").addIps("10.0.0.2")
+                .addRrtypes("CNAME").addRrtypes("A").build()));
+        m.observe(dnsFlow(dev.sieve.api.flow.Verdict.DROPPED, dev.sieve.api.flow.L7FlowType.REQUEST,
+                dev.sieve.api.flow.DNS.newBuilder().setQuery("evil.example.org.").addQtypes("AAAA").build()));
+        m.observe(dnsFlow(fwd, dev.sieve.api.flow.L7FlowType.RESPONSE, q.toBuilder().setRcode(3).build()));
+        StringBuilder sb = new StringBuilder();
+        m.write(sb);
+        assertThat(sb.toString()).contains(
+                "# TYPE hubble_dns_queries_total counter\n",
+                "hubble_dns_queries_total{ips_returned=\"0\",qtypes=\"A\",rcode=\"\"} 1\n",
+                "hubble_dns_queries_total{ips_returned=\"0\",qtypes=\"AAAA\",rcode=\"Policy denied\"} 1\n",
+                "hubble_dns_responses_total{ips_returned=\"2\",qtypes=\"A\",rcode=\"No Error\"} 1\n",
+                "hubble_dns_responses_total{ips_returned=\"0\",qtypes=\"A\",rcode=\"Non-Existent Domain\"} 1\n",
+                "hubble_dns_response_types_total{qtypes=\"A\",type=\"A\"} 1\n",
+                "hubble_dns_response_types_total{qtypes=\"A\",type=\"CNAME\"} 1\n",
+                "hubble_flows_processed_total{protocol=\"DNS\",subtype=\"DNS\",type=\"L7\",verdict=\"DROPPED\"} 1\n");
+    }
+
     @Test
     void scrapeShowsHubbleMetricsAndAgentGauges() throws Exception {
         FlowMetrics m = new FlowMetrics();

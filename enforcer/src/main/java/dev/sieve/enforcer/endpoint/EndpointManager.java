@@ -170,7 +170,7 @@ public final class EndpointManager {
         for (Map.Entry<IpPrefix, Integer> h : datapath.ipcache().entrySet()) have.put(h.getKey().toString(), h.getValue());
         int changes = 0;
         for (Map.Entry<Cidr, Integer> e : want.entrySet()) {
-            String prefix = e.getKey().toString();
+            String prefix = IpPrefix.parse(e.getKey().toString()).toString(); // the map's spelling (IPv6 uncompressed)
             Integer cur = have.remove(prefix);
             if (cur == null || cur.intValue() != e.getValue()) {
                 datapath.upsertIpcache(prefix, e.getValue());

@@ -74,6 +74,7 @@ public final class FlowEnricher {
     private final long uuidHigh = ThreadLocalRandom.current().nextLong();
     private long uuidSeq;
     private long generation;
+    private volatile NameResolver names = NameResolver.NONE;
 
     /**
      * @param toEpochNanos converts the event's {@code bpf_ktime_get_ns} timestamp to nanoseconds since the
@@ -94,6 +95,11 @@ public final class FlowEnricher {
         java.time.Instant now = java.time.Instant.now();
         long offset = now.getEpochSecond() * 1_000_000_000L + now.getNano() - System.nanoTime();
         return ts -> ts + offset;
+    }
+
+    /** Where {@code source_names} / {@code destination_names} come from (the agent's learned FQDN cache). */
+    public void setNameResolver(NameResolver names) {
+        this.names = names == null ? NameResolver.NONE : names;
     }
 
     /** The enriched flow for one event. */
@@ -149,6 +155,12 @@ public final class FlowEnricher {
                     .setSubType(ingress ? TRACE_TO_ENDPOINT : TRACE_FROM_ENDPOINT));
             f.setTraceObservationPoint(ingress ? TraceObservationPoint.TO_ENDPOINT : TraceObservationPoint.FROM_ENDPOINT);
             f.setTraceReason(e.isReply() ? TraceReason.REPLY : TraceReason.ESTABLISHED);
+        }
+
+        NameResolver nr = names;
+        if (nr != NameResolver.NONE) {
+            f.addAllDestinationNames(nr.names(e.srcAddr(), e.dstAddr()));
+            f.addAllSourceNames(nr.names(e.dstAddr(), e.srcAddr()));
         }
 
         Policy policy = policy(e.ruleId());

@@ -40,6 +40,10 @@ import java.util.function.DoubleSupplier;
  *   <li>{@code hubble_icmp_total{family,type}} ({@code icmp}) — every ICMP flow, type as gopacket names it
  *       ({@code EchoRequest}). Cilium labels ICMPv6 with family {@code IPv4} (a slip in its handler); this
  *       says {@code IPv6}, which is what the community dashboard's ICMPv6 panels select;</li>
+ *   <li>{@code hubble_dns_queries_total{rcode,qtypes,ips_returned}}, {@code hubble_dns_responses_total{rcode,qtypes,
+ *       ips_returned}}, {@code hubble_dns_response_types_total{type,qtypes}} ({@code dns}) — from DNS L7 flows: a
+ *       dropped query counts as a query with rcode {@code Policy denied}, a request with an empty rcode, a response
+ *       with the rcode's name ({@code No Error}, {@code Query Refused}, ...), one response type per answer type;</li>
  *   <li>{@code hubble_lost_events_total{source}} — {@code perf_event_ring_buffer},
  *       {@code observer_events_queue}, {@code hubble_ring_buffer};</li>
  *   <li>Hubble's {@code http} metrics ({@link HttpMetrics}) and Sieve's proxy counters ({@link ProxyMetrics}), from
@@ -59,6 +63,8 @@ public final class FlowMetrics {
     private record TcpFlag(String flag, String family) {}
     private record Port(String protocol, String port) {}
     private record Icmp(String family, String type) {}
+    private record DnsCount(String rcode, String qtypes, String ipsReturned) {}
+    private record DnsType(String type, String qtypes) {}
     private record Gauge(String name, String help, String labels, DoubleSupplier value) {}
 
     private final Map<Processed, LongAdder> processed = new ConcurrentHashMap<>();
@@ -67,6 +73,9 @@ public final class FlowMetrics {
     private final Map<TcpFlag, LongAdder> tcpFlags = new ConcurrentHashMap<>();
     private final Map<Port, LongAdder> ports = new ConcurrentHashMap<>();
     private final Map<Icmp, LongAdder> icmp = new ConcurrentHashMap<>();
+    private final Map<DnsCount, LongAdder> dnsQueries = new ConcurrentHashMap<>();
+    private final Map<DnsCount, LongAdder> dnsResponses = new ConcurrentHashMap<>();
+    private final Map<DnsType, LongAdder> dnsResponseTypes = new ConcurrentHashMap<>();
     private final Map<LostEventSource, LongAdder> lost = new ConcurrentHashMap<>();
     private final CopyOnWriteArrayList<Gauge> gauges = new CopyOnWriteArrayList<>();
     private final HttpMetrics http = new HttpMetrics();
@@ -106,6 +115,7 @@ public final class FlowMetrics {
             tcpFlags(f);
             if (f.hasIsReply() && !f.getIsReply().getValue()) portDistribution(f);
         }
+        if (l7 && f.getL7().hasDns()) dns(f);
         if (f.getL4().hasICMPv4()) count(icmp, new Icmp("IPv4", HubbleNames.icmpv4(f.getL4().getICMPv4().getType(), f.getL4().getICMPv4().getCode())));
         if (f.getL4().hasICMPv6()) count(icmp, new Icmp("IPv6", HubbleNames.icmpv6(f.getL4().getICMPv6().getType(), f.getL4().getICMPv6().getCode())));
         if (l7) {
@@ -137,6 +147,32 @@ public final class FlowMetrics {
         if (matchType == 0 && policyDrop && (f.getIngressDeniedByCount() + f.getEgressDeniedByCount()) > 0) matchType = FlowEnricher.MATCH_L3_L4;
         count(verdicts, new PolicyVerdict(dir, HubbleNames.policyMatchType(matchType).toLowerCase(Locale.ROOT), action));
     }
+
+    /** Hubble's {@code dns} handler: a dropped query counts with rcode "Policy denied", a response by its rcode. */
+    private void dns(Flow f) {
+        var dns = f.getL7().getDns();
+        String qtypes = String.join(",", dns.getQtypesList());
+        String ips = Integer.toString(dns.getIpsCount());
+        boolean reply = f.getIsReply().getValue() || f.getL7().getType() == dev.sieve.api.flow.L7FlowType.RESPONSE;
+        if (f.getVerdict() == Verdict.DROPPED) {
+            count(dnsQueries, new DnsCount("Policy denied", qtypes, ips));
+        } else if (!reply) {
+            count(dnsQueries, new DnsCount("", qtypes, ips));
+        } else {
+            count(dnsResponses, new DnsCount(DNS_RCODES.getOrDefault(dns.getRcode(), ""), qtypes, ips));
+            for (String t : dns.getRrtypesList()) count(dnsResponseTypes, new DnsType(t, qtypes));
+        }
+    }
+
+    /** Hubble's names of DNS response codes ({@code pkg/hubble/metrics/dns/rcode.go}). */
+    private static final Map<Integer, String> DNS_RCODES = Map.ofEntries(
+            Map.entry(0, "No Error"), Map.entry(1, "Format Error"), Map.entry(2, "Server Failure"), Map.entry(3, "Non-Existent Domain"),
+            Map.entry(4, "Not Implemented"), Map.entry(5, "Query Refused"), Map.entry(6, "Name Exists when it should not"),
+            Map.entry(7, "RR Set Exists when it should not"), Map.entry(8, "RR Set that should exist does not"), Map.entry(9, "Not Authorized"),
+            Map.entry(10, "Name not contained in zone"), Map.entry(11, "DSO-TYPE Not Implemented"), Map.entry(16, "Bad OPT Version"),
+            Map.entry(17, "Key not recognized"), Map.entry(18, "Signature out of time window"), Map.entry(19, "Bad TKEY Mode"),
+            Map.entry(20, "Duplicate key name"), Map.entry(21, "Algorithm not supported"), Map.entry(22, "Bad Truncation"),
+            Map.entry(23, "Bad/missing Server Cookie"));
 
     private void tcpFlags(Flow f) {
         if (!f.getL4().hasTCP() || !f.getL4().getTCP().hasFlags() || !f.hasIP()) return;
@@ -223,6 +259,20 @@ public final class FlowMetrics {
         header(out, "hubble_icmp_total", "Number of ICMP messages", "counter");
         for (var e : sorted(icmp).entrySet()) {
             sample(out, "hubble_icmp_total", "family=\"" + e.getKey().family + "\",type=\"" + e.getKey().type + "\"", e.getValue().sum());
+        }
+        header(out, "hubble_dns_queries_total", "Number of DNS queries observed", "counter");
+        for (var e : sorted(dnsQueries).entrySet()) {
+            DnsCount k = e.getKey();
+            sample(out, "hubble_dns_queries_total", "ips_returned=\"" + k.ipsReturned + "\",qtypes=\"" + k.qtypes + "\",rcode=\"" + k.rcode + "\"", e.getValue().sum());
+        }
+        header(out, "hubble_dns_responses_total", "Number of DNS queries observed", "counter");
+        for (var e : sorted(dnsResponses).entrySet()) {
+            DnsCount k = e.getKey();
+            sample(out, "hubble_dns_responses_total", "ips_returned=\"" + k.ipsReturned + "\",qtypes=\"" + k.qtypes + "\",rcode=\"" + k.rcode + "\"", e.getValue().sum());
+        }
+        header(out, "hubble_dns_response_types_total", "Number of DNS queries observed", "counter");
+        for (var e : sorted(dnsResponseTypes).entrySet()) {
+            sample(out, "hubble_dns_response_types_total", "qtypes=\"" + e.getKey().qtypes + "\",type=\"" + e.getKey().type + "\"", e.getValue().sum());
         }
         header(out, "hubble_lost_events_total", "Number of lost events", "counter");
         for (LostEventSource s : new LostEventSource[] {LostEventSource.PERF_EVENT_RING_BUFFER, LostEventSource.OBSERVER_EVENTS_QUEUE, LostEventSource.HUBBLE_RING_BUFFER}) {

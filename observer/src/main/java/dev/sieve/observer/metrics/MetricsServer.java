@@ -44,6 +44,31 @@ public final class MetricsServer implements AutoCloseable {
         return new MetricsServer(server);
     }
 
+    /** Serves {@code body()} as JSON at {@code path} (GET), e.g. the agent's FQDN cache for {@code sieve fqdn cache list}. */
+    public void serveJson(String path, java.util.function.Supplier<String> body) {
+        server.createContext(path, exchange -> {
+            try (exchange) {
+                if (!exchange.getRequestMethod().equals("GET")) {
+                    exchange.sendResponseHeaders(405, -1);
+                    return;
+                }
+                byte[] out;
+                int status = 200;
+                try {
+                    out = body.get().getBytes(StandardCharsets.UTF_8);
+                } catch (RuntimeException e) {
+                    status = 503;
+                    out = ("{\"error\":\"" + String.valueOf(e.getMessage()).replace("\"", "'") + "\"}").getBytes(StandardCharsets.UTF_8);
+                }
+                exchange.getResponseHeaders().set("Content-Type", "application/json");
+                exchange.sendResponseHeaders(status, out.length);
+                try (OutputStream os = exchange.getResponseBody()) {
+                    os.write(out);
+                }
+            }
+        });
+    }
+
     /** The bound address (with the real port when started on port 0). */
     public InetSocketAddress address() {
         return server.getAddress();

@@ -35,6 +35,16 @@ public final class PeerSelectors {
         };
     }
 
+    /** The label a toFQDNs selector gives an address the DNS proxy learned for an endpoint of {@code subject}. */
+    public static Label learnedFqdnLabel(String selector, int subject) {
+        return new Label(Label.SOURCE_FQDN, selector + "@" + subject, "");
+    }
+
+    /** Selects addresses the DNS proxy learned for {@code subject} under this toFQDNs selector. */
+    public static LabelSelector learnedFqdn(Peer.Fqdn f, int subject) {
+        return LabelSelector.of(new Requirement(Label.SOURCE_FQDN, f.text() + "@" + subject, Requirement.Operator.EXISTS, List.of()));
+    }
+
     static LabelSelector cidrSelector(Peer.CidrBlock c) {
         List<Requirement> reqs = new ArrayList<>();
         reqs.add(cidrRequirement(c.cidr(), Requirement.Operator.EXISTS));

@@ -65,7 +65,10 @@ public final class PolicyEngine {
     private final Map<Integer, Set<String>> podsByIdentity = new HashMap<>();
     private final Map<Integer, IdentityPolicy> subjects = new HashMap<>();
     private final Map<Cidr, Identity> cidrIdentities = new HashMap<>();
-    private final Map<String, Set<Cidr>> fqdnLearned = new TreeMap<>();
+    /** Names learned through trace, by address. */
+    private final Map<Cidr, Set<String>> fqdnLearned = new HashMap<>();
+    /** What the DNS proxy learned, by address: subject identity that asked -> names. */
+    private final Map<Cidr, Map<Integer, Set<String>>> fqdnLearnedBy = new HashMap<>();
     private final Map<Cidr, Identity> fqdnIdentities = new HashMap<>();
     private final Set<Integer> dirty = new HashSet<>();
     private long generation;
@@ -240,10 +243,62 @@ public final class PolicyEngine {
      */
     public Identity learnFqdn(String name, String address) {
         Cidr host = Cidr.host(Cidr.parseAddress(address));
-        fqdnLearned.computeIfAbsent(dev.sieve.policy.l7.DnsNames.normalize(name), k -> new HashSet<>()).add(host);
+        fqdnLearned.computeIfAbsent(host, k -> new HashSet<>()).add(dev.sieve.policy.l7.DnsNames.normalize(name));
         refreshFqdnIdentities();
         flush();
         return fqdnIdentities.get(host);
+    }
+
+    /**
+     * Records that DNS answered {@code name} with {@code address} to an endpoint of identity {@code subject} (the DNS
+     * proxy). Unlike {@link #learnFqdn(String, String)} it opens the address only for that identity's toFQDNs
+     * selectors: the address's identity gets one {@code fqdn:SELECTOR@SUBJECT} label per toFQDNs selector matching
+     * the name, and a toFQDNs peer of subject S selects {@code fqdn:SELECTOR} (learned by trace) or
+     * {@code fqdn:SELECTOR@S}. Returns the address's identity.
+     */
+    public Identity learnFqdn(int subject, String name, String address) {
+        Cidr host = Cidr.host(Cidr.parseAddress(address));
+        boolean added = fqdnLearnedBy.computeIfAbsent(host, k -> new HashMap<>())
+                .computeIfAbsent(subject, k -> new HashSet<>()).add(dev.sieve.policy.l7.DnsNames.normalize(name));
+        if (added) {
+            refreshFqdnIdentities(host);
+            flush();
+        }
+        return fqdnIdentities.get(host);
+    }
+
+    /**
+     * The toFQDNs selectors (matchName or matchPattern text) of egress rules that select {@code subject} and match
+     * {@code name}: what makes an answer for that name worth learning for that endpoint.
+     */
+    public List<String> fqdnSelectors(Identity subject, String name) {
+        List<String> out = new ArrayList<>();
+        for (Policy p : policies.values()) {
+            for (Rule r : p.rules()) {
+                if (!selects(r, subject)) continue;
+                for (PeerRule pr : r.egress()) {
+                    for (Peer peer : pr.peers()) {
+                        if (!(peer instanceof Peer.Fqdn f) || out.contains(f.text())) continue;
+                        DnsRule rule = f.matchName() != null ? DnsRule.name(f.matchName()) : DnsRule.pattern(f.matchPattern());
+                        if (rule.matches(name)) out.add(f.text());
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Forgets what {@link #learnFqdn(int, String, String)} recorded; the address's identity goes when nobody learned it. */
+    public void forgetFqdn(int subject, String name, String address) {
+        Cidr host = Cidr.host(Cidr.parseAddress(address));
+        Map<Integer, Set<String>> bySubject = fqdnLearnedBy.get(host);
+        if (bySubject == null) return;
+        Set<String> names = bySubject.get(subject);
+        if (names == null || !names.remove(dev.sieve.policy.l7.DnsNames.normalize(name))) return;
+        if (names.isEmpty()) bySubject.remove(subject);
+        if (bySubject.isEmpty()) fqdnLearnedBy.remove(host);
+        refreshFqdnIdentities(host);
+        flush();
     }
 
     public void setMode(EnforcementMode mode) {
@@ -444,25 +499,53 @@ public final class PolicyEngine {
 
     /** Recomputes the fqdn: labels of every learned address against the current toFQDNs selectors. */
     private void refreshFqdnIdentities() {
-        if (fqdnLearned.isEmpty()) return;
-        List<DnsRule> selectors = new ArrayList<>();
-        for (Policy p : policies.values()) {
-            for (Rule r : p.rules()) {
-                for (PeerRule pr : r.egress()) {
-                    for (Peer peer : pr.peers()) {
-                        if (peer instanceof Peer.Fqdn f) selectors.add(f.matchName() != null ? DnsRule.name(f.matchName()) : DnsRule.pattern(f.matchPattern()));
+        fqdnSelectors = null; // the policies may have changed
+        refreshFqdnIdentities(null);
+    }
+
+    /** The toFQDNs selectors of all policies, computed once per policy change. */
+    private List<DnsRule> fqdnSelectors;
+
+    /** Recomputes the fqdn: labels of the learned address {@code only} (every one when null). */
+    private void refreshFqdnIdentities(Cidr only) {
+        if (fqdnLearned.isEmpty() && fqdnLearnedBy.isEmpty() && fqdnIdentities.isEmpty()) return;
+        if (fqdnSelectors == null) {
+            List<DnsRule> all = new ArrayList<>();
+            for (Policy p : policies.values()) {
+                for (Rule r : p.rules()) {
+                    for (PeerRule pr : r.egress()) {
+                        for (Peer peer : pr.peers()) {
+                            if (peer instanceof Peer.Fqdn f) all.add(f.matchName() != null ? DnsRule.name(f.matchName()) : DnsRule.pattern(f.matchPattern()));
+                        }
                     }
                 }
             }
+            fqdnSelectors = all;
         }
+        List<DnsRule> selectors = fqdnSelectors;
         Map<Cidr, Set<Label>> labelsByIp = new HashMap<>();
-        for (Map.Entry<String, Set<Cidr>> e : fqdnLearned.entrySet()) {
-            for (Cidr ip : e.getValue()) {
-                Set<Label> ls = labelsByIp.computeIfAbsent(ip, k -> new HashSet<>(PeerSelectors.cidrLabels(k).asList()));
+        Set<Cidr> ips = new HashSet<>();
+        if (only != null) {
+            if (fqdnLearned.containsKey(only) || fqdnLearnedBy.containsKey(only)) ips.add(only);
+        } else {
+            ips.addAll(fqdnLearned.keySet());
+            ips.addAll(fqdnLearnedBy.keySet());
+        }
+        for (Cidr ip : ips) {
+            Set<Label> ls = new HashSet<>(PeerSelectors.cidrLabels(ip).asList());
+            for (String name : fqdnLearned.getOrDefault(ip, Set.of())) {
                 for (DnsRule s : selectors) {
-                    if (s.matches(e.getKey())) ls.add(new Label(Label.SOURCE_FQDN, s.matchName() != null ? s.matchName() : s.matchPattern(), ""));
+                    if (s.matches(name)) ls.add(new Label(Label.SOURCE_FQDN, s.matchName() != null ? s.matchName() : s.matchPattern(), ""));
                 }
             }
+            for (Map.Entry<Integer, Set<String>> bySubject : fqdnLearnedBy.getOrDefault(ip, Map.of()).entrySet()) {
+                for (String name : bySubject.getValue()) {
+                    for (DnsRule s : selectors) {
+                        if (s.matches(name)) ls.add(PeerSelectors.learnedFqdnLabel(s.matchName() != null ? s.matchName() : s.matchPattern(), bySubject.getKey()));
+                    }
+                }
+            }
+            labelsByIp.put(ip, ls);
         }
         for (Map.Entry<Cidr, Set<Label>> e : labelsByIp.entrySet()) {
             LabelSet labels = LabelSet.of(e.getValue());
@@ -476,6 +559,12 @@ public final class PolicyEngine {
                 ipcache.remove(e.getKey());
                 if (allocator.release(old)) cache.removeIdentity(old.id());
             }
+        }
+        for (Cidr gone : only != null ? List.of(only) : new ArrayList<>(fqdnIdentities.keySet())) { // learned by nobody any more
+            if (labelsByIp.containsKey(gone) || !fqdnIdentities.containsKey(gone)) continue;
+            Identity old = fqdnIdentities.remove(gone);
+            ipcache.remove(gone);
+            if (allocator.release(old)) cache.removeIdentity(old.id());
         }
         generation++;
     }
@@ -564,7 +653,12 @@ public final class PolicyEngine {
         List<CachedSelector> peers = new ArrayList<>();
         boolean wildcard = false;
         for (Peer peer : pr.peers()) {
-            for (LabelSelector sel : PeerSelectors.of(peer, services.values())) {
+            List<LabelSelector> sels = PeerSelectors.of(peer, services.values());
+            if (peer instanceof Peer.Fqdn f) { // what the DNS proxy learned for this subject (learnFqdn(int, ...))
+                sels = new ArrayList<>(sels);
+                sels.add(PeerSelectors.learnedFqdn(f, ip.subject.id()));
+            }
+            for (LabelSelector sel : sels) {
                 if (sel == null) {
                     wildcard = true;
                 } else {
