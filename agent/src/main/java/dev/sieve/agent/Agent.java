@@ -22,6 +22,13 @@ import dev.sieve.policy.identity.LocalIdentityAllocator;
 import dev.sieve.policy.manifest.ManifestSet;
 import dev.sieve.policy.manifest.ValidationError;
 import dev.sieve.policy.manifest.ValidationException;
+import dev.sieve.enforcer.datapath.ProxyRouting;
+import dev.sieve.policy.trace.ConnectionPolicy;
+import dev.sieve.policy.trace.Tracer;
+import dev.sieve.proxy.L7Event;
+import dev.sieve.proxy.transparent.NodeProxy;
+import java.net.InetAddress;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
@@ -49,6 +56,10 @@ public final class Agent implements AutoCloseable {
     private final FlowRing ring;
     private final FlowMetrics metrics = new FlowMetrics();
     private final FlowEnricher enricher;
+    private final FlowEnricher l7Enricher; // the proxies' events, on the proxy's threads
+    private final NetNs netns;
+    private final NodeProxy proxy;
+    private final Tracer tracer;
     private final ObserverServer observer;
     private final MetricsServer metricsServer;
     private final VerdictEventReader reader;
@@ -66,12 +77,21 @@ public final class Agent implements AutoCloseable {
         this.source = new DirectorySource(options.manifests());
         DatapathConfig dc = DatapathConfig.of(options.pinPrefix()).withAggregation(options.aggregation())
                 .withLocalDelivery(options.localDelivery());
-        if (options.netns() != null) dc = dc.withNetns(NetNs.named(options.netns()));
+        this.netns = options.netns() != null ? NetNs.named(options.netns()) : NetNs.current();
+        dc = dc.withNetns(netns);
         this.datapath = Datapath.open(dc);
-        this.endpoints = new EndpointManager(datapath, options.nodeName(), options.proxyPort());
+        this.tracer = new Tracer(engine);
         this.ring = new FlowRing(options.flowBuffer());
         EndpointResolver resolver = lockedResolver(new PolicyEngineResolver(engine));
         this.enricher = new FlowEnricher(resolver, options.nodeName(), FlowEnricher.monotonicToEpoch());
+        this.l7Enricher = new FlowEnricher(resolver, options.nodeName(), FlowEnricher.monotonicToEpoch());
+        // The L7 proxy, in this process: its listeners in the datapath's namespace, its ports in the policy entries.
+        ProxyRouting.install(netns);
+        this.proxy = new NodeProxy(new NodeProxy.Settings(options.proxyPortLow(), options.proxyPortHigh(), proxyStateFile(),
+                netns.threadFactory("sieve-proxy"), 2, true), this::connectionPolicy, this::l7Event);
+        proxy.start();
+        this.endpoints = new EndpointManager(datapath, options.nodeName(),
+                (protocol, direction) -> proxy.port(protocol, direction == dev.sieve.policy.model.Direction.INGRESS));
         this.relay = options.relay() == null ? null
                 : new RelayPusher(options.relay(), options.nodeName(), options.spoolDir(), 256L << 20, RelayPusher.Settings.DEFAULT);
         registerGauges();
@@ -107,6 +127,40 @@ public final class Agent implements AutoCloseable {
                 + metricsServer.address() + ", " + endpoints.attached().size() + " endpoints attached");
     }
 
+    /** The policy of a connection the datapath redirected to the proxy, as the engine has it now. */
+    private ConnectionPolicy connectionPolicy(InetAddress client, InetAddress server, int l4Protocol, int port) {
+        synchronized (lock) {
+            return tracer.connection(peer(client), peer(server), l4Protocol, port);
+        }
+    }
+
+    private Tracer.ResolvedPeer peer(InetAddress a) {
+        byte[] addr = a.getAddress();
+        var ep = engine.endpointByIp(addr);
+        return new Tracer.ResolvedPeer(a.getHostAddress(), ep != null ? ep.identity() : engine.identity(engine.identityOf(addr)), ep);
+    }
+
+    /** A proxy's request or response: a Hubble L7 flow, into the flow buffer, metrics and relay like any flow. */
+    private void l7Event(L7Event e) {
+        Flow f;
+        synchronized (l7Enricher) {
+            f = l7Enricher.enrich(e);
+        }
+        ring.append(f);
+        metrics.observe(f);
+        if (relay != null) relay.offer(f);
+    }
+
+    /** Where the proxy remembers its ports between runs (like the pins, gone at reboot). */
+    private Path proxyStateFile() {
+        return Path.of("/run/sieve", options.pinPrefix(), "proxy-ports");
+    }
+
+    /** The node's L7 proxy: protocols plug in with {@link NodeProxy#tcp} / {@link NodeProxy#udp}. */
+    public NodeProxy proxy() {
+        return proxy;
+    }
+
     private EndpointResolver lockedResolver(EndpointResolver r) {
         return new EndpointResolver() {
             @Override
@@ -127,6 +181,13 @@ public final class Agent implements AutoCloseable {
             public PolicyRef rule(int ruleId) {
                 synchronized (lock) {
                     return r.rule(ruleId);
+                }
+            }
+
+            @Override
+            public int identityOf(byte[] address) {
+                synchronized (lock) {
+                    return r.identityOf(address);
                 }
             }
 
@@ -249,7 +310,10 @@ public final class Agent implements AutoCloseable {
         if (readerThread != null) readerThread.join(2000);
         reader.close();
         if (relay != null) relay.close(); // what the relay has not acknowledged goes to the spool directory
+        proxy.close();
         if (options.cleanupOnExit()) {
+            ProxyRouting.remove(netns);
+            java.nio.file.Files.deleteIfExists(proxyStateFile());
             // tests and demos: remove what this agent attached; otherwise the pinned state keeps enforcing
             synchronized (lock) {
                 for (String ifname : endpoints.attached().values()) {

@@ -13,11 +13,11 @@ import java.util.Map;
  * The agent's settings. Flags win over environment variables ({@code SIEVE_NODE_NAME}, {@code SIEVE_MANIFESTS}
  * (colon-separated), {@code SIEVE_OBSERVER_ADDRESS}, {@code SIEVE_METRICS_ADDRESS}, {@code SIEVE_RELAY},
  * {@code SIEVE_ENFORCEMENT}, {@code SIEVE_PIN_PREFIX}, {@code SIEVE_NETNS}, {@code SIEVE_FLOW_BUFFER},
- * {@code SIEVE_MONITOR_AGGREGATION}, {@code SIEVE_LOCAL_DELIVERY}), which win over the defaults.
+ * {@code SIEVE_MONITOR_AGGREGATION}, {@code SIEVE_LOCAL_DELIVERY}, {@code SIEVE_PROXY_PORT_RANGE}), which win over the defaults.
  */
 public record AgentOptions(String nodeName, List<Path> manifests, InetSocketAddress observerAddress,
                            InetSocketAddress metricsAddress, String relay, EnforcementMode enforcement, String pinPrefix,
-                           String netns, int flowBuffer, AggregationLevel aggregation, int proxyPort, boolean cleanupOnExit,
+                           String netns, int flowBuffer, AggregationLevel aggregation, int proxyPortLow, int proxyPortHigh, boolean cleanupOnExit,
                            java.nio.file.Path spoolDir, LocalDelivery localDelivery) {
 
     public static final String USAGE = """
@@ -26,6 +26,7 @@ public record AgentOptions(String nodeName, List<Path> manifests, InetSocketAddr
                                [--enforcement default|always|never] [--pin-prefix node] [--netns NAME]
                                [--flow-buffer 65536] [--monitor-aggregation none|low|medium|max] [--cleanup-on-exit]
                                [--spool-dir /var/lib/sieve/spool/NODE] [--local-delivery bpf|stack]
+                               [--proxy-port-range 10000-20000]
             Every flag can also be given as an environment variable: --node-name as SIEVE_NODE_NAME, and so on.
             """;
 
@@ -51,6 +52,7 @@ public record AgentOptions(String nodeName, List<Path> manifests, InetSocketAddr
         boolean cleanup = "true".equals(env.get("SIEVE_CLEANUP_ON_EXIT"));
         String spool = env.get("SIEVE_SPOOL_DIR");
         String delivery = env.getOrDefault("SIEVE_LOCAL_DELIVERY", "bpf");
+        String proxyRange = env.getOrDefault("SIEVE_PROXY_PORT_RANGE", "10000-20000");
         boolean manifestsFromFlags = false;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
@@ -86,6 +88,7 @@ public record AgentOptions(String nodeName, List<Path> manifests, InetSocketAddr
                 case "--monitor-aggregation" -> aggregation = value;
                 case "--spool-dir" -> spool = value;
                 case "--local-delivery" -> delivery = value;
+                case "--proxy-port-range" -> proxyRange = value;
                 default -> throw new BadOption("unknown flag " + a);
             }
         }
@@ -110,6 +113,16 @@ public record AgentOptions(String nodeName, List<Path> manifests, InetSocketAddr
         } catch (IllegalArgumentException e) {
             throw new BadOption("--local-delivery: " + e.getMessage());
         }
+        int[] range;
+        try {
+            range = dev.sieve.proxy.transparent.NodeProxy.Settings.parseRange(proxyRange);
+            if (range[1] - range[0] + 1 < dev.sieve.proxy.transparent.ProxyListener.all().size()) {
+                throw new IllegalArgumentException("needs at least " + dev.sieve.proxy.transparent.ProxyListener.all().size()
+                        + " ports (one per L7 protocol and direction), got " + proxyRange);
+            }
+        } catch (IllegalArgumentException e) {
+            throw new BadOption("--proxy-port-range: " + e.getMessage());
+        }
         EnforcementMode mode;
         try {
             mode = EnforcementMode.parse(enforcement);
@@ -117,7 +130,7 @@ public record AgentOptions(String nodeName, List<Path> manifests, InetSocketAddr
             throw new BadOption("--enforcement: " + e.getMessage());
         }
         return new AgentOptions(node, List.copyOf(manifests), address("--observer-address", observer),
-                address("--metrics-address", metrics), relay, mode, prefix, netns, bufferSize, level, 15001, cleanup,
+                address("--metrics-address", metrics), relay, mode, prefix, netns, bufferSize, level, range[0], range[1], cleanup,
                 Path.of(spool != null ? spool : "/var/lib/sieve/spool/" + node), localDelivery);
     }
 

@@ -1,0 +1,75 @@
+package dev.sieve.enforcer.datapath;
+
+import dev.sieve.enforcer.netns.NetNs;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The policy routing that delivers packets the datapath hands to the L7 proxy: they carry the TO_PROXY mark
+ * (0x200 in bits 8-11) and a destination that is not this node's (the original destination), so a rule sends
+ * them to a table whose only route is "local": the stack delivers them to the socket the datapath assigned.
+ * As Cilium: {@code ip rule add fwmark 0x200/0xf00 lookup 2004 pref 9} and
+ * {@code ip route add local default dev lo table 2004}, for IPv4 and IPv6, in the datapath's namespace.
+ */
+public final class ProxyRouting {
+
+    public static final int TABLE = 2004;
+    public static final String FWMARK = "0x200/0xf00";
+    public static final int PRIORITY = 9;
+
+    private ProxyRouting() {}
+
+    /** Installs the rule and route for both families (idempotent). IPv6 failures are ignored when IPv6 is off. */
+    public static void install(NetNs ns) {
+        for (String family : List.of("-4", "-6")) {
+            boolean v6 = family.equals("-6");
+            try {
+                if (!ip(ns, family, "rule", "show", "fwmark", FWMARK, "lookup", String.valueOf(TABLE)).strip().isEmpty()) {
+                    // present from a previous run
+                } else {
+                    ip(ns, family, "rule", "add", "fwmark", FWMARK, "lookup", String.valueOf(TABLE), "pref", String.valueOf(PRIORITY));
+                }
+                ip(ns, family, "route", "replace", "local", v6 ? "::/0" : "0.0.0.0/0", "dev", "lo", "table", String.valueOf(TABLE));
+            } catch (IOException e) {
+                if (!v6) throw new IllegalStateException("cannot install the L7 proxy's routing in " + ns + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /** Removes the rule and the table's route (for --cleanup-on-exit). */
+    public static void remove(NetNs ns) {
+        for (String family : List.of("-4", "-6")) {
+            try {
+                ip(ns, family, "rule", "del", "fwmark", FWMARK, "lookup", String.valueOf(TABLE));
+            } catch (IOException e) {
+                // not there
+            }
+            try {
+                ip(ns, family, "route", "flush", "table", String.valueOf(TABLE));
+            } catch (IOException e) {
+                // not there
+            }
+        }
+    }
+
+    private static String ip(NetNs ns, String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of("ip"));
+        if (!ns.isCurrent()) cmd.addAll(List.of("-n", ns.name()));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        try {
+            String out = new String(p.getInputStream().readAllBytes());
+            if (!p.waitFor(10, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new IOException(String.join(" ", cmd) + ": timed out");
+            }
+            if (p.exitValue() != 0) throw new IOException(String.join(" ", cmd) + ": " + out.strip());
+            return out;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
+    }
+}
