@@ -111,13 +111,30 @@ abstract class ProxyRedirectE2E {
         d.upstream(new SimpleChannelInboundHandler<DatagramPacket>() {
             @Override
             protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket answer) {
-                d.reply(answer.content().retain());
-                ctx.close();
+                d.reply(answer.content().retain()).addListener(f -> {
+                    if (!f.isSuccess()) System.err.println("DEBUG reply failed " + f.cause());
+                    else System.err.println("DEBUG reply sent");
+                });
+                ctx.channel().eventLoop().execute(ctx::close);
             }
         }).addListener((ChannelFutureListener) f -> {
             if (f.isSuccess()) f.channel().writeAndFlush(query);
             else query.release();
         });
+    }
+
+    String recentFlows() {
+        StringBuilder sb = new StringBuilder("\nrecent flows:");
+        for (long q = Math.max(agent.ring().oldestSeq(), agent.ring().nextSeq() - 30); q < agent.ring().nextSeq(); q++) {
+            var e = agent.ring().get(q);
+            if (e == null) continue;
+            Flow f = e.flow();
+            sb.append("\n  ").append(f.getIP().getSource()).append(":").append(f.getL4().getTCP().getSourcePort())
+                    .append(" -> ").append(f.getIP().getDestination()).append(":").append(f.getL4().getTCP().getDestinationPort())
+                    .append(" ").append(f.getTrafficDirection()).append(" ").append(f.getVerdict()).append(" ").append(f.getDropReasonDesc())
+                    .append(" ").append(f.getSummary()).append(" if=").append(f.getInterface().getIndex());
+        }
+        return sb.toString();
     }
 
     ExecResult talk(Pod from, String host, int port, String proto) {
@@ -128,7 +145,11 @@ abstract class ProxyRedirectE2E {
     void ingressL7RuleSendsTheConnectionThroughTheProxyIPv4AndIPv6() throws Exception {
         for (String[] addrs : List.of(new String[] {SERVER4, CLIENT4}, new String[] {SERVER6, CLIENT6})) {
             ExecResult r = talk(client, addrs[0], 8080, "tcp");
-            assertThat(r.ok()).as("client -> server:8080 through the proxy: " + r).isTrue();
+            if (!r.ok() && System.getenv("SIEVE_DEBUG_WAIT") != null) {
+                System.err.println("DEBUG waiting, netns " + lab.nodeNamespace());
+                Thread.sleep(90_000);
+            }
+            assertThat(r.ok()).as("client -> server:8080 through the proxy: " + r + recentFlows()).isTrue();
             assertThat(r.stdout().strip()).as("the server sees the client's own address").isEqualTo("peer=" + addrs[1] + " got=hello");
             ProxiedConnection c = relay.seen.poll(5, TimeUnit.SECONDS);
             assertThat(c).as("the proxy got the connection").isNotNull();

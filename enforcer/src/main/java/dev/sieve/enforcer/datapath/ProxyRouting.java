@@ -12,6 +12,12 @@ import java.util.concurrent.TimeUnit;
  * them to a table whose only route is "local": the stack delivers them to the socket the datapath assigned.
  * As Cilium: {@code ip rule add fwmark 0x200/0xf00 lookup 2004 pref 9} and
  * {@code ip route add local default dev lo table 2004}, for IPv4 and IPv6, in the datapath's namespace.
+ *
+ * <p>Also turns off early demux ({@code net.ipv4.ip_early_demux=0}, IPv4 and IPv6): it gives a packet arriving
+ * from a pod the node's socket of the same tuple before routing, and a packet with a socket is never forwarded.
+ * The proxy's transparent socket of a connection that the server's ingress redirects has the client's tuple, so
+ * with early demux the client's packets after the SYN would be dropped on their way to the server's interface
+ * (where sieve_to_pod turns them to the proxy).
  */
 public final class ProxyRouting {
 
@@ -23,6 +29,7 @@ public final class ProxyRouting {
 
     /** Installs the rule and route for both families (idempotent). IPv6 failures are ignored when IPv6 is off. */
     public static void install(NetNs ns) {
+        earlyDemux(ns, "0");
         for (String family : List.of("-4", "-6")) {
             boolean v6 = family.equals("-6");
             try {
@@ -40,6 +47,7 @@ public final class ProxyRouting {
 
     /** Removes the rule and the table's route (for --cleanup-on-exit). */
     public static void remove(NetNs ns) {
+        earlyDemux(ns, "1"); // the kernel's default
         for (String family : List.of("-4", "-6")) {
             try {
                 ip(ns, family, "rule", "del", "fwmark", FWMARK, "lookup", String.valueOf(TABLE));
@@ -52,6 +60,17 @@ public final class ProxyRouting {
                 // not there
             }
         }
+    }
+
+    private static void earlyDemux(NetNs ns, String value) {
+        // /proc/sys/net is the namespace of the thread that opens it
+        ns.run(() -> {
+            try {
+                java.nio.file.Files.writeString(java.nio.file.Path.of("/proc/sys/net/ipv4/ip_early_demux"), value);
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot set net.ipv4.ip_early_demux in " + ns + ": " + e.getMessage(), e);
+            }
+        });
     }
 
     private static String ip(NetNs ns, String... args) throws IOException {

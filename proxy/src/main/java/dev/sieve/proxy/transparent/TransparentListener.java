@@ -174,6 +174,7 @@ final class TransparentListener {
         InetSocketAddress client = normal(p.sender());
         InetSocketAddress original = normal(p.recipient());
         ConnectionPolicy policy = lookup(client, original, 17);
+        System.err.println("DEBUG datagram " + client + " -> " + original + " policy " + (policy == null ? null : policy.dropped()));
         if (policy == null || policy.dropped()) return;
         protocol.received(new RedirectedDatagram(client, original, key.ingress(), port, policy, p.content(),
                 ch.eventLoop(), udpTransport, events));
