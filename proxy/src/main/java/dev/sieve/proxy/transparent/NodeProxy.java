@@ -187,7 +187,7 @@ public final class NodeProxy implements AutoCloseable {
         java.util.concurrent.atomic.AtomicReference<Throwable> error = new java.util.concurrent.atomic.AtomicReference<>();
         Thread binder = settings.threads().newThread(() -> {
             try {
-                t.bind(group, l.protocol() == L7Protocol.DNS, settings.ipv6());
+                t.bind(group, l.protocol() == L7Protocol.DNS, settings.ipv6(), settings.threads());
             } catch (Throwable e) {
                 error.set(e);
             }

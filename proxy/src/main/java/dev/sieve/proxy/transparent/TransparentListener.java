@@ -47,6 +47,7 @@ final class TransparentListener {
     private final Function<ProxyListener, DatagramProtocol> udp;
     private final TransparentUdp udpTransport = new TransparentUdp();
     private final List<Channel> channels = new ArrayList<>();
+    private Ipv6DatagramReceiver udp6;
 
     TransparentListener(ProxyListener key, int port, ConnectionPolicies policies, L7EventSink events,
                         Function<ProxyListener, ProxyProtocol> tcp, Function<ProxyListener, DatagramProtocol> udp) {
@@ -67,13 +68,25 @@ final class TransparentListener {
     }
 
     /** Binds every socket; on failure closes what it bound and throws. Runs on a thread in the datapath's netns. */
-    void bind(EventLoopGroup group, boolean withUdp, boolean ipv6) throws IOException {
+    void bind(EventLoopGroup group, boolean withUdp, boolean ipv6, java.util.concurrent.ThreadFactory threads) throws IOException {
         try {
             channels.add(bindTcp(group, false));
             if (ipv6) channels.add(bindTcp(group, true));
             if (withUdp) {
                 channels.add(bindUdp(group, false));
-                if (ipv6) channels.add(bindUdp(group, true));
+                if (ipv6) {
+                    udp6 = new Ipv6DatagramReceiver(port, threads, (payload, sender, original) -> {
+                        io.netty.channel.EventLoop loop = group.next();
+                        loop.execute(() -> {
+                            io.netty.buffer.ByteBuf content = io.netty.buffer.Unpooled.wrappedBuffer(payload);
+                            try {
+                                datagram(loop, content, sender, original);
+                            } finally {
+                                content.release();
+                            }
+                        });
+                    });
+                }
             }
         } catch (Exception e) {
             close();
@@ -84,6 +97,8 @@ final class TransparentListener {
     void close() {
         for (Channel c : channels) c.close().syncUninterruptibly();
         channels.clear();
+        if (udp6 != null) udp6.close();
+        udp6 = null;
     }
 
     private Channel bindTcp(EventLoopGroup group, boolean v6) throws IOException {
@@ -119,7 +134,7 @@ final class TransparentListener {
                 .handler(new SimpleChannelInboundHandler<DatagramPacket>() {
                     @Override
                     protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket p) {
-                        datagram(ctx.channel(), p);
+                        datagram(ctx.channel().eventLoop(), p.content(), normal(p.sender()), normal(p.recipient()));
                     }
 
                     @Override
@@ -168,16 +183,19 @@ final class TransparentListener {
                 new TransparentUpstream(client.getAddress(), original, key.ingress()), events));
     }
 
-    private void datagram(Channel ch, DatagramPacket p) {
+    /** A redirected datagram: its policy, then the protocol. The content is released after. */
+    private void datagram(io.netty.channel.EventLoop loop, io.netty.buffer.ByteBuf content, InetSocketAddress client,
+                          InetSocketAddress original) {
         DatagramProtocol protocol = udp.apply(key);
         if (protocol == null) return;
-        InetSocketAddress client = normal(p.sender());
-        InetSocketAddress original = normal(p.recipient());
         ConnectionPolicy policy = lookup(client, original, 17);
-        System.err.println("DEBUG datagram " + client + " -> " + original + " policy " + (policy == null ? null : policy.dropped()));
         if (policy == null || policy.dropped()) return;
-        protocol.received(new RedirectedDatagram(client, original, key.ingress(), port, policy, p.content(),
-                ch.eventLoop(), udpTransport, events));
+        try {
+            protocol.received(new RedirectedDatagram(client, original, key.ingress(), port, policy, content, loop,
+                    udpTransport, events));
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, key + ": datagram from " + client + " failed", e);
+        }
     }
 
     private ConnectionPolicy lookup(InetSocketAddress client, InetSocketAddress original, int l4) {
