@@ -1193,3 +1193,46 @@ int sieve_to_pod(struct __sk_buff *skb)
 		return to_pod_proxy(skb);
 	return v == JUDGED_DROP ? TC_ACT_SHOT : TC_ACT_OK;
 }
+
+/*
+ * Attached to tc ingress of the node's other interfaces (uplinks) while the L7 proxy runs: the replies of
+ * the proxy's upstream connections to peers outside the node arrive here, addressed to a client pod's
+ * address (the upstream socket is bound to it). A packet whose tuple is one of the proxy's upstream sockets
+ * (SO_MARK PROXY_INGRESS / PROXY_EGRESS) is assigned to it and marked for local delivery; everything else
+ * passes untouched. Cilium's bpf_host does the same for its transparent proxy.
+ */
+SEC("tc")
+int sieve_from_host(struct __sk_buff *skb)
+{
+	struct pkt p = {};
+	if (parse(skb, &p) != 0 || !p.tracked || (p.proto != IPPROTO_TCP && p.proto != IPPROTO_UDP))
+		return TC_ACT_OK;
+	struct bpf_sock_tuple t = {};
+	__u32 len;
+	if (p.family == 4) {
+		__builtin_memcpy(&t.ipv4.saddr, p.saddr, 4);
+		__builtin_memcpy(&t.ipv4.daddr, p.daddr, 4);
+		t.ipv4.sport = bpf_htons(p.sport);
+		t.ipv4.dport = bpf_htons(p.dport);
+		len = sizeof(t.ipv4);
+	} else {
+		copy16((__u8 *)t.ipv6.saddr, p.saddr);
+		copy16((__u8 *)t.ipv6.daddr, p.daddr);
+		t.ipv6.sport = bpf_htons(p.sport);
+		t.ipv6.dport = bpf_htons(p.dport);
+		len = sizeof(t.ipv6);
+	}
+	struct bpf_sock *sk = p.proto == IPPROTO_TCP ?
+		(struct bpf_sock *)bpf_skc_lookup_tcp(skb, &t, len, BPF_F_CURRENT_NETNS, 0) :
+		bpf_sk_lookup_udp(skb, &t, len, BPF_F_CURRENT_NETNS, 0);
+	if (!sk)
+		return TC_ACT_OK;
+	struct bpf_sock *full = bpf_sk_fullsock(sk);
+	__u32 magic = full ? full->mark & SIEVE_MARK_MAGIC_MASK : 0;
+	if (magic == SIEVE_MARK_PROXY_INGRESS || magic == SIEVE_MARK_PROXY_EGRESS) {
+		if (bpf_sk_assign(skb, sk, 0) == 0)
+			skb->mark = SIEVE_MARK_TO_PROXY;
+	}
+	bpf_sk_release(sk);
+	return TC_ACT_OK;
+}

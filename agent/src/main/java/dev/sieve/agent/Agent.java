@@ -90,6 +90,13 @@ public final class Agent implements AutoCloseable {
         this.proxy = new NodeProxy(new NodeProxy.Settings(options.proxyPortLow(), options.proxyPortHigh(), proxyStateFile(),
                 netns.threadFactory("sieve-proxy"), 2, true), this::connectionPolicy, this::l7Event);
         proxy.start();
+        for (String uplink : uplinks()) { // replies from outside the node to the proxy's upstream connections
+            try {
+                datapath.attachUplink(uplink);
+            } catch (RuntimeException e) {
+                LOG.warning("proxy uplink " + uplink + ": " + e.getMessage() + "; egress L7 connections to peers behind it will fail");
+            }
+        }
         this.endpoints = new EndpointManager(datapath, options.nodeName(),
                 (protocol, direction) -> proxy.port(protocol, direction == dev.sieve.policy.model.Direction.INGRESS));
         this.relay = options.relay() == null ? null
@@ -149,6 +156,12 @@ public final class Agent implements AutoCloseable {
         ring.append(f);
         metrics.observe(f);
         if (relay != null) relay.offer(f);
+    }
+
+    /** --proxy-uplinks, or the interfaces of the namespace's default routes. */
+    private List<String> uplinks() {
+        if (options.proxyUplinks() != null) return options.proxyUplinks();
+        return ProxyRouting.defaultRouteInterfaces(netns);
     }
 
     /** Where the proxy remembers its ports between runs (like the pins, gone at reboot). */
@@ -313,7 +326,15 @@ public final class Agent implements AutoCloseable {
         proxy.close();
         if (options.cleanupOnExit()) {
             ProxyRouting.remove(netns);
+            for (String uplink : uplinks()) {
+                try {
+                    datapath.detach(uplink);
+                } catch (RuntimeException e) {
+                    // gone already
+                }
+            }
             java.nio.file.Files.deleteIfExists(proxyStateFile());
+            java.nio.file.Files.deleteIfExists(proxyStateFile().getParent());
             // tests and demos: remove what this agent attached; otherwise the pinned state keeps enforcing
             synchronized (lock) {
                 for (String ifname : endpoints.attached().values()) {

@@ -13,12 +13,12 @@ import java.util.Map;
  * The agent's settings. Flags win over environment variables ({@code SIEVE_NODE_NAME}, {@code SIEVE_MANIFESTS}
  * (colon-separated), {@code SIEVE_OBSERVER_ADDRESS}, {@code SIEVE_METRICS_ADDRESS}, {@code SIEVE_RELAY},
  * {@code SIEVE_ENFORCEMENT}, {@code SIEVE_PIN_PREFIX}, {@code SIEVE_NETNS}, {@code SIEVE_FLOW_BUFFER},
- * {@code SIEVE_MONITOR_AGGREGATION}, {@code SIEVE_LOCAL_DELIVERY}, {@code SIEVE_PROXY_PORT_RANGE}), which win over the defaults.
+ * {@code SIEVE_MONITOR_AGGREGATION}, {@code SIEVE_LOCAL_DELIVERY}, {@code SIEVE_PROXY_PORT_RANGE}, {@code SIEVE_PROXY_UPLINKS} (comma-separated)), which win over the defaults.
  */
 public record AgentOptions(String nodeName, List<Path> manifests, InetSocketAddress observerAddress,
                            InetSocketAddress metricsAddress, String relay, EnforcementMode enforcement, String pinPrefix,
                            String netns, int flowBuffer, AggregationLevel aggregation, int proxyPortLow, int proxyPortHigh, boolean cleanupOnExit,
-                           java.nio.file.Path spoolDir, LocalDelivery localDelivery) {
+                           java.nio.file.Path spoolDir, LocalDelivery localDelivery, List<String> proxyUplinks) {
 
     public static final String USAGE = """
             Usage: sieve-agent --node-name NAME --manifests DIR [--manifests DIR ...]
@@ -26,7 +26,7 @@ public record AgentOptions(String nodeName, List<Path> manifests, InetSocketAddr
                                [--enforcement default|always|never] [--pin-prefix node] [--netns NAME]
                                [--flow-buffer 65536] [--monitor-aggregation none|low|medium|max] [--cleanup-on-exit]
                                [--spool-dir /var/lib/sieve/spool/NODE] [--local-delivery bpf|stack]
-                               [--proxy-port-range 10000-20000]
+                               [--proxy-port-range 10000-20000] [--proxy-uplinks IF[,IF...]|none]
             Every flag can also be given as an environment variable: --node-name as SIEVE_NODE_NAME, and so on.
             """;
 
@@ -53,6 +53,7 @@ public record AgentOptions(String nodeName, List<Path> manifests, InetSocketAddr
         String spool = env.get("SIEVE_SPOOL_DIR");
         String delivery = env.getOrDefault("SIEVE_LOCAL_DELIVERY", "bpf");
         String proxyRange = env.getOrDefault("SIEVE_PROXY_PORT_RANGE", "10000-20000");
+        String uplinks = env.get("SIEVE_PROXY_UPLINKS");
         boolean manifestsFromFlags = false;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
@@ -89,6 +90,7 @@ public record AgentOptions(String nodeName, List<Path> manifests, InetSocketAddr
                 case "--spool-dir" -> spool = value;
                 case "--local-delivery" -> delivery = value;
                 case "--proxy-port-range" -> proxyRange = value;
+                case "--proxy-uplinks" -> uplinks = value;
                 default -> throw new BadOption("unknown flag " + a);
             }
         }
@@ -131,7 +133,9 @@ public record AgentOptions(String nodeName, List<Path> manifests, InetSocketAddr
         }
         return new AgentOptions(node, List.copyOf(manifests), address("--observer-address", observer),
                 address("--metrics-address", metrics), relay, mode, prefix, netns, bufferSize, level, range[0], range[1], cleanup,
-                Path.of(spool != null ? spool : "/var/lib/sieve/spool/" + node), localDelivery);
+                Path.of(spool != null ? spool : "/var/lib/sieve/spool/" + node), localDelivery,
+                uplinks == null ? null : java.util.Arrays.stream(uplinks.split(",")).map(String::strip)
+                        .filter(x -> !x.isEmpty() && !x.equals("none")).toList());
     }
 
     static InetSocketAddress address(String flag, String text) {

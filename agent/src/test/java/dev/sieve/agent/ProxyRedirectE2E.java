@@ -47,9 +47,10 @@ abstract class ProxyRedirectE2E {
     static final String SERVER4 = "10.77.1.20", SERVER6 = "fd00:77::20";
     static final String CLIENT4 = "10.77.1.30", CLIENT6 = "fd00:77::30";
     static final String ECLIENT4 = "10.77.1.40", ECLIENT6 = "fd00:77::40";
+    static final String WORLD4 = "198.51.100.7", WORLD6 = "2001:db8:51::7";
 
     Lab lab;
-    Pod server, client, eclient;
+    Pod server, client, eclient, world;
     Path dir;
     Agent agent;
     final RelayProtocol relay = new RelayProtocol();
@@ -66,15 +67,17 @@ abstract class ProxyRedirectE2E {
         server = lab.addPod("server", SERVER4, SERVER6);
         client = lab.addPod("client", CLIENT4, CLIENT6);
         eclient = lab.addPod("eclient", ECLIENT4, ECLIENT6);
+        world = lab.addExternal("world", WORLD4, WORLD6);
         Files.writeString(dir.resolve("srv.py"), SERVER_PY);
         Files.writeString(dir.resolve("cli.py"), CLIENT_PY);
         server.start("python3", dir.resolve("srv.py").toString());
+        world.start("python3", dir.resolve("srv.py").toString());
         Path manifests = Files.createDirectories(dir.resolve("manifests"));
         Files.writeString(manifests.resolve("cluster.yaml"), CLUSTER);
         agent = new Agent(AgentOptions.parse(new String[] {
                 "--node-name", "node-1", "--manifests", manifests.toString(), "--netns", lab.nodeNamespace(),
                 "--pin-prefix", lab.prefix(), "--observer-address", "127.0.0.1:0", "--metrics-address", "127.0.0.1:0",
-                "--local-delivery", delivery(), "--cleanup-on-exit"}, Map.of()));
+                "--local-delivery", delivery(), "--proxy-uplinks", world.hostInterface(), "--cleanup-on-exit"}, Map.of()));
         agent.proxy().tcp(L7Protocol.HTTP, relay);
         agent.proxy().udp(L7Protocol.DNS, this::dns);
         // the server is up
@@ -165,6 +168,19 @@ abstract class ProxyRedirectE2E {
             assertThat(c.originalDestination()).isEqualTo(new InetSocketAddress(addrs[0], 7070));
             assertThat(c.ingress()).isFalse();
             assertThat(c.proxyPort()).isEqualTo(agent.proxy().port(L7Protocol.HTTP, false));
+        }
+    }
+
+    @Test
+    void egressL7RuleToTheWorldGetsItsRepliesThroughTheUplinkProgram() throws Exception {
+        for (String[] addrs : List.of(new String[] {WORLD4, ECLIENT4}, new String[] {WORLD6, ECLIENT6})) {
+            ExecResult r = talk(eclient, addrs[0], 7070, "tcp");
+            assertThat(r.ok()).as("eclient -> world:7070 through the proxy: " + r + recentFlows()).isTrue();
+            assertThat(r.stdout().strip()).as("the world server sees the pod's address").isEqualTo("peer=" + addrs[1] + " got=hello");
+            ProxiedConnection c = relay.seen.poll(5, TimeUnit.SECONDS);
+            assertThat(c).isNotNull();
+            assertThat(c.originalDestination()).isEqualTo(new InetSocketAddress(addrs[0], 7070));
+            assertThat(c.ingress()).isFalse();
         }
     }
 
@@ -340,5 +356,10 @@ abstract class ProxyRedirectE2E {
                 - toEndpoints: [{matchLabels: {app: server}}]
                   toPorts:
                     - ports: [{port: "8080", protocol: TCP}, {port: "9090", protocol: TCP}]
+                - toCIDR: [198.51.100.0/24, "2001:db8:51::/64"]
+                  toPorts:
+                    - ports: [{port: "7070", protocol: TCP}]
+                      rules:
+                        http: [{method: GET}]
             """;
 }

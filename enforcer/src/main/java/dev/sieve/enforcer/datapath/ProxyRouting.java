@@ -62,6 +62,22 @@ public final class ProxyRouting {
         }
     }
 
+    private static final java.util.regex.Pattern DEV = java.util.regex.Pattern.compile("\"dev\"\\s*:\\s*\"([^\"]+)\"");
+
+    /** The interfaces of the namespace's IPv4 and IPv6 default routes (the node's uplinks); empty without any. */
+    public static List<String> defaultRouteInterfaces(NetNs ns) {
+        List<String> out = new ArrayList<>();
+        for (String family : List.of("-4", "-6")) {
+            try {
+                var m = DEV.matcher(ip(ns, "-j", family, "route", "show", "default"));
+                while (m.find()) if (!out.contains(m.group(1)) && !m.group(1).equals("lo")) out.add(m.group(1));
+            } catch (IOException e) {
+                // no such family
+            }
+        }
+        return out;
+    }
+
     private static void earlyDemux(NetNs ns, String value) {
         // /proc/sys/net is the namespace of the thread that opens it
         ns.run(() -> {
