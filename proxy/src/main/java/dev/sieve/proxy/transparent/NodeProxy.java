@@ -156,6 +156,12 @@ public final class NodeProxy implements AutoCloseable {
         return listening;
     }
 
+    /** The sockets of listener {@code l} (tests: a listener that fails). */
+    synchronized java.util.List<Channel> channels(ProxyListener l) {
+        TransparentListener t = listeners.get(l);
+        return t == null ? java.util.List.of() : java.util.List.copyOf(t.channels());
+    }
+
     /** Closes every listener (redirected connections then fail in the datapath) until {@link #resume()}. */
     public synchronized void suspend() {
         listening = false;

@@ -100,6 +100,26 @@ class NodeProxyTest {
     }
 
     @Test
+    void aListenerThatClosesIsOpenedAgainOnItsPort() throws Exception {
+        try (NodeProxy a = proxy(low, low + 10, null).start()) {
+            ProxyListener l = new ProxyListener(L7Protocol.HTTP, true);
+            int port = a.port(l);
+            a.channels(l).getFirst().close().syncUninterruptibly(); // the IPv4 socket dies
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            boolean back = false;
+            while (!back && System.nanoTime() < deadline) {
+                try (Socket s = new Socket("127.0.0.1", port)) {
+                    back = true;
+                } catch (java.net.ConnectException e) {
+                    Thread.sleep(100);
+                }
+            }
+            assertThat(back).as("reopened on port " + port).isTrue();
+            assertThat(a.port(l)).isEqualTo(port);
+        }
+    }
+
+    @Test
     void suspendedListenersRefuseAndResumeOnTheSamePorts() throws Exception {
         try (NodeProxy a = proxy(low, low + 10, null).start()) {
             int port = a.port(L7Protocol.HTTP, false);
