@@ -7,8 +7,7 @@ import dev.sieve.proxy.ProxyProtocol;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollEventLoopGroup;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -106,7 +105,7 @@ public final class NodeProxy implements AutoCloseable {
     /** Allocates the ports and opens every listener. */
     public synchronized NodeProxy start() throws IOException {
         if (group != null) throw new IllegalStateException("started already");
-        group = new MultiThreadIoEventLoopGroup(settings.eventLoops(), settings.threads(), EpollIoHandler.newFactory());
+        group = newGroup();
         Map<String, Integer> previous = readState();
         Set<Integer> taken = new HashSet<>();
         for (ProxyListener l : ProxyListener.all()) {
@@ -134,6 +133,15 @@ public final class NodeProxy implements AutoCloseable {
         writeState();
         LOG.info(() -> "L7 proxy listening: " + ports);
         return this;
+    }
+
+    /**
+     * Netty 4.1's API, which 4.2 keeps (deprecated): the relay's Quarkus pins Netty 4.1 wherever the agent and the
+     * relay share a class path (the end-to-end tests), and the listeners must run there too.
+     */
+    @SuppressWarnings("deprecation")
+    private EventLoopGroup newGroup() {
+        return new EpollEventLoopGroup(settings.eventLoops(), settings.threads());
     }
 
     /** The port of listener {@code l}. */

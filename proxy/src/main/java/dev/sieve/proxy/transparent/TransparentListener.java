@@ -17,7 +17,7 @@ import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.socket.DatagramPacket;
-import io.netty.channel.socket.SocketProtocolFamily;
+import io.netty.channel.socket.InternetProtocolFamily;
 import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
@@ -35,6 +35,7 @@ import java.util.logging.Logger;
  * for protocols over UDP also UDP sockets with IP_RECVORIGDSTADDR. A connection or datagram whose policy the
  * engine does not know, or drops, or whose protocol has no handler yet, is closed (fail closed).
  */
+@SuppressWarnings("deprecation") // InternetProtocolFamily: Netty 4.1 and 4.2 both have it (see NodeProxy)
 final class TransparentListener {
 
     private static final Logger LOG = Logger.getLogger(TransparentListener.class.getName());
@@ -104,7 +105,7 @@ final class TransparentListener {
     private Channel bindTcp(EventLoopGroup group, boolean v6) throws IOException {
         ServerBootstrap b = new ServerBootstrap().group(group)
                 .channelFactory(() -> {
-                    EpollServerSocketChannel ch = new EpollServerSocketChannel(v6 ? SocketProtocolFamily.INET6 : SocketProtocolFamily.INET);
+                    EpollServerSocketChannel ch = new EpollServerSocketChannel(v6 ? InternetProtocolFamily.IPv6 : InternetProtocolFamily.IPv4);
                     v6Only(ch, v6);
                     return ch;
                 })
@@ -124,7 +125,7 @@ final class TransparentListener {
     private Channel bindUdp(EventLoopGroup group, boolean v6) throws IOException {
         Bootstrap b = new Bootstrap().group(group)
                 .channelFactory(() -> {
-                    EpollDatagramChannel ch = new EpollDatagramChannel(v6 ? SocketProtocolFamily.INET6 : SocketProtocolFamily.INET);
+                    EpollDatagramChannel ch = new EpollDatagramChannel(v6 ? InternetProtocolFamily.IPv6 : InternetProtocolFamily.IPv4);
                     v6Only(ch, v6);
                     if (v6) setOrThrow(ch, SocketOptions.SOL_IPV6, SocketOptions.IPV6_RECVORIGDSTADDR);
                     return ch;

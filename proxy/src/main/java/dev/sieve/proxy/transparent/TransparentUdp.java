@@ -11,7 +11,7 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.socket.DatagramPacket;
-import io.netty.channel.socket.SocketProtocolFamily;
+import io.netty.channel.socket.InternetProtocolFamily;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -22,13 +22,14 @@ import java.net.InetSocketAddress;
  * the client's address and marked as the proxy's. Sockets are created on the calling thread: call on the node
  * proxy's event loops.
  */
+@SuppressWarnings("deprecation") // InternetProtocolFamily: Netty 4.1 and 4.2 both have it (see NodeProxy)
 public final class TransparentUdp {
 
     /** Sends {@code payload} from {@code from} (any address, transparently) to {@code to}; the socket closes after. */
     public ChannelFuture reply(EventLoop loop, InetSocketAddress from, InetSocketAddress to, ByteBuf payload) {
         boolean v6 = from.getAddress() instanceof Inet6Address;
         Bootstrap b = new Bootstrap().group(loop)
-                .channelFactory(() -> TransparentUpstream.marked(new EpollDatagramChannel(v6 ? SocketProtocolFamily.INET6 : SocketProtocolFamily.INET), 0, v6))
+                .channelFactory(() -> TransparentUpstream.marked(new EpollDatagramChannel(v6 ? InternetProtocolFamily.IPv6 : InternetProtocolFamily.IPv4), 0, v6))
                 .option(EpollChannelOption.IP_TRANSPARENT, true)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .handler(new ChannelInboundHandlerAdapter());
@@ -58,7 +59,7 @@ public final class TransparentUdp {
         boolean v6 = destination.getAddress() instanceof Inet6Address;
         int mark = ingress ? TransparentUpstream.MARK_PROXY_INGRESS : TransparentUpstream.MARK_PROXY_EGRESS;
         Bootstrap b = new Bootstrap().group(loop)
-                .channelFactory(() -> TransparentUpstream.marked(new EpollDatagramChannel(v6 ? SocketProtocolFamily.INET6 : SocketProtocolFamily.INET), mark, v6))
+                .channelFactory(() -> TransparentUpstream.marked(new EpollDatagramChannel(v6 ? InternetProtocolFamily.IPv6 : InternetProtocolFamily.IPv4), mark, v6))
                 .option(EpollChannelOption.IP_TRANSPARENT, true)
                 .handler(handler);
         return b.connect(destination, new InetSocketAddress(client, 0));

@@ -9,7 +9,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollSocketChannel;
-import io.netty.channel.socket.SocketProtocolFamily;
+import io.netty.channel.socket.InternetProtocolFamily;
 import java.io.IOException;
 import java.net.Inet6Address;
 import java.net.InetAddress;
@@ -24,6 +24,7 @@ import java.net.InetSocketAddress;
  * <p>{@link #connect} creates the socket on the calling thread, which must be in the datapath's network
  * namespace: call it on the client channel's event loop (the node proxy's threads live there).
  */
+@SuppressWarnings("deprecation") // InternetProtocolFamily: Netty 4.1 and 4.2 both have it (see NodeProxy)
 public final class TransparentUpstream implements Upstream {
 
     /** skb->mark of the proxy's upstream packets for an ingress redirect (Cilium's MARK_MAGIC_PROXY_INGRESS). */
@@ -50,7 +51,7 @@ public final class TransparentUpstream implements Upstream {
     public ChannelFuture connect(EventLoop loop, ChannelHandler handler) {
         boolean v6 = destination.getAddress() instanceof Inet6Address;
         Bootstrap b = new Bootstrap().group(loop)
-                .channelFactory(() -> marked(new EpollSocketChannel(v6 ? SocketProtocolFamily.INET6 : SocketProtocolFamily.INET), mark, v6))
+                .channelFactory(() -> marked(new EpollSocketChannel(v6 ? InternetProtocolFamily.IPv6 : InternetProtocolFamily.IPv4), mark, v6))
                 .option(EpollChannelOption.IP_TRANSPARENT, true)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .handler(handler);
