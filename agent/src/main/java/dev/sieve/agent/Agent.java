@@ -166,7 +166,7 @@ public final class Agent implements AutoCloseable {
 
     /** Where the proxy remembers its ports between runs (like the pins, gone at reboot). */
     private Path proxyStateFile() {
-        return Path.of("/run/sieve", options.pinPrefix(), "proxy-ports");
+        return DatapathConfig.of(options.pinPrefix()).stateDir().resolve("proxy-ports");
     }
 
     /** The node's L7 proxy: protocols plug in with {@link NodeProxy#tcp} / {@link NodeProxy#udp}. */

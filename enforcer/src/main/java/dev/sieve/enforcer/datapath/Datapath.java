@@ -533,8 +533,14 @@ public final class Datapath implements AutoCloseable {
         object.close();
     }
 
-    /** Removes the pinned maps of this datapath (call after detaching everywhere). */
+    /** Removes the pinned maps of this datapath and its state directory (call after detaching everywhere). */
     public static void unpinAll(DatapathConfig config) {
+        try (var files = Files.list(config.stateDir())) {
+            for (Path f : files.toList()) Files.deleteIfExists(f);
+            Files.deleteIfExists(config.stateDir());
+        } catch (java.io.IOException | RuntimeException e) {
+            // none, or not ours to remove
+        }
         Path dir = config.pinDir();
         try {
             if (Files.isDirectory(dir)) {
