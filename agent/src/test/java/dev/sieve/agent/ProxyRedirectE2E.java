@@ -185,6 +185,19 @@ abstract class ProxyRedirectE2E {
     }
 
     @Test
+    void ingressL7RuleForAClientThatIsNotALocalPodGoesThroughTheProxyToo() throws Exception {
+        // the node itself (a CIDR peer here): its packets reach the server's veth from the stack, where
+        // sieve_to_pod sends them back in for the proxy's socket (the hairpin), in both delivery modes
+        ExecResult r = lab.execNode("python3", dir.resolve("cli.py").toString(), SERVER4, "8080", "tcp");
+        assertThat(r.ok()).as("node -> server:8080 through the proxy: " + r + recentFlows()).isTrue();
+        assertThat(r.stdout().strip()).isEqualTo("peer=" + Lab.NODE_IPV4 + " got=hello");
+        ProxiedConnection c = relay.seen.poll(5, TimeUnit.SECONDS);
+        assertThat(c).isNotNull();
+        assertThat(c.originalDestination()).isEqualTo(new InetSocketAddress(SERVER4, 8080));
+        assertThat(c.ingress()).isTrue();
+    }
+
+    @Test
     void connectionsNoL7RuleSelectsDoNotTouchTheProxy() throws Exception {
         for (String host : List.of(SERVER4, SERVER6)) {
             ExecResult r = talk(client, host, 9090, "tcp");
@@ -329,6 +342,11 @@ abstract class ProxyRedirectE2E {
               endpointSelector: {matchLabels: {app: server}}
               ingress:
                 - fromEndpoints: [{matchLabels: {app: client}}, {matchLabels: {app: eclient}}]
+                  toPorts:
+                    - ports: [{port: "8080", protocol: TCP}]
+                      rules:
+                        http: [{method: GET}]
+                - fromCIDR: [10.77.255.254/32]
                   toPorts:
                     - ports: [{port: "8080", protocol: TCP}]
                       rules:

@@ -183,6 +183,7 @@ public final class Datapath implements AutoCloseable {
             createdClsact.putIfAbsent(ifindex, created);
             TcHook.attach(ifindex, LibBpf.BPF_TC_INGRESS, fromPodFd);
             TcHook.attach(ifindex, LibBpf.BPF_TC_EGRESS, toPodFd);
+            ProxyRouting.acceptLocal(ifname);
         });
         return ifindex;
     }

@@ -78,6 +78,19 @@ public final class ProxyRouting {
         return out;
     }
 
+    /**
+     * accept_local on a pod's host veth, run in the datapath's namespace: a connection from the node itself to
+     * a pod whose ingress redirects comes back in at the pod's veth (the hairpin) with a source address of the
+     * node, which the stack drops as martian without it. Pods cannot use it: their sources are checked first.
+     */
+    static void acceptLocal(String ifname) {
+        try {
+            java.nio.file.Files.writeString(java.nio.file.Path.of("/proc/sys/net/ipv4/conf", ifname, "accept_local"), "1");
+        } catch (IOException | RuntimeException e) {
+            // no IPv4 on it: nothing to accept
+        }
+    }
+
     private static void earlyDemux(NetNs ns, String value) {
         // /proc/sys/net is the namespace of the thread that opens it
         ns.run(() -> {
