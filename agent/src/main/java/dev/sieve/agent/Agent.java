@@ -282,6 +282,13 @@ public final class Agent implements AutoCloseable {
         metrics.gauge("sieve_endpoints", "Endpoints the datapath enforces", "", () -> endpoints.attached().size());
         metrics.gauge("sieve_map_entries", "Entries in the ipcache map", "map=\"ipcache\"", () -> datapath.ipcache().size());
         metrics.gauge("sieve_flow_buffer_flows", "Flows in the node's buffer", "", ring::size);
+        metrics.gauge("sieve_proxy_listening", "1 while the node proxy's listeners are open", "", () -> proxy.listening() ? 1 : 0);
+        metrics.gauge("sieve_proxy_listeners_reopened_total", "Proxy listeners opened again after a failure", "", proxy::reopened);
+        var proxyStats = proxy.stats();
+        proxy.ports().forEach((l, port) -> metrics.gauge("sieve_proxy_port", "The port of each proxy listener", "listener=\"" + l + "\"", () -> port));
+        proxyStats.forEach((l, s) -> metrics.gauge("sieve_proxy_redirected_total", "Connections and datagrams handed to the L7 protocol", "listener=\"" + l + "\"", s::redirected));
+        proxyStats.forEach((l, s) -> metrics.gauge("sieve_proxy_refused_total", "Redirected connections closed without a protocol or policy (fail closed)", "listener=\"" + l + "\"", s::refused));
+        proxyStats.forEach((l, s) -> metrics.gauge("sieve_proxy_errors_total", "Policy lookups and protocol handlers that failed", "listener=\"" + l + "\"", s::errors));
         if (relay != null) {
             metrics.gauge("sieve_relay_connected", "1 while the relay stream is up", "", () -> relay.connected() ? 1 : 0);
             metrics.gauge("sieve_relay_pending_batches", "Batches waiting for the relay's acknowledgement", "", relay::pendingBatches);

@@ -226,6 +226,8 @@ abstract class ProxyRedirectE2E {
             if (e != null && e.flow().getDropReasonDescValue() == 178) dropped = true;
         }
         assertThat(dropped).as("a flow dropped with SOCKET_LOOKUP_FAILED").isTrue();
+        var http = agent.proxy().stats().get(new dev.sieve.proxy.transparent.ProxyListener(L7Protocol.HTTP, true));
+        assertThat(http.redirected()).as("sieve_proxy_redirected_total{listener=http-ingress}").isPositive();
     }
 
     @Test

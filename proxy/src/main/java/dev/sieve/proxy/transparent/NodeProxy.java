@@ -80,6 +80,8 @@ public final class NodeProxy implements AutoCloseable {
     private final Map<L7Protocol, DatagramProtocol> udp = new ConcurrentHashMap<>();
     private final Map<ProxyListener, TransparentListener> listeners = new LinkedHashMap<>();
     private final Map<ProxyListener, Integer> ports = new LinkedHashMap<>();
+    private final Map<ProxyListener, ListenerStats> stats = new LinkedHashMap<>();
+    private final java.util.concurrent.atomic.AtomicLong reopened = new java.util.concurrent.atomic.AtomicLong();
     private EventLoopGroup group;
     private volatile boolean listening;
     private volatile boolean closed;
@@ -160,6 +162,16 @@ public final class NodeProxy implements AutoCloseable {
         return Map.copyOf(ports);
     }
 
+    /** Each listener's counters. */
+    public synchronized Map<ProxyListener, ListenerStats> stats() {
+        return Map.copyOf(stats);
+    }
+
+    /** How often a listener that failed was opened again. */
+    public long reopened() {
+        return reopened.get();
+    }
+
     public boolean listening() {
         return listening;
     }
@@ -196,7 +208,8 @@ public final class NodeProxy implements AutoCloseable {
     }
 
     private TransparentListener bindOn(ProxyListener l, int port) throws IOException {
-        TransparentListener t = new TransparentListener(l, port, policies, events, k -> tcp.get(k.protocol()), k -> udp.get(k.protocol()));
+        TransparentListener t = new TransparentListener(l, port, policies, events, k -> tcp.get(k.protocol()), k -> udp.get(k.protocol()),
+                stats.computeIfAbsent(l, k -> new ListenerStats()));
         // sockets are created by the binding thread: one from the thread factory, in the datapath's network namespace
         java.util.concurrent.atomic.AtomicReference<Throwable> error = new java.util.concurrent.atomic.AtomicReference<>();
         Thread binder = settings.threads().newThread(() -> {
@@ -237,6 +250,7 @@ public final class NodeProxy implements AutoCloseable {
                 dead.close();
                 try {
                     TransparentListener t = bindOn(l, dead.port());
+                    reopened.incrementAndGet();
                     listeners.put(l, t);
                     supervise(l, t);
                 } catch (IOException e) {

@@ -47,12 +47,15 @@ final class TransparentListener {
     private final Function<ProxyListener, ProxyProtocol> tcp;
     private final Function<ProxyListener, DatagramProtocol> udp;
     private final TransparentUdp udpTransport = new TransparentUdp();
+    private final ListenerStats stats;
     private final List<Channel> channels = new ArrayList<>();
     private Ipv6DatagramReceiver udp6;
 
     TransparentListener(ProxyListener key, int port, ConnectionPolicies policies, L7EventSink events,
-                        Function<ProxyListener, ProxyProtocol> tcp, Function<ProxyListener, DatagramProtocol> udp) {
+                        Function<ProxyListener, ProxyProtocol> tcp, Function<ProxyListener, DatagramProtocol> udp,
+                        ListenerStats stats) {
         this.key = key;
+        this.stats = stats;
         this.port = port;
         this.policies = policies;
         this.events = events;
@@ -177,24 +180,36 @@ final class TransparentListener {
         ProxyProtocol protocol = tcp.apply(key);
         ConnectionPolicy policy = protocol == null ? null : lookup(client, original, 6);
         if (policy == null || policy.dropped()) {
+            stats.refused.increment();
             reset(ch);
             return;
         }
-        protocol.init(ch, new ProxiedConnection(client, original, key.ingress(), port, policy,
-                new TransparentUpstream(client.getAddress(), original, key.ingress()), events));
+        stats.redirected.increment();
+        try {
+            protocol.init(ch, new ProxiedConnection(client, original, key.ingress(), port, policy,
+                    new TransparentUpstream(client.getAddress(), original, key.ingress()), events));
+        } catch (RuntimeException e) {
+            stats.errors.increment();
+            LOG.log(Level.WARNING, key + ": protocol setup for " + client + " -> " + original + " failed", e);
+            reset(ch);
+        }
     }
 
     /** A redirected datagram: its policy, then the protocol. The content is released after. */
     private void datagram(io.netty.channel.EventLoop loop, io.netty.buffer.ByteBuf content, InetSocketAddress client,
                           InetSocketAddress original) {
         DatagramProtocol protocol = udp.apply(key);
-        if (protocol == null) return;
-        ConnectionPolicy policy = lookup(client, original, 17);
-        if (policy == null || policy.dropped()) return;
+        ConnectionPolicy policy = protocol == null ? null : lookup(client, original, 17);
+        if (policy == null || policy.dropped()) {
+            stats.refused.increment();
+            return;
+        }
+        stats.redirected.increment();
         try {
             protocol.received(new RedirectedDatagram(client, original, key.ingress(), port, policy, content, loop,
                     udpTransport, events));
         } catch (RuntimeException e) {
+            stats.errors.increment();
             LOG.log(Level.WARNING, key + ": datagram from " + client + " failed", e);
         }
     }
@@ -203,6 +218,7 @@ final class TransparentListener {
         try {
             return policies.lookup(client.getAddress(), original.getAddress(), l4, original.getPort());
         } catch (RuntimeException e) {
+            stats.errors.increment();
             LOG.log(Level.WARNING, key + ": policy lookup for " + client + " -> " + original + " failed", e);
             return null;
         }
