@@ -465,6 +465,7 @@ struct judge_at {
 	__u8 dir;
 	__u8 agg;
 	__u8 ct_missing; /* judge() found no conntrack entry: judge_slow() need not look again */
+	__u8 from_proxy; /* the L7 proxy's upstream packet (SIEVE_MARK_PROXY_*): judged, never redirected */
 };
 
 /* Writes an event to the ring buffer. */
@@ -694,15 +695,26 @@ static __always_inline int related_consistent(const struct pkt *p, __u8 dir)
 
 /* What judge() / handle() decided for a packet. */
 #define JUDGED_PASS     0
-#define JUDGED_PROXY    1 /* passes, marked for the L7 proxy */
+#define JUDGED_PROXY    1 /* for the L7 proxy's socket: skb->mark = TO_PROXY | port << 16 (port 0: an established
+			   * socket only, the reply leg of the proxy's upstream connection) */
 #define JUDGED_DROP     2
 #define JUDGED_NONE     3 /* not judged (no endpoint here, not IP, neighbour discovery): passes untouched */
 
-/* skb->mark for packets the L7 proxy must take: 0x0A00 | proxy port << 16 (Cilium's layout). */
+/* skb->mark for packets the L7 proxy must take: TO_PROXY | proxy port << 16 (Cilium's layout). */
 static __always_inline int judged_proxy(struct __sk_buff *skb, __u16 proxy_port)
 {
-	skb->mark = ((__u32)proxy_port << 16) | 0x0A00;
+	skb->mark = ((__u32)proxy_port << 16) | SIEVE_MARK_TO_PROXY;
 	return JUDGED_PROXY;
+}
+
+/* The proxy's own upstream packets pass where the policy redirects: the proxy has judged the connection. */
+static __always_inline void unredirect(const struct judge_at *at, struct decision *d, __u8 *verdict)
+{
+	if (at->from_proxy && d->action == SIEVE_ACTION_REDIRECT) {
+		d->action = SIEVE_ACTION_ALLOW;
+		d->proxy_port = 0;
+		*verdict = SIEVE_VERDICT_FORWARDED;
+	}
 }
 
 /*
@@ -767,6 +779,10 @@ SIEVE_GLOBAL int judge_slow(struct __sk_buff *skb, const struct pkt *p, const st
 				/* Policy changed since the verdict: ask again, for the original direction. */
 				peer_id = ipcache_identity(p->family, peer_addr);
 				decide(ep, ct->direction, peer_id, p->proto, ct->policy_port, &d, &verdict, &reason);
+				if (ct->flags & SIEVE_CTF_PROXY_LEG && d.action == SIEVE_ACTION_REDIRECT) {
+					d.action = SIEVE_ACTION_ALLOW;
+					d.proxy_port = 0;
+				}
 				if (verdict == SIEVE_VERDICT_DROPPED) {
 					bpf_map_delete_elem(&sieve_ct_v2, &k);
 					count(verdict, dir, reason, skb->len);
@@ -817,6 +833,8 @@ SIEVE_GLOBAL int judge_slow(struct __sk_buff *skb, const struct pkt *p, const st
 				     ct->rule_id, ct->proxy_port, evflags);
 			if (ct->action == SIEVE_ACTION_REDIRECT && !reply)
 				return judged_proxy(skb, ct->proxy_port);
+			if ((ct->flags & SIEVE_CTF_PROXY_LEG) && reply)
+				return judged_proxy(skb, 0);
 			return JUDGED_PASS;
 		}
 		if (p->icmp_reply) {
@@ -825,9 +843,11 @@ SIEVE_GLOBAL int judge_slow(struct __sk_buff *skb, const struct pkt *p, const st
 		}
 		peer_id = ipcache_identity(p->family, peer_addr);
 		decide(ep, dir, peer_id, p->proto, p->policy_port, &d, &verdict, &reason);
+		unredirect(at, &d, &verdict);
 		count(verdict, dir, reason, skb->len);
+		__u8 newflags = at->from_proxy ? SIEVE_EVF_NEW | SIEVE_EVF_FROM_PROXY : SIEVE_EVF_NEW;
 		if (verdict == SIEVE_VERDICT_DROPPED) {
-			report_event(skb, p, ep, at, peer_id, verdict, reason, d.rule_id, 0, SIEVE_EVF_NEW);
+			report_event(skb, p, ep, at, peer_id, verdict, reason, d.rule_id, 0, newflags);
 			return JUDGED_DROP;
 		}
 		struct ct_value nv = {
@@ -842,14 +862,15 @@ SIEVE_GLOBAL int judge_slow(struct __sk_buff *skb, const struct pkt *p, const st
 			.direction = dir,
 			.flags_fwd = p->tcp_flags,
 			.orig_swapped = cmp > 0,
+			.flags = at->from_proxy ? SIEVE_CTF_PROXY_LEG : 0,
 		};
 		if (bpf_map_update_elem(&sieve_ct_v2, &k, &nv, BPF_ANY) < 0) {
 			count(SIEVE_VERDICT_DROPPED, dir, SIEVE_DROP_CT_MAP_INSERT_FAILED, skb->len);
 			report_event(skb, p, ep, at, peer_id, SIEVE_VERDICT_DROPPED,
-			     SIEVE_DROP_CT_MAP_INSERT_FAILED, d.rule_id, 0, SIEVE_EVF_NEW);
+			     SIEVE_DROP_CT_MAP_INSERT_FAILED, d.rule_id, 0, newflags);
 			return JUDGED_DROP;
 		}
-		report_event(skb, p, ep, at, peer_id, verdict, reason, d.rule_id, d.proxy_port, SIEVE_EVF_NEW);
+		report_event(skb, p, ep, at, peer_id, verdict, reason, d.rule_id, d.proxy_port, newflags);
 		if (d.action == SIEVE_ACTION_REDIRECT)
 			return judged_proxy(skb, d.proxy_port);
 		return JUDGED_PASS;
@@ -859,6 +880,7 @@ stateless:
 	/* Not connection-tracked (ICMP errors and other types, unknown L4, fragments). */
 	peer_id = ipcache_identity(p->family, peer_addr);
 	decide(ep, dir, peer_id, p->proto, p->policy_port, &d, &verdict, &reason);
+	unredirect(at, &d, &verdict);
 	count(verdict, dir, reason, skb->len);
 	report_event(skb, p, ep, at, peer_id, verdict, reason, d.rule_id, d.proxy_port, SIEVE_EVF_NEW);
 	if (verdict == SIEVE_VERDICT_DROPPED)
@@ -905,6 +927,8 @@ static __always_inline int judge(struct __sk_buff *skb, const struct pkt *p, con
 	count(ct_verdict(ct), at->dir, 0, skb->len);
 	if (ct->action == SIEVE_ACTION_REDIRECT && !reply)
 		return judged_proxy(skb, ct->proxy_port);
+	if ((ct->flags & SIEVE_CTF_PROXY_LEG) && reply)
+		return judged_proxy(skb, 0);
 	return JUDGED_PASS;
 }
 
@@ -947,28 +971,108 @@ static __always_inline int source_valid(const struct endpoint_info *ep, const st
  * be parsed is dropped and reported).
  */
 static __always_inline int handle(struct __sk_buff *skb, __u8 dir, struct pkt *p,
-				  struct config_value *cfg)
+				  struct config_value *cfg, struct judge_at *at, struct endpoint_info **epp)
 {
 	__u32 ifindex = skb->ifindex, zero = 0;
 	struct endpoint_info *ep = endpoint_at(ifindex);
 	if (!ep)
 		return JUDGED_NONE;
+	*epp = ep;
 	int rc = parse(skb, p);
 	if (rc == 1 || rc == 2)
 		return JUDGED_NONE;
 	struct config_value *c = bpf_map_lookup_elem(&sieve_config, &zero);
 	cfg->aggregation = c ? c->aggregation : SIEVE_AGG_MEDIUM;
 	cfg->flags = c ? c->flags : 0;
-	struct judge_at at = {.ifindex = ifindex, .dir = dir, .agg = cfg->aggregation};
+	__u32 magic = skb->mark & SIEVE_MARK_MAGIC_MASK;
+	at->ifindex = ifindex;
+	at->dir = dir;
+	at->agg = cfg->aggregation;
+	at->ct_missing = 0;
+	at->from_proxy = dir == SIEVE_DIR_INGRESS &&
+			 (magic == SIEVE_MARK_PROXY_INGRESS || magic == SIEVE_MARK_PROXY_EGRESS);
+	if (rc == 0 && dir == SIEVE_DIR_EGRESS && magic == SIEVE_MARK_TO_PROXY) {
+		/* sieve_to_pod judged it and turned it back to us (to_pod_proxy()) for the proxy's socket */
+		at->dir = SIEVE_DIR_INGRESS;
+		return JUDGED_PROXY;
+	}
 	if (rc == 0 && dir == SIEVE_DIR_EGRESS && !source_valid(ep, p))
 		rc = -SIEVE_DROP_INVALID_SOURCE_IP;
 	if (rc < 0) {
 		__u16 reason = -rc;
 		count(SIEVE_VERDICT_DROPPED, dir, reason, skb->len);
-		report_event(skb, p, ep, &at, SIEVE_ID_WORLD, SIEVE_VERDICT_DROPPED, reason, 0, 0, 0);
+		report_event(skb, p, ep, at, SIEVE_ID_WORLD, SIEVE_VERDICT_DROPPED, reason, 0, 0, 0);
 		return JUDGED_DROP;
 	}
-	return judge(skb, p, ep, &at);
+	return judge(skb, p, ep, at);
+}
+
+/*
+ * Hands a packet judged JUDGED_PROXY to the L7 proxy (tc ingress only): the socket of its connection if the
+ * proxy has one (an accepted connection, or the proxy's upstream connection for the reply leg), else the
+ * proxy's transparent listener on the port in skb->mark (Cilium's __ctx_redirect_to_proxy). The mark routes it
+ * to the local stack, where the assigned socket takes it. No socket: dropped, reported (fail closed).
+ */
+SIEVE_GLOBAL int to_proxy(struct __sk_buff *skb, const struct pkt *p, const struct endpoint_info *ep,
+			  const struct judge_at *at)
+{
+	if (!p || !ep || !at)
+		return TC_ACT_SHOT;
+	__u16 port = skb->mark >> 16;
+	__u16 reason = 0;
+	struct bpf_sock_tuple t = {};
+	__u32 len;
+	if (p->family == 4) {
+		__builtin_memcpy(&t.ipv4.saddr, p->saddr, 4);
+		__builtin_memcpy(&t.ipv4.daddr, p->daddr, 4);
+		t.ipv4.sport = bpf_htons(p->sport);
+		t.ipv4.dport = bpf_htons(p->dport);
+		len = sizeof(t.ipv4);
+	} else {
+		copy16((__u8 *)t.ipv6.saddr, p->saddr);
+		copy16((__u8 *)t.ipv6.daddr, p->daddr);
+		t.ipv6.sport = bpf_htons(p->sport);
+		t.ipv6.dport = bpf_htons(p->dport);
+		len = sizeof(t.ipv6);
+	}
+	struct bpf_sock *sk = NULL;
+	if (p->proto == IPPROTO_TCP) {
+		sk = bpf_skc_lookup_tcp(skb, &t, len, BPF_F_CURRENT_NETNS, 0);
+		if (sk && (sk->state == BPF_TCP_LISTEN || sk->state == BPF_TCP_TIME_WAIT)) {
+			bpf_sk_release(sk);
+			sk = NULL;
+		}
+	} else if (p->proto == IPPROTO_UDP) {
+		if (port == 0)
+			sk = bpf_sk_lookup_udp(skb, &t, len, BPF_F_CURRENT_NETNS, 0);
+	} else {
+		reason = SIEVE_DROP_PROXY_UNSUPPORTED;
+		goto drop;
+	}
+	if (!sk && port != 0) {
+		/* the proxy's listener: bound to the wildcard address on the proxy port */
+		__builtin_memset(&t, 0, sizeof(t));
+		if (p->family == 4)
+			t.ipv4.dport = bpf_htons(port);
+		else
+			t.ipv6.dport = bpf_htons(port);
+		sk = p->proto == IPPROTO_TCP ? (struct bpf_sock *)bpf_skc_lookup_tcp(skb, &t, len, BPF_F_CURRENT_NETNS, 0) :
+					       bpf_sk_lookup_udp(skb, &t, len, BPF_F_CURRENT_NETNS, 0);
+	}
+	if (!sk) {
+		reason = SIEVE_DROP_SOCKET_LOOKUP_FAILED;
+		goto drop;
+	}
+	long rc = bpf_sk_assign(skb, sk, 0);
+	bpf_sk_release(sk);
+	if (rc == 0)
+		return TC_ACT_OK;
+	reason = SIEVE_DROP_SOCKET_ASSIGN_FAILED;
+drop:
+	count(SIEVE_VERDICT_DROPPED, at->dir, reason, skb->len);
+	report_event(skb, p, ep, at, ipcache_identity(p->family, at->dir == SIEVE_DIR_EGRESS ? p->daddr : p->saddr),
+		     SIEVE_VERDICT_DROPPED, reason, 0, port, 0);
+	return TC_ACT_SHOT;
 }
 
 #define AF_INET  2
@@ -1015,8 +1119,11 @@ static __always_inline int deliver_local(struct __sk_buff *skb, const struct pkt
 	__u8 ttl = w[0];
 
 	struct judge_at at = {.ifindex = to, .dir = SIEVE_DIR_INGRESS, .agg = agg};
-	if (judge_slow(skb, p, dst, &at) == JUDGED_DROP)
+	int v = judge_slow(skb, p, dst, &at);
+	if (v == JUDGED_DROP)
 		return TC_ACT_SHOT;
+	if (v == JUDGED_PROXY) /* the receiver's ingress redirects: its proxy takes it here */
+		return to_proxy(skb, p, dst, &at);
 
 	/* What forwarding does to the packet: one hop less, this node's MAC to the receiver's. The
 	 * IPv4 TTL, protocol and checksum are rewritten in one store, the checksum updated
@@ -1047,13 +1154,30 @@ int sieve_from_pod(struct __sk_buff *skb)
 {
 	struct pkt p = {};
 	struct config_value cfg;
-	int v = handle(skb, SIEVE_DIR_EGRESS, &p, &cfg);
+	struct judge_at at = {};
+	struct endpoint_info *ep = NULL;
+	int v = handle(skb, SIEVE_DIR_EGRESS, &p, &cfg, &at, &ep);
 	if (v == JUDGED_DROP)
 		return TC_ACT_SHOT;
-	/* A packet for the L7 proxy takes the stack, where the proxy's rules find it by its mark. */
+	if (v == JUDGED_PROXY)
+		return to_proxy(skb, &p, ep, &at);
 	if (v != JUDGED_PASS || !(cfg.flags & SIEVE_CFG_BPF_DELIVERY))
 		return TC_ACT_OK;
 	return deliver_local(skb, &p, skb->ifindex, cfg.aggregation);
+}
+
+/*
+ * A packet sieve_to_pod judged for the proxy: tc egress cannot assign a socket, so it goes back in at the
+ * same interface's ingress (the mark survives: same namespace), addressed to this interface's MAC, where
+ * sieve_from_pod finds the TO_PROXY mark and assigns it (Cilium's proxy hairpin).
+ */
+static __always_inline int to_pod_proxy(struct __sk_buff *skb)
+{
+	__u8 mac[ETH_ALEN];
+	if (load(skb, ETH_ALEN, mac, ETH_ALEN) < 0)
+		return TC_ACT_SHOT;
+	bpf_skb_store_bytes(skb, 0, mac, ETH_ALEN, 0);
+	return bpf_redirect(skb->ifindex, BPF_F_INGRESS);
 }
 
 /* Attached to tc egress of the host-side veth: the pod is receiving. */
@@ -1062,5 +1186,53 @@ int sieve_to_pod(struct __sk_buff *skb)
 {
 	struct pkt p = {};
 	struct config_value cfg;
-	return handle(skb, SIEVE_DIR_INGRESS, &p, &cfg) == JUDGED_DROP ? TC_ACT_SHOT : TC_ACT_OK;
+	struct judge_at at = {};
+	struct endpoint_info *ep = NULL;
+	int v = handle(skb, SIEVE_DIR_INGRESS, &p, &cfg, &at, &ep);
+	if (v == JUDGED_PROXY)
+		return to_pod_proxy(skb);
+	return v == JUDGED_DROP ? TC_ACT_SHOT : TC_ACT_OK;
+}
+
+/*
+ * Attached to tc ingress of the node's other interfaces (uplinks) while the L7 proxy runs: the replies of
+ * the proxy's upstream connections to peers outside the node arrive here, addressed to a client pod's
+ * address (the upstream socket is bound to it). A packet whose tuple is one of the proxy's upstream sockets
+ * (SO_MARK PROXY_INGRESS / PROXY_EGRESS) is assigned to it and marked for local delivery; everything else
+ * passes untouched. Cilium's bpf_host does the same for its transparent proxy.
+ */
+SEC("tc")
+int sieve_from_host(struct __sk_buff *skb)
+{
+	struct pkt p = {};
+	if (parse(skb, &p) != 0 || !p.tracked || (p.proto != IPPROTO_TCP && p.proto != IPPROTO_UDP))
+		return TC_ACT_OK;
+	struct bpf_sock_tuple t = {};
+	__u32 len;
+	if (p.family == 4) {
+		__builtin_memcpy(&t.ipv4.saddr, p.saddr, 4);
+		__builtin_memcpy(&t.ipv4.daddr, p.daddr, 4);
+		t.ipv4.sport = bpf_htons(p.sport);
+		t.ipv4.dport = bpf_htons(p.dport);
+		len = sizeof(t.ipv4);
+	} else {
+		copy16((__u8 *)t.ipv6.saddr, p.saddr);
+		copy16((__u8 *)t.ipv6.daddr, p.daddr);
+		t.ipv6.sport = bpf_htons(p.sport);
+		t.ipv6.dport = bpf_htons(p.dport);
+		len = sizeof(t.ipv6);
+	}
+	struct bpf_sock *sk = p.proto == IPPROTO_TCP ?
+		(struct bpf_sock *)bpf_skc_lookup_tcp(skb, &t, len, BPF_F_CURRENT_NETNS, 0) :
+		bpf_sk_lookup_udp(skb, &t, len, BPF_F_CURRENT_NETNS, 0);
+	if (!sk)
+		return TC_ACT_OK;
+	struct bpf_sock *full = bpf_sk_fullsock(sk);
+	__u32 magic = full ? full->mark & SIEVE_MARK_MAGIC_MASK : 0;
+	if (magic == SIEVE_MARK_PROXY_INGRESS || magic == SIEVE_MARK_PROXY_EGRESS) {
+		if (bpf_sk_assign(skb, sk, 0) == 0)
+			skb->mark = SIEVE_MARK_TO_PROXY;
+	}
+	bpf_sk_release(sk);
+	return TC_ACT_OK;
 }

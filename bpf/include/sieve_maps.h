@@ -30,6 +30,9 @@
 #define SIEVE_DROP_CT_INVALID_HDR       135
 #define SIEVE_DROP_CT_MAP_INSERT_FAILED 155
 #define SIEVE_DROP_INVALID_IPV6_EXTHDR  156
+#define SIEVE_DROP_SOCKET_LOOKUP_FAILED 178 /* redirected to the L7 proxy, which is not listening */
+#define SIEVE_DROP_SOCKET_ASSIGN_FAILED 179 /* the proxy's socket could not take the packet */
+#define SIEVE_DROP_PROXY_UNSUPPORTED    180 /* a redirect for a protocol the proxy cannot take (not TCP/UDP) */
 #define SIEVE_DROP_POLICY_DENY          181 /* an explicit deny matched */
 #define SIEVE_DROP_EP_NOT_READY         203 /* the endpoint could not be fully programmed */
 
@@ -45,6 +48,22 @@
 #define SIEVE_ACTION_REDIRECT 3
 #define SIEVE_ACTION_AUDIT    4 /* ct only: denied, passed because of audit mode */
 
+/*
+ * skb->mark, Cilium's layout (bpf/lib/common.h): the magic in bits 8-11, the proxy port in the upper 16.
+ * TO_PROXY: deliver to the node's L7 proxy; the agent's rule "fwmark 0x200/0xf00 lookup 2004" routes such
+ * packets to the local stack, where the socket the datapath assigned (bpf_sk_assign) takes them.
+ * PROXY_INGRESS / PROXY_EGRESS: the proxy's own upstream packets (SO_MARK), judged once, never redirected.
+ * A pod cannot set skb->mark: crossing into the node's namespace scrubs it.
+ */
+#define SIEVE_MARK_MAGIC_MASK    0x0F00
+#define SIEVE_MARK_TO_PROXY      0x0200
+#define SIEVE_MARK_PROXY_INGRESS 0x0A00
+#define SIEVE_MARK_PROXY_EGRESS  0x0B00
+#define SIEVE_PROXY_ROUTE_TABLE  2004
+
+/* ct_value.flags */
+#define SIEVE_CTF_PROXY_LEG 0x01 /* the L7 proxy's upstream connection: replies go to the proxy's socket */
+
 /* Monitor aggregation levels (config_value.aggregation). */
 #define SIEVE_AGG_NONE   0 /* an event for every packet */
 #define SIEVE_AGG_LOW    1 /* new conn, first reply, any new TCP flag per direction, drops */
@@ -57,6 +76,7 @@
 #define SIEVE_EVF_AUDIT    0x04 /* endpoint in audit mode */
 #define SIEVE_EVF_CLOSE    0x08 /* FIN or RST seen */
 #define SIEVE_EVF_RECHECK  0x10 /* established flow re-checked after a policy change */
+#define SIEVE_EVF_FROM_PROXY 0x20 /* the L7 proxy's upstream connection (Hubble's FROM_PROXY) */
 
 /*
  * ipcache: LPM trie, prefix -> identity. The family word is always fully
@@ -160,7 +180,7 @@ struct ct_value {
 	__u8 seen_reply;
 	__u8 closing;
 	__u8 orig_swapped;     /* 1: the first packet came from the key's daddr/dport side */
-	__u8 pad;
+	__u8 flags;            /* SIEVE_CTF_* */
 	__u32 refreshed_jiffies; /* low 32 bits of jiffies when last_seen_ns was last written */
 };
 

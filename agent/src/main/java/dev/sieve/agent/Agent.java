@@ -22,6 +22,13 @@ import dev.sieve.policy.identity.LocalIdentityAllocator;
 import dev.sieve.policy.manifest.ManifestSet;
 import dev.sieve.policy.manifest.ValidationError;
 import dev.sieve.policy.manifest.ValidationException;
+import dev.sieve.enforcer.datapath.ProxyRouting;
+import dev.sieve.policy.trace.ConnectionPolicy;
+import dev.sieve.policy.trace.Tracer;
+import dev.sieve.proxy.L7Event;
+import dev.sieve.proxy.transparent.NodeProxy;
+import java.net.InetAddress;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
@@ -50,6 +57,10 @@ public final class Agent implements AutoCloseable {
     private final FlowRing ring;
     private final FlowMetrics metrics = new FlowMetrics();
     private final FlowEnricher enricher;
+    private final FlowEnricher l7Enricher; // the proxies' events, on the proxy's threads
+    private final NetNs netns;
+    private final NodeProxy proxy;
+    private final Tracer tracer;
     private final ObserverServer observer;
     private final MetricsServer metricsServer;
     private final VerdictEventReader reader;
@@ -69,12 +80,28 @@ public final class Agent implements AutoCloseable {
         this.source = new DirectorySource(options.manifests());
         DatapathConfig dc = DatapathConfig.of(options.pinPrefix()).withAggregation(options.aggregation())
                 .withLocalDelivery(options.localDelivery());
-        if (options.netns() != null) dc = dc.withNetns(NetNs.named(options.netns()));
+        this.netns = options.netns() != null ? NetNs.named(options.netns()) : NetNs.current();
+        dc = dc.withNetns(netns);
         this.datapath = Datapath.open(dc);
-        this.endpoints = new EndpointManager(datapath, options.nodeName(), options.proxyPort());
+        this.tracer = new Tracer(engine);
         this.ring = new FlowRing(options.flowBuffer());
         EndpointResolver resolver = lockedResolver(new PolicyEngineResolver(engine));
         this.enricher = new FlowEnricher(resolver, options.nodeName(), FlowEnricher.monotonicToEpoch());
+        this.l7Enricher = new FlowEnricher(resolver, options.nodeName(), FlowEnricher.monotonicToEpoch());
+        // The L7 proxy, in this process: its listeners in the datapath's namespace, its ports in the policy entries.
+        ProxyRouting.install(netns);
+        this.proxy = new NodeProxy(new NodeProxy.Settings(options.proxyPortLow(), options.proxyPortHigh(), proxyStateFile(),
+                netns.threadFactory("sieve-proxy"), 2, true), this::connectionPolicy, this::l7Event);
+        proxy.start();
+        for (String uplink : uplinks()) { // replies from outside the node to the proxy's upstream connections
+            try {
+                datapath.attachUplink(uplink);
+            } catch (RuntimeException e) {
+                LOG.warning("proxy uplink " + uplink + ": " + e.getMessage() + "; egress L7 connections to peers behind it will fail");
+            }
+        }
+        this.endpoints = new EndpointManager(datapath, options.nodeName(),
+                (protocol, direction) -> proxy.port(protocol, direction == dev.sieve.policy.model.Direction.INGRESS));
         this.relay = options.relay() == null ? null
                 : new RelayPusher(options.relay(), options.nodeName(), options.spoolDir(), 256L << 20, RelayPusher.Settings.DEFAULT);
         this.lostReported = datapath.lostEvents();
@@ -115,6 +142,46 @@ public final class Agent implements AutoCloseable {
                 + metricsServer.address() + ", " + endpoints.attached().size() + " endpoints attached");
     }
 
+    /** The policy of a connection the datapath redirected to the proxy, as the engine has it now. */
+    private ConnectionPolicy connectionPolicy(InetAddress client, InetAddress server, int l4Protocol, int port) {
+        synchronized (lock) {
+            return tracer.connection(peer(client), peer(server), l4Protocol, port);
+        }
+    }
+
+    private Tracer.ResolvedPeer peer(InetAddress a) {
+        byte[] addr = a.getAddress();
+        var ep = engine.endpointByIp(addr);
+        return new Tracer.ResolvedPeer(a.getHostAddress(), ep != null ? ep.identity() : engine.identity(engine.identityOf(addr)), ep);
+    }
+
+    /** A proxy's request or response: a Hubble L7 flow, into the flow buffer, metrics and relay like any flow. */
+    private void l7Event(L7Event e) {
+        Flow f;
+        synchronized (l7Enricher) {
+            f = l7Enricher.enrich(e);
+        }
+        ring.append(f);
+        metrics.observe(f);
+        if (relay != null) relay.offer(f);
+    }
+
+    /** --proxy-uplinks, or the interfaces of the namespace's default routes. */
+    private List<String> uplinks() {
+        if (options.proxyUplinks() != null) return options.proxyUplinks();
+        return ProxyRouting.defaultRouteInterfaces(netns);
+    }
+
+    /** Where the proxy remembers its ports between runs (like the pins, gone at reboot). */
+    private Path proxyStateFile() {
+        return DatapathConfig.of(options.pinPrefix()).stateDir().resolve("proxy-ports");
+    }
+
+    /** The node's L7 proxy: protocols plug in with {@link NodeProxy#tcp} / {@link NodeProxy#udp}. */
+    public NodeProxy proxy() {
+        return proxy;
+    }
+
     private EndpointResolver lockedResolver(EndpointResolver r) {
         return new EndpointResolver() {
             @Override
@@ -135,6 +202,13 @@ public final class Agent implements AutoCloseable {
             public PolicyRef rule(int ruleId) {
                 synchronized (lock) {
                     return r.rule(ruleId);
+                }
+            }
+
+            @Override
+            public int identityOf(byte[] address) {
+                synchronized (lock) {
+                    return r.identityOf(address);
                 }
             }
 
@@ -232,6 +306,13 @@ public final class Agent implements AutoCloseable {
         metrics.gauge("sieve_map_entries", "Entries in the ipcache map", "map=\"ipcache\"", () -> datapath.ipcache().size());
         metrics.gauge("sieve_flow_buffer_flows", "Flows in the node's buffer", "", ring::size);
         dev.sieve.agent.fqdn.FqdnMetrics.register(metrics, fqdn);
+        metrics.gauge("sieve_proxy_listening", "1 while the node proxy's listeners are open", "", () -> proxy.listening() ? 1 : 0);
+        metrics.gauge("sieve_proxy_listeners_reopened_total", "Proxy listeners opened again after a failure", "", proxy::reopened);
+        var proxyStats = proxy.stats();
+        proxy.ports().forEach((l, port) -> metrics.gauge("sieve_proxy_port", "The port of each proxy listener", "listener=\"" + l + "\"", () -> port));
+        proxyStats.forEach((l, s) -> metrics.gauge("sieve_proxy_redirected_total", "Connections and datagrams handed to the L7 protocol", "listener=\"" + l + "\"", s::redirected));
+        proxyStats.forEach((l, s) -> metrics.gauge("sieve_proxy_refused_total", "Redirected connections closed without a protocol or policy (fail closed)", "listener=\"" + l + "\"", s::refused));
+        proxyStats.forEach((l, s) -> metrics.gauge("sieve_proxy_errors_total", "Policy lookups and protocol handlers that failed", "listener=\"" + l + "\"", s::errors));
         if (relay != null) {
             metrics.gauge("sieve_relay_connected", "1 while the relay stream is up", "", () -> relay.connected() ? 1 : 0);
             metrics.gauge("sieve_relay_pending_batches", "Batches waiting for the relay's acknowledgement", "", relay::pendingBatches);
@@ -288,7 +369,18 @@ public final class Agent implements AutoCloseable {
         fqdn.close();
         if (options.cleanupOnExit()) fqdn.deleteState();
         if (relay != null) relay.close(); // what the relay has not acknowledged goes to the spool directory
+        proxy.close();
         if (options.cleanupOnExit()) {
+            ProxyRouting.remove(netns);
+            for (String uplink : uplinks()) {
+                try {
+                    datapath.detach(uplink);
+                } catch (RuntimeException e) {
+                    // gone already
+                }
+            }
+            java.nio.file.Files.deleteIfExists(proxyStateFile());
+            java.nio.file.Files.deleteIfExists(proxyStateFile().getParent());
             // tests and demos: remove what this agent attached; otherwise the pinned state keeps enforcing
             synchronized (lock) {
                 for (String ifname : endpoints.attached().values()) {

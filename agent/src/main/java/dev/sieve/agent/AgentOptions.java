@@ -13,12 +13,12 @@ import java.util.Map;
  * The agent's settings. Flags win over environment variables ({@code SIEVE_NODE_NAME}, {@code SIEVE_MANIFESTS}
  * (colon-separated), {@code SIEVE_OBSERVER_ADDRESS}, {@code SIEVE_METRICS_ADDRESS}, {@code SIEVE_RELAY},
  * {@code SIEVE_ENFORCEMENT}, {@code SIEVE_PIN_PREFIX}, {@code SIEVE_NETNS}, {@code SIEVE_FLOW_BUFFER},
- * {@code SIEVE_MONITOR_AGGREGATION}, {@code SIEVE_LOCAL_DELIVERY}), which win over the defaults.
+ * {@code SIEVE_MONITOR_AGGREGATION}, {@code SIEVE_LOCAL_DELIVERY}, {@code SIEVE_PROXY_PORT_RANGE}, {@code SIEVE_PROXY_UPLINKS} (comma-separated)), which win over the defaults.
  */
 public record AgentOptions(String nodeName, List<Path> manifests, InetSocketAddress observerAddress,
                            InetSocketAddress metricsAddress, String relay, EnforcementMode enforcement, String pinPrefix,
-                           String netns, int flowBuffer, AggregationLevel aggregation, int proxyPort, boolean cleanupOnExit,
-                           java.nio.file.Path spoolDir, LocalDelivery localDelivery,
+                           String netns, int flowBuffer, AggregationLevel aggregation, int proxyPortLow, int proxyPortHigh, boolean cleanupOnExit,
+                           java.nio.file.Path spoolDir, LocalDelivery localDelivery, List<String> proxyUplinks,
                            dev.sieve.agent.fqdn.FqdnOptions fqdn) {
 
     public static final String USAGE = """
@@ -30,6 +30,7 @@ public record AgentOptions(String nodeName, List<Path> manifests, InetSocketAddr
                                [--tofqdns-min-ttl 0] [--tofqdns-endpoint-max-ip-per-hostname 50] [--tofqdns-max-entries 65536]
                                [--tofqdns-dns-reject-response-code refused|nameError]
                                [--fqdn-state-file /var/lib/sieve/state/PIN_PREFIX/fqdn-cache.tsv]
+                               [--proxy-port-range 10000-20000] [--proxy-uplinks IF[,IF...]|none]
             Every flag can also be given as an environment variable: --node-name as SIEVE_NODE_NAME, and so on.
             """;
 
@@ -63,6 +64,8 @@ public record AgentOptions(String nodeName, List<Path> manifests, InetSocketAddr
         boolean cleanup = "true".equals(env.get("SIEVE_CLEANUP_ON_EXIT"));
         String spool = env.get("SIEVE_SPOOL_DIR");
         String delivery = env.getOrDefault("SIEVE_LOCAL_DELIVERY", "bpf");
+        String proxyRange = env.getOrDefault("SIEVE_PROXY_PORT_RANGE", "10000-20000");
+        String uplinks = env.get("SIEVE_PROXY_UPLINKS");
         boolean manifestsFromFlags = false;
         List<String[]> fqdnFlags = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
@@ -99,6 +102,8 @@ public record AgentOptions(String nodeName, List<Path> manifests, InetSocketAddr
                 case "--monitor-aggregation" -> aggregation = value;
                 case "--spool-dir" -> spool = value;
                 case "--local-delivery" -> delivery = value;
+                case "--proxy-port-range" -> proxyRange = value;
+                case "--proxy-uplinks" -> uplinks = value;
                 default -> {
                     if (!dev.sieve.agent.fqdn.FqdnOptions.isFlag(a)) throw new BadOption("unknown flag " + a);
                     fqdnFlags.add(new String[] {a, value});
@@ -126,6 +131,16 @@ public record AgentOptions(String nodeName, List<Path> manifests, InetSocketAddr
         } catch (IllegalArgumentException e) {
             throw new BadOption("--local-delivery: " + e.getMessage());
         }
+        int[] range;
+        try {
+            range = dev.sieve.proxy.transparent.NodeProxy.Settings.parseRange(proxyRange);
+            if (range[1] - range[0] + 1 < dev.sieve.proxy.transparent.ProxyListener.all().size()) {
+                throw new IllegalArgumentException("needs at least " + dev.sieve.proxy.transparent.ProxyListener.all().size()
+                        + " ports (one per L7 protocol and direction), got " + proxyRange);
+            }
+        } catch (IllegalArgumentException e) {
+            throw new BadOption("--proxy-port-range: " + e.getMessage());
+        }
         EnforcementMode mode;
         try {
             mode = EnforcementMode.parse(enforcement);
@@ -143,8 +158,10 @@ public record AgentOptions(String nodeName, List<Path> manifests, InetSocketAddr
             }
         }
         return new AgentOptions(node, List.copyOf(manifests), address("--observer-address", observer),
-                address("--metrics-address", metrics), relay, mode, prefix, netns, bufferSize, level, 15001, cleanup,
-                Path.of(spool != null ? spool : "/var/lib/sieve/spool/" + node), localDelivery, fqdn);
+                address("--metrics-address", metrics), relay, mode, prefix, netns, bufferSize, level, range[0], range[1], cleanup,
+                Path.of(spool != null ? spool : "/var/lib/sieve/spool/" + node), localDelivery,
+                uplinks == null ? null : java.util.Arrays.stream(uplinks.split(",")).map(String::strip)
+                        .filter(x -> !x.isEmpty() && !x.equals("none")).toList(), fqdn);
     }
 
     static InetSocketAddress address(String flag, String text) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sieve.enforcer.datapath.LocalDelivery;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -23,6 +24,27 @@ class AgentOptionsTest {
         assertThat(parse(Map.of(), "--local-delivery", "stack").localDelivery()).isEqualTo(LocalDelivery.STACK);
         assertThat(parse(Map.of("SIEVE_LOCAL_DELIVERY", "STACK")).localDelivery()).isEqualTo(LocalDelivery.STACK);
         assertThat(parse(Map.of("SIEVE_LOCAL_DELIVERY", "bpf"), "--local-delivery=stack").localDelivery()).isEqualTo(LocalDelivery.STACK);
+    }
+
+    @Test
+    void proxyPortRangeIsCiliumsUnlessGivenByFlagOrEnvironment() {
+        AgentOptions d = parse(Map.of());
+        assertThat(new int[] {d.proxyPortLow(), d.proxyPortHigh()}).containsExactly(10000, 20000);
+        AgentOptions f = parse(Map.of("SIEVE_PROXY_PORT_RANGE", "30000-30100"), "--proxy-port-range", "40000-40010");
+        assertThat(new int[] {f.proxyPortLow(), f.proxyPortHigh()}).containsExactly(40000, 40010);
+        AgentOptions e = parse(Map.of("SIEVE_PROXY_PORT_RANGE", "30000-30100"));
+        assertThat(e.proxyPortLow()).isEqualTo(30000);
+        for (String bad : List.of("10000", "2-1", "1-70000", "a-b", "10000-10002")) {
+            assertThatThrownBy(() -> parse(Map.of(), "--proxy-port-range", bad))
+                    .isInstanceOf(AgentOptions.BadOption.class).hasMessageContaining("--proxy-port-range");
+        }
+    }
+
+    @Test
+    void proxyUplinksAreAListOrNoneOrLeftToTheDefaultRoute() {
+        assertThat(parse(Map.of()).proxyUplinks()).isNull();
+        assertThat(parse(Map.of(), "--proxy-uplinks", "eth0, eth1").proxyUplinks()).containsExactly("eth0", "eth1");
+        assertThat(parse(Map.of("SIEVE_PROXY_UPLINKS", "none")).proxyUplinks()).isEmpty();
     }
 
     @Test

@@ -47,6 +47,7 @@ public final class Datapath implements AutoCloseable {
     public static final String OBJECT_RESOURCE = "/bpf/sieve.bpf.o";
     public static final String PROG_FROM_POD = "sieve_from_pod";
     public static final String PROG_TO_POD = "sieve_to_pod";
+    public static final String PROG_FROM_HOST = "sieve_from_host";
     public static final List<String> MAPS = List.of(
             "sieve_ipcache", "sieve_policy", "sieve_endpoints_v2", "sieve_ep_array_v2", "sieve_ct_v2", "sieve_metrics_v3", "sieve_config", "sieve_events");
 
@@ -182,6 +183,22 @@ public final class Datapath implements AutoCloseable {
             createdClsact.putIfAbsent(ifindex, created);
             TcHook.attach(ifindex, LibBpf.BPF_TC_INGRESS, fromPodFd);
             TcHook.attach(ifindex, LibBpf.BPF_TC_EGRESS, toPodFd);
+            ProxyRouting.acceptLocal(ifname);
+        });
+        return ifindex;
+    }
+
+    /**
+     * Attaches the uplink program to tc ingress of {@code ifname}, a node interface that is not a pod's: it hands
+     * replies from outside the node to the L7 proxy's upstream sockets. {@link #detach} removes it.
+     */
+    public synchronized int attachUplink(String ifname) {
+        int ifindex = ifindex(ifname);
+        int fd = object.programFd(PROG_FROM_HOST);
+        config.netns().run(() -> {
+            boolean created = TcHook.createClsact(ifindex);
+            createdClsact.putIfAbsent(ifindex, created);
+            TcHook.attach(ifindex, LibBpf.BPF_TC_INGRESS, fd);
         });
         return ifindex;
     }
@@ -517,8 +534,14 @@ public final class Datapath implements AutoCloseable {
         object.close();
     }
 
-    /** Removes the pinned maps of this datapath (call after detaching everywhere). */
+    /** Removes the pinned maps of this datapath and its state directory (call after detaching everywhere). */
     public static void unpinAll(DatapathConfig config) {
+        try (var files = Files.list(config.stateDir())) {
+            for (Path f : files.toList()) Files.deleteIfExists(f);
+            Files.deleteIfExists(config.stateDir());
+        } catch (java.io.IOException | RuntimeException e) {
+            // none, or not ours to remove
+        }
         Path dir = config.pinDir();
         try {
             if (Files.isDirectory(dir)) {

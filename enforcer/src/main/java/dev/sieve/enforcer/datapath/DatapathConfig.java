@@ -47,4 +47,11 @@ public record DatapathConfig(Path pinRoot, String prefix, NetNs netns, int ringB
     public Path pinDir() {
         return pinRoot.resolve(prefix);
     }
+
+    /** The node's state that cannot be pinned (the L7 proxy's ports): {@code /run/sieve/<prefix>}, gone at reboot like the pins. */
+    public Path stateDir() {
+        return STATE_ROOT.resolve(prefix);
+    }
+
+    public static final Path STATE_ROOT = Path.of("/run/sieve");
 }

@@ -10,6 +10,7 @@ import dev.sieve.policy.compute.Endpoint;
 import dev.sieve.policy.compute.EndpointPolicy;
 import dev.sieve.policy.compute.PolicyEngine;
 import dev.sieve.policy.compute.PolicyEntry;
+import dev.sieve.policy.l7.L7Rules;
 import dev.sieve.policy.net.Cidr;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -37,21 +38,32 @@ public final class EndpointManager {
 
     private final Datapath datapath;
     private final String nodeName;
-    private final int proxyPort;
+    private final ProxyPorts proxyPorts;
     private final Map<String, String> attached = new HashMap<>(); // pod key -> host interface
     private final Map<String, Integer> ifindexes = new HashMap<>();
     private long attachErrors;
     private long syncedGeneration = -1;
     private boolean lastSyncFailed;
 
+    /** The node proxy's listener port for an L7 protocol and the direction whose policy redirects to it. */
+    @FunctionalInterface
+    public interface ProxyPorts {
+        int port(L7Rules.L7Protocol protocol, dev.sieve.policy.model.Direction direction);
+    }
+
     /**
      * @param nodeName pods whose spec.nodeName is this (or empty) are this node's
-     * @param proxyPort where L7 redirects go (the node's L7 proxy listener)
+     * @param proxyPorts where L7 redirects go: the node proxy's listener for the L7 rules' protocol and direction
      */
-    public EndpointManager(Datapath datapath, String nodeName, int proxyPort) {
+    public EndpointManager(Datapath datapath, String nodeName, ProxyPorts proxyPorts) {
         this.datapath = datapath;
         this.nodeName = nodeName;
-        this.proxyPort = proxyPort;
+        this.proxyPorts = proxyPorts;
+    }
+
+    /** Every redirect to one port (tests). */
+    public EndpointManager(Datapath datapath, String nodeName, int proxyPort) {
+        this(datapath, nodeName, (p, d) -> proxyPort);
     }
 
     public long attachErrors() {
@@ -146,7 +158,7 @@ public final class EndpointManager {
         return n.isEmpty() || n.equals(nodeName);
     }
 
-    /** The engine's entries in the datapath's form; REDIRECT goes to this node's proxy port. */
+    /** The engine's entries in the datapath's form; REDIRECT goes to the proxy port of its L7 protocol and direction. */
     List<PolicyMapEntry> entries(EndpointPolicy pol) {
         List<PolicyMapEntry> out = new ArrayList<>();
         for (var d : dev.sieve.policy.model.Direction.values()) {
@@ -158,10 +170,15 @@ public final class EndpointManager {
                     case REDIRECT -> Action.REDIRECT;
                 };
                 out.add(new PolicyMapEntry(dd, e.peerIdentity(), e.protocol(), e.portLow(), e.portHigh(), a,
-                        a == Action.REDIRECT ? proxyPort : 0, e.ruleId()));
+                        a == Action.REDIRECT ? proxyPorts.port(l7Protocol(e), d) : 0, e.ruleId()));
             }
         }
         return out;
+    }
+
+    private static L7Rules.L7Protocol l7Protocol(PolicyEntry e) {
+        L7Rules.L7Protocol p = e.l7() == null ? null : e.l7().protocol();
+        return p != null ? p : L7Rules.L7Protocol.HTTP;
     }
 
     private int syncIpcache(PolicyEngine engine) {

@@ -39,6 +39,8 @@ public record VerdictEvent(
     public static final int REDIRECTED = 5;
 
     public static final int POLICY_DENIED = 133;
+    /** Redirected to the L7 proxy, which has no socket for it (not listening): dropped, fail closed. */
+    public static final int SOCKET_LOOKUP_FAILED = 178;
     public static final int POLICY_DENY = 181;
 
     public static final int FLAG_REPLY = 0x01;
@@ -46,6 +48,8 @@ public record VerdictEvent(
     public static final int FLAG_AUDIT = 0x04;
     public static final int FLAG_CLOSE = 0x08;
     public static final int FLAG_RECHECK = 0x10;
+    /** The L7 proxy's upstream connection. */
+    public static final int FLAG_FROM_PROXY = 0x20;
 
     public InetAddress source() {
         return address(srcAddr);

@@ -78,7 +78,7 @@ public final class MapLayouts {
             JAVA_BYTE.withName("seen_reply"),
             JAVA_BYTE.withName("closing"),
             JAVA_BYTE.withName("orig_swapped"),
-            JAVA_BYTE.withName("pad"),
+            JAVA_BYTE.withName("flags"),
             JAVA_INT.withName("refreshed_jiffies")).withName("ct_value");
 
     public static final StructLayout METRICS_VALUE = structLayout(

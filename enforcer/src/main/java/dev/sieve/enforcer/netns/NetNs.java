@@ -103,6 +103,18 @@ public final class NetNs {
         }
     }
 
+    /**
+     * Threads that run in this namespace (each joins it before its work): for sockets that must live there, such
+     * as the L7 proxy's, whose event loops create them.
+     */
+    public java.util.concurrent.ThreadFactory threadFactory(String threadName) {
+        java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+        return r -> Thread.ofPlatform().daemon().name(threadName + "-" + n.incrementAndGet()).unstarted(() -> {
+            if (name != null) enter();
+            r.run();
+        });
+    }
+
     /** Interface index of {@code ifname} in this namespace (if_nametoindex). */
     public int ifindex(String ifname) {
         return call(() -> {

@@ -74,9 +74,14 @@ class ProgramVerdictTest {
     }
 
     @Test
-    void redirectIsReportedWithItsProxyPort() {
+    void redirectIsReportedWithItsProxyPortAndFailsClosedWithoutAProxy() {
         dp.applyPolicy(3, List.of(PolicyMapEntry.redirect(EGRESS, 0, PolicyMapEntry.TCP, 80, 80, 15001, 7)));
-        VerdictEvent e = send(Packets.tcp4(SRC4, DST4, 40002, 80, 0x02), 0);
+        // nothing listens on the proxy port in this namespace: the redirected packet is dropped
+        VerdictEvent drop = send(Packets.tcp4(SRC4, DST4, 40002, 80, 0x02), 2);
+        assertThat(drop.verdict()).isEqualTo(VerdictEvent.DROPPED);
+        assertThat(drop.dropReason()).as("SOCKET_LOOKUP_FAILED").isEqualTo(178);
+        assertThat(drop.proxyPort()).isEqualTo(15001);
+        VerdictEvent e = events.removeLast();
         assertThat(e.verdict()).isEqualTo(VerdictEvent.REDIRECTED);
         assertThat(e.proxyPort()).isEqualTo(15001);
         assertThat(e.ruleId()).isEqualTo(7);

@@ -249,14 +249,15 @@ class SeedPoliciesE2ETest {
         dropped("world1", BACKEND, UDP, 9092, Direction.INGRESS, POLICY_DENIED, null);
     }
 
-    // ---- L7 seed examples: the L4 part until the proxy exists ------------------------------------
-    // TODO(L7 proxy): once traffic is steered to the proxy, assert the per-request HTTP/Kafka/DNS verdicts.
+    // ---- L7 seed examples: the L4 part (no proxy listens in this lab: redirected traffic fails closed) ----
+    // The redirection itself is tested with the agent's node proxy (agent: ProxyRedirect*E2ETest).
 
     @Test
     void example02HttpIsRedirectedForTheConsumerAndDroppedForOthers() {
         l.apply(example("02-api-http-filter.yaml"));
-        assertThat(tcp(API_CONSUMER, API, 80)).isEqualTo(PASSED); // no proxy yet: redirect marks and passes
+        assertThat(tcp(API_CONSUMER, API, 80)).isEqualTo(TIMED_OUT); // redirected; no proxy here: fail closed
         VerdictEvent e = event(API_CONSUMER, API, TCP, 80, Direction.INGRESS, REDIRECTED);
+        assertThat(event(API_CONSUMER, API, TCP, 80, Direction.INGRESS, DROPPED).dropReason()).isEqualTo(VerdictEvent.SOCKET_LOOKUP_FAILED);
         assertThat(e.proxyPort()).isEqualTo(EngineLab.PROXY_PORT);
         assertThat(l.policyOfRule(e.ruleId())).isEqualTo("api-http-filter");
         assertThat(tcp(PROD_CLIENT, API, 80)).isEqualTo(TIMED_OUT);
@@ -269,7 +270,7 @@ class SeedPoliciesE2ETest {
     void example05KafkaIsRedirectedForProducersAndConsumers() {
         l.apply(example("05-kafka-topic-control.yaml"));
         for (String client : List.of(PRODUCER, CONSUMER)) {
-            assertThat(tcp(client, KAFKA, 9092)).isEqualTo(PASSED);
+            assertThat(tcp(client, KAFKA, 9092)).isEqualTo(TIMED_OUT);
             VerdictEvent e = event(client, KAFKA, TCP, 9092, Direction.INGRESS, REDIRECTED);
             assertThat(l.policyOfRule(e.ruleId())).isEqualTo("kafka-topic-control");
         }
@@ -280,10 +281,11 @@ class SeedPoliciesE2ETest {
     @Test
     void example03DnsIsRedirectedAndUnresolvedNamesAreDropped() {
         l.apply(example("03-allow-s3-egress.yaml"));
-        assertThat(udp(UPLOADER, KUBE_DNS, 53)).isEqualTo(PASSED);
+        assertThat(udp(UPLOADER, KUBE_DNS, 53)).isEqualTo(TIMED_OUT);
         VerdictEvent e = event(UPLOADER, KUBE_DNS, UDP, 53, Direction.EGRESS, REDIRECTED);
         assertThat(l.policyOfRule(e.ruleId())).isEqualTo("allow-s3-egress");
-        assertThat(tcp(UPLOADER, KUBE_DNS, 53)).isEqualTo(PASSED);
+        dropped(UPLOADER, KUBE_DNS, UDP, 53, Direction.EGRESS, VerdictEvent.SOCKET_LOOKUP_FAILED, null);
+        assertThat(tcp(UPLOADER, KUBE_DNS, 53)).isEqualTo(TIMED_OUT);
         event(UPLOADER, KUBE_DNS, TCP, 53, Direction.EGRESS, REDIRECTED);
         // no name resolved through the (future) DNS proxy yet: no FQDN identity, the world is not allowed
         assertThat(tcp(UPLOADER, "world1", 443)).isEqualTo(TIMED_OUT);

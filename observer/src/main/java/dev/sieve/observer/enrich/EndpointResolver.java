@@ -16,6 +16,11 @@ public interface EndpointResolver {
     /** The pod that owns {@code address} (4 or 16 bytes), or null for addresses outside the cluster's pods. */
     PodRef podByAddress(byte[] address);
 
+    /** The security identity of {@code address} (4 or 16 bytes) as the ipcache has it; 0 when not known. */
+    default int identityOf(byte[] address) {
+        return 0;
+    }
+
     /** The policy that rule {@code ruleId} belongs to, or null when the id is 0 or unknown. */
     PolicyRef rule(int ruleId);
 

@@ -177,6 +177,68 @@ public final class FlowEnricher {
         return f.build();
     }
 
+    /** Cilium's MessageTypeAccessLog: the event type of L7 flows. */
+    public static final int EVENT_ACCESS_LOG = 129;
+
+    /**
+     * The Hubble L7 flow for what a proxy reported: endpoints and identities from the addresses (as for datapath
+     * events), type L7, event type 129, the direction of the policy that redirected the connection, the verdict,
+     * the proxy's {@code l7} record and summary, and the policies that allowed or denied the request.
+     */
+    @SuppressWarnings("deprecation")
+    public Flow enrich(dev.sieve.proxy.L7Event e) {
+        long g = resolver.generation();
+        if (g != generation) {
+            peers.clear();
+            policies.clear();
+            noPolicy.clear();
+            generation = g;
+        }
+        byte[] sa = e.source().getAddress().getAddress(), da = e.destination().getAddress().getAddress();
+        Peer src = peer(sa, resolver.identityOf(sa), 0);
+        Peer dst = peer(da, resolver.identityOf(da), 0);
+        long epochNs = e.epochNanos();
+        boolean response = e.isResponse();
+        Flow.Builder f = Flow.newBuilder()
+                .setTime(Timestamp.newBuilder().setSeconds(Math.floorDiv(epochNs, 1_000_000_000L))
+                        .setNanos((int) Math.floorMod(epochNs, 1_000_000_000L)))
+                .setUuid(new UUID(uuidHigh, ++uuidSeq).toString())
+                .setNodeName(nodeName)
+                .setType(FlowType.L7)
+                .setEventType(CiliumEventType.newBuilder().setType(EVENT_ACCESS_LOG))
+                .setSource(src.endpoint)
+                .setDestination(dst.endpoint)
+                .setIP(IP.newBuilder().setSource(src.ip).setDestination(dst.ip)
+                        .setIpVersion(sa.length == 16 ? IPVersion.IPv6 : IPVersion.IPv4))
+                .setTrafficDirection(e.ingress() ? TrafficDirection.INGRESS : TrafficDirection.EGRESS)
+                .setIsReply(response ? TRUE : FALSE)
+                .setReply(response)
+                .setVerdict(e.verdict())
+                .setL7(e.layer7())
+                .setSummary(e.summary() == null ? "" : e.summary());
+        if (e.proxyPort() != 0) f.setProxyPort(e.proxyPort());
+        int sp = e.source().getPort(), dp = e.destination().getPort();
+        if (e.l4Protocol() == 17) {
+            f.setL4(Layer4.newBuilder().setUDP(UDP.newBuilder().setSourcePort(sp).setDestinationPort(dp)));
+        } else {
+            f.setL4(Layer4.newBuilder().setTCP(TCP.newBuilder().setSourcePort(sp).setDestinationPort(dp)));
+        }
+        boolean denied = e.verdict() == Verdict.DROPPED;
+        for (dev.sieve.policy.compute.RuleInfo r : e.egressRules()) {
+            Policy p = policy(r.id());
+            if (p == null) continue;
+            if (denied) f.addEgressDeniedBy(p);
+            else f.addEgressAllowedBy(p);
+        }
+        for (dev.sieve.policy.compute.RuleInfo r : e.ingressRules()) {
+            Policy p = policy(r.id());
+            if (p == null) continue;
+            if (denied) f.addIngressDeniedBy(p);
+            else f.addIngressAllowedBy(p);
+        }
+        return f.build();
+    }
+
     private static final BoolValue TRUE = BoolValue.of(true);
     private static final BoolValue FALSE = BoolValue.of(false);
 

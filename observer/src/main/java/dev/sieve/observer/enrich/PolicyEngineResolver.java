@@ -43,6 +43,11 @@ public final class PolicyEngineResolver implements EndpointResolver {
     }
 
     @Override
+    public int identityOf(byte[] address) {
+        return engine.identityOf(address);
+    }
+
+    @Override
     public PolicyRef rule(int ruleId) {
         if (ruleId == 0) return null;
         RuleInfo info = engine.rules().lookup(ruleId);

@@ -16,6 +16,7 @@ public final class StaticResolver implements EndpointResolver {
     private final Map<Integer, List<String>> identities = new HashMap<>();
     private final Map<String, PodRef> pods = new HashMap<>();
     private final Map<Integer, PolicyRef> rules = new HashMap<>();
+    private final Map<String, Integer> addressIdentities = new HashMap<>();
     private final AtomicLong generation = new AtomicLong();
 
     public synchronized StaticResolver identity(int id, String... labels) {
@@ -28,6 +29,22 @@ public final class StaticResolver implements EndpointResolver {
         pods.put(normalise(ip), new PodRef(namespace, name, List.of(workloads)));
         generation.incrementAndGet();
         return this;
+    }
+
+    /** The identity the ipcache gives {@code ip} (for flows whose source has no identity of its own: L7). */
+    public synchronized StaticResolver addressIdentity(String ip, int id) {
+        addressIdentities.put(normalise(ip), id);
+        generation.incrementAndGet();
+        return this;
+    }
+
+    @Override
+    public synchronized int identityOf(byte[] address) {
+        try {
+            return addressIdentities.getOrDefault(InetAddress.getByAddress(address).getHostAddress(), 0);
+        } catch (UnknownHostException e) {
+            return 0;
+        }
     }
 
     public synchronized StaticResolver rule(int id, PolicyRef policy) {
