@@ -6,6 +6,7 @@ import dev.sieve.api.flow.Flow;
 import dev.sieve.api.flow.LostEventSource;
 import dev.sieve.enforcer.datapath.Datapath;
 import dev.sieve.enforcer.datapath.DatapathConfig;
+import dev.sieve.enforcer.datapath.ProxyRouting;
 import dev.sieve.enforcer.endpoint.EndpointManager;
 import dev.sieve.enforcer.events.VerdictEventReader;
 import dev.sieve.enforcer.netns.NetNs;
@@ -19,13 +20,18 @@ import dev.sieve.observer.relay.RelayPusher;
 import dev.sieve.observer.server.ObserverServer;
 import dev.sieve.policy.compute.PolicyEngine;
 import dev.sieve.policy.identity.LocalIdentityAllocator;
+import dev.sieve.policy.l7.L7Rules;
 import dev.sieve.policy.manifest.ManifestSet;
 import dev.sieve.policy.manifest.ValidationError;
 import dev.sieve.policy.manifest.ValidationException;
-import dev.sieve.enforcer.datapath.ProxyRouting;
 import dev.sieve.policy.trace.ConnectionPolicy;
 import dev.sieve.policy.trace.Tracer;
 import dev.sieve.proxy.L7Event;
+import dev.sieve.proxy.dns.DnsProxy;
+import dev.sieve.proxy.dns.DnsProxyConfig;
+import dev.sieve.proxy.dns.TransparentDnsDatagrams;
+import dev.sieve.proxy.http.HttpProxyProtocol;
+import dev.sieve.proxy.kafka.KafkaProxyProtocol;
 import dev.sieve.proxy.transparent.NodeProxy;
 import java.net.InetAddress;
 import java.nio.file.Path;
@@ -108,6 +114,7 @@ public final class Agent implements AutoCloseable {
         this.fqdn = new dev.sieve.agent.fqdn.AgentFqdnLearner(engine, lock, () -> endpoints.sync(engine),
                 dev.sieve.agent.fqdn.AgentFqdnLearner.conntrackOf(datapath.config().pinDir()), options.fqdn());
         enricher.setNameResolver(fqdn::names);
+        registerProtocols();
         registerGauges();
 
         try {
@@ -293,6 +300,19 @@ public final class Agent implements AutoCloseable {
             LOG.warning("datapath lost " + (lost - lostReported) + " verdict events to a full ring buffer");
             lostReported = lost;
         }
+    }
+
+    /** The L7 protocols the node proxy speaks; one instance of each serves every listener of its protocol. */
+    private void registerProtocols() {
+        proxy.tcp(L7Rules.L7Protocol.HTTP, new HttpProxyProtocol());
+        proxy.tcp(L7Rules.L7Protocol.KAFKA, new KafkaProxyProtocol());
+        // queries over UDP leave through the datagram's own transparent socket (TransparentDnsDatagrams)
+        DnsProxy dns = new DnsProxy(this::connectionPolicy, fqdn, this::l7Event,
+                (client, server, q) -> java.util.concurrent.CompletableFuture.failedFuture(
+                        new IllegalStateException("the node's DNS over UDP goes through TransparentDnsDatagrams")), new DnsProxyConfig(
+                DnsProxyConfig.parseRejectCode(options.fqdn().rejectCode()), DnsProxyConfig.DEFAULT.upstreamTimeout()));
+        proxy.udp(L7Rules.L7Protocol.DNS, new TransparentDnsDatagrams(dns));
+        proxy.tcp(L7Rules.L7Protocol.DNS, dns.tcp());
     }
 
     private void registerGauges() {

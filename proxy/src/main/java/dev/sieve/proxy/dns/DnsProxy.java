@@ -69,10 +69,16 @@ public final class DnsProxy {
      */
     public void onDatagram(byte[] query, InetSocketAddress client, InetSocketAddress server, boolean ingress, int proxyPort,
                            Consumer<byte[]> reply) {
+        onDatagram(query, client, server, ingress, proxyPort, reply, upstream);
+    }
+
+    /** As above, forwarding an allowed query through {@code via} instead of the proxy's own upstream. */
+    public void onDatagram(byte[] query, InetSocketAddress client, InetSocketAddress server, boolean ingress, int proxyPort,
+                           Consumer<byte[]> reply, DnsUpstream via) {
         try {
             ConnectionPolicy policy = policies.lookup(client.getAddress(), server.getAddress(), 17, server.getPort());
             handle(new Exchange(query, client, server, 17, ingress, proxyPort, policy), reply,
-                    q -> upstream.exchange(client, server, q));
+                    q -> via.exchange(client, server, q));
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "DNS query from " + client + " failed", e); // the client times out and retries
         }
