@@ -181,7 +181,7 @@ public final class Agent implements AutoCloseable {
 
     /** Where the proxy remembers its ports between runs (like the pins, gone at reboot). */
     private Path proxyStateFile() {
-        return DatapathConfig.of(options.pinPrefix()).stateDir().resolve("proxy-ports");
+        return options.stateDir().resolve("proxy-ports");
     }
 
     /** The node's L7 proxy: protocols plug in with {@link NodeProxy#tcp} / {@link NodeProxy#udp}. */
@@ -399,8 +399,6 @@ public final class Agent implements AutoCloseable {
                     // gone already
                 }
             }
-            java.nio.file.Files.deleteIfExists(proxyStateFile());
-            java.nio.file.Files.deleteIfExists(proxyStateFile().getParent());
             // tests and demos: remove what this agent attached; otherwise the pinned state keeps enforcing
             synchronized (lock) {
                 for (String ifname : endpoints.attached().values()) {

@@ -29,7 +29,7 @@ public record AgentOptions(String nodeName, List<Path> manifests, InetSocketAddr
                                [--spool-dir /var/lib/sieve/spool/NODE] [--local-delivery bpf|stack]
                                [--tofqdns-min-ttl 0] [--tofqdns-endpoint-max-ip-per-hostname 50] [--tofqdns-max-entries 65536]
                                [--tofqdns-dns-reject-response-code refused|nameError]
-                               [--fqdn-state-file /var/lib/sieve/state/PIN_PREFIX/fqdn-cache.tsv]
+                               [--fqdn-state-file /run/sieve/PIN_PREFIX/fqdn-cache.tsv]
                                [--proxy-port-range 10000-20000] [--proxy-uplinks IF[,IF...]|none]
             Every flag can also be given as an environment variable: --node-name as SIEVE_NODE_NAME, and so on.
             """;
@@ -42,11 +42,11 @@ public record AgentOptions(String nodeName, List<Path> manifests, InetSocketAddr
     }
 
     /**
-     * Where the agent keeps state that must live as long as its pinned maps (identity numbers): under /run, which,
-     * like the BPF file system, starts empty after a reboot.
+     * Where the agent keeps state that must live as long as its pinned maps (identity numbers, proxy ports, learned
+     * FQDN addresses): {@code /run/sieve/<prefix>}, which, like the BPF file system, starts empty after a reboot.
      */
     public Path stateDir() {
-        return Path.of("/run/sieve", pinPrefix);
+        return dev.sieve.enforcer.datapath.DatapathConfig.of(pinPrefix).stateDir();
     }
 
     public static AgentOptions parse(String[] args, Map<String, String> env) {

@@ -13,12 +13,12 @@ import java.nio.file.Path;
  *     memory and map entries; default 65536); beyond it the ones expiring soonest go
  * @param rejectCode {@code --tofqdns-dns-reject-response-code}: {@code refused} (default) or {@code nameError}
  * @param stateFile where the learned cache is kept across restarts ({@code --fqdn-state-file}; default
- *     {@code /var/lib/sieve/state/PIN_PREFIX/fqdn-cache.tsv})
+ *     {@code /run/sieve/PIN_PREFIX/fqdn-cache.tsv}, beside the other state that lives as long as the pinned maps)
  */
 public record FqdnOptions(long minTtlSeconds, int maxIpsPerHostname, int maxEntries, String rejectCode, Path stateFile) {
 
     public static FqdnOptions defaults(String pinPrefix) {
-        return new FqdnOptions(0, 50, 65536, "refused", Path.of("/var/lib/sieve/state", pinPrefix, "fqdn-cache.tsv"));
+        return new FqdnOptions(0, 50, 65536, "refused", dev.sieve.enforcer.datapath.DatapathConfig.of(pinPrefix).stateDir().resolve("fqdn-cache.tsv"));
     }
 
     /** Applies one flag; false when it is not one of these. Throws IllegalArgumentException for a bad value. */

@@ -84,7 +84,7 @@ class FqdnCacheTest {
         FqdnOptions o = FqdnOptions.defaults("node");
         assertThat(o.minTtlSeconds()).isZero();
         assertThat(o.maxIpsPerHostname()).isEqualTo(50);
-        assertThat(o.stateFile()).isEqualTo(Path.of("/var/lib/sieve/state/node/fqdn-cache.tsv"));
+        assertThat(o.stateFile()).isEqualTo(Path.of("/run/sieve/node/fqdn-cache.tsv"));
         o = FqdnOptions.with(o, "--tofqdns-min-ttl", "3600");
         assertThat(o.minTtlSeconds()).isEqualTo(3600);
         assertThat(FqdnOptions.with(o, "--tofqdns-dns-reject-response-code", "nameError").rejectCode()).isEqualTo("nameError");
