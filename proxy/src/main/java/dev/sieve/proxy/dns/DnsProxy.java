@@ -7,6 +7,7 @@ import dev.sieve.api.flow.Verdict;
 import dev.sieve.policy.compute.RuleInfo;
 import dev.sieve.policy.l7.DnsNames;
 import dev.sieve.policy.l7.DnsQuery;
+import dev.sieve.policy.net.Cidr;
 import dev.sieve.policy.trace.ConnectionPolicy;
 import dev.sieve.proxy.ConnectionPolicies;
 import dev.sieve.proxy.L7Event;
@@ -190,7 +191,7 @@ public final class DnsProxy {
         for (DnsMessage.Answer a : ans.answers()) rrtypes.add(DnsWire.typeName(a.type()));
         DNS.Builder dns = DNS.newBuilder().setQuery(fqdn(qname)).setObservationSource(OBSERVATION_SOURCE)
                 .setRcode(ans.rcode()).addAllQtypes(qtypes).addAllRrtypes(rrtypes).setTtl((int) Math.min(chain.ttl, Integer.MAX_VALUE));
-        for (InetAddress ip : chain.ips) dns.addIps(ip.getHostAddress());
+        for (InetAddress ip : chain.ips) dns.addIps(Cidr.formatAddress(ip.getAddress())); // as Hubble prints them (fd00::1)
         for (String c : chain.cnames) dns.addCnames(fqdn(c));
         long latency = System.nanoTime() - start;
         Layer7 l7 = Layer7.newBuilder().setType(L7FlowType.RESPONSE).setLatencyNs(latency).setDns(dns).build();
@@ -298,7 +299,7 @@ public final class DnsProxy {
             answer = "RCode: " + DnsWire.rcodeName(rcode);
         } else {
             List<String> parts = new ArrayList<>();
-            if (!chain.ips.isEmpty()) parts.add("\"" + String.join(",", chain.ips.stream().map(InetAddress::getHostAddress).toList()) + "\"");
+            if (!chain.ips.isEmpty()) parts.add("\"" + String.join(",", chain.ips.stream().map(ip -> Cidr.formatAddress(ip.getAddress())).toList()) + "\"");
             if (!chain.cnames.isEmpty()) parts.add("CNAMEs: \"" + String.join(",", chain.cnames.stream().map(DnsProxy::fqdn).toList()) + "\"");
             answer = String.join(" ", parts);
         }
