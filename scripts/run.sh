@@ -33,8 +33,8 @@ cleanup() {
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   bin/sieve lab down --prefix "$prefix" >/dev/null 2>&1 || true
   for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^sieve-$prefix-" || true); do ip netns del "$ns" 2>/dev/null || true; done
-  rm -rf "/sys/fs/bpf/sieve/$prefix"
-  rmdir /sys/fs/bpf/sieve 2>/dev/null || true
+  rm -rf "/sys/fs/bpf/sieve/$prefix" "/run/sieve/$prefix"
+  rmdir /sys/fs/bpf/sieve /run/sieve 2>/dev/null || true
   [ -n "${ch_dir:-}" ] && rm -rf "$ch_dir"
   rm -rf "$work"
   log "done: nothing of the run is left"
@@ -55,7 +55,7 @@ wait_port() { # PORT SECONDS
 
 # a leftover of an earlier run that was killed
 bin/sieve lab down --prefix "$prefix" >/dev/null 2>&1 || true
-rm -rf "/sys/fs/bpf/sieve/$prefix"
+rm -rf "/sys/fs/bpf/sieve/$prefix" "/run/sieve/$prefix"
 
 # The demo: the seed's cluster and every example but the clusterwide baseline (06), which would put every
 # pod's egress under default deny; `sieve policy trace -f examples/...` shows 06 on its own.
