@@ -13,6 +13,8 @@ import dev.sieve.observer.buffer.FlowRing;
 import dev.sieve.observer.enrich.EndpointResolver;
 import dev.sieve.observer.enrich.FlowEnricher;
 import dev.sieve.observer.enrich.PolicyEngineResolver;
+import dev.sieve.observer.events.AgentEventHub;
+import dev.sieve.observer.events.AgentStateEvents;
 import dev.sieve.observer.metrics.FlowMetrics;
 import dev.sieve.observer.metrics.MetricsServer;
 import dev.sieve.observer.relay.RelayPusher;
@@ -49,6 +51,8 @@ public final class Agent implements AutoCloseable {
     private final FlowRing ring;
     private final FlowMetrics metrics = new FlowMetrics();
     private final FlowEnricher enricher;
+    private final AgentEventHub agentEvents;
+    private final AgentStateEvents stateEvents;
     private final ObserverServer observer;
     private final MetricsServer metricsServer;
     private final VerdictEventReader reader;
@@ -75,6 +79,9 @@ public final class Agent implements AutoCloseable {
         this.relay = options.relay() == null ? null
                 : new RelayPusher(options.relay(), options.nodeName(), options.spoolDir(), 256L << 20, RelayPusher.Settings.DEFAULT);
         registerGauges();
+        this.agentEvents = new AgentEventHub(options.nodeName());
+        this.stateEvents = new AgentStateEvents(agentEvents, options.nodeName());
+        stateEvents.started();
 
         try {
             apply(source.read());
@@ -89,7 +96,7 @@ public final class Agent implements AutoCloseable {
             if (relay != null) relay.offer(f); // never blocks: unacknowledged batches wait in the spool
         });
         this.readerThread = Thread.ofPlatform().name("sieve-events").daemon().start(this::readEvents);
-        this.observer = ObserverServer.start(options.observerAddress(), ring, options.nodeName(), Version.VERSION);
+        this.observer = ObserverServer.start(options.observerAddress(), ring, agentEvents, options.nodeName(), Version.VERSION);
         this.metricsServer = MetricsServer.start(options.metricsAddress(), metrics);
         source.start(new ManifestSource.Listener() {
             @Override
@@ -147,6 +154,7 @@ public final class Agent implements AutoCloseable {
             lastComputeSeconds = (System.nanoTime() - start) / 1e9;
             EndpointManager.SyncReport r = endpoints.sync(engine);
             appliedChanges.incrementAndGet();
+            stateEvents.update(engine, endpoints::endpointId);
             LOG.info(() -> "applied manifests: " + r.endpoints() + " endpoints (" + r.attached() + " attached, " + r.detached()
                     + " detached), " + r.policyChanges() + " policy key changes, " + r.ipcacheChanges() + " ipcache changes in "
                     + String.format("%.1f ms", lastComputeSeconds * 1000));

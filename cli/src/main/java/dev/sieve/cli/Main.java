@@ -64,6 +64,7 @@ public final class Main implements Runnable {
         cmd.setOut(out);
         cmd.setErr(err);
         cmd.setExitCodeExceptionMapper(e -> ExitCode.USAGE);
+        cmd.setOverwrittenOptionsAllowed(true); // as hubble (pflag): a repeated single-value flag takes the last value
         cmd.setParameterExceptionHandler((ex, a) -> {
             err.println("sieve: " + ex.getMessage());
             err.println("Try '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help' for more information.");

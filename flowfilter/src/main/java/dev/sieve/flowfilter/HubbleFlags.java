@@ -40,10 +40,11 @@ public final class HubbleFlags {
             "to-namespace", "service", "from-service", "to-service", "port", "from-port", "to-port", "trace-id", "verdict",
             "drop-reason-desc", "http-status", "http-method", "http-path", "http-url", "http-header", "type", "protocol",
             "workload", "from-workload", "to-workload", "identity", "from-identity", "to-identity", "node-name", "node-label",
-            "cluster", "tcp-flags", "traffic-direction", "cel-expression", "interface");
+            "cluster", "tcp-flags", "traffic-direction", "cel-expression", "interface", "from-cluster", "to-cluster", "ip-trace-id");
 
     /** Filter flags without a value. */
-    public static final Set<String> SWITCH_FLAGS = Set.of("ipv4", "ipv6", "all-namespaces", "from-all-namespaces", "to-all-namespaces");
+    public static final Set<String> SWITCH_FLAGS = Set.of("ipv4", "ipv6", "all-namespaces", "from-all-namespaces", "to-all-namespaces",
+            "encrypted", "unencrypted");
 
     /** Groups of flags that cannot be combined (the hubble CLI's table; a group of one may be repeated). */
     private static final List<List<String>> CONFLICTS = List.of(
@@ -280,6 +281,19 @@ public final class HubbleFlags {
             }
             case "cel-expression" -> t.both(b -> b.getExperimentalBuilder().addCelExpression(v));
             case "interface" -> t.both(b -> b.addInterface(NetworkInterface.newBuilder().setName(v)));
+            case "from-cluster" -> t.both(b -> b.addSourceClusterName(v));
+            case "to-cluster" -> t.both(b -> b.addDestinationClusterName(v));
+            case "ip-trace-id" -> {
+                long id;
+                try {
+                    id = Long.parseUnsignedLong(v.trim());
+                } catch (NumberFormatException e) {
+                    throw new InvalidFilterException(name, v, "invalid --ip-trace-id value: expected an unsigned 64-bit number");
+                }
+                t.both(b -> b.addIpTraceId(id));
+            }
+            case "encrypted" -> t.both(b -> b.addEncrypted(true));
+            case "unencrypted" -> t.both(b -> b.addEncrypted(false));
             default -> throw new IllegalStateException(name);
         }
         checkNamespaceConflicts(t);

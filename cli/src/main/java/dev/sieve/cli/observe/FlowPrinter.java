@@ -23,7 +23,8 @@ import java.util.Locale;
  *   <li>dict: right-aligned {@code KEY: value} blocks separated by {@code ------------};</li>
  *   <li>table: TIMESTAMP [NODE] SOURCE DESTINATION TYPE VERDICT SUMMARY aligned like Go's tabwriter
  *       (padding 3), never coloured;</li>
- *   <li>json: the Flow, jsonpb: the whole GetFlowsResponse, one object per line (proto field names).</li>
+ *   <li>json and jsonpb (its alias in hubble): the whole GetFlowsResponse, one object per line (proto field names,
+ *       declaration order).</li>
  * </ul>
  * Hosts are {@code namespace/pod} when known, else the IP, with {@code :port} when there is one. TYPE is
  * the trace point ({@code to-endpoint}), the drop reason ({@code Policy denied}) or
@@ -46,8 +47,16 @@ final class FlowPrinter {
     private int line;
     private final List<String[]> rows = new ArrayList<>();
     private final boolean streamTable;
+    private final boolean ipTranslation;
 
     FlowPrinter(PrintWriter out, Output output, boolean color, boolean nodeName, String timeFormat, ZoneId zone, boolean streamTable) {
+        this(out, output, color, nodeName, timeFormat, zone, streamTable, true);
+    }
+
+    /** {@code ipTranslation} false: hosts are addresses, never pod or service names (hubble's --ip-translation=false). */
+    FlowPrinter(PrintWriter out, Output output, boolean color, boolean nodeName, String timeFormat, ZoneId zone, boolean streamTable,
+                boolean ipTranslation) {
+        this.ipTranslation = ipTranslation;
         this.out = out;
         this.output = output;
         this.color = color && output != Output.TABLE && output != Output.JSON && output != Output.JSONPB;
@@ -94,8 +103,7 @@ final class FlowPrinter {
     private void flow(GetFlowsResponse r) {
         Flow f = r.getFlow();
         switch (output) {
-            case JSON -> out.println(HubbleJson.print(f));
-            case JSONPB -> out.println(HubbleJson.print(r));
+            case JSON, JSONPB -> out.println(HubbleJson.print(r)); // hubble: json is an alias of jsonpb
             case COMPACT -> {
                 String src = host(f, true), dst = host(f, false);
                 String srcId = identity(f.getSource()), dstId = identity(f.getDestination());
@@ -135,8 +143,7 @@ final class FlowPrinter {
     private void lost(GetFlowsResponse r) {
         var l = r.getLostEvents();
         switch (output) {
-            case JSON -> out.println(HubbleJson.print(l));
-            case JSONPB -> out.println(HubbleJson.print(r));
+            case JSON, JSONPB -> out.println(HubbleJson.print(r));
             case COMPACT -> out.println("EVENTS LOST: " + l.getSource() + " CPU(" + l.getCpu().getValue() + ") " + l.getNumEventsLost());
             case DICT -> {
                 if (line > 0) out.println("------------");
@@ -189,7 +196,9 @@ final class FlowPrinter {
         String ns = ep.getNamespace();
         if (!svc.getName().isEmpty()) ns = svc.getNamespace();
         String host = ip;
-        if (!ep.getPodName().isEmpty()) host = ns.isEmpty() ? ep.getPodName() : ns + "/" + ep.getPodName();
+        if (!ipTranslation) {
+            // addresses only
+        } else if (!ep.getPodName().isEmpty()) host = ns.isEmpty() ? ep.getPodName() : ns + "/" + ep.getPodName();
         else if (!svc.getName().isEmpty()) host = ns.isEmpty() ? svc.getName() : ns + "/" + svc.getName();
         else if (!names.isEmpty()) host = String.join(",", names);
         String port = port(f, source);
