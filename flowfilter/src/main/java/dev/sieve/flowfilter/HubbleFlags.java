@@ -60,8 +60,7 @@ public final class HubbleFlags {
             List.of("service", "from-service"), List.of("service", "to-service"),
             List.of("port", "to-port"), List.of("port", "from-port"),
             List.of("identity", "to-identity"), List.of("identity", "from-identity"),
-            List.of("workload", "to-workload"), List.of("workload", "from-workload"),
-            List.of("node-name", "cluster"));
+            List.of("workload", "to-workload"), List.of("workload", "from-workload"));
 
     /** Cilium's reserved identities by name ({@code --identity world}). */
     private static final Map<String, Integer> RESERVED_IDENTITIES = Map.of("host", 1, "world", 2, "unmanaged", 3, "health", 4,
@@ -266,7 +265,10 @@ public final class HubbleFlags {
             case "to-identity" -> t.both(b -> b.addDestinationIdentity(identity(name, v)));
             case "node-name" -> t.both(b -> b.addNodeName(v));
             case "node-label" -> t.both(b -> b.addNodeLabels(v));
-            case "cluster" -> t.both(b -> b.addNodeName(v + "/"));
+            case "cluster" -> { // hubble 1.19: the endpoints' cluster on either side (older hubble: node names "v/")
+                t.left(b -> b.addSourceClusterName(v));
+                t.right(b -> b.addDestinationClusterName(v));
+            }
             case "tcp-flags" -> {
                 TCPFlags fl = tcpFlags(v);
                 t.both(b -> b.addTcpFlags(fl));
