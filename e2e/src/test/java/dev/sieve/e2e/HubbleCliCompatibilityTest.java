@@ -230,6 +230,7 @@ class HubbleCliCompatibilityTest {
             List.of("--ip", "10.77.1.40"),
             List.of("--from-identity", "1", "--not", "--ip-version", "v6"),
             List.of("--drop-reason-desc", "POLICY_DENY"),
+            List.of("--field-mask", "time,verdict,source.pod_name,destination.pod_name"),
             List.of("--since", "1h", "--since", "2h")); // repeated: the last counts
 
     @Test
