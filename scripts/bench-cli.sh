@@ -87,16 +87,17 @@ pair() {
     timed "$tmp/s" "$s"
     [ -n "$h" ] && timed "$tmp/h" "$h"
   done
-  local sw sc hw hc ratio
+  local sw sc hw hc ratio ds dh
+  ds=${s//$relay/RELAY}; dh=${h//$hubble/hubble}; dh=${dh//$relay/RELAY}
   sw=$(awk '{print $1}' "$tmp/s" | median); sc=$(awk '{printf "%.2f\n", $2+$3}' "$tmp/s" | median)
   if [ -n "$h" ]; then
     hw=$(awk '{print $1}' "$tmp/h" | median); hc=$(awk '{printf "%.2f\n", $2+$3}' "$tmp/h" | median)
     ratio=$(paste -d' ' "$tmp/s" "$tmp/h" | awk '{h=($4>0.005)?$4:0.005; printf "%.2f\n", $1/h}' | median)
     printf "%-32s sieve wall %5.2f s cpu %5.2f s | hubble wall %5.2f s cpu %5.2f s | wall ratio %s (median of %d rounds)\n" "$name" "$sw" "$sc" "$hw" "$hc" "$ratio" "$runs"
-    pairs_json+=("{\"name\": \"$name\", \"sieve\": \"$s\", \"hubble\": \"$h\", \"sieve_wall_s_median\": $sw, \"sieve_user_sys_s_median\": $sc, \"hubble_wall_s_median\": $hw, \"hubble_user_sys_s_median\": $hc, \"wall_ratio_median\": $ratio}")
+    pairs_json+=("{\"name\": \"$name\", \"sieve\": \"$ds\", \"hubble\": \"$dh\", \"sieve_wall_s_median\": $sw, \"sieve_user_sys_s_median\": $sc, \"hubble_wall_s_median\": $hw, \"hubble_user_sys_s_median\": $hc, \"wall_ratio_median\": $ratio}")
   else
     printf "%-32s sieve wall %5.2f s cpu %5.2f s | no hubble equivalent\n" "$name" "$sw" "$sc"
-    pairs_json+=("{\"name\": \"$name\", \"sieve\": \"$s\", \"hubble\": null, \"sieve_wall_s_median\": $sw, \"sieve_user_sys_s_median\": $sc}")
+    pairs_json+=("{\"name\": \"$name\", \"sieve\": \"$ds\", \"hubble\": null, \"sieve_wall_s_median\": $sw, \"sieve_user_sys_s_median\": $sc}")
   fi
   eval "wall_$(echo "$name" | tr -c 'a-z0-9' '_')=$sw"
 }

@@ -246,6 +246,10 @@ public final class ObserveCommand implements Callable<Integer> {
         if (first != null) req.setFirst(true).setNumber(first);
         else if (last != null) req.setNumber(last);
         else if (!all && !follow && since == null && until == null) req.setNumber(20);
+        boolean customMask = fieldMask != null && !fieldMask.isEmpty();
+        if (customMask && out != FlowPrinter.Output.JSON && out != FlowPrinter.Output.JSONPB) {
+            throw new UsageException(output + " output format is not compatible with custom field mask"); // as hubble says it
+        }
         FilterArgs filters = FilterArgs.fromArgs(spec.commandLine().getParseResult().originalArgs());
         List<FlowFilter> white = new ArrayList<>(filters.whitelist()), black = new ArrayList<>(filters.blacklist());
         white.addAll(rawFilters("--allowlist", allowlist));
@@ -256,7 +260,7 @@ public final class ObserveCommand implements Callable<Integer> {
             return ExitCode.OK;
         }
         req.addAllWhitelist(white).addAllBlacklist(black);
-        if (fieldMask != null && !fieldMask.isEmpty()) {
+        if (customMask) {
             req.setFieldMask(FieldMask.newBuilder().addAllPaths(fieldMask));
         } else if (useDefaultFieldMasks && (out == FlowPrinter.Output.COMPACT || out == FlowPrinter.Output.DICT || out == FlowPrinter.Output.TABLE)) {
             req.setFieldMask(FieldMask.newBuilder().addAllPaths(DEFAULT_FIELD_MASK));
