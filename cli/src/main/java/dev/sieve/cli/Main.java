@@ -92,7 +92,9 @@ public final class Main implements Runnable {
         CommandLine cmd = new CommandLine(new Main());
         boolean one = first != null && SUBCOMMANDS.containsKey(first) && !first.equals("help") && !first.equals("completion");
         for (Map.Entry<String, Supplier<Object>> e : SUBCOMMANDS.entrySet()) {
-            if (!one || e.getKey().equals(first)) cmd.addSubcommand(e.getKey(), e.getValue().get());
+            if (!one || e.getKey().equals(first)) {
+                cmd.addSubcommand(e.getKey(), e.getKey().equals("observe") ? ObserveCommand.withFlows() : e.getValue().get());
+            }
         }
         return cmd;
     }

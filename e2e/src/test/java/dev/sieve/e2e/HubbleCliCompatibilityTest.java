@@ -220,6 +220,21 @@ class HubbleCliCompatibilityTest {
     }
 
     @Test
+    void sieveObserveAgentAndDebugEventsPrintWhatHubblePrints() {
+        for (String format : List.of("compact", "dict", "table", "jsonpb")) {
+            for (List<String> flags : List.of(List.of("--all"), List.of("--last", "3", "--print-node-name"))) {
+                for (String kind : List.of("agent-events", "debug-events")) {
+                    List<String> args = new ArrayList<>(List.of("observe", kind, "--server", node, "-o", format));
+                    args.addAll(flags);
+                    Result h = hubble(args.toArray(String[]::new)), s = sieve(args.toArray(String[]::new));
+                    assertThat(h.code()).as("hubble %s: %s", args, h).isZero();
+                    assertThat(s.out()).as("sieve vs hubble %s (%s)", args, s.err()).isEqualTo(h.out());
+                }
+            }
+        }
+    }
+
+    @Test
     void hubbleObserveDebugEventsOnTheNodeIsAnEmptyStream() {
         Result r = hubble("observe", "debug-events", "--server", node, "--last", "10");
         assertThat(r.code()).as(r.toString()).isZero();

@@ -166,20 +166,25 @@ final class FlowPrinter {
     /** Writes buffered table rows, aligned like Go's tabwriter (minwidth 2, padding 3; last column unpadded). */
     void flushTable() {
         if (rows.isEmpty()) return;
+        out.print(align(rows));
+        rows.clear();
+    }
+
+    /** Rows aligned like Go's tabwriter as hubble sets it up (minwidth 2, padding 3; last column unpadded). */
+    static String align(List<String[]> rows) {
         int cols = 0;
         for (String[] r : rows) cols = Math.max(cols, r.length);
         int[] w = new int[cols];
         for (String[] r : rows) for (int i = 0; i < r.length - 1; i++) w[i] = Math.max(w[i], Math.max(2, r[i].length()) + 3);
         StringBuilder b = new StringBuilder();
         for (String[] r : rows) {
-            b.setLength(0);
             for (int i = 0; i < r.length; i++) {
                 b.append(r[i]);
                 if (i < r.length - 1) b.repeat(' ', w[i] - r[i].length());
             }
-            out.println(b);
+            b.append(System.lineSeparator());
         }
-        rows.clear();
+        return b.toString();
     }
 
     void close() {

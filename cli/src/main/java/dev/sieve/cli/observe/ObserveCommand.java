@@ -20,6 +20,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code sieve observe}: flows from an Observer API server, with hubble observe's filters and layouts. */
 @Command(name = "observe", mixinStandardHelpOptions = true, sortOptions = false,
+        subcommands = {EventsCommand.Agent.class, EventsCommand.Debug.class},
         description = {"Observe flows from a Sieve node (:4244) or the relay (:4245), like 'hubble observe'.",
                 "Filter flags AND together; --pod/--ip/--label/--namespace/--port/--identity/--fqdn match either side;",
                 "--not negates the next filter flag. Without --first/--last/--all/--since the last 20 flows are shown."},
@@ -28,6 +29,13 @@ import picocli.CommandLine.Spec;
                 "  sieve observe --from-pod shop/frontend --to-port 8080 -o table",
                 "  sieve observe --since 5m --not --protocol udp -f"})
 public final class ObserveCommand implements Callable<Integer> {
+
+    /** The command with {@code flows} (the same command again, as {@code hubble observe flows}) beside the event subcommands. */
+    public static picocli.CommandLine withFlows() {
+        picocli.CommandLine cmd = new picocli.CommandLine(new ObserveCommand());
+        cmd.addSubcommand("flows", new ObserveCommand());
+        return cmd;
+    }
 
     /** The fields hubble asks for when it prints compact, dict or table output (its default field mask, v1.19). */
     static final List<String> DEFAULT_FIELD_MASK = List.of("time", "verdict", "ethernet", "IP", "l4", "source.identity",
