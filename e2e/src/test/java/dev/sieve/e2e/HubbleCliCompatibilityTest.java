@@ -51,6 +51,7 @@ class HubbleCliCompatibilityTest {
     static Agent agent;
     static Process relay, chRelay;
     static ClickHouseServer clickhouse;
+    static RelayPusher pusher;
     static String node, relayAddress, chRelayAddress;
     static String until; // every flow the comparisons read happened before this
 
@@ -104,7 +105,9 @@ class HubbleCliCompatibilityTest {
                 "--clickhouse-url", clickhouse.url(), "--grpc-address", chRelayAddress, "--http-address", "127.0.0.1:" + chHttp)
                 .redirectErrorStream(true).redirectOutput(dir.resolve("relay-clickhouse.log").toFile()).start();
         awaitPort(chRelay, dir.resolve("relay-clickhouse.log"), chGrpc, Duration.ofSeconds(60));
-        try (RelayPusher pusher = new RelayPusher(chRelayAddress, "node-1", dir.resolve("spool-ch"), 64L << 20, RelayPusher.Settings.DEFAULT)) {
+        // kept open until the end (a connected node, as the agent's own push to the other relay)
+        pusher = new RelayPusher(chRelayAddress, "node-1", dir.resolve("spool-ch"), 64L << 20, RelayPusher.Settings.DEFAULT);
+        {
             var ring = agent.ring();
             long end = ring.nextSeq();
             for (long seq = ring.oldestSeq(); seq < end; seq++) {
@@ -120,6 +123,7 @@ class HubbleCliCompatibilityTest {
     @AfterAll
     static void tearDown() throws Exception {
         try {
+            if (pusher != null) pusher.close();
             if (agent != null) agent.close();
         } finally {
             try {
