@@ -14,6 +14,8 @@ import dev.sieve.observer.buffer.FlowRing;
 import dev.sieve.observer.enrich.EndpointResolver;
 import dev.sieve.observer.enrich.FlowEnricher;
 import dev.sieve.observer.enrich.PolicyEngineResolver;
+import dev.sieve.observer.events.AgentEventHub;
+import dev.sieve.observer.events.AgentStateEvents;
 import dev.sieve.observer.metrics.FlowMetrics;
 import dev.sieve.observer.metrics.MetricsServer;
 import dev.sieve.observer.relay.RelayPusher;
@@ -67,6 +69,8 @@ public final class Agent implements AutoCloseable {
     private final NetNs netns;
     private final NodeProxy proxy;
     private final Tracer tracer;
+    private final AgentEventHub agentEvents;
+    private final AgentStateEvents stateEvents;
     private final ObserverServer observer;
     private final MetricsServer metricsServer;
     private final VerdictEventReader reader;
@@ -116,6 +120,9 @@ public final class Agent implements AutoCloseable {
         enricher.setNameResolver(fqdn::names);
         registerProtocols();
         registerGauges();
+        this.agentEvents = new AgentEventHub(options.nodeName());
+        this.stateEvents = new AgentStateEvents(agentEvents, options.nodeName());
+        stateEvents.started();
 
         try {
             apply(source.read());
@@ -130,7 +137,7 @@ public final class Agent implements AutoCloseable {
             if (relay != null) relay.offer(f); // never blocks: unacknowledged batches wait in the spool
         });
         this.readerThread = Thread.ofPlatform().name("sieve-events").daemon().start(this::readEvents);
-        this.observer = ObserverServer.start(options.observerAddress(), ring, options.nodeName(), Version.VERSION);
+        this.observer = ObserverServer.start(options.observerAddress(), ring, agentEvents, options.nodeName(), Version.VERSION);
         this.metricsServer = MetricsServer.start(options.metricsAddress(), metrics);
         metricsServer.serveJson("/v1/fqdn/cache", fqdn::toJson);
         source.start(new ManifestSource.Listener() {
@@ -238,6 +245,7 @@ public final class Agent implements AutoCloseable {
             identities.flush(); // numbers are on disk before the kernel holds them (F16)
             EndpointManager.SyncReport r = endpoints.sync(engine);
             appliedChanges.incrementAndGet();
+            stateEvents.update(engine, endpoints::endpointId);
             LOG.info(() -> "applied manifests: " + r.endpoints() + " endpoints (" + r.attached() + " attached, " + r.detached()
                     + " detached), " + r.policyChanges() + " policy key changes, " + r.ipcacheChanges() + " ipcache changes in "
                     + String.format("%.1f ms", lastComputeSeconds * 1000));

@@ -28,14 +28,12 @@ public final class HubbleJson {
         return PARSER;
     }
 
-    /** Prints {@code message} as a single line of JSON. */
+    /**
+     * Prints {@code message} as a single line of JSON, byte for byte as hubble does: fields in the .proto's
+     * declaration order (Go's protojson), not protobuf-java's field-number order.
+     */
     public static String print(Message message) {
-        try {
-            return unescapeHtmlSafe(PRINTER.print(message));
-        } catch (InvalidProtocolBufferException e) {
-            // Only possible for Any fields whose type is not registered.
-            throw new IllegalArgumentException("cannot print " + message.getDescriptorForType().getFullName(), e);
-        }
+        return ProtoJsonWriter.print(message);
     }
 
     /** Parses {@code json} into {@code builder} and returns it. */

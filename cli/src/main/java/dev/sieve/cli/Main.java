@@ -65,6 +65,7 @@ public final class Main implements Runnable {
         cmd.setOut(out);
         cmd.setErr(err);
         cmd.setExitCodeExceptionMapper(e -> ExitCode.USAGE);
+        cmd.setOverwrittenOptionsAllowed(true); // as hubble (pflag): a repeated single-value flag takes the last value
         cmd.setParameterExceptionHandler((ex, a) -> {
             err.println("sieve: " + ex.getMessage());
             err.println("Try '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help' for more information.");
@@ -92,7 +93,9 @@ public final class Main implements Runnable {
         CommandLine cmd = new CommandLine(new Main());
         boolean one = first != null && SUBCOMMANDS.containsKey(first) && !first.equals("help") && !first.equals("completion");
         for (Map.Entry<String, Supplier<Object>> e : SUBCOMMANDS.entrySet()) {
-            if (!one || e.getKey().equals(first)) cmd.addSubcommand(e.getKey(), e.getValue().get());
+            if (!one || e.getKey().equals(first)) {
+                cmd.addSubcommand(e.getKey(), e.getKey().equals("observe") ? ObserveCommand.withFlows() : e.getValue().get());
+            }
         }
         return cmd;
     }

@@ -103,22 +103,55 @@ class ObserveCommandTest {
         assertThat(actual).as("golden/" + name).isEqualTo(Files.readString(file, StandardCharsets.UTF_8));
     }
 
+    /** The stock hubble CLI (shared/tools/hubble beside the worktree or a parent), or null. */
+    static Path hubbleTool() {
+        for (Path p = Path.of(System.getProperty("sieve.repo.dir", ".")).toAbsolutePath(); p != null; p = p.getParent()) {
+            Path h = p.resolve("shared/tools/hubble");
+            if (Files.isExecutable(h)) return h;
+        }
+        return null;
+    }
+
+    /** What the stock hubble CLI prints for the same arguments against the same server (null without it). */
+    static String hubble(String... args) throws Exception {
+        Path h = hubbleTool();
+        if (h == null) return null;
+        List<String> cmd = new java.util.ArrayList<>(List.of(h.toString()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD);
+        pb.environment().put("TZ", java.util.TimeZone.getDefault().getID());
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        return out;
+    }
+
+    /** The golden file, and hubble's own output for the same flows where the stock CLI is at hand. */
+    static void goldenAndHubble(String name, Result r, String... args) throws Exception {
+        golden(name, r.out);
+        String h = hubble(args);
+        if (h != null) assertThat(r.out).as("sieve vs hubble " + String.join(" ", args)).isEqualTo(h);
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"compact", "dict", "json", "jsonpb", "table"})
     void everyOutputFormatMatchesItsGoldenFile(String format) throws Exception {
-        Result r = sieve("observe", "--server", addr, "--all", "-o", format);
+        String[] args = {"observe", "--server", addr, "--all", "-o", format};
+        Result r = sieve(args);
         assertThat(r.err).isEmpty();
         assertThat(r.code).isZero();
-        golden("observe-" + format + ".txt", r.out);
+        goldenAndHubble("observe-" + format + ".txt", r, args);
     }
 
     @Test
     void nodeNamesAndTimeFormats() throws Exception {
-        Result r = sieve("observe", "--server", addr, "--last", "2", "--print-node-name", "--time-format", "RFC3339Nano");
+        String[] args = {"observe", "--server", addr, "--last", "2", "--print-node-name", "--time-format", "RFC3339Nano"};
+        Result r = sieve(args);
         assertThat(r.code).isZero();
-        golden("observe-compact-node-rfc3339nano.txt", r.out);
-        Result t = sieve("observe", "--server", addr, "--first", "2", "-o", "table", "--print-node-name", "--time-format", "RFC3339");
-        golden("observe-table-node-rfc3339.txt", t.out);
+        goldenAndHubble("observe-compact-node-rfc3339nano.txt", r, args);
+        String[] targs = {"observe", "--server", addr, "--first", "2", "-o", "table", "--print-node-name", "--time-format", "RFC3339"};
+        Result t = sieve(targs);
+        goldenAndHubble("observe-table-node-rfc3339.txt", t, targs);
     }
 
     @Test

@@ -40,10 +40,11 @@ public final class HubbleFlags {
             "to-namespace", "service", "from-service", "to-service", "port", "from-port", "to-port", "trace-id", "verdict",
             "drop-reason-desc", "http-status", "http-method", "http-path", "http-url", "http-header", "type", "protocol",
             "workload", "from-workload", "to-workload", "identity", "from-identity", "to-identity", "node-name", "node-label",
-            "cluster", "tcp-flags", "traffic-direction", "cel-expression", "interface");
+            "cluster", "tcp-flags", "traffic-direction", "cel-expression", "interface", "from-cluster", "to-cluster", "ip-trace-id");
 
     /** Filter flags without a value. */
-    public static final Set<String> SWITCH_FLAGS = Set.of("ipv4", "ipv6", "all-namespaces", "from-all-namespaces", "to-all-namespaces");
+    public static final Set<String> SWITCH_FLAGS = Set.of("ipv4", "ipv6", "all-namespaces", "from-all-namespaces", "to-all-namespaces",
+            "encrypted", "unencrypted");
 
     /** Groups of flags that cannot be combined (the hubble CLI's table; a group of one may be repeated). */
     private static final List<List<String>> CONFLICTS = List.of(
@@ -59,8 +60,7 @@ public final class HubbleFlags {
             List.of("service", "from-service"), List.of("service", "to-service"),
             List.of("port", "to-port"), List.of("port", "from-port"),
             List.of("identity", "to-identity"), List.of("identity", "from-identity"),
-            List.of("workload", "to-workload"), List.of("workload", "from-workload"),
-            List.of("node-name", "cluster"));
+            List.of("workload", "to-workload"), List.of("workload", "from-workload"));
 
     /** Cilium's reserved identities by name ({@code --identity world}). */
     private static final Map<String, Integer> RESERVED_IDENTITIES = Map.of("host", 1, "world", 2, "unmanaged", 3, "health", 4,
@@ -265,7 +265,10 @@ public final class HubbleFlags {
             case "to-identity" -> t.both(b -> b.addDestinationIdentity(identity(name, v)));
             case "node-name" -> t.both(b -> b.addNodeName(v));
             case "node-label" -> t.both(b -> b.addNodeLabels(v));
-            case "cluster" -> t.both(b -> b.addNodeName(v + "/"));
+            case "cluster" -> { // hubble 1.19: the endpoints' cluster on either side (older hubble: node names "v/")
+                t.left(b -> b.addSourceClusterName(v));
+                t.right(b -> b.addDestinationClusterName(v));
+            }
             case "tcp-flags" -> {
                 TCPFlags fl = tcpFlags(v);
                 t.both(b -> b.addTcpFlags(fl));
@@ -280,6 +283,19 @@ public final class HubbleFlags {
             }
             case "cel-expression" -> t.both(b -> b.getExperimentalBuilder().addCelExpression(v));
             case "interface" -> t.both(b -> b.addInterface(NetworkInterface.newBuilder().setName(v)));
+            case "from-cluster" -> t.both(b -> b.addSourceClusterName(v));
+            case "to-cluster" -> t.both(b -> b.addDestinationClusterName(v));
+            case "ip-trace-id" -> {
+                long id;
+                try {
+                    id = Long.parseUnsignedLong(v.trim());
+                } catch (NumberFormatException e) {
+                    throw new InvalidFilterException(name, v, "invalid --ip-trace-id value: expected an unsigned 64-bit number");
+                }
+                t.both(b -> b.addIpTraceId(id));
+            }
+            case "encrypted" -> t.both(b -> b.addEncrypted(true));
+            case "unencrypted" -> t.both(b -> b.addEncrypted(false));
             default -> throw new IllegalStateException(name);
         }
         checkNamespaceConflicts(t);

@@ -67,7 +67,7 @@ class HubbleFlagsTest {
         assertThat(f.getHttpHeader(0).getKey()).isEqualTo("X-App");
         assertThat(f.getHttpHeader(0).getValue()).isEqualTo("v1");
         assertThat(f.getSourceWorkload(0).getKind()).isEqualTo("Deployment");
-        assertThat(f.getNodeNameList()).containsExactly("east/");
+        assertThat(f.getSourceClusterNameList()).containsExactly("east");
         assertThat(flags("type", "agent:policy-updated").whitelist().getFirst().getEventType(0).getSubType()).isEqualTo(3);
         assertThat(flags("type", "130:7").whitelist().getFirst().getEventType(0).getSubType()).isEqualTo(7);
     }

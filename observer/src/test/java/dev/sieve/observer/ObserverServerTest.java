@@ -7,7 +7,18 @@ import com.google.protobuf.Timestamp;
 import dev.sieve.api.flow.Flow;
 import dev.sieve.api.flow.FlowFilter;
 import dev.sieve.api.flow.Verdict;
+import dev.sieve.api.flow.AgentEvent;
+import dev.sieve.api.flow.AgentEventType;
+import dev.sieve.api.flow.PolicyUpdateNotification;
 import dev.sieve.api.observer.GetAgentEventsRequest;
+import dev.sieve.api.observer.GetAgentEventsResponse;
+import dev.sieve.api.observer.GetDebugEventsRequest;
+import dev.sieve.api.observer.GetDebugEventsResponse;
+import dev.sieve.observer.events.AgentEventHub;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
+import java.util.Iterator;
 import dev.sieve.api.observer.GetFlowsRequest;
 import dev.sieve.api.observer.GetFlowsResponse;
 import dev.sieve.api.observer.GetNamespacesRequest;
@@ -42,6 +53,7 @@ class ObserverServerTest {
     static final long SEC = 1_000_000_000L;
 
     FlowRing ring;
+    AgentEventHub agentEvents;
     FlowEnricher enricher;
     ObserverServer server;
     ManagedChannel channel;
@@ -51,7 +63,8 @@ class ObserverServerTest {
     void start() throws Exception {
         ring = new FlowRing(16);
         enricher = Fixtures.enricher();
-        server = ObserverServer.start(new InetSocketAddress("127.0.0.1", 0), ring, "node-1", "sieve-test");
+        agentEvents = new AgentEventHub("node-1", 8);
+        server = ObserverServer.start(new InetSocketAddress("127.0.0.1", 0), ring, agentEvents, "node-1", "sieve-test");
         channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
         stub = ObserverGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
     }
@@ -219,8 +232,81 @@ class ObserverServerTest {
         assertThat(stub.getNamespaces(GetNamespacesRequest.getDefaultInstance()).getNamespacesList())
                 .extracting(n -> n.getNamespace()).containsExactly("production", "shop");
 
-        assertThatThrownBy(() -> stub.getAgentEvents(GetAgentEventsRequest.getDefaultInstance()).hasNext())
+    }
+
+    @Test
+    void healthServesTheObserverUnderBothNames() {
+        HealthGrpc.HealthBlockingStub health = HealthGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+        for (String service : List.of("", "observer.Observer", "hubble.server.Observer")) {
+            assertThat(health.check(HealthCheckRequest.newBuilder().setService(service).build()).getStatus())
+                    .as(service).isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
+        }
+        assertThatThrownBy(() -> health.check(HealthCheckRequest.newBuilder().setService("no.such.Service").build()))
                 .isInstanceOfSatisfying(StatusRuntimeException.class,
-                        e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNIMPLEMENTED));
+                        e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND));
+        Iterator<HealthCheckResponse> watch = health.watch(HealthCheckRequest.newBuilder().setService("hubble.server.Observer").build());
+        assertThat(watch.next().getStatus()).isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
+    }
+
+    static AgentEvent policyUpdated(long revision) {
+        return AgentEvent.newBuilder().setType(AgentEventType.POLICY_UPDATED)
+                .setPolicyUpdate(PolicyUpdateNotification.newBuilder().setRevision(revision).setRuleCount(1)).build();
+    }
+
+    @Test
+    void agentEventsLastFirstAndFollow() throws Exception {
+        for (int i = 1; i <= 10; i++) agentEvents.publish(policyUpdated(i)); // capacity 8: revisions 3..10 stay
+        List<Long> last = new ArrayList<>();
+        stub.getAgentEvents(GetAgentEventsRequest.newBuilder().setNumber(3).build()).forEachRemaining(r -> {
+            assertThat(r.getNodeName()).isEqualTo("node-1");
+            assertThat(r.hasTime()).isTrue();
+            last.add(r.getAgentEvent().getPolicyUpdate().getRevision());
+        });
+        assertThat(last).containsExactly(8L, 9L, 10L);
+        List<Long> first = new ArrayList<>();
+        stub.getAgentEvents(GetAgentEventsRequest.newBuilder().setNumber(2).setFirst(true).build())
+                .forEachRemaining(r -> first.add(r.getAgentEvent().getPolicyUpdate().getRevision()));
+        assertThat(first).containsExactly(3L, 4L);
+
+        Iterator<GetAgentEventsResponse> follow = stub.getAgentEvents(GetAgentEventsRequest.newBuilder().setNumber(1).setFollow(true).build());
+        assertThat(follow.next().getAgentEvent().getPolicyUpdate().getRevision()).isEqualTo(10L);
+        agentEvents.publish(policyUpdated(11));
+        assertThat(follow.next().getAgentEvent().getPolicyUpdate().getRevision()).isEqualTo(11L);
+
+        assertThatThrownBy(() -> stub.getAgentEvents(GetAgentEventsRequest.newBuilder().setFirst(true).setFollow(true).build()).hasNext())
+                .isInstanceOfSatisfying(StatusRuntimeException.class,
+                        e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT));
+    }
+
+    @Test
+    void debugEventsAreAnEmptyStreamThatFollowKeepsOpen() throws Exception {
+        assertThat(stub.getDebugEvents(GetDebugEventsRequest.newBuilder().setNumber(20).build()).hasNext()).isFalse();
+        var done = new java.util.concurrent.CountDownLatch(1);
+        var call = ObserverGrpc.newStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+        io.grpc.Context.CancellableContext ctx = io.grpc.Context.current().withCancellation();
+        var error = new java.util.concurrent.atomic.AtomicReference<Throwable>();
+        ctx.run(() -> call.getDebugEvents(GetDebugEventsRequest.newBuilder().setFollow(true).build(),
+                new io.grpc.stub.StreamObserver<>() {
+                    @Override
+                    public void onNext(GetDebugEventsResponse r) {
+                        error.set(new AssertionError("unexpected debug event " + r));
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        error.compareAndSet(null, t);
+                        done.countDown();
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                        error.compareAndSet(null, new AssertionError("the follow stream ended on its own"));
+                        done.countDown();
+                    }
+                }));
+        assertThat(done.await(500, TimeUnit.MILLISECONDS)).as("still open").isFalse();
+        ctx.cancel(null);
+        assertThat(done.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(Status.fromThrowable(error.get()).getCode()).isEqualTo(Status.Code.CANCELLED);
     }
 }

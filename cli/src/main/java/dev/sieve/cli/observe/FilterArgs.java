@@ -46,6 +46,10 @@ final class FilterArgs {
             name = switch (name) {
                 case "-n" -> "--namespace";
                 case "-A" -> "--all-namespaces";
+                case "-4" -> "--ipv4";
+                case "-6" -> "--ipv6";
+                case "-l" -> "--label";
+                case "-t" -> "--type";
                 default -> name;
             };
             if (!name.startsWith("--") || !HubbleFlags.isFilterFlag(name.substring(2))) continue;

@@ -23,7 +23,8 @@ import java.util.Locale;
  *   <li>dict: right-aligned {@code KEY: value} blocks separated by {@code ------------};</li>
  *   <li>table: TIMESTAMP [NODE] SOURCE DESTINATION TYPE VERDICT SUMMARY aligned like Go's tabwriter
  *       (padding 3), never coloured;</li>
- *   <li>json: the Flow, jsonpb: the whole GetFlowsResponse, one object per line (proto field names).</li>
+ *   <li>json and jsonpb (its alias in hubble): the whole GetFlowsResponse, one object per line (proto field names,
+ *       declaration order).</li>
  * </ul>
  * Hosts are {@code namespace/pod} when known, else the IP, with {@code :port} when there is one. TYPE is
  * the trace point ({@code to-endpoint}), the drop reason ({@code Policy denied}) or
@@ -46,8 +47,16 @@ final class FlowPrinter {
     private int line;
     private final List<String[]> rows = new ArrayList<>();
     private final boolean streamTable;
+    private final boolean ipTranslation;
 
     FlowPrinter(PrintWriter out, Output output, boolean color, boolean nodeName, String timeFormat, ZoneId zone, boolean streamTable) {
+        this(out, output, color, nodeName, timeFormat, zone, streamTable, true);
+    }
+
+    /** {@code ipTranslation} false: hosts are addresses, never pod or service names (hubble's --ip-translation=false). */
+    FlowPrinter(PrintWriter out, Output output, boolean color, boolean nodeName, String timeFormat, ZoneId zone, boolean streamTable,
+                boolean ipTranslation) {
+        this.ipTranslation = ipTranslation;
         this.out = out;
         this.output = output;
         this.color = color && output != Output.TABLE && output != Output.JSON && output != Output.JSONPB;
@@ -94,8 +103,7 @@ final class FlowPrinter {
     private void flow(GetFlowsResponse r) {
         Flow f = r.getFlow();
         switch (output) {
-            case JSON -> out.println(HubbleJson.print(f));
-            case JSONPB -> out.println(HubbleJson.print(r));
+            case JSON, JSONPB -> out.println(HubbleJson.print(r)); // hubble: json is an alias of jsonpb
             case COMPACT -> {
                 String src = host(f, true), dst = host(f, false);
                 String srcId = identity(f.getSource()), dstId = identity(f.getDestination());
@@ -135,8 +143,7 @@ final class FlowPrinter {
     private void lost(GetFlowsResponse r) {
         var l = r.getLostEvents();
         switch (output) {
-            case JSON -> out.println(HubbleJson.print(l));
-            case JSONPB -> out.println(HubbleJson.print(r));
+            case JSON, JSONPB -> out.println(HubbleJson.print(r));
             case COMPACT -> out.println("EVENTS LOST: " + l.getSource() + " CPU(" + l.getCpu().getValue() + ") " + l.getNumEventsLost());
             case DICT -> {
                 if (line > 0) out.println("------------");
@@ -159,20 +166,25 @@ final class FlowPrinter {
     /** Writes buffered table rows, aligned like Go's tabwriter (minwidth 2, padding 3; last column unpadded). */
     void flushTable() {
         if (rows.isEmpty()) return;
+        out.print(align(rows));
+        rows.clear();
+    }
+
+    /** Rows aligned like Go's tabwriter as hubble sets it up (minwidth 2, padding 3; last column unpadded). */
+    static String align(List<String[]> rows) {
         int cols = 0;
         for (String[] r : rows) cols = Math.max(cols, r.length);
         int[] w = new int[cols];
         for (String[] r : rows) for (int i = 0; i < r.length - 1; i++) w[i] = Math.max(w[i], Math.max(2, r[i].length()) + 3);
         StringBuilder b = new StringBuilder();
         for (String[] r : rows) {
-            b.setLength(0);
             for (int i = 0; i < r.length; i++) {
                 b.append(r[i]);
                 if (i < r.length - 1) b.repeat(' ', w[i] - r[i].length());
             }
-            out.println(b);
+            b.append(System.lineSeparator());
         }
-        rows.clear();
+        return b.toString();
     }
 
     void close() {
@@ -189,7 +201,9 @@ final class FlowPrinter {
         String ns = ep.getNamespace();
         if (!svc.getName().isEmpty()) ns = svc.getNamespace();
         String host = ip;
-        if (!ep.getPodName().isEmpty()) host = ns.isEmpty() ? ep.getPodName() : ns + "/" + ep.getPodName();
+        if (!ipTranslation) {
+            // addresses only
+        } else if (!ep.getPodName().isEmpty()) host = ns.isEmpty() ? ep.getPodName() : ns + "/" + ep.getPodName();
         else if (!svc.getName().isEmpty()) host = ns.isEmpty() ? svc.getName() : ns + "/" + svc.getName();
         else if (!names.isEmpty()) host = String.join(",", names);
         String port = port(f, source);

@@ -1,11 +1,15 @@
 package dev.sieve.cli.observe;
 
+import com.google.protobuf.FieldMask;
+import dev.sieve.api.HubbleJson;
+import dev.sieve.api.flow.FlowFilter;
 import dev.sieve.api.observer.GetFlowsRequest;
 import dev.sieve.cli.UsageException;
 import java.io.PrintWriter;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -16,6 +20,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code sieve observe}: flows from an Observer API server, with hubble observe's filters and layouts. */
 @Command(name = "observe", mixinStandardHelpOptions = true, sortOptions = false,
+        subcommands = {EventsCommand.Agent.class, EventsCommand.Debug.class},
         description = {"Observe flows from a Sieve node (:4244) or the relay (:4245), like 'hubble observe'.",
                 "Filter flags AND together; --pod/--ip/--label/--namespace/--port/--identity/--fqdn match either side;",
                 "--not negates the next filter flag. Without --first/--last/--all/--since the last 20 flows are shown."},
@@ -24,6 +29,31 @@ import picocli.CommandLine.Spec;
                 "  sieve observe --from-pod shop/frontend --to-port 8080 -o table",
                 "  sieve observe --since 5m --not --protocol udp -f"})
 public final class ObserveCommand implements Callable<Integer> {
+
+    /** The command with {@code flows} (the same command again, as {@code hubble observe flows}) beside the event subcommands. */
+    public static picocli.CommandLine withFlows() {
+        picocli.CommandLine cmd = new picocli.CommandLine(new ObserveCommand());
+        cmd.addSubcommand("flows", new ObserveCommand());
+        return cmd;
+    }
+
+    /** The fields hubble asks for when it prints compact, dict or table output (its default field mask, v1.19). */
+    static final List<String> DEFAULT_FIELD_MASK = List.of("time", "verdict", "ethernet", "IP", "l4", "source.identity",
+            "source.namespace", "source.pod_name", "destination.identity", "destination.namespace", "destination.pod_name",
+            "Type", "node_name", "l7", "event_type", "source_service", "destination_service", "is_reply", "Summary", "ip_trace_id");
+
+    private static List<FlowFilter> rawFilters(String flag, List<String> json) {
+        List<FlowFilter> out = new ArrayList<>();
+        if (json == null) return out;
+        for (String j : json) {
+            try {
+                out.add(HubbleJson.merge(j, FlowFilter.newBuilder()).build());
+            } catch (com.google.protobuf.InvalidProtocolBufferException | RuntimeException e) {
+                throw new UsageException(flag + " " + j + ": not a JSON encoded FlowFilter: " + e.getMessage());
+            }
+        }
+        return out;
+    }
 
     @Spec
     CommandSpec spec;
@@ -44,7 +74,7 @@ public final class ObserveCommand implements Callable<Integer> {
     List<String> fromPod;
     @Option(names = "--to-pod", paramLabel = "[NS/]POD", description = "Flows to the pod.")
     List<String> toPod;
-    @Option(names = "--label", paramLabel = "SELECTOR", description = "Label selector on either side, e.g. k8s:app=web or 'app in (a,b)'.")
+    @Option(names = {"-l", "--label"}, paramLabel = "SELECTOR", description = "Label selector on either side, e.g. k8s:app=web or 'app in (a,b)'.")
     List<String> label;
     @Option(names = "--from-label", paramLabel = "SELECTOR", description = "Label selector on the source.")
     List<String> fromLabel;
@@ -64,7 +94,7 @@ public final class ObserveCommand implements Callable<Integer> {
     List<String> toPort;
     @Option(names = "--protocol", paramLabel = "PROTO", description = "tcp, udp, sctp, icmp, icmpv4, icmpv6, http, dns, kafka.")
     List<String> protocol;
-    @Option(names = "--type", paramLabel = "TYPE[:SUB]", description = "Event type: trace[:to-endpoint|from-endpoint|...], drop, policy-verdict, l7.")
+    @Option(names = {"-t", "--type"}, paramLabel = "TYPE[:SUB]", description = "Event type: trace[:to-endpoint|from-endpoint|...], drop, policy-verdict, l7.")
     List<String> type;
     @Option(names = "--identity", paramLabel = "ID", description = "Source or destination security identity.")
     List<String> identity;
@@ -92,12 +122,22 @@ public final class ObserveCommand implements Callable<Integer> {
     List<String> fromNamespace;
     @Option(names = "--to-namespace", paramLabel = "NS", description = "Flows to pods in namespace NS.")
     List<String> toNamespace;
-    @Option(names = {"-A", "--all-namespaces"}, description = "Flows of every namespace.")
-    List<Boolean> allNamespaces;
-    @Option(names = "--from-all-namespaces", description = "Flows from every namespace.")
-    List<Boolean> fromAllNamespaces;
-    @Option(names = "--to-all-namespaces", description = "Flows to every namespace.")
-    List<Boolean> toAllNamespaces;
+    @Option(names = {"-A", "--all-namespaces"}, arity = "0..1", paramLabel = "true", description = "Flows of every namespace.")
+    List<String> allNamespaces;
+    @Option(names = "--from-all-namespaces", arity = "0..1", paramLabel = "true", description = "Flows from every namespace.")
+    List<String> fromAllNamespaces;
+    @Option(names = "--to-all-namespaces", arity = "0..1", paramLabel = "true", description = "Flows to every namespace.")
+    List<String> toAllNamespaces;
+    @Option(names = "--from-cluster", paramLabel = "CLUSTER", description = "Flows from endpoints of the cluster.")
+    List<String> fromCluster;
+    @Option(names = "--to-cluster", paramLabel = "CLUSTER", description = "Flows to endpoints of the cluster.")
+    List<String> toCluster;
+    @Option(names = "--encrypted", arity = "0..1", paramLabel = "true", description = "Encrypted flows (WireGuard/IPsec).")
+    List<String> encrypted;
+    @Option(names = "--unencrypted", arity = "0..1", paramLabel = "true", description = "Unencrypted flows.")
+    List<String> unencrypted;
+    @Option(names = "--ip-trace-id", paramLabel = "ID", description = "IP trace ID.")
+    List<String> ipTraceId;
     @Option(names = "--service", paramLabel = "[NS/]SVC", description = "Flows from or to the service.")
     List<String> service;
     @Option(names = "--from-service", paramLabel = "[NS/]SVC", description = "Flows from the service.")
@@ -112,10 +152,10 @@ public final class ObserveCommand implements Callable<Integer> {
     List<String> toWorkload;
     @Option(names = "--snat-ip", paramLabel = "IP|CIDR", description = "Translated source address.")
     List<String> snatIp;
-    @Option(names = "--ipv4", description = "IPv4 flows.")
-    List<Boolean> ipv4;
-    @Option(names = "--ipv6", description = "IPv6 flows.")
-    List<Boolean> ipv6;
+    @Option(names = {"-4", "--ipv4"}, arity = "0..1", paramLabel = "v4", description = "IPv4 flows.")
+    List<String> ipv4;
+    @Option(names = {"-6", "--ipv6"}, arity = "0..1", paramLabel = "v6", description = "IPv6 flows.")
+    List<String> ipv6;
     @Option(names = "--ip-version", paramLabel = "4|6", description = "Flows of the IP version.")
     List<String> ipVersion;
     @Option(names = "--http-url", paramLabel = "REGEX", description = "HTTP URL (regular expression).")
@@ -136,8 +176,20 @@ public final class ObserveCommand implements Callable<Integer> {
     List<String> iface;
     @Option(names = "--cel-expression", paramLabel = "EXPR", description = "CEL expression (not supported by Sieve's servers).")
     List<String> celExpression;
-    @Option(names = "--not", description = "Negate the next filter flag.")
-    List<Boolean> not;
+    @Option(names = "--not", arity = "0..1", paramLabel = "true", description = "Negate the next filter flag.")
+    List<String> not;
+    @Option(names = "--allowlist", paramLabel = "JSON", description = "Allowlist as JSON encoded FlowFilters (repeatable).")
+    List<String> allowlist;
+    @Option(names = "--denylist", paramLabel = "JSON", description = "Denylist as JSON encoded FlowFilters (repeatable).")
+    List<String> denylist;
+    @Option(names = "--print-raw-filters", description = "Print the allowlist/denylist filters and exit without asking the server.")
+    boolean printRawFilters;
+    @Option(names = "--field-mask", split = ",", paramLabel = "PATH[,PATH...]",
+            description = "Fields of flow.Flow the server sends; the others are left out.")
+    List<String> fieldMask;
+    @Option(names = "--use-default-field-masks", arity = "0..1", fallbackValue = "true", defaultValue = "true", paramLabel = "BOOL",
+            description = "Ask only for the fields compact, dict and table print (default ${DEFAULT-VALUE}).")
+    boolean useDefaultFieldMasks;
 
     @Option(names = "--since", paramLabel = "TIME", description = "Flows since a duration ago (5m, 1h30m) or a timestamp (RFC 3339).")
     String since;
@@ -164,6 +216,19 @@ public final class ObserveCommand implements Callable<Integer> {
     String timeFormat;
     @Option(names = "--utc", description = "Timestamps in UTC instead of local time.")
     boolean utc;
+    @Option(names = "--print-policy-names", description = "Accepted for hubble compatibility.")
+    boolean printPolicyNames;
+    @Option(names = "--ip-translation", arity = "0..1", fallbackValue = "true", defaultValue = "true", paramLabel = "BOOL",
+            description = "Print pod names instead of addresses where known (default ${DEFAULT-VALUE}).")
+    boolean ipTranslation;
+    @Option(names = "--numeric", description = "Print addresses and identities as numbers.")
+    boolean numeric;
+    @Option(names = {"-s", "--silent-errors"}, description = "Accepted for hubble compatibility.")
+    boolean silentErrors;
+    @Option(names = "--request-timeout", paramLabel = "DURATION", description = "Accepted for hubble compatibility.")
+    String requestTimeout;
+    @Option(names = "--timeout", paramLabel = "DURATION", description = "Accepted for hubble compatibility.")
+    String dialTimeout;
 
     @Override
     public Integer call() {
@@ -189,8 +254,25 @@ public final class ObserveCommand implements Callable<Integer> {
         if (first != null) req.setFirst(true).setNumber(first);
         else if (last != null) req.setNumber(last);
         else if (!all && !follow && since == null && until == null) req.setNumber(20);
+        boolean customMask = fieldMask != null && !fieldMask.isEmpty();
+        if (customMask && out != FlowPrinter.Output.JSON && out != FlowPrinter.Output.JSONPB) {
+            throw new UsageException(output + " output format is not compatible with custom field mask"); // as hubble says it
+        }
         FilterArgs filters = FilterArgs.fromArgs(spec.commandLine().getParseResult().originalArgs());
-        req.addAllWhitelist(filters.whitelist()).addAllBlacklist(filters.blacklist());
+        List<FlowFilter> white = new ArrayList<>(filters.whitelist()), black = new ArrayList<>(filters.blacklist());
+        white.addAll(rawFilters("--allowlist", allowlist));
+        black.addAll(rawFilters("--denylist", denylist));
+        if (printRawFilters) {
+            spec.commandLine().getOut().print(RawFilters.yaml(white, black));
+            spec.commandLine().getOut().flush();
+            return ExitCode.OK;
+        }
+        req.addAllWhitelist(white).addAllBlacklist(black);
+        if (customMask) {
+            req.setFieldMask(FieldMask.newBuilder().addAllPaths(fieldMask));
+        } else if (useDefaultFieldMasks && (out == FlowPrinter.Output.COMPACT || out == FlowPrinter.Output.DICT || out == FlowPrinter.Output.TABLE)) {
+            req.setFieldMask(FieldMask.newBuilder().addAllPaths(DEFAULT_FIELD_MASK));
+        }
 
         PrintWriter pw = spec.commandLine().getOut();
         boolean color = switch (colorWhen) {
@@ -199,7 +281,7 @@ public final class ObserveCommand implements Callable<Integer> {
             case "auto" -> System.console() != null && System.console().isTerminal();
             default -> throw new UsageException("--color " + colorWhen + ": expected auto, always or never");
         };
-        FlowPrinter printer = new FlowPrinter(pw, out, color, printNodeName, timeFormat, zone, follow);
+        FlowPrinter printer = new FlowPrinter(pw, out, color, printNodeName, timeFormat, zone, follow, ipTranslation && !numeric);
         try (ObserverClient client = new ObserverClient(server)) {
             client.getFlows(req.build(), r -> {
                 printer.print(r);

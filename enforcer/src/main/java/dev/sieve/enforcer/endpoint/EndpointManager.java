@@ -75,6 +75,11 @@ public final class EndpointManager {
         return Map.copyOf(attached);
     }
 
+    /** The endpoint ID of an attached pod (its host interface's index, as in its flows), or 0. */
+    public synchronized int endpointId(String podKey) {
+        return ifindexes.getOrDefault(podKey, 0);
+    }
+
     /**
      * Syncs only when the engine changed since the last sync or that sync left something to retry (a pod
      * whose interface was not there yet); otherwise does nothing and returns null. For periodic resyncs.

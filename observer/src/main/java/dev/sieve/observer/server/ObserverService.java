@@ -23,6 +23,7 @@ import dev.sieve.api.observer.ServerStatusResponse;
 import dev.sieve.api.observer.TLS;
 import dev.sieve.api.relay.NodeState;
 import dev.sieve.observer.buffer.FlowRing;
+import dev.sieve.observer.events.AgentEventHub;
 import dev.sieve.flowfilter.GetFlowsRequests;
 import dev.sieve.flowfilter.GetFlowsRequests.Valid;
 import io.grpc.Status;
@@ -53,10 +54,16 @@ public final class ObserverService extends ObserverGrpc.ObserverImplBase {
     private final String nodeName;
     private final String version;
     private final String address;
+    private final AgentEventHub agentEvents;
     private final long startNanos = System.nanoTime();
 
     public ObserverService(FlowRing ring, String nodeName, String version, String address) {
+        this(ring, new AgentEventHub(nodeName), nodeName, version, address);
+    }
+
+    public ObserverService(FlowRing ring, AgentEventHub agentEvents, String nodeName, String version, String address) {
         this.ring = ring;
+        this.agentEvents = agentEvents;
         this.nodeName = nodeName;
         this.version = version;
         this.address = address;
@@ -297,11 +304,81 @@ public final class ObserverService extends ObserverGrpc.ObserverImplBase {
 
     @Override
     public void getAgentEvents(GetAgentEventsRequest request, StreamObserver<GetAgentEventsResponse> responseObserver) {
-        responseObserver.onError(Status.UNIMPLEMENTED.withDescription("agent events are not available on Sieve nodes yet").asRuntimeException());
+        ServerCallStreamObserver<GetAgentEventsResponse> out = (ServerCallStreamObserver<GetAgentEventsResponse>) responseObserver;
+        EventWindow w;
+        try {
+            w = EventWindow.of(request.getNumber(), request.getFirst(), request.getFollow(),
+                    request.hasSince() ? request.getSince() : null, request.hasUntil() ? request.getUntil() : null);
+        } catch (IllegalArgumentException e) {
+            out.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+            return;
+        }
+        long end = agentEvents.nextSeq();
+        for (AgentEventHub.Entry e : w.history(agentEvents.from(0), end)) out.onNext(e.response());
+        if (!w.follow()) {
+            out.onCompleted();
+            return;
+        }
+        Thread follower = Thread.ofVirtual().name("agentevents-follow").unstarted(() -> {
+            long cursor = end;
+            try {
+                while (!out.isCancelled()) {
+                    long next = agentEvents.awaitAfter(cursor, 1, TimeUnit.SECONDS);
+                    if (out.isCancelled()) return;
+                    for (AgentEventHub.Entry e : agentEvents.from(cursor)) {
+                        if (e.timeNanos() > w.untilNanos()) {
+                            out.onCompleted();
+                            return;
+                        }
+                        if (e.timeNanos() >= w.sinceNanos()) out.onNext(e.response());
+                    }
+                    cursor = next;
+                    if (w.untilNanos() != Long.MAX_VALUE && nowNanos() > w.untilNanos() + UNTIL_GRACE_NS) {
+                        out.onCompleted();
+                        return;
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (RuntimeException e) {
+                if (!out.isCancelled()) out.onError(Status.fromThrowable(e).asRuntimeException());
+            }
+        });
+        out.setOnCancelHandler(agentEvents::wakeAll);
+        follower.start();
     }
 
+    /**
+     * Sieve's datapath reports no debug events (Cilium's come from its datapath's debug mode): like a Cilium
+     * node without them, the stream ends at once, or with {@code follow} stays open, empty, until the client
+     * cancels it or {@code until} passes.
+     */
     @Override
     public void getDebugEvents(GetDebugEventsRequest request, StreamObserver<GetDebugEventsResponse> responseObserver) {
-        responseObserver.onError(Status.UNIMPLEMENTED.withDescription("debug events are not available on Sieve nodes").asRuntimeException());
+        ServerCallStreamObserver<GetDebugEventsResponse> out = (ServerCallStreamObserver<GetDebugEventsResponse>) responseObserver;
+        EventWindow w;
+        try {
+            w = EventWindow.of(request.getNumber(), request.getFirst(), request.getFollow(),
+                    request.hasSince() ? request.getSince() : null, request.hasUntil() ? request.getUntil() : null);
+        } catch (IllegalArgumentException e) {
+            out.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+            return;
+        }
+        if (!w.follow()) {
+            out.onCompleted();
+            return;
+        }
+        out.setOnCancelHandler(() -> {});
+        if (w.untilNanos() != Long.MAX_VALUE) {
+            long delayNs = Math.max(0, w.untilNanos() - nowNanos());
+            Thread.ofVirtual().name("debugevents-until").start(() -> {
+                try {
+                    TimeUnit.NANOSECONDS.sleep(delayNs);
+                    if (!out.isCancelled()) out.onCompleted();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+        }
     }
 }

@@ -8,9 +8,14 @@ import dev.sieve.relay.nodes.NodeRegistry;
 import dev.sieve.relay.observer.FlowService;
 import dev.sieve.relay.observer.RelayObserverService;
 import dev.sieve.relay.store.FlowStore;
+import grpc.health.v1.HealthOuterClass.HealthCheckResponse.ServingStatus;
 import io.quarkus.grpc.GlobalInterceptor;
 import io.quarkus.grpc.GrpcService;
+import io.quarkus.grpc.runtime.health.GrpcHealthStorage;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 
 /** The Quarkus-managed gRPC services (separate gRPC server, :4245 by default). */
@@ -30,6 +35,28 @@ public final class GrpcEndpoints {
     @Inject
     public Observer(FlowService f, NodeRegistry n, FlowStore s, RelayMetrics m) {
       super(f, n, s, m::flowsRate);
+    }
+  }
+
+  /**
+   * Quarkus serves grpc.health.v1.Health but answers UNKNOWN for a service it was not told about, and
+   * {@code hubble status} asks for {@code hubble.server.Observer}: SERVING for it, {@code observer.Observer} and the
+   * server ("") while up.
+   */
+  @ApplicationScoped
+  public static class Health {
+    /** What Hubble's servers register and {@code hubble status} checks. */
+    static final String HUBBLE_SERVICE_NAME = "hubble.server.Observer";
+
+    void started(@Observes StartupEvent e, GrpcHealthStorage health) {
+      health.setStatus(GrpcHealthStorage.DEFAULT_SERVICE_NAME, ServingStatus.SERVING);
+      health.setStatus(dev.sieve.api.observer.ObserverGrpc.SERVICE_NAME, ServingStatus.SERVING);
+      health.setStatus(HUBBLE_SERVICE_NAME, ServingStatus.SERVING);
+    }
+
+    void stopping(@Observes ShutdownEvent e, GrpcHealthStorage health) {
+      health.setStatus(dev.sieve.api.observer.ObserverGrpc.SERVICE_NAME, ServingStatus.NOT_SERVING);
+      health.setStatus(HUBBLE_SERVICE_NAME, ServingStatus.NOT_SERVING);
     }
   }
 

@@ -125,11 +125,13 @@ public class RelayObserverService extends ObserverGrpc.ObserverImplBase {
   @Override
   public void getNodes(GetNodesRequest req, StreamObserver<GetNodesResponse> out) {
     var b = GetNodesResponse.newBuilder();
+    // a node's flows are served from this relay's store: what it holds of them, out of what it can hold
+    long capacity = store.capacity();
     for (NodeRegistry.NodeInfo n : nodes.nodes())
-      b.addNodes(Node.newBuilder().setName(n.name()).setVersion("").setAddress(n.address())
+      b.addNodes(Node.newBuilder().setName(n.name()).setVersion(VERSION).setAddress(n.address())
           .setState(n.connected() ? NodeState.NODE_CONNECTED : NodeState.NODE_UNAVAILABLE)
           .setUptimeNs(Math.max(0, System.currentTimeMillis() - n.firstSeenMs()) * 1_000_000L)
-          .setNumFlows(n.flows()).setSeenFlows(n.flows()));
+          .setNumFlows(Math.min(n.flows(), capacity)).setMaxFlows(capacity).setSeenFlows(n.flows()));
     out.onNext(b.build());
     out.onCompleted();
   }
