@@ -367,8 +367,19 @@ public final class FlowColumns {
       return s;
     }
 
+    private final Shape[] subs = new Shape[64];
+
     com.google.protobuf.Descriptors.FieldDescriptor field(int number) {
       return number < small.length ? small[number] : type.findFieldByNumber(number);
+    }
+
+    /** The shape of message field {@code f} of this type. */
+    Shape sub(com.google.protobuf.Descriptors.FieldDescriptor f) {
+      int n = f.getNumber();
+      if (n >= subs.length) return of(f.getMessageType());
+      Shape s = subs[n];
+      if (s == null) subs[n] = s = of(f.getMessageType());
+      return s;
     }
   }
 
@@ -384,7 +395,7 @@ public final class FlowColumns {
     } else if (f.getType() == com.google.protobuf.Descriptors.FieldDescriptor.Type.STRING) {
       span(in);
     } else if (f.getType() == com.google.protobuf.Descriptors.FieldDescriptor.Type.MESSAGE) {
-      Shape sub = Shape.of(f.getMessageType());
+      Shape sub = shape.sub(f);
       int old = enter(in);
       for (int t; (t = in.readTag()) != 0; ) check(in, t, sub);
       leave(in, old);
@@ -569,7 +580,7 @@ public final class FlowColumns {
   }
 
   private static Shape protocolShape(int l4Field) {
-    return Shape.of(Layer4.getDescriptor().findFieldByNumber(l4Field).getMessageType());
+    return Shape.L4.sub(Shape.L4.field(l4Field));
   }
 
   private void endpoint(CodedInputStream in, int start, boolean source) throws java.io.IOException {

@@ -40,7 +40,9 @@ public final class RelayBench {
     long chTotal = Long.getLong("bench.clickhouse.flows", 10_000_000);
     results.put("machine", Runtime.getRuntime().availableProcessors() + " cores, " + System.getProperty("java.version"));
     memory(memFlows);
-    if (System.getProperty("bench.clickhouse.url") != null) {
+    if (Boolean.getBoolean("bench.memory-only")) {
+      // no ClickHouse part
+    } else if (System.getProperty("bench.clickhouse.url") != null) {
       clickhouse(new External(System.getProperty("bench.clickhouse.url"), Long.getLong("bench.clickhouse.pid", -1)), ingestSeconds, chTotal);
     } else {
       try (ClickHouseServer ch = new ClickHouseServer().start()) {

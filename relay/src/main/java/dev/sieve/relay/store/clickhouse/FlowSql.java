@@ -97,6 +97,12 @@ final class FlowSql {
     return (where.isEmpty() ? " WHERE " : where + " AND ") + "time >= toDateTime(" + Math.max(0, lo) + ") AND time <= toDateTime(" + hi + ")";
   }
 
+  /** {@code where} narrowed to (loSec, loNanos) through (hiSec, hiNanos), both included. */
+  static String between(String where, long loSec, long loNanos, long hiSec, long hiNanos) {
+    return within(where, loSec, hiSec) + " AND (time > toDateTime(" + loSec + ") OR nanos >= " + loNanos + ")"
+        + " AND (time < toDateTime(" + hiSec + ") OR nanos <= " + hiNanos + ")";
+  }
+
   private static String conj(FilterPlan p) {
     if (p.conds().isEmpty()) return "(1 = 1)";
     return "(" + p.conds().stream().map(FlowSql::toSql).collect(Collectors.joining(" AND ")) + ")";

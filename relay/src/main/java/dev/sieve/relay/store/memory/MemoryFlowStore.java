@@ -94,6 +94,11 @@ public final class MemoryFlowStore implements FlowStore {
       staged.clear();
       for (int i = from; i < b.flows().size(); i++) staged.add(b.flows().columns(i, reader));
       for (int i = 0; i < staged.rows; i++) add(i);
+      Chunk last = chunks.peekLast();
+      if (last != null) {
+        last.time.setValueCount(last.size);
+        last.bytes.setValueCount(last.size);
+      }
       Mark nm = FlowStore.after(m, b);
       marks.put(b.key(), nm);
       return CompletableFuture.completedFuture(nm);
@@ -192,6 +197,10 @@ public final class MemoryFlowStore implements FlowStore {
   private void add(int s) {
     Chunk c = chunks.peekLast();
     if (c == null || c.full()) {
+      if (c != null) {
+        c.time.setValueCount(c.size);
+        c.bytes.setValueCount(c.size);
+      }
       if ((long) chunks.size() * chunkRows >= capacity) {
         Chunk old = chunks.pollFirst();
         size -= old.size;
@@ -211,8 +220,6 @@ public final class MemoryFlowStore implements FlowStore {
     int from = staged.bytesAt[s];
     c.bytes.setSafe(i, staged.bytes, from, staged.bytesAt[s + 1] - from);
     c.size = i + 1;
-    c.time.setValueCount(c.size);
-    c.bytes.setValueCount(c.size);
     c.minTime = Math.min(c.minTime, t);
     c.maxTime = Math.max(c.maxTime, t);
     size++;

@@ -18,10 +18,14 @@ final class StringDictionary {
   /** Open addressing: id + 1 per slot, 0 = empty. */
   private int[] slots = new int[32];
 
+  private static final java.lang.invoke.VarHandle LONG = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
+
   int id(byte[] b, int off, int n) {
-    int h = 1;
-    for (int i = off; i < off + n; i++) h = 31 * h + b[i];
-    h ^= h >>> 16;
+    long x = n;
+    int i = off, end = off + n;
+    for (; i + 8 <= end; i += 8) x = (x ^ (long) LONG.get(b, i)) * 0x9E3779B97F4A7C15L;
+    for (; i < end; i++) x = (x ^ b[i]) * 0x100000001B3L;
+    int h = (int) (x ^ (x >>> 29) ^ (x >>> 43));
     int mask = slots.length - 1;
     for (int slot = h & mask; ; slot = (slot + 1) & mask) {
       int e = slots[slot];
