@@ -26,7 +26,8 @@ import java.util.Locale;
  *
  * <p>Args: the relay's home (whose {@code bin/sieve-relay} runs; e.g. a worktree of an older commit) and
  * the output JSON. Knobs: {@code -Dbench.push.streams} (8), {@code -Dbench.push.seconds} (20),
- * {@code -Dbench.push.batch-flows} (5000), {@code -Dbench.push.window} (16).
+ * {@code -Dbench.push.batch-flows} (5000), {@code -Dbench.push.window} (16), {@code -Dbench.push.warmup-seconds}
+ * (10: pushed but not measured).
  */
 public final class RelayPushBench {
   public static void main(String[] args) throws Exception {
@@ -34,6 +35,7 @@ public final class RelayPushBench {
     Path out = Path.of(args.length > 1 ? args[1] : "relay-push.json");
     int streams = Integer.getInteger("bench.push.streams", 8), seconds = Integer.getInteger("bench.push.seconds", 20);
     int batchFlows = Integer.getInteger("bench.push.batch-flows", 5000), window = Integer.getInteger("bench.push.window", 16);
+    int warmup = Integer.getInteger("bench.push.warmup-seconds", 10);
     long start = Timestamps.nanos(Instant.parse("2026-11-20T00:00:00Z"));
     List<List<Flow>> flows = new ArrayList<>();
     for (int s = 0; s < streams; s++) flows.add(new TestFlows(100 + s, "node-" + s, start).next(50_000));
@@ -62,17 +64,16 @@ public final class RelayPushBench {
         pushers.add(new RelayPusher("127.0.0.1:" + grpc, "node-" + s, tmp.resolve("spool-" + s), 4L << 30,
             new RelayPusher.Settings(batchFlows, Duration.ofMillis(200), window, Duration.ofSeconds(1))));
       var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
-      long relayCpu0 = cpuMicros(relay.pid()), chCpu0 = cpuMicros(ch.pid()), loadCpu0 = os.getProcessCpuTime() / 1000;
-      long t0 = System.nanoTime(), end = t0 + Duration.ofSeconds(seconds).toNanos();
+      long begin = System.nanoTime(), end = begin + Duration.ofSeconds(warmup + seconds).toNanos();
       List<Thread> feeders = new ArrayList<>();
       for (int s = 0; s < streams; s++) {
         RelayPusher p = pushers.get(s);
         List<Flow> fs = flows.get(s);
-        // as fast as the spool takes them: at most two windows of batches waiting (never a flow dropped)
+        // as fast as the spool takes them: at most a window of batches waiting, all in the spool's memory (never a flow dropped)
         feeders.add(Thread.ofPlatform().start(() -> {
           int i = 0;
           while (System.nanoTime() < end) {
-            if (p.pendingBatches() >= 2 * window) {
+            if (p.pendingBatches() >= window) {
               try { Thread.sleep(1); } catch (InterruptedException e) { return; }
               continue;
             }
@@ -80,8 +81,14 @@ public final class RelayPushBench {
           }
         }));
       }
+      // the measured window starts after the warm-up (JIT, connections, first inserts)
+      Thread.sleep(Duration.ofSeconds(warmup));
+      long ackedAtStart = 0;
+      for (RelayPusher p : pushers) ackedAtStart += p.ackedBatches();
+      long relayCpu0 = cpuMicros(relay.pid()), chCpu0 = cpuMicros(ch.pid()), loadCpu0 = os.getProcessCpuTime() / 1000;
+      long t0 = System.nanoTime();
       for (Thread t : feeders) t.join();
-      long ackedAtEnd = 0;
+      long ackedAtEnd = -ackedAtStart;
       for (RelayPusher p : pushers) ackedAtEnd += p.ackedBatches();
       double secs = (System.nanoTime() - t0) / 1e9;
       long relayCpu = cpuMicros(relay.pid()) - relayCpu0, chCpu = cpuMicros(ch.pid()) - chCpu0, loadCpu = os.getProcessCpuTime() / 1000 - loadCpu0;
@@ -105,7 +112,7 @@ public final class RelayPushBench {
             "streams": %d,
             "batch_flows": %d,
             "window_batches": %d,
-            "seconds": %.1f,
+            "measured_seconds": %.1f,
             "clickhouse_push_ingest_flows_per_s": %.0f,
             "flows_stored": %d,
             "flows_lost": %d,
@@ -122,6 +129,7 @@ public final class RelayPushBench {
         relay.destroy();
         if (!relay.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) relay.destroyForcibly();
       }
+      Files.copy(tmp.resolve("relay.log"), Path.of(out + ".relay.log"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
       try (var walk = Files.walk(tmp)) {
         walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
       }

@@ -75,8 +75,13 @@ public final class EncodedBatch {
 
   /** Reads flow {@code i}'s columns into {@code reader}; a flow that is not a {@code flow.Flow} throws {@link MalformedFlowException}. */
   public FlowColumns columns(int i, FlowColumns reader) {
+    return columns(i, reader, true);
+  }
+
+  /** {@link #columns(int, FlowColumns)}, checking only what the read looks at unless {@code checkAll} ({@link FlowColumns#read(ByteString, boolean)}). */
+  public FlowColumns columns(int i, FlowColumns reader, boolean checkAll) {
     try {
-      return reader.read(encoded.get(i));
+      return reader.read(encoded.get(i), checkAll);
     } catch (InvalidProtocolBufferException e) {
       throw new MalformedFlowException(i, e.getMessage());
     }

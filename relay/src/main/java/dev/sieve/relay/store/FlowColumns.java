@@ -68,12 +68,25 @@ public final class FlowColumns {
   private int opCount;
   private boolean blob, deep;
 
-  /** Reads a flow's encoding; throws {@link InvalidProtocolBufferException} when it is not a {@code flow.Flow}. */
+  /**
+   * Reads a flow's encoding; throws {@link InvalidProtocolBufferException} when it is not a
+   * {@code flow.Flow} — also for what no column reads (every string's UTF-8, every message's
+   * framing), as a parser would.
+   */
   public FlowColumns read(ByteString flow) throws InvalidProtocolBufferException {
+    return read(flow, true);
+  }
+
+  /**
+   * {@link #read}; {@code checkAll} false checks only what the read looks at, leaving what a parser
+   * would refuse deeper down to whoever parses the flow later (ClickHouse stores such a flow and
+   * reads it back as far as its columns go).
+   */
+  public FlowColumns read(ByteString flow, boolean checkAll) throws InvalidProtocolBufferException {
     int n = flow.size();
     if (buf.length < n) buf = new byte[Math.max(n, buf.length * 2)];
     flow.copyTo(buf, 0);
-    return readOwn(n, true);
+    return readOwn(n, true, checkAll);
   }
 
   /** {@link #read} of a parsed flow (its canonical encoding). */
@@ -82,25 +95,25 @@ public final class FlowColumns {
     if (buf.length < n) buf = new byte[Math.max(n, buf.length * 2)];
     try {
       flow.writeTo(com.google.protobuf.CodedOutputStream.newInstance(buf, 0, n));
-      return readOwn(n, true);
+      return readOwn(n, true, false);
     } catch (java.io.IOException e) {
       throw new IllegalStateException("a parsed flow's encoding does not read back", e);
     }
   }
 
   /**
-   * Reads only what ingest checks (time, node name, namespaces), without the blob plan; the other
-   * columns may be partly filled.
+   * Reads the columns as ingest checks them (time, node name, namespaces): no blob plan, and no check
+   * deeper than what is read (the store's read does that).
    */
-  public FlowColumns readHeader(ByteString flow) throws InvalidProtocolBufferException {
+    public FlowColumns readHeader(ByteString flow) throws InvalidProtocolBufferException {
     int n = flow.size();
     if (buf.length < n) buf = new byte[Math.max(n, buf.length * 2)];
     flow.copyTo(buf, 0);
-    return readOwn(n, false);
+    return readOwn(n, false, false);
   }
 
-  private FlowColumns readOwn(int n, boolean withBlob) throws InvalidProtocolBufferException {
-    if (scan(n, withBlob)) return this;
+  private FlowColumns readOwn(int n, boolean withBlob, boolean checkAll) throws InvalidProtocolBufferException {
+    if (scan(n, withBlob, checkAll)) return this;
     // something only a parser does exactly: its canonical encoding holds each message once
     Flow parsed = Flow.parseFrom(UnsafeByteOperations.unsafeWrap(buf, 0, n));
     int m = parsed.getSerializedSize();
@@ -111,7 +124,7 @@ public final class FlowColumns {
       throw new IllegalStateException(e);
     }
     buf = canonical;
-    if (!scan(m, withBlob)) throw new IllegalStateException("a canonical flow encoding needs the parser");
+    if (!scan(m, withBlob, checkAll)) throw new IllegalStateException("a canonical flow encoding needs the parser");
     return this;
   }
 
@@ -413,9 +426,10 @@ public final class FlowColumns {
     }
   }
 
-  private boolean scan(int n, boolean withBlob) throws InvalidProtocolBufferException {
+  private boolean scan(int n, boolean withBlob, boolean checkAll) throws InvalidProtocolBufferException {
     length = n;
-    blob = deep = withBlob;
+    blob = withBlob;
+    deep = checkAll;
     Arrays.fill(off, 0);
     Arrays.fill(len, 0);
     hasTime = false;

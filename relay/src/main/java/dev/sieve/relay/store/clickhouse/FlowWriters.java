@@ -132,7 +132,7 @@ final class FlowWriters implements AutoCloseable {
     try {
       for (int i = 0; i < flows.size(); i++) {
         offsets[i] = rows.len;
-        FlowColumns c = flows.columns(i, reader);
+        FlowColumns c = flows.columns(i, reader, false); // a flow a parser refuses deeper down reads back as far as its columns go
         FlowRowEncoder.encode(rows, c, batch.key(), batch.sequence(), batch.firstFlowSeq() > 0 ? batch.firstFlowSeq() + i : 0, labelColumns, labelIds);
         if (labelColumns) {
           if (isNew(labelIds[0], newSets)) newSets.put(labelIds[0], c.labels(true));
