@@ -211,12 +211,13 @@ public final class MemoryFlowStore implements FlowStore {
     }
     int i = c.size;
     long t = staged.time[s];
-    c.time.set(i, t);
-    c.verdict.set(i, staged.ints[Chunk.INT_COLUMNS][s]);
-    c.direction.set(i, staged.ints[Chunk.INT_COLUMNS + 1][s]);
-    c.protocol.set(i, staged.ints[Chunk.INT_COLUMNS + 2][s]);
-    c.dropReason.set(i, staged.ints[Chunk.INT_COLUMNS + 3][s]);
-    for (int col = 0; col < Chunk.INT_COLUMNS; col++) c.ints[col].set(i, staged.ints[col][s]);
+    // straight into the data buffers: the scans read those and nothing is ever null
+    c.timeBuf.setLong((long) i * 8, t);
+    c.verdictBuf.setByte(i, staged.ints[Chunk.INT_COLUMNS][s]);
+    c.directionBuf.setByte(i, staged.ints[Chunk.INT_COLUMNS + 1][s]);
+    c.protocolBuf.setByte(i, staged.ints[Chunk.INT_COLUMNS + 2][s]);
+    c.dropBuf.setShort((long) i * 2, staged.ints[Chunk.INT_COLUMNS + 3][s]);
+    for (int col = 0; col < Chunk.INT_COLUMNS; col++) c.intBufs[col].setInt((long) i * 4, staged.ints[col][s]);
     int from = staged.bytesAt[s];
     c.bytes.setSafe(i, staged.bytes, from, staged.bytesAt[s + 1] - from);
     c.size = i + 1;

@@ -20,7 +20,18 @@ final class StringDictionary {
 
   private static final java.lang.invoke.VarHandle LONG = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
 
+  /** The last value looked up: many rows in a row repeat it (a node's name, a namespace). */
+  private int last = -1;
+
   int id(byte[] b, int off, int n) {
+    if (last >= 0) {
+      byte[] k = keys[last];
+      if (Arrays.equals(k, 0, k.length, b, off, off + n)) return last;
+    }
+    return last = lookup(b, off, n);
+  }
+
+  private int lookup(byte[] b, int off, int n) {
     long x = n;
     int i = off, end = off + n;
     for (; i + 8 <= end; i += 8) x = (x ^ (long) LONG.get(b, i)) * 0x9E3779B97F4A7C15L;
