@@ -210,7 +210,7 @@ public final class RelayBench {
     int day = 1;
     while (have < total) {
       long want = Math.min(have, total - have);
-      ch.sql("INSERT INTO bench.flows SELECT time - " + (86_400L * day) + " AS time, nanos, verdict, drop_reason, direction, protocol, src_namespace, src_pod, "
+      ch.sql("INSERT INTO bench.flows (" + dev.sieve.relay.store.clickhouse.Schema.FLOW_COLUMNS + ") SELECT time - " + (86_400L * day) + " AS time, nanos, verdict, drop_reason, direction, protocol, src_namespace, src_pod, "
           + "src_workload, src_identity, dst_namespace, dst_pod, dst_workload, dst_identity, src_ip, dst_ip, src_port, dst_port, node_name, "
           + "concat(epoch, '-copy" + day + "'), batch_seq, flow_seq, uuid, policies, flow, src_labels, dst_labels FROM bench.flows LIMIT " + want);
       have += want;

@@ -61,12 +61,14 @@ final class FlowReads {
     List<Flow> out = new ArrayList<>();
     if (n > 0 && matcher == null) {
       // phase 1: which (time, nanos) make the top N — reads two small columns only
-      List<Row> keys = topKeys(where, order, n, newest);
+      List<Row> keys = new ArrayList<>();
+      read(ch.sql("SELECT time, nanos FROM {db}.flows") + where + order + " LIMIT " + n, false, r -> { keys.add(r); return true; });
       if (keys.isEmpty()) return;
       Row first = keys.getFirst(), last = keys.getLast();
       Row lo = newest ? last : first, hi = newest ? first : last;
       // phase 2: the flows from the first to the last of those keys, to the nanosecond — about N rows to read and sort
-      read(flows + FlowSql.between(where, lo.sec(), lo.nanos(), hi.sec(), hi.nanos()) + order + " LIMIT " + n, true,
+      // (as PREWHERE: ClickHouse reads the wide columns only of the granules that hold one of them)
+      read(flows + FlowSql.between(lo.sec(), lo.nanos(), hi.sec(), hi.nanos()) + where + order + " LIMIT " + n, true,
           r -> { out.add(r.flow()); return true; });
     } else if (n > 0) {
       // a filter part that only Java can evaluate: walk time windows from the newest (or oldest)
@@ -97,33 +99,6 @@ final class FlowReads {
     }
     if (newest) Collections.reverse(out);
     out.forEach(sink);
-  }
-
-  /**
-   * The (time, nanos) of the newest (oldest) {@code n} matches, in query order. Where the matches are
-   * dense, first only the last (first) seconds expected to hold twice as many as wanted — from the
-   * matches' count and time span — so ClickHouse sorts those rather than every match; all matches
-   * when that window holds fewer than {@code n}.
-   */
-  private List<Row> topKeys(String where, String order, long n, boolean newest) throws StoreException {
-    String keysOf = ch.sql("SELECT time, nanos FROM {db}.flows");
-    List<String[]> range = ch.rows(ch.sql("SELECT toUInt32(min(time)), toUInt32(max(time)), count() FROM {db}.flows") + where);
-    long count = range.isEmpty() ? 0 : Long.parseLong(range.getFirst()[2]);
-    if (count == 0) return List.of();
-    long min = Long.parseLong(range.getFirst()[0]), max = Long.parseLong(range.getFirst()[1]);
-    long seconds = max - min + 1;
-    if (count > 4 * n) {
-      long window = Math.max(1, (long) Math.ceil(2.0 * n * seconds / count));
-      if (window < seconds) {
-        List<Row> keys = new ArrayList<>();
-        long lo = newest ? max - window + 1 : min, hi = newest ? max : min + window - 1;
-        read(keysOf + FlowSql.within(where, lo, hi) + order + " LIMIT " + n, false, r -> { keys.add(r); return true; });
-        if (keys.size() >= n) return keys;
-      }
-    }
-    List<Row> keys = new ArrayList<>();
-    read(keysOf + where + order + " LIMIT " + n, false, r -> { keys.add(r); return true; });
-    return keys;
   }
 
   private void read(String query, boolean withFlow, RowSink sink) throws StoreException {

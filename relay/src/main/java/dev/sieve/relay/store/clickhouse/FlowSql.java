@@ -97,9 +97,10 @@ final class FlowSql {
     return (where.isEmpty() ? " WHERE " : where + " AND ") + "time >= toDateTime(" + Math.max(0, lo) + ") AND time <= toDateTime(" + hi + ")";
   }
 
-  /** {@code where} narrowed to (loSec, loNanos) through (hiSec, hiNanos), both included. */
-  static String between(String where, long loSec, long loNanos, long hiSec, long hiNanos) {
-    return within(where, loSec, hiSec) + " AND (time > toDateTime(" + loSec + ") OR nanos >= " + loNanos + ")"
+  /** A PREWHERE clause for (loSec, loNanos) through (hiSec, hiNanos), both included; goes before the WHERE clause. */
+  static String between(long loSec, long loNanos, long hiSec, long hiNanos) {
+    return " PREWHERE time >= toDateTime(" + loSec + ") AND time <= toDateTime(" + hiSec + ")"
+        + " AND (time > toDateTime(" + loSec + ") OR nanos >= " + loNanos + ")"
         + " AND (time < toDateTime(" + hiSec + ") OR nanos <= " + hiNanos + ")";
   }
 
