@@ -66,7 +66,7 @@ public final class FlowColumns {
   private int[] policyOrder = new int[8];
   private int[] ops = new int[96];
   private int opCount;
-  private boolean blob, deep;
+  private boolean blob, deep, header;
 
   /**
    * Reads a flow's encoding; throws {@link InvalidProtocolBufferException} when it is not a
@@ -102,14 +102,20 @@ public final class FlowColumns {
   }
 
   /**
-   * Reads the columns as ingest checks them (time, node name, namespaces): no blob plan, and no check
-   * deeper than what is read (the store's read does that).
+   * Reads what ingest checks — time, node name, the endpoints (namespaces) — and skips the rest (IP,
+   * L4 and policies are left empty): no blob plan, and no check deeper than what is read (the
+   * store's read does that).
    */
     public FlowColumns readHeader(ByteString flow) throws InvalidProtocolBufferException {
     int n = flow.size();
     if (buf.length < n) buf = new byte[Math.max(n, buf.length * 2)];
     flow.copyTo(buf, 0);
-    return readOwn(n, false, false);
+    header = true;
+    try {
+      return readOwn(n, false, false);
+    } finally {
+      header = false;
+    }
   }
 
   private FlowColumns readOwn(int n, boolean withBlob, boolean checkAll) throws InvalidProtocolBufferException {
@@ -468,11 +474,11 @@ public final class FlowColumns {
             else keep(in, tag, start, Shape.FLOW);
           }
           case Flow.IP_FIELD_NUMBER -> {
-            if (delimited) ip(in, start);
+            if (delimited && !header) ip(in, start);
             else keep(in, tag, start, Shape.FLOW);
           }
           case Flow.L4_FIELD_NUMBER -> {
-            if (delimited) l4(in, start);
+            if (delimited && !header) l4(in, start);
             else keep(in, tag, start, Shape.FLOW);
           }
           case Flow.SOURCE_FIELD_NUMBER, Flow.DESTINATION_FIELD_NUMBER -> {
@@ -481,7 +487,7 @@ public final class FlowColumns {
           }
           case Flow.EGRESS_ALLOWED_BY_FIELD_NUMBER, Flow.INGRESS_ALLOWED_BY_FIELD_NUMBER, Flow.EGRESS_DENIED_BY_FIELD_NUMBER,
                Flow.INGRESS_DENIED_BY_FIELD_NUMBER -> {
-            if (delimited) policy(in, start, field);
+            if (delimited && !header) policy(in, start, field);
             else keep(in, tag, start, Shape.FLOW);
           }
           default -> keep(in, tag, start, Shape.FLOW);

@@ -96,6 +96,10 @@ class FlowColumnsTest {
   }
 
   static void assertColumns(Flow f, ByteString bytes) throws Exception {
+    FlowColumns h = new FlowColumns().readHeader(bytes);
+    assertThat(List.of(h.hasTime(), h.timeNanos(), h.string(FlowColumns.NODE_NAME), h.string(FlowColumns.SRC_NAMESPACE), h.string(FlowColumns.DST_NAMESPACE)))
+        .as("header of %s", f.getUuid())
+        .isEqualTo(List.of(f.hasTime(), Timestamps.nanos(f), f.getNodeName(), f.getSource().getNamespace(), f.getDestination().getNamespace()));
     FlowColumns c = new FlowColumns().read(bytes);
     assertThat(read(c)).as("columns of %s", f.getUuid()).isEqualTo(expected(f));
     for (boolean keepLabels : new boolean[] {true, false}) {
