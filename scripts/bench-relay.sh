@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Relay benchmarks (run by scripts/bench.sh with the results folder as $1; writes $1/relay.json):
+# Relay benchmarks (run by scripts/bench.sh with the results folder as $1; writes $1/relay.json and $1/relay-push.json):
 #  - memory store (Arrow ring): filtered queries over 1,000,000 flows        (target < 50 ms)
-#  - sustained ingest into ClickHouse (a server started on a free port)     (target >= 300,000 flows/s)
+#  - sustained ingest into ClickHouse (a server started on a free port)     (target >= 300,000 flows/s): through
+#    IngestProcessor in-process, and through the gRPC Push path into a bin/sieve-relay process (bench-relay-push.sh)
 #  - `verdict DROPPED, last 100` over 10,000,000 flows stored in ClickHouse  (target < 300 ms)
 # Needs `make build` (compiles relay's test classes) and clickhouse-server (scripts/install-deps.sh).
 # Knobs: BENCH_RELAY_MEMORY_FLOWS, BENCH_RELAY_INGEST_SECONDS, BENCH_RELAY_CLICKHOUSE_FLOWS,
@@ -34,3 +35,7 @@ props+=("${extra[@]}")
   -Djava.util.logging.manager=org.jboss.logmanager.LogManager "${props[@]}" \
   -cp "relay/target/classes:relay/target/test-classes:$(cat "$cp_file")" \
   dev.sieve.relay.bench.RelayBench "$results/relay.json" | tee "$results/relay.txt"
+# ingest through the real gRPC Push path: the agent's push client into a bin/sieve-relay process
+if [ "${BENCH_RELAY_PUSH:-1}" = 1 ]; then  # BENCH_RELAY_PUSH=0 skips it
+  BENCH_PUSH_OPTS="${BENCH_PUSH_OPTS:-}" scripts/bench-relay-push.sh "$results" "$results/relay-push.json"
+fi

@@ -1,7 +1,6 @@
 package dev.sieve.relay.ingest;
 
 import com.google.protobuf.ByteString;
-import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.sieve.api.flow.Flow;
 import dev.sieve.api.ingest.v1.BatchAck;
@@ -9,13 +8,16 @@ import dev.sieve.api.ingest.v1.FlowBatch;
 import dev.sieve.api.ingest.v1.FlowBatchFrame;
 import dev.sieve.relay.metrics.RelayMetrics;
 import dev.sieve.relay.nodes.NodeRegistry;
-import dev.sieve.relay.store.EncodedFlows;
+import dev.sieve.relay.store.EncodedBatch;
+import dev.sieve.relay.store.FlowColumns;
 import dev.sieve.relay.store.FlowStore;
 import dev.sieve.relay.store.FlowStore.Mark;
 import dev.sieve.relay.store.FlowStore.StreamKey;
 import dev.sieve.relay.store.StoreException;
 import dev.sieve.relay.store.StreamOrder;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -56,13 +58,16 @@ public final class IngestProcessor {
   }
 
   /**
-   * What ingest needs from a batch's flows, read from their bytes without parsing the rest: why the
-   * batch is malformed (or null), whether a flow names no node, the namespaces the flows mention.
+   * What ingest needs from a batch's flows, read from their bytes ({@link FlowColumns}, time, node
+   * name and namespaces): why the batch is malformed (or null), whether a flow names no node, the
+   * namespaces the flows mention.
    */
-  record Checked(String problem, boolean unnamedFlows, Set<ByteString> namespaces) {}
+  record Checked(String problem, boolean unnamedFlows, Set<String> namespaces) {}
+
+  private static final ThreadLocal<FlowColumns> READERS = ThreadLocal.withInitial(FlowColumns::new);
 
   Checked check(FlowBatchFrame b) {
-    Set<ByteString> namespaces = new HashSet<>();
+    Set<String> namespaces = new HashSet<>();
     if (b.getNodeName().isEmpty()) return new Checked("node_name is empty", false, namespaces);
     if (b.getEpoch().isEmpty()) return new Checked("epoch is empty", false, namespaces);
     if (b.getFlowsCount() > limits.maxBatchFlows())
@@ -72,62 +77,42 @@ public final class IngestProcessor {
       return new Checked("batch is " + size + " bytes, more than the limit of " + limits.maxBatchBytes(), false, namespaces);
     if (b.getSequence() == 0 && b.getFlowsCount() > 0) return new Checked("sequence 0 is reserved for probes and must carry no flows", false, namespaces);
     boolean unnamed = false;
-    FlowHeader h = new FlowHeader();
+    FlowColumns c = READERS.get();
+    byte[] batchNode = b.getNodeName().getBytes(StandardCharsets.UTF_8);
+    List<byte[]> seen = new ArrayList<>();
     for (int i = 0; i < b.getFlowsCount(); i++) {
-      String why = h.read(b.getFlows(i), b.getNodeName(), namespaces);
+      try {
+        c.readHeader(b.getFlows(i));
+      } catch (InvalidProtocolBufferException e) {
+        return new Checked("flows[" + i + "]: not a valid flow.Flow: " + e.getMessage(), false, namespaces);
+      }
+      String why = checkFlow(c, b.getNodeName(), batchNode);
       if (why != null) return new Checked("flows[" + i + "]: " + why, false, namespaces);
-      unnamed |= h.node.isEmpty();
+      unnamed |= c.length(FlowColumns.NODE_NAME) == 0;
+      namespace(c, FlowColumns.SRC_NAMESPACE, seen, namespaces);
+      namespace(c, FlowColumns.DST_NAMESPACE, seen, namespaces);
     }
     return new Checked(null, unnamed, namespaces);
   }
 
-  /** An encoded flow's time, node name and endpoint namespaces. */
-  private static final class FlowHeader {
-    private static final int TIME = 1 << 3 | 2, SOURCE = 8 << 3 | 2, DESTINATION = 9 << 3 | 2, NODE_NAME = 11 << 3 | 2;
-    boolean hasTime;
-    long seconds, nanos;
-    String node = "";
+  /** What is wrong with one flow's time or node name, or null. */
+  private static String checkFlow(FlowColumns c, String batchNode, byte[] batchNodeBytes) {
+    if (!c.hasTime()) return "time is missing";
+    if (c.nanos() < 0 || c.nanos() > 999_999_999 || c.seconds() < 0 || c.seconds() > 4_294_967_295L) return "time is out of range";
+    int off = c.offset(FlowColumns.NODE_NAME), n = c.length(FlowColumns.NODE_NAME);
+    if (n == 0 || Arrays.equals(c.bytes(), off, off + n, batchNodeBytes, 0, batchNodeBytes.length)) return null;
+    String node = c.string(FlowColumns.NODE_NAME);
+    if (!node.endsWith("/" + batchNode)) return "node_name " + node + " differs from the batch's " + batchNode;
+    return null;
+  }
 
-    /** Reads the header of one flow; returns what is wrong with it, or null. */
-    String read(ByteString flow, String batchNode, Set<ByteString> namespaces) {
-      hasTime = false;
-      seconds = nanos = 0;
-      node = "";
-      try {
-        CodedInputStream in = flow.newCodedInput();
-        for (int tag; (tag = in.readTag()) != 0; ) {
-          switch (tag) {
-            case TIME -> {
-              hasTime = true;
-              int limit = in.pushLimit(in.readRawVarint32());
-              for (int t; (t = in.readTag()) != 0; ) {
-                if (t == 1 << 3) seconds = in.readInt64();
-                else if (t == 2 << 3) nanos = in.readInt32();
-                else in.skipField(t);
-              }
-              in.popLimit(limit);
-            }
-            case SOURCE, DESTINATION -> {
-              int limit = in.pushLimit(in.readRawVarint32());
-              for (int t; (t = in.readTag()) != 0; ) {
-                if (t == (3 << 3 | 2)) namespaces.add(in.readBytes());
-                else in.skipField(t);
-              }
-              in.popLimit(limit);
-            }
-            case NODE_NAME -> node = in.readStringRequireUtf8();
-            default -> in.skipField(tag);
-          }
-        }
-      } catch (java.io.IOException e) {
-        return "not a valid flow.Flow: " + e.getMessage();
-      }
-      if (!hasTime) return "time is missing";
-      if (nanos < 0 || nanos > 999_999_999 || seconds < 0 || seconds > 4_294_967_295L) return "time is out of range";
-      if (!node.isEmpty() && !node.equals(batchNode) && !node.endsWith("/" + batchNode))
-        return "node_name " + node + " differs from the batch's " + batchNode;
-      return null;
-    }
+  /** Adds a flow's namespace to the batch's (a batch names few: compared as bytes, a string made once each). */
+  private static void namespace(FlowColumns c, int slot, List<byte[]> seen, Set<String> out) {
+    int off = c.offset(slot), n = c.length(slot);
+    if (n == 0) return;
+    for (byte[] s : seen) if (Arrays.equals(c.bytes(), off, off + n, s, 0, s.length)) return;
+    seen.add(Arrays.copyOfRange(c.bytes(), off, off + n));
+    out.add(c.string(slot));
   }
 
   private static Throwable cause(Throwable err) {
@@ -163,13 +148,13 @@ public final class IngestProcessor {
 
     List<ByteString> encoded = b.getFlowsList();
     if (checked.unnamedFlows()) encoded = named(encoded, b.getNodeName());
-    List<Flow> flows = new EncodedFlows(encoded);
+    EncodedBatch flows = new EncodedBatch(encoded);
     FlowStore.Batch batch = new FlowStore.Batch(key, b.getSequence(), b.getFirstFlowSeq(), flows, 0, b.getLostFlows() > 0);
-    List<Flow> fresh = flows.subList(FlowStore.alreadyStored(before, batch), flows.size());
+    int firstFresh = FlowStore.alreadyStored(before, batch), freshCount = flows.size() - firstFresh;
     CompletableFuture<Mark> stored;
     try {
       stored = store.appendAsync(batch);
-    } catch (EncodedFlows.MalformedFlowException e) {
+    } catch (EncodedBatch.MalformedFlowException e) {
       return reject(b, key, e.getMessage());
     }
     return stored.handle((mark, err) -> {
@@ -180,12 +165,12 @@ public final class IngestProcessor {
         return ack(b, BatchAck.Status.STATUS_RETRY, "store unavailable: " + c.getMessage(), 0);
       }
       long createdMs = b.hasCreated() ? b.getCreated().getSeconds() * 1000 + b.getCreated().getNanos() / 1_000_000 : 0;
-      nodes.batch(b.getNodeName(), b.getEpoch(), fresh.size(), b.getLostFlows(), createdMs);
-      for (ByteString ns : checked.namespaces()) nodes.namespace(ns.toStringUtf8());
-      metrics.stored(fresh.size(), System.nanoTime() - start);
+      nodes.batch(b.getNodeName(), b.getEpoch(), freshCount, b.getLostFlows(), createdMs);
+      for (String ns : checked.namespaces()) nodes.namespace(ns);
+      metrics.stored(freshCount, System.nanoTime() - start);
       try {
-        live.publish(fresh);
-      } catch (EncodedFlows.MalformedFlowException e) {
+        live.publish(flows.flows(firstFresh));
+      } catch (EncodedBatch.MalformedFlowException e) {
         // stored from its bytes, but a parser refuses it deeper down: followers cannot be shown it
       }
       if (b.getLostFlows() > 0) live.publishLost(b.getLostFlows());
@@ -198,7 +183,7 @@ public final class IngestProcessor {
     nodes.rejected(b.getNodeName());
     if (b.getNodeName().isEmpty() || b.getEpoch().isEmpty() || b.getSequence() == 0)
       return CompletableFuture.completedFuture(ack(b, BatchAck.Status.STATUS_REJECTED, why, 0));
-    FlowStore.Batch skip = new FlowStore.Batch(key, b.getSequence(), b.getFirstFlowSeq(), List.of(), b.getFlowsCount(), b.getLostFlows() > 0);
+    FlowStore.Batch skip = new FlowStore.Batch(key, b.getSequence(), b.getFirstFlowSeq(), EncodedBatch.EMPTY, b.getFlowsCount(), b.getLostFlows() > 0);
     return store.appendAsync(skip).handle((mark, err) -> {
       if (err == null) return ack(b, BatchAck.Status.STATUS_REJECTED, why, mark.sequence());
       return ack(b, BatchAck.Status.STATUS_RETRY, "not stored yet: " + cause(err).getMessage(), 0);

@@ -76,7 +76,7 @@ public record FilterPlan(List<Cond> conds, boolean exact) {
     if (f.getProtocolCount() > 0) {
       int mask = FlowFilters.protocolMask(f.getProtocolList());
       if ((mask & ~FlowFilters.P_L4) == 0) { // L4 protocols only: the protocol column decides
-        long[] codes = java.util.stream.IntStream.range(0, 8).map(b -> mask & (1 << b)).filter(b -> b != 0).mapToLong(FlowRow::protocolCode).toArray();
+        long[] codes = java.util.stream.IntStream.range(0, 8).map(b -> mask & (1 << b)).filter(b -> b != 0).mapToLong(dev.sieve.relay.store.FlowColumns::protocolCode).toArray();
         add(all, covered, FlowFilter.PROTOCOL_FIELD_NUMBER, new IntIn(IntCol.PROTOCOL, codes));
       }
     }

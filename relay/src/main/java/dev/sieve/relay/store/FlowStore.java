@@ -31,12 +31,12 @@ public interface FlowStore extends AutoCloseable {
   }
 
   /**
-   * One batch for the store: {@code flows} at positions firstFlowSeq, firstFlowSeq+1, ... (0 =
+   * One batch for the store: {@code flows} (encoded, as they arrived) at positions firstFlowSeq, firstFlowSeq+1, ... (0 =
    * positions unknown) as batch {@code sequence} of {@code key}. A rejected batch carries no flows
    * but {@code rejectedFlows}: the mark moves past it, since it will never be stored.
    * {@code allowGap}: the node declared discarded flows ({@code lost_flows > 0}); informational.
    */
-  record Batch(StreamKey key, long sequence, long firstFlowSeq, List<Flow> flows, int rejectedFlows, boolean allowGap) {
+  record Batch(StreamKey key, long sequence, long firstFlowSeq, EncodedBatch flows, int rejectedFlows, boolean allowGap) {
     public long lastFlowSeq() {
       int n = flows.isEmpty() ? rejectedFlows : flows.size();
       return firstFlowSeq > 0 ? firstFlowSeq + n - 1 : 0;
@@ -54,7 +54,7 @@ public interface FlowStore extends AutoCloseable {
   CompletableFuture<Mark> appendAsync(Batch batch);
 
   default CompletableFuture<Mark> appendAsync(StreamKey key, long sequence, long firstFlowSeq, List<Flow> flows) {
-    return appendAsync(new Batch(key, sequence, firstFlowSeq, flows, 0, false));
+    return appendAsync(new Batch(key, sequence, firstFlowSeq, EncodedBatch.of(flows), 0, false));
   }
 
   /**

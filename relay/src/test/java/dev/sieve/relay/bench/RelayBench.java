@@ -4,8 +4,8 @@ import dev.sieve.api.flow.Flow;
 import dev.sieve.api.flow.FlowFilter;
 import dev.sieve.api.flow.Verdict;
 import dev.sieve.relay.query.FlowQuery;
-import dev.sieve.relay.query.FlowRow;
 import dev.sieve.relay.query.Timestamps;
+import dev.sieve.relay.store.EncodedBatch;
 import dev.sieve.relay.store.FlowStore;
 import dev.sieve.relay.store.clickhouse.ClickHouseFlowStore;
 import dev.sieve.relay.store.memory.MemoryFlowStore;
@@ -40,7 +40,9 @@ public final class RelayBench {
     long chTotal = Long.getLong("bench.clickhouse.flows", 10_000_000);
     results.put("machine", Runtime.getRuntime().availableProcessors() + " cores, " + System.getProperty("java.version"));
     memory(memFlows);
-    if (System.getProperty("bench.clickhouse.url") != null) {
+    if (Boolean.getBoolean("bench.memory-only")) {
+      // no ClickHouse part
+    } else if (System.getProperty("bench.clickhouse.url") != null) {
       clickhouse(new External(System.getProperty("bench.clickhouse.url"), Long.getLong("bench.clickhouse.pid", -1)), ingestSeconds, chTotal);
     } else {
       try (ClickHouseServer ch = new ClickHouseServer().start()) {
@@ -84,15 +86,22 @@ public final class RelayBench {
   static void memory(long n) throws Exception {
     System.out.println("== memory store (Arrow ring): " + n + " flows");
     MemoryFlowStore s = new MemoryFlowStore(n);
+    // flows as the ingest service hands them over: encoded, as they arrived on the wire, 5,000 a batch
     TestFlows g = new TestFlows(42, "node-1", START);
-    long t0 = System.nanoTime();
-    List<FlowRow> rows = new ArrayList<>(10_000);
-    for (long i = 0; i < n; i++) {
-      rows.add(FlowRow.of(g.next()));
-      if (rows.size() == 10_000) { s.appendRows(rows); rows.clear(); }
+    List<EncodedBatch> batches = new ArrayList<>();
+    for (long i = 0; i < n; i += 5_000) {
+      List<com.google.protobuf.ByteString> b = new ArrayList<>(5_000);
+      for (int k = 0; k < 5_000 && i + k < n; k++) b.add(g.next().toByteString());
+      batches.add(new EncodedBatch(b));
     }
-    s.appendRows(rows);
+    FlowStore.StreamKey key = new FlowStore.StreamKey("node-1", "bench");
+    long t0 = System.nanoTime(), seq = 0, fseq = 1;
+    for (EncodedBatch b : batches) {
+      s.appendAsync(new FlowStore.Batch(key, ++seq, fseq, b, 0, false)).join();
+      fseq += b.size();
+    }
     put("memory_load_flows_per_s", n / ((System.nanoTime() - t0) / 1e9));
+    batches = null;
     Map<String, FlowQuery> qs = new LinkedHashMap<>();
     qs.put("verdict_dropped_last_100", FlowQuery.last(100, FlowFilter.newBuilder().addVerdict(Verdict.DROPPED).build()));
     qs.put("pod_and_port_last_1000", FlowQuery.last(1000, FlowFilter.newBuilder().addSourcePod("production/frontend").addDestinationPort("5432").build()));
@@ -143,12 +152,9 @@ public final class RelayBench {
     List<List<com.google.protobuf.ByteString>> wire = new ArrayList<>();
     TestFlows g = new TestFlows(7, "node-1", START);
     for (int i = 0; i < distinct; i++) wire.add(g.next(batchSize).stream().map(Flow::toByteString).toList());
-    List<List<Flow>> encoded = wire.subList(0, 20).stream().map(b -> (List<Flow>) new dev.sieve.relay.store.EncodedFlows(b)).toList();
-    double[] enc = time(3, 10, () -> { for (List<Flow> b : encoded) ClickHouseFlowStore.encodeForBenchmark(b); return 0; });
+    List<EncodedBatch> encoded = wire.subList(0, 20).stream().map(EncodedBatch::new).toList();
+    double[] enc = time(3, 10, () -> { for (EncodedBatch b : encoded) ClickHouseFlowStore.encodeForBenchmark(b); return 0; });
     put("relay_rowbinary_encode_flows_per_s_one_thread", 100_000 / (enc[0] / 1000));
-    List<List<Flow>> parsed = encoded.stream().map(b -> (List<Flow>) new ArrayList<>(b)).toList();
-    enc = time(3, 10, () -> { for (List<Flow> b : parsed) ClickHouseFlowStore.encodeForBenchmark(b); return 0; });
-    put("relay_rowbinary_encode_parsed_flows_per_s_one_thread", 100_000 / (enc[0] / 1000));
     // through the ingest path as the gRPC service drives it: frames (flows as bytes) into the processor
     var processor = new dev.sieve.relay.ingest.IngestProcessor(s, new dev.sieve.relay.ingest.LiveFlows(16),
         new dev.sieve.relay.nodes.NodeRegistry(java.time.Clock.systemUTC(), Duration.ofSeconds(60)), new dev.sieve.relay.metrics.RelayMetrics(),
@@ -204,7 +210,7 @@ public final class RelayBench {
     int day = 1;
     while (have < total) {
       long want = Math.min(have, total - have);
-      ch.sql("INSERT INTO bench.flows SELECT time - " + (86_400L * day) + " AS time, nanos, verdict, drop_reason, direction, protocol, src_namespace, src_pod, "
+      ch.sql("INSERT INTO bench.flows (" + dev.sieve.relay.store.clickhouse.Schema.FLOW_COLUMNS + ") SELECT time - " + (86_400L * day) + " AS time, nanos, verdict, drop_reason, direction, protocol, src_namespace, src_pod, "
           + "src_workload, src_identity, dst_namespace, dst_pod, dst_workload, dst_identity, src_ip, dst_ip, src_port, dst_port, node_name, "
           + "concat(epoch, '-copy" + day + "'), batch_seq, flow_seq, uuid, policies, flow, src_labels, dst_labels FROM bench.flows LIMIT " + want);
       have += want;

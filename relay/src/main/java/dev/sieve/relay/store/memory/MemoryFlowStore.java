@@ -5,9 +5,9 @@ import dev.sieve.api.flow.Flow;
 import dev.sieve.relay.query.FilterPlan;
 import dev.sieve.relay.query.FilterPlan.Cond;
 import dev.sieve.relay.query.FlowQuery;
-import dev.sieve.relay.query.FlowRow;
 import dev.sieve.relay.query.Timestamps;
 import dev.sieve.relay.store.Aggregates;
+import dev.sieve.relay.store.FlowColumns;
 import dev.sieve.relay.store.FlowStore;
 import dev.sieve.relay.store.StoreException;
 import java.time.Duration;
@@ -86,12 +86,19 @@ public final class MemoryFlowStore implements FlowStore {
   @Override
   public CompletableFuture<Mark> appendAsync(Batch b) {
     if (closed) return CompletableFuture.failedFuture(new StoreException("memory store is closed"));
-    List<FlowRow> rows = new ArrayList<>(b.flows().size());
-    for (Flow f : b.flows()) rows.add(FlowRow.of(f));
     lock.writeLock().lock();
     try {
       Mark m = mark(b.key());
-      for (int i = FlowStore.alreadyStored(m, b); i < rows.size(); i++) add(rows.get(i));
+      int from = FlowStore.alreadyStored(m, b);
+      // every flow is read before the first goes in: a batch with a flow that is not one stores nothing
+      staged.clear();
+      for (int i = from; i < b.flows().size(); i++) staged.add(b.flows().columns(i, reader));
+      for (int i = 0; i < staged.rows; i++) add(i);
+      Chunk last = chunks.peekLast();
+      if (last != null) {
+        last.time.setValueCount(last.size);
+        last.bytes.setValueCount(last.size);
+      }
       Mark nm = FlowStore.after(m, b);
       marks.put(b.key(), nm);
       return CompletableFuture.completedFuture(nm);
@@ -100,19 +107,100 @@ public final class MemoryFlowStore implements FlowStore {
     }
   }
 
-  /** Appends rows directly (benchmarks, tests). */
-  public void appendRows(List<FlowRow> rows) {
-    lock.writeLock().lock();
-    try {
-      for (FlowRow r : rows) add(r);
-    } finally {
-      lock.writeLock().unlock();
+  /**
+   * A batch's rows read but not stored yet: the columns, with strings already dictionary ids, and
+   * the flows' bytes as received. Reused from one batch to the next (under the write lock).
+   */
+  private final class Staged {
+    int rows;
+    long[] time = new long[1024];
+    int[][] ints = new int[Chunk.INT_COLUMNS + 4][1024]; // + verdict, direction, protocol, drop reason
+    int[] bytesAt = new int[1025];
+    byte[] bytes = new byte[1 << 20];
+    byte[] key = new byte[1024];
+
+    void clear() {
+      rows = 0;
+    }
+
+    void add(FlowColumns c) {
+      int i = rows++;
+      if (i == time.length) {
+        time = java.util.Arrays.copyOf(time, 2 * i);
+        for (int k = 0; k < ints.length; k++) ints[k] = java.util.Arrays.copyOf(ints[k], 2 * i);
+        bytesAt = java.util.Arrays.copyOf(bytesAt, 2 * i + 1);
+      }
+      time[i] = c.timeNanos();
+      ints[Chunk.INT_COLUMNS][i] = c.verdict();
+      ints[Chunk.INT_COLUMNS + 1][i] = c.direction();
+      ints[Chunk.INT_COLUMNS + 2][i] = c.protocol();
+      ints[Chunk.INT_COLUMNS + 3][i] = c.dropReason();
+      str(c, i, Chunk.SRC_NS, FlowColumns.SRC_NAMESPACE);
+      str(c, i, Chunk.SRC_POD, FlowColumns.SRC_POD);
+      str(c, i, Chunk.DST_NS, FlowColumns.DST_NAMESPACE);
+      str(c, i, Chunk.DST_POD, FlowColumns.DST_POD);
+      str(c, i, Chunk.SRC_WL, FlowColumns.SRC_WORKLOAD);
+      str(c, i, Chunk.DST_WL, FlowColumns.DST_WORKLOAD);
+      str(c, i, Chunk.SRC_IP, FlowColumns.SRC_IP);
+      str(c, i, Chunk.DST_IP, FlowColumns.DST_IP);
+      str(c, i, Chunk.NODE, FlowColumns.NODE_NAME);
+      ints[Chunk.SRC_LABELS][i] = labels(c, true);
+      ints[Chunk.DST_LABELS][i] = labels(c, false);
+      ints[Chunk.POLICIES][i] = policies(c);
+      ints[Chunk.SRC_PORT][i] = c.srcPort();
+      ints[Chunk.DST_PORT][i] = c.dstPort();
+      ints[Chunk.SRC_ID][i] = c.srcIdentity();
+      ints[Chunk.DST_ID][i] = c.dstIdentity();
+      // the flow as it arrived (a flow only a parser could read holds its canonical encoding)
+      int at = bytesAt[i], n = c.length();
+      if (bytes.length < at + n) bytes = java.util.Arrays.copyOf(bytes, Math.max(2 * bytes.length, at + n));
+      System.arraycopy(c.bytes(), 0, bytes, at, n);
+      bytesAt[i + 1] = at + n;
+    }
+
+    private void str(FlowColumns c, int row, int col, int slot) {
+      ints[col][row] = dicts[col].id(c.bytes(), c.offset(slot), c.length(slot));
+    }
+
+    /** The endpoint's labels joined by ',' (the label dictionary's values). */
+    private int labels(FlowColumns c, boolean source) {
+      int n = 0;
+      for (int k = 0; k < c.labelCount(source); k++) {
+        int l = c.labelLength(source, k);
+        room(n + l + 1);
+        if (k > 0) key[n++] = ',';
+        System.arraycopy(c.bytes(), c.labelOffset(source, k), key, n, l);
+        n += l;
+      }
+      return dicts[source ? Chunk.SRC_LABELS : Chunk.DST_LABELS].id(key, 0, n);
+    }
+
+    /** The policies column's values joined by '\n'. */
+    private int policies(FlowColumns c) {
+      int n = 0;
+      for (int k = 0; k < c.policyCount(); k++) {
+        room(n + c.policyValueLength(k) + 1);
+        if (k > 0) key[n++] = '\n';
+        n = c.policyValue(k, key, n);
+      }
+      return dicts[Chunk.POLICIES].id(key, 0, n);
+    }
+
+    private void room(int n) {
+      if (key.length < n) key = java.util.Arrays.copyOf(key, Math.max(n, 2 * key.length));
     }
   }
 
-  private void add(FlowRow r) {
+  private final FlowColumns reader = new FlowColumns();
+  private final Staged staged = new Staged();
+
+  private void add(int s) {
     Chunk c = chunks.peekLast();
     if (c == null || c.full()) {
+      if (c != null) {
+        c.time.setValueCount(c.size);
+        c.bytes.setValueCount(c.size);
+      }
       if ((long) chunks.size() * chunkRows >= capacity) {
         Chunk old = chunks.pollFirst();
         size -= old.size;
@@ -122,33 +210,19 @@ public final class MemoryFlowStore implements FlowStore {
       chunks.addLast(c);
     }
     int i = c.size;
-    c.time.set(i, r.timeNanos());
-    c.verdict.set(i, r.verdict());
-    c.direction.set(i, r.direction());
-    c.protocol.set(i, r.protocol());
-    c.dropReason.set(i, r.dropReason());
-    c.ints[Chunk.SRC_NS].set(i, dicts[Chunk.SRC_NS].id(r.srcNamespace()));
-    c.ints[Chunk.SRC_POD].set(i, dicts[Chunk.SRC_POD].id(r.srcPod()));
-    c.ints[Chunk.DST_NS].set(i, dicts[Chunk.DST_NS].id(r.dstNamespace()));
-    c.ints[Chunk.DST_POD].set(i, dicts[Chunk.DST_POD].id(r.dstPod()));
-    c.ints[Chunk.SRC_WL].set(i, dicts[Chunk.SRC_WL].id(r.srcWorkload()));
-    c.ints[Chunk.DST_WL].set(i, dicts[Chunk.DST_WL].id(r.dstWorkload()));
-    c.ints[Chunk.SRC_LABELS].set(i, dicts[Chunk.SRC_LABELS].id(r.srcLabels()));
-    c.ints[Chunk.DST_LABELS].set(i, dicts[Chunk.DST_LABELS].id(r.dstLabels()));
-    c.ints[Chunk.SRC_IP].set(i, dicts[Chunk.SRC_IP].id(r.srcIp()));
-    c.ints[Chunk.DST_IP].set(i, dicts[Chunk.DST_IP].id(r.dstIp()));
-    c.ints[Chunk.NODE].set(i, dicts[Chunk.NODE].id(r.nodeName()));
-    c.ints[Chunk.POLICIES].set(i, dicts[Chunk.POLICIES].id(String.join("\n", r.policies())));
-    c.ints[Chunk.SRC_PORT].set(i, r.srcPort());
-    c.ints[Chunk.DST_PORT].set(i, r.dstPort());
-    c.ints[Chunk.SRC_ID].set(i, (int) r.srcIdentity());
-    c.ints[Chunk.DST_ID].set(i, (int) r.dstIdentity());
-    c.bytes.setSafe(i, r.bytes());
+    long t = staged.time[s];
+    // straight into the data buffers: the scans read those and nothing is ever null
+    c.timeBuf.setLong((long) i * 8, t);
+    c.verdictBuf.setByte(i, staged.ints[Chunk.INT_COLUMNS][s]);
+    c.directionBuf.setByte(i, staged.ints[Chunk.INT_COLUMNS + 1][s]);
+    c.protocolBuf.setByte(i, staged.ints[Chunk.INT_COLUMNS + 2][s]);
+    c.dropBuf.setShort((long) i * 2, staged.ints[Chunk.INT_COLUMNS + 3][s]);
+    for (int col = 0; col < Chunk.INT_COLUMNS; col++) c.intBufs[col].setInt((long) i * 4, staged.ints[col][s]);
+    int from = staged.bytesAt[s];
+    c.bytes.setSafe(i, staged.bytes, from, staged.bytesAt[s + 1] - from);
     c.size = i + 1;
-    c.time.setValueCount(c.size);
-    c.bytes.setValueCount(c.size);
-    c.minTime = Math.min(c.minTime, r.timeNanos());
-    c.maxTime = Math.max(c.maxTime, r.timeNanos());
+    c.minTime = Math.min(c.minTime, t);
+    c.maxTime = Math.max(c.maxTime, t);
     size++;
   }
 

@@ -43,7 +43,7 @@ class SortedRowsTest {
         .thenComparing(f -> f.getDestination().getPodName().getBytes(java.nio.charset.StandardCharsets.UTF_8), java.util.Arrays::compareUnsigned)
         .thenComparingLong(f -> f.getTime().getSeconds());
     ByteArrayOutputStream expected = new ByteArrayOutputStream();
-    flows.stream().sorted(orderBy).forEach(f -> expected.writeBytes(ClickHouseFlowStore.row(f, null, true)));
+    flows.stream().sorted(orderBy).forEach(f -> expected.writeBytes(FlowRowEncoder.row(f, true)));
     assertThat(sorted).isEqualTo(expected.toByteArray());
   }
 
@@ -60,7 +60,7 @@ class SortedRowsTest {
     int[] offsets = new int[flows.size() + 1];
     for (int i = 0; i < flows.size(); i++) {
       offsets[i] = buf.size();
-      buf.writeBytes(ClickHouseFlowStore.row(flows.get(i), null, true));
+      buf.writeBytes(FlowRowEncoder.row(flows.get(i), true));
     }
     offsets[flows.size()] = buf.size();
     return new SortedRows.Run(buf.toByteArray(), offsets, 0, flows.size());

@@ -21,7 +21,7 @@ class StoredAboveTest {
   static final int[] OFFSETS = new int[11];
 
   static Batch batch(long sequence, long firstFlowSeq, int n) {
-    return new Batch(K, sequence, firstFlowSeq, Collections.nCopies(n, Flow.getDefaultInstance()), 0, false);
+    return new Batch(K, sequence, firstFlowSeq, dev.sieve.relay.store.EncodedBatch.of(Collections.nCopies(n, Flow.getDefaultInstance())), 0, false);
   }
 
   /** The rows (indexes in the batch) addMissing picks. */

@@ -1,0 +1,182 @@
+package dev.sieve.relay.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.sieve.api.flow.Endpoint;
+import dev.sieve.api.flow.Flow;
+import dev.sieve.api.flow.ICMPv4;
+import dev.sieve.api.flow.Layer4;
+import dev.sieve.api.flow.Policy;
+import dev.sieve.api.flow.SCTP;
+import dev.sieve.api.flow.Workload;
+import dev.sieve.relay.query.Timestamps;
+import dev.sieve.relay.support.TestFlows;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The columns read from a flow's bytes are what the parsed flow's getters say (the expectation is
+ * written here from the getters, independently of the reader), and the blob is the flow without them.
+ */
+class FlowColumnsTest {
+  static final long START = Timestamps.nanos(Instant.parse("2026-11-25T10:00:00Z"));
+
+  /** The columns as a string, from the reader. */
+  static String read(FlowColumns c) {
+    List<String> p = new ArrayList<>();
+    for (int i = 0; i < c.policyCount(); i++) {
+      byte[] b = new byte[c.policyValueLength(i)];
+      c.policyValue(i, b, 0);
+      p.add(new String(b, java.nio.charset.StandardCharsets.UTF_8));
+    }
+    return String.join("|", List.of(c.hasTime() + "", c.timeNanos() + "", c.verdict() + "", c.dropReason() + "", c.direction() + "",
+        c.protocol() + "", c.srcPort() + "", c.dstPort() + "", Integer.toUnsignedString(c.srcIdentity()), Integer.toUnsignedString(c.dstIdentity()),
+        c.string(FlowColumns.SRC_NAMESPACE), c.string(FlowColumns.SRC_POD), c.string(FlowColumns.SRC_WORKLOAD),
+        c.string(FlowColumns.DST_NAMESPACE), c.string(FlowColumns.DST_POD), c.string(FlowColumns.DST_WORKLOAD),
+        c.string(FlowColumns.SRC_IP), c.string(FlowColumns.DST_IP), c.string(FlowColumns.NODE_NAME), c.string(FlowColumns.UUID),
+        String.join(",", c.labels(true)), String.join(",", c.labels(false)), String.join(";", p)));
+  }
+
+  /** The same from the parsed flow's getters. */
+  static String expected(Flow f) {
+    var l4 = f.getL4();
+    int proto = switch (l4.getProtocolCase()) {
+      case TCP -> 6; case UDP -> 17; case ICMPV4 -> 1; case ICMPV6 -> 58; case SCTP -> 132; default -> 0;
+    };
+    int sport = l4.hasTCP() ? l4.getTCP().getSourcePort() : l4.hasUDP() ? l4.getUDP().getSourcePort() : l4.hasSCTP() ? l4.getSCTP().getSourcePort() : 0;
+    int dport = l4.hasTCP() ? l4.getTCP().getDestinationPort() : l4.hasUDP() ? l4.getUDP().getDestinationPort() : l4.hasSCTP() ? l4.getSCTP().getDestinationPort() : 0;
+    List<String> p = new ArrayList<>();
+    for (Policy x : f.getEgressAllowedByList()) p.add("allow:" + x.getKind() + "/" + x.getNamespace() + "/" + x.getName());
+    for (Policy x : f.getIngressAllowedByList()) p.add("allow:" + x.getKind() + "/" + x.getNamespace() + "/" + x.getName());
+    for (Policy x : f.getEgressDeniedByList()) p.add("deny:" + x.getKind() + "/" + x.getNamespace() + "/" + x.getName());
+    for (Policy x : f.getIngressDeniedByList()) p.add("deny:" + x.getKind() + "/" + x.getNamespace() + "/" + x.getName());
+    Endpoint s = f.getSource(), d = f.getDestination();
+    return String.join("|", List.of(f.hasTime() + "", Timestamps.nanos(f) + "", f.getVerdictValue() + "", f.getDropReasonDescValue() + "",
+        f.getTrafficDirectionValue() + "", proto + "", sport + "", dport + "", Integer.toUnsignedString(s.getIdentity()),
+        Integer.toUnsignedString(d.getIdentity()), s.getNamespace(), s.getPodName(), workload(s), d.getNamespace(), d.getPodName(),
+        workload(d), f.getIP().getSource(), f.getIP().getDestination(), f.getNodeName(), f.getUuid(),
+        String.join(",", s.getLabelsList()), String.join(",", d.getLabelsList()), String.join(";", p)));
+  }
+
+  static String workload(Endpoint e) {
+    if (e.getWorkloadsCount() > 0 && !e.getWorkloads(0).getName().isEmpty()) return e.getWorkloads(0).getName();
+    if (!e.getPodName().isEmpty()) return e.getPodName();
+    for (String l : e.getLabelsList()) if (l.startsWith("reserved:")) return l;
+    return "";
+  }
+
+  /** The flow as the blob should hold it: without what the columns hold. */
+  static Flow stripped(Flow f, boolean keepLabels) {
+    Flow.Builder b = f.toBuilder().clearTime().clearVerdict().clearDropReasonDesc().clearTrafficDirection().clearNodeName().clearUuid();
+    if (f.hasIP()) b.setIP(f.getIP().toBuilder().clearSource().clearDestination());
+    if (f.hasSource()) b.setSource(endpoint(f.getSource(), keepLabels));
+    if (f.hasDestination()) b.setDestination(endpoint(f.getDestination(), keepLabels));
+    for (int i = 0; i < b.getEgressAllowedByCount(); i++) b.setEgressAllowedBy(i, plain(b.getEgressAllowedBy(i)));
+    for (int i = 0; i < b.getIngressAllowedByCount(); i++) b.setIngressAllowedBy(i, plain(b.getIngressAllowedBy(i)));
+    for (int i = 0; i < b.getEgressDeniedByCount(); i++) b.setEgressDeniedBy(i, plain(b.getEgressDeniedBy(i)));
+    for (int i = 0; i < b.getIngressDeniedByCount(); i++) b.setIngressDeniedBy(i, plain(b.getIngressDeniedBy(i)));
+    return b.build();
+  }
+
+  static Endpoint endpoint(Endpoint e, boolean keepLabels) {
+    Endpoint.Builder b = e.toBuilder().clearIdentity().clearNamespace().clearPodName();
+    if (!keepLabels) b.clearLabels();
+    return b.build();
+  }
+
+  static Policy plain(Policy p) {
+    boolean onlyColumns = p.toBuilder().clearKind().clearNamespace().clearName().build().getSerializedSize() == 0
+        && !p.getKind().contains("/") && !p.getNamespace().contains("/");
+    return onlyColumns ? Policy.getDefaultInstance() : p;
+  }
+
+  static void assertColumns(Flow f, ByteString bytes) throws Exception {
+    FlowColumns h = new FlowColumns().readHeader(bytes);
+    assertThat(List.of(h.hasTime(), h.timeNanos(), h.string(FlowColumns.NODE_NAME), h.string(FlowColumns.SRC_NAMESPACE), h.string(FlowColumns.DST_NAMESPACE)))
+        .as("header of %s", f.getUuid())
+        .isEqualTo(List.of(f.hasTime(), Timestamps.nanos(f), f.getNodeName(), f.getSource().getNamespace(), f.getDestination().getNamespace()));
+    FlowColumns c = new FlowColumns().read(bytes);
+    assertThat(read(c)).as("columns of %s", f.getUuid()).isEqualTo(expected(f));
+    for (boolean keepLabels : new boolean[] {true, false}) {
+      byte[] out = new byte[c.blobBound()];
+      int end = c.writeBlob(out, 0, keepLabels);
+      var in = com.google.protobuf.CodedInputStream.newInstance(out, 0, end);
+      Flow blob = Flow.parseFrom(in.readBytes());
+      assertThat(blob).as("blob of %s", f.getUuid()).isEqualTo(stripped(f, keepLabels));
+    }
+  }
+
+  @Test
+  void generatedFlows() throws Exception {
+    for (Flow f : new TestFlows(3, "node-a", START).next(5_000)) assertColumns(f, f.toByteString());
+  }
+
+  @Test
+  void flowsThatHoldOrLackAnything() throws Exception {
+    Flow base = new TestFlows(5, "node-a", START).next();
+    List<Flow> odd = new ArrayList<>(List.of(
+        Flow.getDefaultInstance(),
+        Flow.newBuilder().setUuid("bare").build(),
+        base.toBuilder().clearSource().clearIP().clearL4().build(),
+        base.toBuilder().clearTime().build(),
+        base.toBuilder().setTime(base.getTime().toBuilder().setSeconds(-5).setNanos(7)).build(),
+        base.toBuilder().setSource(Endpoint.newBuilder().setIdentity(-1)).build(), // identity above 2^31
+        base.toBuilder().setSource(base.getSource().toBuilder().clearWorkloads().clearPodName()
+            .addLabels("reserved:host").addLabels("reserved:world")).build(),
+        base.toBuilder().setSource(base.getSource().toBuilder().clearWorkloads()).build(),
+        base.toBuilder().setSource(base.getSource().toBuilder().clearWorkloads().addWorkloads(Workload.newBuilder().setKind("Job"))
+            .addWorkloads(Workload.newBuilder().setName("second"))).build(),
+        base.toBuilder().setSource(base.getSource().toBuilder().setPodName("pöd-ü")).build(),
+        base.toBuilder().setL4(Layer4.newBuilder().setICMPv4(ICMPv4.newBuilder().setType(8))).build(),
+        base.toBuilder().setL4(Layer4.newBuilder().setSCTP(SCTP.newBuilder().setSourcePort(9).setDestinationPort(70000))).build(),
+        base.toBuilder().setL4(Layer4.getDefaultInstance()).build(),
+        base.toBuilder().addEgressAllowedBy(Policy.newBuilder().setName("a")).addIngressDeniedBy(Policy.newBuilder().setKind("K").setNamespace("n"))
+            .addEgressDeniedBy(Policy.getDefaultInstance()).addIngressAllowedBy(Policy.newBuilder().setName("b").setRevision(3))
+            .addEgressAllowedBy(Policy.newBuilder().setKind("A/B").setNamespace("x").setName("y/z")).build(),
+        base.toBuilder().setVerdictValue(200).setDropReasonDescValue(70000).setTrafficDirectionValue(3).build(),
+        base.toBuilder().setUnknownFields(com.google.protobuf.UnknownFieldSet.newBuilder()
+            .addField(4000, com.google.protobuf.UnknownFieldSet.Field.newBuilder().addVarint(42).build()).build()).build()));
+    for (int i = 0; i < odd.size(); i++) {
+      Flow f = odd.get(i).toBuilder().setUuid(odd.get(i).getUuid() + "#" + i).build();
+      assertColumns(f, f.toByteString());
+    }
+  }
+
+  @Test
+  void policyListsInterleavedOnTheWireAreReadInColumnOrder() throws Exception {
+    Flow denied = Flow.newBuilder().addIngressDeniedBy(Policy.newBuilder().setKind("K").setNamespace("n").setName("d")).build();
+    Flow allowed = Flow.newBuilder().addEgressAllowedBy(Policy.newBuilder().setKind("K").setNamespace("n").setName("a")).build();
+    ByteString bytes = denied.toByteString().concat(allowed.toByteString());
+    assertColumns(Flow.parseFrom(bytes), bytes);
+  }
+
+  @Test
+  void whatOnlyAParserHandlesIsReadFromItsCanonicalEncoding() throws Exception {
+    Flow base = new TestFlows(9, "node-a", START).next();
+    // the source endpoint twice: a parser merges the two
+    ByteString twice = base.toByteString().concat(Flow.newBuilder().setSource(Endpoint.newBuilder().setPodName("merged")).build().toByteString());
+    Flow merged = Flow.parseFrom(twice);
+    assertThat(merged.getSource().getPodName()).isEqualTo("merged");
+    assertColumns(merged, twice);
+  }
+
+  @Test
+  void bytesThatAreNoFlowAreRefused() {
+    Flow base = new TestFlows(9, "node-a", START).next();
+    ByteString bytes = base.toByteString();
+    assertThatThrownBy(() -> new FlowColumns().read(bytes.substring(0, bytes.size() - 3))).isInstanceOf(InvalidProtocolBufferException.class);
+    assertThatThrownBy(() -> new FlowColumns().read(bytes.substring(0, 1))).isInstanceOf(InvalidProtocolBufferException.class);
+    // a string no column reads, deep inside, that is not UTF-8 (Summary, field 100000): a parser refuses it, so does the reader
+    ByteString notUtf8 = bytes.concat(ByteString.copyFrom(new byte[] {(byte) 0x82, (byte) 0xEA, 0x30, 2, (byte) 0xC3, 0x28}));
+    assertThatThrownBy(() -> Flow.parseFrom(notUtf8)).isInstanceOf(InvalidProtocolBufferException.class);
+    assertThatThrownBy(() -> new FlowColumns().read(notUtf8)).isInstanceOf(InvalidProtocolBufferException.class);
+    // a pod name that is not UTF-8
+    ByteString badPod = ByteString.copyFrom(new byte[] {(8 << 3) | 2, 4, (5 << 3) | 2, 2, (byte) 0xC3, 0x28});
+    assertThatThrownBy(() -> new FlowColumns().read(badPod)).isInstanceOf(InvalidProtocolBufferException.class);
+  }
+}
