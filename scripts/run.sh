@@ -65,8 +65,8 @@ cp examples/cluster/*.yaml "$manifests/"
 for f in 01-allow-frontend-to-backend 02-api-http-filter 03-allow-s3-egress 04-deny-dev-to-prod-db 07-k8s-networkpolicy; do
   cp "examples/policies/$f.yaml" "$manifests/"
 done
-# Kafka: the seed's 05 written with roles, so that real clients can bootstrap (examples/demo/README.md)
-cp examples/demo/05b-kafka-topic-control-roles.yaml "$manifests/"
+# Kafka: the seed's 05 written with roles, so that real clients can bootstrap (scripts/demo/README.md)
+cp scripts/demo/05b-kafka-topic-control-roles.yaml "$manifests/"
 
 log "== lab $prefix: one network namespace per pod of examples/cluster, plus two world hosts"
 bin/sieve lab up --manifests "$manifests" --prefix "$prefix" --world 2 >"$work/lab.log" 2>&1 &

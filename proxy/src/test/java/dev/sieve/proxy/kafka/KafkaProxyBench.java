@@ -34,7 +34,7 @@ public final class KafkaProxyBench {
         Path examples = Path.of(args[0]);
         Path out = Path.of(args[1]);
         int seconds = args.length > 2 ? Integer.parseInt(args[2]) : 6;
-        Tracer tracer = KafkaProxyHarness.tracer(examples, "../demo/05b-kafka-topic-control-roles.yaml");
+        Tracer tracer = KafkaProxyHarness.tracer(examples, "../../scripts/demo/05b-kafka-topic-control-roles.yaml");
         KafkaProxyProtocol protocol = new KafkaProxyProtocol();
         int producerListener = KafkaBroker.freePort(), consumerListener = KafkaBroker.freePort();
         Map<String, Object> results = new LinkedHashMap<>();

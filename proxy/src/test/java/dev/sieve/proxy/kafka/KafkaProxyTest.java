@@ -67,7 +67,7 @@ class KafkaProxyTest {
 
     @BeforeAll
     void start() throws Exception {
-        tracer = KafkaProxyHarness.tracer(Path.of("../examples").toAbsolutePath().normalize(), "../demo/05b-kafka-topic-control-roles.yaml");
+        tracer = KafkaProxyHarness.tracer(Path.of("../examples").toAbsolutePath().normalize(), "../../scripts/demo/05b-kafka-topic-control-roles.yaml");
         int producerListener = KafkaBroker.freePort(), consumerListener = KafkaBroker.freePort();
         producerProxy = new KafkaProxyHarness(protocol, KafkaProxyHarness.connection(tracer, "messaging/producer", BROKER, 9092),
                 () -> new InetSocketAddress("127.0.0.1", producerListener));
