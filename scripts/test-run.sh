@@ -43,7 +43,8 @@ stop_seconds=$((SECONDS - stop_start))
 python3 - "$flows" "$run_status" "$SIEVE_RUN_PREFIX" "$out" "$stop_seconds" <<'PY'
 import json, os, subprocess, sys
 flows_file, run_status, prefix, out, stop_seconds = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5])
-flows = [json.loads(l) for l in open(flows_file) if l.strip()]
+# hubble's -o json: one {"flow": ..., "node_name": ..., "time": ...} per line
+flows = [json.loads(l).get("flow", {}) for l in open(flows_file) if l.strip()]
 
 def peer(ep, ip):
     return f"{ep['namespace']}/{ep['pod_name']}" if ep.get("pod_name") else ip

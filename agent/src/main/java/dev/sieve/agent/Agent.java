@@ -118,6 +118,7 @@ public final class Agent implements AutoCloseable {
         this.fqdn = new dev.sieve.agent.fqdn.AgentFqdnLearner(engine, lock, () -> endpoints.sync(engine),
                 dev.sieve.agent.fqdn.AgentFqdnLearner.conntrackOf(datapath.config().pinDir()), options.fqdn());
         enricher.setNameResolver(fqdn::names);
+        l7Enricher.setNameResolver(fqdn::names);
         registerProtocols();
         registerGauges();
         this.agentEvents = new AgentEventHub(options.nodeName());
@@ -130,12 +131,7 @@ public final class Agent implements AutoCloseable {
             // Nothing valid to apply: what is pinned in the kernel stays in force until a valid set arrives.
             rejected(e);
         }
-        this.reader = datapath.openEventReader(view -> {
-            Flow f = enricher.enrich(view.toEvent());
-            ring.append(f);
-            metrics.observe(f);
-            if (relay != null) relay.offer(f); // never blocks: unacknowledged batches wait in the spool
-        });
+        this.reader = datapath.openEventReader(view -> publish(enricher.enrich(view.toEvent())));
         this.readerThread = Thread.ofPlatform().name("sieve-events").daemon().start(this::readEvents);
         this.observer = ObserverServer.start(options.observerAddress(), ring, agentEvents, options.nodeName(), Version.VERSION);
         this.metricsServer = MetricsServer.start(options.metricsAddress(), metrics);
@@ -175,7 +171,17 @@ public final class Agent implements AutoCloseable {
         synchronized (l7Enricher) {
             f = l7Enricher.enrich(e);
         }
-        ring.append(f);
+        publish(f);
+    }
+
+    /**
+     * A flow, from the datapath's reader or a proxy thread, into the flow buffer (one writer at a time: the ring
+     * is single-writer), the metrics and the relay (which never blocks: unacknowledged batches wait in the spool).
+     */
+    private void publish(Flow f) {
+        synchronized (ring) {
+            ring.append(f);
+        }
         metrics.observe(f);
         if (relay != null) relay.offer(f);
     }
