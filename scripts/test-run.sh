@@ -9,9 +9,10 @@ export SIEVE_RUN_PREFIX=smoke$$ SIEVE_OBSERVER_PORT=${SIEVE_OBSERVER_PORT:-24244
 export SIEVE_RELAY_GRPC_PORT=${SIEVE_RELAY_GRPC_PORT:-24245} SIEVE_RELAY_HTTP_PORT=${SIEVE_RELAY_HTTP_PORT:-22000}
 SIEVE_RUN_PREFIX=${SIEVE_RUN_PREFIX:0:8}
 flows=$(mktemp)
+hubble_counts=$(mktemp)
 run=
 # if this script is stopped early, the scenario is stopped with it (not left to run out its 120 s)
-trap '[ -n "$run" ] && kill -INT -- -"$run" 2>/dev/null; rm -f "$flows"' EXIT
+trap '[ -n "$run" ] && kill -INT -- -"$run" 2>/dev/null; rm -f "$flows" "$hubble_counts"' EXIT
 
 # A job started in the background of a non-interactive shell ignores SIGINT, and bash cannot trap a signal
 # ignored on entry: with job control on, run.sh starts in a process group of its own with SIGINT's default
@@ -29,6 +30,14 @@ for _ in $(seq 100); do
 done
 sleep 6
 bin/sieve observe --server "127.0.0.1:$SIEVE_RELAY_GRPC_PORT" --all -o json >"$flows" 2>/dev/null || true
+# the stock hubble CLI (../shared/tools) sees the L7 proxies' refusals through the relay as a Hubble user would
+hubble=../shared/tools/hubble
+if [ -x "$hubble" ]; then
+  for p in http dns kafka; do
+    n=$("$hubble" observe --server "127.0.0.1:$SIEVE_RELAY_GRPC_PORT" --protocol "$p" --verdict DROPPED --last 20 -o json 2>/dev/null | grep -c '"flow"')
+    echo "$p ${n:-0}" >>"$hubble_counts"
+  done
+fi
 # Ctrl-C as a terminal delivers it, to the scenario's process group; if it is not heard within a minute,
 # SIGTERM (and the check below fails)
 stop_start=$SECONDS
@@ -40,9 +49,10 @@ run_status=$?
 run=
 stop_seconds=$((SECONDS - stop_start))
 
-python3 - "$flows" "$run_status" "$SIEVE_RUN_PREFIX" "$out" "$stop_seconds" <<'PY'
+python3 - "$flows" "$run_status" "$SIEVE_RUN_PREFIX" "$out" "$stop_seconds" "$hubble_counts" <<'PY'
 import json, os, subprocess, sys
 flows_file, run_status, prefix, out, stop_seconds = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5])
+hubble_counts = dict(l.split() for l in open(sys.argv[6]) if l.strip())
 # hubble's -o json: one {"flow": ..., "node_name": ..., "time": ...} per line
 flows = [json.loads(l).get("flow", {}) for l in open(flows_file) if l.strip()]
 
@@ -120,6 +130,13 @@ for name, kind, match, verdict in [
 ]:
     got = requests(kind, match)
     check(f"{name}: {verdict}", verdict in got, f"saw {sorted(v for v in got if v) or 'no flow'}")
+
+if hubble_counts:
+    for p in ("http", "dns", "kafka"):
+        n = int(hubble_counts.get(p, 0))
+        check(f"the stock hubble shows {p} refusals through the relay ({n} of the last 20)", n > 0)
+else:
+    print("skip  the stock hubble is not beside the checkout (../shared/tools/hubble)")
 
 check(f"make run stopped on Ctrl-C and tore down in {stop_seconds} s", run_status == 130, f"(exit {run_status}; 130 expected)")
 left = [l for l in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout.splitlines() if f"sieve-{prefix}-" in l]
