@@ -290,7 +290,7 @@ class AgentEndToEndTest {
         running.set(false);
         prober.join();
         assertThat(failures.get()).as("allow or drop flaps during the restart").isZero();
-        Thread.sleep(1500); // past the first resync, which reports lost events
+        agent.reportLostEvents(); // what the resync loop does each second
         assertThat(ipcacheIdentities()).as("identity numbers across the restart").isEqualTo(before);
         assertThat(agent.ring().lost()).as("lost events of the previous run reported again").isZero();
         channel = ManagedChannelBuilder.forAddress("127.0.0.1", agent.observerPort()).usePlaintext().build();

@@ -107,8 +107,18 @@ class SeedL7EndToEndTest {
         return new ExecResult(r.exitCode(), out.substring(nl + 1).strip() + "\n" + out.substring(0, Math.max(nl, 0)), r.stderr());
     }
 
-    /** The node's flows so far that match. */
-    List<Flow> flows(Predicate<Flow> p) {
+    /** The node's flows that match, once there is one (events reach the buffer a few ms after the packets), or none in 5 s. */
+    List<Flow> flows(Predicate<Flow> p) throws InterruptedException {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+        List<Flow> out = matching(p);
+        while (out.isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+            out = matching(p);
+        }
+        return out;
+    }
+
+    private List<Flow> matching(Predicate<Flow> p) {
         List<Flow> out = new ArrayList<>();
         for (long q = agent.ring().oldestSeq(); q < agent.ring().nextSeq(); q++) {
             var e = agent.ring().get(q);
@@ -139,7 +149,6 @@ class SeedL7EndToEndTest {
         ExecResult stranger = curl(prodClient, "GET", "/api/users");
         assertThat(stranger.stdout()).as("prod-client is dropped at L3/L4").startsWith("000");
 
-        Thread.sleep(300);
         List<Flow> deletes = flows(f -> httpRequest(f, "DELETE", "/api/users"));
         assertThat(deletes).isNotEmpty();
         Flow d = deletes.getLast();
@@ -179,7 +188,6 @@ class SeedL7EndToEndTest {
         assertThat(dig("evil.example.org", "+tcp").stdout()).as("over TCP too").contains("status: REFUSED");
         assertThat(dig("api.example.com", "+tcp", "+short").stdout().strip()).isEqualTo(WORLD_NAMED);
 
-        Thread.sleep(300);
         assertThat(flows(f -> f.getType() == FlowType.L7 && f.getL7().hasDns() && f.getVerdict() == Verdict.DROPPED
                 && f.getL7().getDns().getQuery().equals("evil.example.org."))).as("the refused query's flow").isNotEmpty();
         assertThat(flows(f -> f.getType() == FlowType.L7 && f.getL7().hasDns() && f.getL7().getType() == L7FlowType.RESPONSE
