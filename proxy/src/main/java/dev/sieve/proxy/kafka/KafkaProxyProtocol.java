@@ -3,6 +3,7 @@ package dev.sieve.proxy.kafka;
 import dev.sieve.proxy.ProxiedConnection;
 import dev.sieve.proxy.ProxyProtocol;
 import io.netty.channel.Channel;
+import java.time.Duration;
 
 /**
  * The Kafka proxy: each request of a redirected connection is parsed with Kafka's own classes (kafka-clients'
@@ -18,25 +19,30 @@ public final class KafkaProxyProtocol implements ProxyProtocol {
     public static final int DEFAULT_MAX_REQUEST_BYTES = 100 * 1024 * 1024;
     /** Responses carry fetched records (a client's {@code fetch.max.bytes} is 50 MiB by default). */
     public static final int DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
+    /** How long a client may stop in the middle of a request before its connection is closed. */
+    public static final Duration DEFAULT_FRAME_STALL = Duration.ofSeconds(30);
     static final int TOPIC_ID_CAPACITY = 100_000;
 
     private final int maxRequestBytes;
     private final int maxResponseBytes;
+    private final Duration frameStall;
     private final TopicIds topicIds = new TopicIds(TOPIC_ID_CAPACITY);
 
     public KafkaProxyProtocol() {
-        this(DEFAULT_MAX_REQUEST_BYTES, DEFAULT_MAX_RESPONSE_BYTES);
+        this(DEFAULT_MAX_REQUEST_BYTES, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_FRAME_STALL);
     }
 
-    public KafkaProxyProtocol(int maxRequestBytes, int maxResponseBytes) {
+    public KafkaProxyProtocol(int maxRequestBytes, int maxResponseBytes, Duration frameStall) {
         if (maxRequestBytes < 64 || maxResponseBytes < 64) throw new IllegalArgumentException("Kafka frame bounds too small");
+        if (frameStall.isNegative() || frameStall.isZero()) throw new IllegalArgumentException("frameStall must be positive");
         this.maxRequestBytes = maxRequestBytes;
         this.maxResponseBytes = maxResponseBytes;
+        this.frameStall = frameStall;
     }
 
     @Override
     public void init(Channel client, ProxiedConnection connection) {
-        new KafkaConnection(client, connection, topicIds, maxRequestBytes, maxResponseBytes).start();
+        new KafkaConnection(client, connection, topicIds, maxRequestBytes, maxResponseBytes, frameStall.toNanos()).start();
     }
 
     TopicIds topicIds() {

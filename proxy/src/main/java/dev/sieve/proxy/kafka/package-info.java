@@ -3,7 +3,10 @@
  *
  * <p>Frames are Kafka's length-prefixed ones, bounded by Kafka's own {@code socket.request.max.bytes} default
  * (100 MiB); a negative length (a 2 GB prefix), a larger one, a header or body kafka-clients cannot parse, or an
- * unknown API key closes that connection and reports a flow with verdict ERROR. Headers and bodies are parsed by
+ * unknown API key closes that connection and reports a flow with verdict ERROR, as does a client that stops in the
+ * middle of a frame for 30 s ({@link dev.sieve.proxy.kafka.KafkaFrames}; idle between frames is fine, as Kafka's
+ * connections idle for minutes). A frame inside one read is judged and forwarded as a slice of it, without a copy.
+ * Headers and bodies are parsed by
  * kafka-clients ({@code RequestHeader.parse}, {@code AbstractRequest.parseRequest}); the broker's ApiVersions
  * answer is capped at the versions this kafka-clients parses, so clients never send one the proxy cannot read.
  * Forwarded requests leave byte for byte as they came.

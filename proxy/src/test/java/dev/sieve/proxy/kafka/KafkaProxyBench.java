@@ -29,6 +29,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 public final class KafkaProxyBench {
 
     static final String BROKER = "messaging/kafka-broker";
+    /** As many event loops as the agent's node proxy runs (Agent: NodeProxy.Settings eventLoops). */
+    static final int EVENT_LOOPS = 2;
 
     public static void main(String[] args) throws Exception {
         Path examples = Path.of(args[0]);
@@ -39,9 +41,9 @@ public final class KafkaProxyBench {
         int producerListener = KafkaBroker.freePort(), consumerListener = KafkaBroker.freePort();
         Map<String, Object> results = new LinkedHashMap<>();
         try (KafkaProxyHarness producers = new KafkaProxyHarness(protocol, KafkaProxyHarness.connection(tracer, "messaging/producer", BROKER, 9092),
-                     () -> new InetSocketAddress("127.0.0.1", producerListener), 1);
+                     () -> new InetSocketAddress("127.0.0.1", producerListener), EVENT_LOOPS);
              KafkaProxyHarness consumers = new KafkaProxyHarness(protocol, KafkaProxyHarness.connection(tracer, "messaging/consumer", BROKER, 9092),
-                     () -> new InetSocketAddress("127.0.0.1", consumerListener), 1);
+                     () -> new InetSocketAddress("127.0.0.1", consumerListener), EVENT_LOOPS);
              KafkaBroker broker = KafkaBroker.start("127.0.0.1", 0, List.of(
                      new KafkaBroker.Listener("PRODUCERS", producerListener, producers.address()),
                      new KafkaBroker.Listener("CONSUMERS", consumerListener, consumers.address())))) {
@@ -78,7 +80,7 @@ public final class KafkaProxyBench {
             long events = producers.events.size() + consumers.events.size();
             results.put("proxy_l7_events", events);
         }
-        StringBuilder json = new StringBuilder("{\n  \"note\": \"one run on a shared, busy 2-core machine; broker, proxy (one Netty event loop per role) and clients in one JVM\",\n");
+        StringBuilder json = new StringBuilder("{\n  \"note\": \"one run on a shared, busy 2-core machine; broker, proxy (two Netty event loops per role, as the agent runs it) and clients in one JVM\",\n");
         int i = 0;
         for (var e : results.entrySet()) {
             json.append("  \"").append(e.getKey()).append("\": ").append(e.getValue() instanceof Map<?, ?> m ? toJson(m) : e.getValue());

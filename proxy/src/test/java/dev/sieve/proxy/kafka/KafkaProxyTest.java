@@ -342,6 +342,45 @@ class KafkaProxyTest {
         }
     }
 
+    @Test
+    void aClientStoppingMidFrameIsCutOffButAnIdleOrSlowOneIsNot() throws Exception {
+        KafkaProxyProtocol impatient = new KafkaProxyProtocol(KafkaProxyProtocol.DEFAULT_MAX_REQUEST_BYTES,
+                KafkaProxyProtocol.DEFAULT_MAX_RESPONSE_BYTES, Duration.ofMillis(600));
+        String[] direct = broker.bootstrap().split(":");
+        try (KafkaProxyHarness h = new KafkaProxyHarness(impatient, KafkaProxyHarness.connection(tracer, "messaging/producer", BROKER, 9092),
+                () -> new InetSocketAddress(direct[0], Integer.parseInt(direct[1])))) {
+            byte[] metadata = frame(MetadataRequest.Builder.forTopicNames(List.of("payments"), false).build((short) 12), 1);
+            Map<String, byte[]> stalls = Map.of(
+                    "half a length prefix", new byte[] {0, 0},
+                    "a prefix and part of the frame", java.util.Arrays.copyOf(metadata, metadata.length - 3));
+            for (Map.Entry<String, byte[]> c : stalls.entrySet()) {
+                try (RawKafkaClient raw = new RawKafkaClient(h.address())) {
+                    long start = System.nanoTime();
+                    raw.sendRaw(c.getValue());
+                    assertThat(raw.closedByPeer()).as(c.getKey()).isTrue();
+                    assertThat(Duration.ofNanos(System.nanoTime() - start)).as(c.getKey()).isBetween(Duration.ofMillis(500), Duration.ofSeconds(5));
+                }
+            }
+            assertThat(events(h, e -> e.verdict() == Verdict.ERROR)).hasSize(2);
+            try (RawKafkaClient raw = new RawKafkaClient(h.address())) {
+                Thread.sleep(1500); // idle between frames: not a stall
+                for (byte b : metadata) { // one byte at a time, each well within the stall bound, 1.5 s in all
+                    raw.sendRaw(new byte[] {b});
+                    Thread.sleep(1500 / metadata.length + 1);
+                }
+                assertThat(raw.receive(ApiKeys.METADATA, (short) 12).correlationId()).isEqualTo(1);
+            }
+        }
+    }
+
+    static byte[] frame(org.apache.kafka.common.requests.AbstractRequest request, int correlationId) {
+        short v = request.version();
+        org.apache.kafka.common.message.RequestHeaderData h = new org.apache.kafka.common.message.RequestHeaderData()
+                .setRequestApiKey(request.apiKey().id).setRequestApiVersion(v).setCorrelationId(correlationId).setClientId("raw-test");
+        ByteBuffer b = org.apache.kafka.common.requests.RequestUtils.serialize(h, request.apiKey().requestHeaderVersion(v), request.data(), v);
+        return ByteBuffer.allocate(4 + b.remaining()).putInt(b.remaining()).put(b).array();
+    }
+
     static byte[] truncatedProduce() {
         short v = 12;
         org.apache.kafka.common.message.RequestHeaderData h = new org.apache.kafka.common.message.RequestHeaderData()
