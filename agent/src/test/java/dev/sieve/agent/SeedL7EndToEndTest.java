@@ -107,24 +107,8 @@ class SeedL7EndToEndTest {
         return new ExecResult(r.exitCode(), out.substring(nl + 1).strip() + "\n" + out.substring(0, Math.max(nl, 0)), r.stderr());
     }
 
-    /** The node's flows that match, once there is one (events reach the buffer a few ms after the packets), or none in 5 s. */
     List<Flow> flows(Predicate<Flow> p) throws InterruptedException {
-        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
-        List<Flow> out = matching(p);
-        while (out.isEmpty() && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-            out = matching(p);
-        }
-        return out;
-    }
-
-    private List<Flow> matching(Predicate<Flow> p) {
-        List<Flow> out = new ArrayList<>();
-        for (long q = agent.ring().oldestSeq(); q < agent.ring().nextSeq(); q++) {
-            var e = agent.ring().get(q);
-            if (e != null && p.test(e.flow())) out.add(e.flow());
-        }
-        return out;
+        return NodeFlows.await(agent, p);
     }
 
     static boolean httpRequest(Flow f, String method, String pathSuffix) {

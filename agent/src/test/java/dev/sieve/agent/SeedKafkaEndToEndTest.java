@@ -1,0 +1,157 @@
+package dev.sieve.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.sieve.api.flow.Flow;
+import dev.sieve.api.flow.FlowType;
+import dev.sieve.api.flow.L7FlowType;
+import dev.sieve.api.flow.Verdict;
+import dev.sieve.enforcer.datapath.Datapath;
+import dev.sieve.enforcer.datapath.DatapathConfig;
+import dev.sieve.lab.BackgroundProcess;
+import dev.sieve.lab.ExecResult;
+import dev.sieve.lab.Lab;
+import dev.sieve.lab.Pod;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * The seed's Kafka example (as {@code scripts/demo/05b-kafka-topic-control-roles.yaml} writes it with roles)
+ * enforced per request through the whole node: the real agent with its node proxy and the datapath's transparent
+ * redirection, a real KRaft broker in the kafka-broker pod and kafka-clients in the producer's, the consumer's and
+ * a stranger's pods (one JVM each, {@code KafkaProbe}). The producer produces to payments and is refused orders;
+ * the consumer group reads payments and notifications, is refused audit and may not produce; the stranger is
+ * dropped at L3/L4; Metadata for all topics shows each client only its topics; each request is a flow.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class SeedKafkaEndToEndTest {
+
+    static final String BROKER = "10.244.5.10", BOOTSTRAP = BROKER + ":9092";
+
+    Lab lab;
+    Pod broker, producer, consumer, stranger;
+    Path dir;
+    Path repo;
+    Agent agent;
+
+    @BeforeAll
+    void setUp() throws Exception {
+        assumeTrue(Lab.canRun(), "needs root and network namespaces");
+        repo = Path.of(System.getProperty("sieve.repo.dir", "..")).toAbsolutePath().normalize();
+        assertThat(repo.resolve("proxy/target/test-lib")).as("the broker's and clients' jars (built by the proxy module)").isDirectory();
+        dir = Files.createTempDirectory("sieve-seed-kafka");
+        lab = Lab.create(Lab.claimRandomPrefix());
+        broker = lab.addPod("kafka-broker", BROKER, null);
+        producer = lab.addPod("producer", "10.244.5.20", null);
+        consumer = lab.addPod("consumer", "10.244.5.30", null);
+        stranger = lab.addPod("stranger", "10.244.5.40", null);
+
+        Path manifests = Files.createDirectories(dir.resolve("manifests"));
+        Files.copy(repo.resolve("examples/cluster/cluster.yaml"), manifests.resolve("cluster.yaml"));
+        Files.copy(repo.resolve("scripts/demo/05b-kafka-topic-control-roles.yaml"), manifests.resolve("05b.yaml"));
+        agent = new Agent(AgentOptions.parse(new String[] {
+                "--node-name", "node-1", "--manifests", manifests.toString(), "--netns", lab.nodeNamespace(),
+                "--pin-prefix", lab.prefix(), "--observer-address", "127.0.0.1:0", "--metrics-address", "127.0.0.1:0",
+                "--cleanup-on-exit"}, Map.of()));
+
+        BackgroundProcess b = broker.start(java("-Xmx384m", "dev.sieve.proxy.kafka.KafkaBroker", BROKER, "9092",
+                dir.resolve("kafka-data").toString(), "payments,notifications,orders,audit", "notifications"));
+        assertThat(b.awaitOutput("kafka broker ready", Duration.ofSeconds(120))).as("the broker started").isTrue();
+    }
+
+    String[] java(String heap, String main, String... args) {
+        List<String> cmd = new ArrayList<>(List.of(System.getProperty("java.home") + "/bin/java", heap,
+                "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Dorg.slf4j.simpleLogger.defaultLogLevel=error", "-cp",
+                repo.resolve("proxy/target/test-classes") + ":" + repo.resolve("proxy/target/classes") + ":"
+                        + repo.resolve("proxy/target/test-lib") + "/*", main));
+        cmd.addAll(List.of(args));
+        return cmd.toArray(String[]::new);
+    }
+
+    @AfterAll
+    void tearDown() throws Exception {
+        try {
+            if (agent != null) agent.close();
+        } finally {
+            if (lab != null) {
+                lab.close();
+                Datapath.unpinAll(DatapathConfig.of(lab.prefix()));
+            }
+            if (dir != null) {
+                try (var s = Files.walk(dir)) {
+                    s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                }
+            }
+        }
+    }
+
+    /** Runs {@code KafkaProbe}'s steps in the pod: each step's outcome, by step. */
+    Map<String, String> probe(Pod pod, String... steps) {
+        List<String> args = new ArrayList<>(List.of(BOOTSTRAP));
+        args.addAll(List.of(steps));
+        ExecResult r = pod.exec(Duration.ofSeconds(120), java("-Xmx128m", "dev.sieve.proxy.kafka.KafkaProbe", args.toArray(String[]::new)));
+        Map<String, String> out = new LinkedHashMap<>();
+        for (String line : r.stdout().split("\n")) {
+            int arrow = line.indexOf(" -> ");
+            if (arrow > 0) out.put(line.substring(0, arrow), line.substring(arrow + 4));
+        }
+        assertThat(out.keySet()).as("every step reported; stderr: " + r.stderr()).containsExactly(steps);
+        return out;
+    }
+
+    @Test
+    void kafkaRulesOfThe05ExampleAreEnforcedPerRequest() throws Exception {
+        Map<String, String> p = probe(producer, "produce:payments", "produce:orders", "topics");
+        assertThat(p.get("produce:payments")).startsWith("ok");
+        assertThat(p.get("produce:orders")).isEqualTo("error TopicAuthorizationException");
+        assertThat(p.get("topics")).as("Metadata for all topics shows the producer its topic only").isEqualTo("ok payments");
+
+        Map<String, String> c = probe(consumer, "group:billing:payments,notifications", "fetch:audit", "produce:payments", "topics");
+        assertThat(c.get("group:billing:payments,notifications")).startsWith("ok {notifications=").contains("payments=");
+        assertThat(c.get("fetch:audit")).isEqualTo("error TopicAuthorizationException");
+        assertThat(c.get("produce:payments")).as("the consume role does not produce").isEqualTo("error TopicAuthorizationException");
+        assertThat(c.get("topics")).isEqualTo("ok notifications,payments");
+
+        Map<String, String> s = probe(stranger, "topics");
+        assertThat(s.get("topics")).as("no rule admits the stranger").startsWith("error");
+
+        // a real client asks Metadata for the topic first; the proxy answers it TOPIC_AUTHORIZATION_FAILED for
+        // orders (as the broker's own authorizer would), so the client never sends the Produce
+        Flow denied = flows(f -> kafka(f, L7FlowType.REQUEST, "metadata", "orders") && f.getVerdict() == Verdict.DROPPED).getLast();
+        assertThat(denied.getSource().getPodName()).isEqualTo("producer");
+        assertThat(denied.getDestination().getPodName()).isEqualTo("kafka-broker");
+        assertThat(denied.getIngressDeniedByList()).extracting(r -> r.getName()).contains("kafka-topic-control-roles");
+        Flow allowed = flows(f -> kafka(f, L7FlowType.REQUEST, "produce", "payments") && f.getVerdict() == Verdict.FORWARDED).getLast();
+        assertThat(allowed.getIngressAllowedByList()).extracting(r -> r.getName()).contains("kafka-topic-control-roles");
+        assertThat(flows(f -> kafka(f, L7FlowType.RESPONSE, "metadata", "orders") && f.getL7().getKafka().getErrorCode() == 29))
+                .as("the proxy's answer: TOPIC_AUTHORIZATION_FAILED").isNotEmpty();
+        assertThat(flows(f -> kafka(f, L7FlowType.REQUEST, "metadata", "audit") && f.getVerdict() == Verdict.DROPPED
+                && f.getSource().getPodName().equals("consumer"))).isNotEmpty();
+        assertThat(flows(f -> kafka(f, L7FlowType.REQUEST, "produce", "payments") && f.getVerdict() == Verdict.DROPPED
+                && f.getSource().getPodName().equals("consumer"))).as("the consumer's produce").isNotEmpty();
+        assertThat(flows(f -> kafka(f, L7FlowType.REQUEST, "fetch", "notifications") && f.getVerdict() == Verdict.FORWARDED
+                && f.getSource().getPodName().equals("consumer"))).isNotEmpty();
+        assertThat(flows(f -> f.getType() == FlowType.L3_L4 && f.getVerdict() == Verdict.DROPPED
+                && f.getSource().getPodName().equals("stranger"))).as("the stranger's SYN dropped at L3/L4").isNotEmpty();
+    }
+
+    static boolean kafka(Flow f, L7FlowType type, String apiKey, String topic) {
+        return f.getType() == FlowType.L7 && f.getL7().getType() == type && f.getL7().hasKafka()
+                && f.getL7().getKafka().getApiKey().equals(apiKey) && f.getL7().getKafka().getTopic().equals(topic);
+    }
+
+    List<Flow> flows(Predicate<Flow> p) throws InterruptedException {
+        return NodeFlows.await(agent, p);
+    }
+}
