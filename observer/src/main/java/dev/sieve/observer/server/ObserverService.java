@@ -33,7 +33,9 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeSet;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Predicate;
 
 /**
@@ -46,9 +48,14 @@ import java.util.function.Predicate;
  * ends at the first flow after {@code until}). A follower that falls behind the ring gets a LostEvent
  * ({@code HUBBLE_RING_BUFFER}); events lost before the buffer are reported the same way
  * ({@code PERF_EVENT_RING_BUFFER}). Malformed requests (since after until, first with follow, first without
- * number or since, bad filter values, unknown field-mask paths) get INVALID_ARGUMENT.
+ * number or since, bad filter values, unknown field-mask paths) get INVALID_ARGUMENT. Each call streams at the
+ * pace its client reads (gRPC flow control), and at most {@link #DEFAULT_MAX_STREAMS} run at once
+ * (RESOURCE_EXHAUSTED beyond), so slow or many clients cannot exhaust the agent's heap.
  */
 public final class ObserverService extends ObserverGrpc.ObserverImplBase {
+
+    /** GetFlows calls a node serves at once (each holds a virtual thread and its filter; the relay needs one). */
+    public static final int DEFAULT_MAX_STREAMS = 256;
 
     private final FlowRing ring;
     private final String nodeName;
@@ -56,12 +63,24 @@ public final class ObserverService extends ObserverGrpc.ObserverImplBase {
     private final String address;
     private final AgentEventHub agentEvents;
     private final long startNanos = System.nanoTime();
+    private final int maxStreams;
+    private final Semaphore streams;
+    private final LongAdder flowsSent = new LongAdder();
 
     public ObserverService(FlowRing ring, String nodeName, String version, String address) {
         this(ring, new AgentEventHub(nodeName), nodeName, version, address);
     }
 
     public ObserverService(FlowRing ring, AgentEventHub agentEvents, String nodeName, String version, String address) {
+        this(ring, agentEvents, nodeName, version, address, DEFAULT_MAX_STREAMS);
+    }
+
+    /** @param maxStreams GetFlows calls served at once; more get RESOURCE_EXHAUSTED */
+    public ObserverService(FlowRing ring, AgentEventHub agentEvents, String nodeName, String version, String address,
+                           int maxStreams) {
+        if (maxStreams < 1) throw new IllegalArgumentException("maxStreams must be at least 1");
+        this.maxStreams = maxStreams;
+        this.streams = new Semaphore(maxStreams);
         this.ring = ring;
         this.agentEvents = agentEvents;
         this.nodeName = nodeName;
@@ -87,55 +106,26 @@ public final class ObserverService extends ObserverGrpc.ObserverImplBase {
             responseObserver.onError(e);
             return;
         }
-        ServerCallStreamObserver<GetFlowsResponse> out = (ServerCallStreamObserver<GetFlowsResponse>) responseObserver;
-        if (!q.follow()) {
-            try {
-                history(q, out, ring.nextSeq());
-                out.onCompleted();
-            } catch (RuntimeException e) {
-                out.onError(Status.fromThrowable(e).asRuntimeException());
-            }
+        if (!streams.tryAcquire()) {
+            responseObserver.onError(Status.RESOURCE_EXHAUSTED
+                    .withDescription("too many concurrent GetFlows calls on this node (" + maxStreams + ")").asRuntimeException());
             return;
         }
-        Follower f = new Follower(q, out);
+        ServerCallStreamObserver<GetFlowsResponse> out = (ServerCallStreamObserver<GetFlowsResponse>) responseObserver;
+        Stream f = new Stream(q, out);
         out.setOnCancelHandler(f::cancel);
         out.setOnReadyHandler(f::ready);
-        Thread.ofVirtual().name("getflows-follow").start(f);
+        Thread.ofVirtual().name(q.follow() ? "getflows-follow" : "getflows").start(f);
     }
 
-    /** Sends the buffered part of a query, up to (excluding) sequence {@code end}; false if cancelled. */
-    private boolean history(Valid q, ServerCallStreamObserver<GetFlowsResponse> out, long end) {
-        long oldest = ring.oldestSeq();
-        if (q.first()) {
-            long sent = 0;
-            for (long s = oldest; s < end; s++) {
-                FlowRing.Entry e = ring.get(s);
-                if (e == null || e.timeNanos() < q.sinceNanos() || e.timeNanos() > q.untilNanos() || !q.filter().test(e.flow())) continue;
-                if (out.isCancelled()) return false;
-                out.onNext(response(e, q));
-                if (++sent == q.number()) break;
-            }
-        } else if (q.number() > 0) {
-            ArrayDeque<FlowRing.Entry> last = new ArrayDeque<>();
-            for (long s = end - 1; s >= oldest && last.size() < q.number(); s--) {
-                FlowRing.Entry e = ring.get(s);
-                if (e == null) break; // overwritten meanwhile: everything older is gone too
-                if (e.timeNanos() < q.sinceNanos() || e.timeNanos() > q.untilNanos() || !q.filter().test(e.flow())) continue;
-                last.addFirst(e);
-            }
-            for (FlowRing.Entry e : last) {
-                if (out.isCancelled()) return false;
-                out.onNext(response(e, q));
-            }
-        } else if (!q.follow() || q.sinceNanos() != Long.MIN_VALUE) {
-            for (long s = oldest; s < end; s++) {
-                FlowRing.Entry e = ring.get(s);
-                if (e == null || e.timeNanos() < q.sinceNanos() || e.timeNanos() > q.untilNanos() || !q.filter().test(e.flow())) continue;
-                if (out.isCancelled()) return false;
-                out.onNext(response(e, q));
-            }
-        }
-        return true;
+    /** Calls of GetFlows running now. */
+    public int activeStreams() {
+        return maxStreams - streams.availablePermits();
+    }
+
+    /** Flows sent to GetFlows callers so far. */
+    public long flowsSent() {
+        return flowsSent.sum();
     }
 
     private GetFlowsResponse response(FlowRing.Entry e, Valid q) {
@@ -143,13 +133,18 @@ public final class ObserverService extends ObserverGrpc.ObserverImplBase {
         return GetFlowsResponse.newBuilder().setFlow(f).setNodeName(nodeName).setTime(e.flow().getTime()).build();
     }
 
-    private final class Follower implements Runnable {
+    /**
+     * One GetFlows call on its own virtual thread: the buffered part, then (with {@code follow}) new flows as they
+     * come. Every response waits until the transport is ready for it, so a client that reads slowly or not at
+     * all holds back only its own call, never the node's memory.
+     */
+    private final class Stream implements Runnable {
         private final Valid q;
         private final ServerCallStreamObserver<GetFlowsResponse> out;
         private volatile boolean cancelled;
         private final Object readyLock = new Object();
 
-        Follower(Valid q, ServerCallStreamObserver<GetFlowsResponse> out) {
+        Stream(Valid q, ServerCallStreamObserver<GetFlowsResponse> out) {
             this.q = q;
             this.out = out;
         }
@@ -166,11 +161,50 @@ public final class ObserverService extends ObserverGrpc.ObserverImplBase {
             }
         }
 
-        private boolean awaitReady() throws InterruptedException {
+        /** Sends one response once the transport takes it; false if the call was cancelled meanwhile. */
+        private boolean send(GetFlowsResponse r) throws InterruptedException {
             synchronized (readyLock) {
                 while (!cancelled && !out.isReady()) readyLock.wait(1000);
             }
-            return !cancelled;
+            if (cancelled) return false;
+            out.onNext(r);
+            if (r.hasFlow()) flowsSent.increment();
+            return true;
+        }
+
+        private boolean matches(FlowRing.Entry e) {
+            return e.timeNanos() >= q.sinceNanos() && e.timeNanos() <= q.untilNanos() && q.filter().test(e.flow());
+        }
+
+        /** Sends the buffered part of the query, up to (excluding) sequence {@code end}; false if cancelled. */
+        private boolean history(long end) throws InterruptedException {
+            long oldest = ring.oldestSeq();
+            if (q.first()) {
+                long sent = 0;
+                for (long s = oldest; s < end; s++) {
+                    FlowRing.Entry e = ring.get(s);
+                    if (e == null || !matches(e)) continue;
+                    if (!send(response(e, q))) return false;
+                    if (++sent == q.number()) break;
+                }
+            } else if (q.number() > 0) {
+                ArrayDeque<FlowRing.Entry> last = new ArrayDeque<>();
+                for (long s = end - 1; s >= oldest && last.size() < q.number(); s--) {
+                    FlowRing.Entry e = ring.get(s);
+                    if (e == null) break; // overwritten meanwhile: everything older is gone too
+                    if (matches(e)) last.addFirst(e);
+                }
+                for (FlowRing.Entry e : last) {
+                    if (!send(response(e, q))) return false;
+                }
+            } else if (!q.follow() || q.sinceNanos() != Long.MIN_VALUE) {
+                for (long s = oldest; s < end; s++) {
+                    FlowRing.Entry e = ring.get(s);
+                    if (e == null || !matches(e)) continue;
+                    if (!send(response(e, q))) return false;
+                }
+            }
+            return true;
         }
 
         @Override
@@ -178,7 +212,11 @@ public final class ObserverService extends ObserverGrpc.ObserverImplBase {
             try {
                 long cursor = ring.nextSeq();
                 long lostSeen = ring.lost();
-                if (!history(q, out, cursor)) return;
+                if (!history(cursor)) return;
+                if (!q.follow()) {
+                    out.onCompleted();
+                    return;
+                }
                 FlowRing.Entry newest = ring.get(cursor - 1);
                 if (q.untilNanos() != Long.MAX_VALUE && newest != null && newest.timeNanos() > q.untilNanos()) {
                     out.onCompleted(); // the buffer already went past until
@@ -193,7 +231,7 @@ public final class ObserverService extends ObserverGrpc.ObserverImplBase {
                     }
                     long lostNow = ring.lost();
                     if (lostNow > lostSeen) {
-                        out.onNext(lost(LostEventSource.PERF_EVENT_RING_BUFFER, lostNow - lostSeen));
+                        if (!send(lost(LostEventSource.PERF_EVENT_RING_BUFFER, lostNow - lostSeen))) return;
                         lostSeen = lostNow;
                     }
                     for (; cursor < next; cursor++) {
@@ -201,7 +239,7 @@ public final class ObserverService extends ObserverGrpc.ObserverImplBase {
                         if (e == null) {
                             long oldest = ring.oldestSeq();
                             if (oldest > cursor) {
-                                out.onNext(lost(LostEventSource.HUBBLE_RING_BUFFER, oldest - cursor));
+                                if (!send(lost(LostEventSource.HUBBLE_RING_BUFFER, oldest - cursor))) return;
                                 cursor = oldest - 1;
                             }
                             continue;
@@ -211,14 +249,15 @@ public final class ObserverService extends ObserverGrpc.ObserverImplBase {
                             return;
                         }
                         if (e.timeNanos() < q.sinceNanos() || !q.filter().test(e.flow())) continue;
-                        if (!out.isReady() && !awaitReady()) return;
-                        out.onNext(response(e, q));
+                        if (!send(response(e, q))) return;
                     }
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } catch (RuntimeException e) {
                 if (!cancelled) out.onError(Status.fromThrowable(e).asRuntimeException());
+            } finally {
+                streams.release();
             }
         }
     }
