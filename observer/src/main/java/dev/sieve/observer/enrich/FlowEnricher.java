@@ -89,12 +89,10 @@ public final class FlowEnricher {
 
     /**
      * CLOCK_MONOTONIC (what {@code bpf_ktime_get_ns} and, on Linux, {@link System#nanoTime()} read) to wall
-     * time, with the offset measured once now.
+     * time, following steps of the wall clock within a second ({@link MonotonicClock}).
      */
     public static LongUnaryOperator monotonicToEpoch() {
-        java.time.Instant now = java.time.Instant.now();
-        long offset = now.getEpochSecond() * 1_000_000_000L + now.getNano() - System.nanoTime();
-        return ts -> ts + offset;
+        return new MonotonicClock();
     }
 
     /** Where {@code source_names} / {@code destination_names} come from (the agent's learned FQDN cache). */
