@@ -291,6 +291,8 @@ public final class RelayPusher implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        spool.persist();
+        synchronized (lock) { // the push thread may outlive the join while it waits on the network
+            spool.persist();
+        }
     }
 }
