@@ -13,7 +13,6 @@ import dev.sieve.enforcer.netns.NetNs;
 import dev.sieve.observer.buffer.FlowRing;
 import dev.sieve.observer.enrich.EndpointResolver;
 import dev.sieve.observer.enrich.FlowEnricher;
-import dev.sieve.observer.enrich.PolicyEngineResolver;
 import dev.sieve.observer.events.AgentEventHub;
 import dev.sieve.observer.events.AgentStateEvents;
 import dev.sieve.observer.metrics.FlowMetrics;

@@ -5,7 +5,7 @@ import java.util.List;
 
 /**
  * What the enricher needs to know about the cluster: the labels of a security identity, the pod behind an
- * address, and the policy behind a datapath rule id. The policy engine adapter ({@link PolicyEngineResolver})
+ * address, and the policy behind a datapath rule id. The policy engine adapter (the agent's {@code PolicyEngineResolver})
  * and tests implement it. Implementations must be safe to call from the enricher's thread.
  */
 public interface EndpointResolver {

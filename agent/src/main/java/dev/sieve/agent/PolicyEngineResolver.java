@@ -1,5 +1,6 @@
-package dev.sieve.observer.enrich;
+package dev.sieve.agent;
 
+import dev.sieve.observer.enrich.EndpointResolver;
 import dev.sieve.policy.cluster.Pod;
 import dev.sieve.policy.compute.Endpoint;
 import dev.sieve.policy.compute.PolicyEngine;
