@@ -38,6 +38,7 @@ import dev.sieve.proxy.transparent.NodeProxy;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -54,6 +55,9 @@ public final class Agent implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(Agent.class.getName());
     /** The datapath does not wake the reader per event; this is how long an event waits at most. */
     private static final int EVENT_POLL_MS = 20;
+
+    /** How often the full datapath sync runs even when nothing changed (the consistency pass). */
+    private static final int CONSISTENCY_PASS_SECONDS = 60;
 
     private final AgentOptions options;
     private final Object lock = new Object();
@@ -115,7 +119,8 @@ public final class Agent implements AutoCloseable {
         this.relay = options.relay() == null ? null
                 : new RelayPusher(options.relay(), options.nodeName(), options.spoolDir(), 256L << 20, RelayPusher.Settings.DEFAULT);
         this.lostReported = datapath.lostEvents();
-        this.fqdn = new dev.sieve.agent.fqdn.AgentFqdnLearner(engine, lock, () -> endpoints.sync(engine),
+        this.fqdn = new dev.sieve.agent.fqdn.AgentFqdnLearner(engine, lock,
+                (generationBefore, hosts, peers) -> endpoints.syncAddresses(engine, generationBefore, hosts, peers),
                 dev.sieve.agent.fqdn.AgentFqdnLearner.conntrackOf(datapath.config().pinDir()), options.fqdn());
         enricher.setNameResolver(fqdn::names);
         l7Enricher.setNameResolver(fqdn::names);
@@ -287,11 +292,21 @@ public final class Agent implements AutoCloseable {
 
     /** Retries pods whose interface appeared after their manifest (a CNI that is slower than us). */
     private void resyncLoop() {
+        long passes = 0;
         while (!closed) {
             try {
                 Thread.sleep(1000);
                 synchronized (lock) {
-                    endpoints.syncIfNeeded(engine);
+                    if (++passes % CONSISTENCY_PASS_SECONDS == 0) {
+                        // the full comparison behind the incremental writes of learned addresses
+                        EndpointManager.SyncReport r = endpoints.resync(engine);
+                        if (r != null && r.policyChanges() + r.ipcacheChanges() > 0) {
+                            LOG.info("consistency pass: the maps differed from the engine by " + r.policyChanges()
+                                    + " policy keys and " + r.ipcacheChanges() + " ipcache entries (rewritten)");
+                        }
+                    } else {
+                        endpoints.syncIfNeeded(engine);
+                    }
                 }
                 reportLostEvents();
             } catch (InterruptedException e) {
@@ -381,6 +396,18 @@ public final class Agent implements AutoCloseable {
     }
 
     /** What the DNS proxy calls with every answer before releasing it (learns toFQDNs addresses). */
+    /** The datapath's endpoint programming (its sync counters, for benchmarks and tests). */
+    public EndpointManager endpointManager() {
+        return endpoints;
+    }
+
+    /** The kernel's ipcache as it is now, prefix ("10.0.0.1/32") to identity. */
+    public Map<String, Integer> datapathIpcache() {
+        Map<String, Integer> out = new java.util.LinkedHashMap<>();
+        datapath.ipcache().forEach((k, v) -> out.put(k.toString(), v));
+        return out;
+    }
+
     public dev.sieve.agent.fqdn.AgentFqdnLearner fqdnLearner() {
         return fqdn;
     }
