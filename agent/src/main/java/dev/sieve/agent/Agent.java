@@ -58,9 +58,13 @@ public final class Agent implements AutoCloseable {
 
     /** How often the full datapath sync runs even when nothing changed (the consistency pass). */
     private static final int CONSISTENCY_PASS_SECONDS = 60;
+    private static final int CONNECTION_POLICY_CACHE = 4096;
 
     private final AgentOptions options;
     private final Object lock = new Object();
+    /** The engine's generation as of its last change (volatile: read without the lock). */
+    private volatile long engineGeneration = -1;
+    private final java.util.concurrent.ConcurrentHashMap<ConnectionKey, CachedConnectionPolicy> connectionPolicies = new java.util.concurrent.ConcurrentHashMap<>();
     private final LocalIdentityAllocator identities;
     private final PolicyEngine engine;
     private final ManifestSource source;
@@ -120,7 +124,10 @@ public final class Agent implements AutoCloseable {
                 : new RelayPusher(options.relay(), options.nodeName(), options.spoolDir(), 256L << 20, RelayPusher.Settings.DEFAULT);
         this.lostReported = datapath.lostEvents();
         this.fqdn = new dev.sieve.agent.fqdn.AgentFqdnLearner(engine, lock,
-                (generationBefore, hosts, peers) -> endpoints.syncAddresses(engine, generationBefore, hosts, peers),
+                (generationBefore, hosts, peers) -> {
+                    endpoints.syncAddresses(engine, generationBefore, hosts, peers);
+                    engineGeneration = engine.generation();
+                },
                 dev.sieve.agent.fqdn.AgentFqdnLearner.conntrackOf(datapath.config().pinDir()), options.fqdn());
         enricher.setNameResolver(fqdn::names);
         l7Enricher.setNameResolver(fqdn::names);
@@ -157,12 +164,28 @@ public final class Agent implements AutoCloseable {
                 + metricsServer.address() + ", " + endpoints.attached().size() + " endpoints attached");
     }
 
-    /** The policy of a connection the datapath redirected to the proxy, as the engine has it now. */
+    /**
+     * The policy of a connection the datapath redirected to the proxy, as the engine has it now: computed under the
+     * agent's lock once per engine generation and kept, so the proxies' threads (a DNS query each time) do not
+     * wait for the lock while the engine does not change.
+     */
     private ConnectionPolicy connectionPolicy(InetAddress client, InetAddress server, int l4Protocol, int port) {
+        ConnectionKey key = new ConnectionKey(client, server, l4Protocol, port);
+        long generation = engineGeneration;
+        CachedConnectionPolicy c = connectionPolicies.get(key);
+        if (c != null && c.generation() == generation) return c.policy();
         synchronized (lock) {
-            return tracer.connection(peer(client), peer(server), l4Protocol, port);
+            generation = engine.generation();
+            ConnectionPolicy policy = tracer.connection(peer(client), peer(server), l4Protocol, port);
+            if (connectionPolicies.size() >= CONNECTION_POLICY_CACHE) connectionPolicies.clear();
+            connectionPolicies.put(key, new CachedConnectionPolicy(generation, policy));
+            return policy;
         }
     }
+
+    private record ConnectionKey(InetAddress client, InetAddress server, int l4Protocol, int port) {}
+
+    private record CachedConnectionPolicy(long generation, ConnectionPolicy policy) {}
 
     private Tracer.ResolvedPeer peer(InetAddress a) {
         byte[] addr = a.getAddress();
@@ -239,9 +262,7 @@ public final class Agent implements AutoCloseable {
 
             @Override
             public long generation() {
-                synchronized (lock) {
-                    return r.generation();
-                }
+                return engineGeneration; // written under the lock after every change of the engine
             }
         };
     }
@@ -255,6 +276,7 @@ public final class Agent implements AutoCloseable {
             lastComputeSeconds = (System.nanoTime() - start) / 1e9;
             identities.flush(); // numbers are on disk before the kernel holds them (F16)
             EndpointManager.SyncReport r = endpoints.sync(engine);
+            engineGeneration = engine.generation();
             appliedChanges.incrementAndGet();
             stateEvents.update(engine, endpoints::endpointId);
             LOG.info(() -> "applied manifests: " + r.endpoints() + " endpoints (" + r.attached() + " attached, " + r.detached()

@@ -57,6 +57,13 @@ public final class AgentFqdnLearner implements FqdnLearner, AutoCloseable {
     private final Map<FqdnCache.Key, Integer> learnedAs = new HashMap<>();
     /** "endpoint|address" -> names, for flows' source/destination names; read by the enricher's thread. */
     private final java.util.concurrent.ConcurrentHashMap<String, List<String>> namesByPair = new java.util.concurrent.ConcurrentHashMap<>();
+    /**
+     * What the cache holds, entry key to expiry (epoch ms), readable from the proxy's threads: an answer whose every
+     * (name, address) is held well beyond now is already in the maps and is released without waiting for this
+     * learner's thread (its TTL refresh follows on that thread).
+     */
+    private final java.util.concurrent.ConcurrentHashMap<FqdnCache.Key, Long> known = new java.util.concurrent.ConcurrentHashMap<>();
+    private final AtomicLong knownAnswers = new AtomicLong();
     private volatile boolean dirty;
     private volatile boolean closed;
 
@@ -117,33 +124,70 @@ public final class AgentFqdnLearner implements FqdnLearner, AutoCloseable {
     @Override
     public CompletableFuture<Void> learn(InetAddress endpoint, List<String> names, List<InetAddress> ips, long ttlSeconds) {
         long t0 = System.nanoTime();
-        return CompletableFuture.runAsync(() -> {
-            synchronized (lock) {
-                Endpoint ep = engine.endpointByIp(endpoint.getAddress());
-                if (ep == null) return; // not a local endpoint: nothing of ours to open
-                String epIp = Cidr.formatAddress(endpoint.getAddress()); // one spelling everywhere (compressed IPv6)
-                List<String> addrs = ips.stream().map(i -> Cidr.formatAddress(i.getAddress())).toList();
-                long now = System.currentTimeMillis();
-                Touched touched = new Touched(engine.generation());
-                for (String name : names) {
-                    if (engine.fqdnSelectors(ep.identity(), name).isEmpty()) continue;
-                    FqdnCache.Change c = cache.learn(epIp, name, addrs, ttlSeconds, now);
-                    applyToEngine(c, ep.identity().id(), touched);
-                    evictedTotal.addAndGet(c.removed().size());
-                    learnedTotal.addAndGet(c.added().size());
-                    dirty = true;
-                }
-                long t1 = System.nanoTime();
-                touched.sync();
-                syncNanos.addAndGet(System.nanoTime() - t1);
-                cacheSize = cache.size();
+        Boolean refresh = known(endpoint, names, ips, ttlSeconds);
+        if (refresh != null) {
+            knownAnswers.incrementAndGet();
+            if (refresh) worker.execute(() -> learnNow(endpoint, names, ips, ttlSeconds, t0, false));
+            return CompletableFuture.completedFuture(null);
+        }
+        return CompletableFuture.runAsync(() -> learnNow(endpoint, names, ips, ttlSeconds, t0, true), worker);
+    }
+
+    /**
+     * Null when the answer teaches something new (or something held expires within a second); else whether its TTL
+     * should still be refreshed (what is held expires more than a second before the answer's TTL would).
+     */
+    private Boolean known(InetAddress endpoint, List<String> names, List<InetAddress> ips, long ttlSeconds) {
+        if (known.isEmpty() || ips.isEmpty()) return null;
+        String epIp = Cidr.formatAddress(endpoint.getAddress());
+        long now = System.currentTimeMillis();
+        boolean refresh = false;
+        for (String name : names) {
+            for (InetAddress ip : ips) {
+                Long expires = known.get(new FqdnCache.Key(epIp, name, Cidr.formatAddress(ip.getAddress())));
+                if (expires == null || expires < now + 1000) return null;
+                if (expires < now + ttlSeconds * 1000 - 1000) refresh = true;
             }
-            record(System.nanoTime() - t0);
-        }, worker);
+        }
+        return refresh;
+    }
+
+    /** Answers released without waiting: everything they named was in the maps already. */
+    public long knownAnswers() {
+        return knownAnswers.get();
+    }
+
+    private void learnNow(InetAddress endpoint, List<String> names, List<InetAddress> ips, long ttlSeconds, long t0, boolean timed) {
+        synchronized (lock) {
+            Endpoint ep = engine.endpointByIp(endpoint.getAddress());
+            if (ep == null) return; // not a local endpoint: nothing of ours to open
+            String epIp = Cidr.formatAddress(endpoint.getAddress()); // one spelling everywhere (compressed IPv6)
+            List<String> addrs = ips.stream().map(i -> Cidr.formatAddress(i.getAddress())).toList();
+            long now = System.currentTimeMillis();
+            Touched touched = new Touched(engine.generation());
+            for (String name : names) {
+                if (engine.fqdnSelectors(ep.identity(), name).isEmpty()) continue;
+                FqdnCache.Change c = cache.learn(epIp, name, addrs, ttlSeconds, now);
+                applyToEngine(c, ep.identity().id(), touched);
+                for (String a : addrs) { // expiries the cache holds now (refreshed ones too)
+                    FqdnCache.Entry e = cache.get(new FqdnCache.Key(epIp, name, a));
+                    if (e != null) known.put(e.key(), e.expiresAt());
+                }
+                evictedTotal.addAndGet(c.removed().size());
+                learnedTotal.addAndGet(c.added().size());
+                dirty = true;
+            }
+            long t1 = System.nanoTime();
+            touched.sync();
+            syncNanos.addAndGet(System.nanoTime() - t1);
+            cacheSize = cache.size();
+        }
+        if (timed) record(System.nanoTime() - t0);
     }
 
     private void index(FqdnCache.Change c) {
         for (FqdnCache.Entry e : c.removed()) {
+            known.remove(e.key());
             namesByPair.computeIfPresent(e.endpoint() + "|" + e.address(), (k, l) -> {
                 List<String> n = new ArrayList<>(l);
                 n.remove(e.name());
@@ -151,6 +195,7 @@ public final class AgentFqdnLearner implements FqdnLearner, AutoCloseable {
             });
         }
         for (FqdnCache.Entry e : c.added()) {
+            known.put(e.key(), e.expiresAt());
             namesByPair.merge(e.endpoint() + "|" + e.address(), List.of(e.name()), (a, b) -> {
                 if (a.contains(b.getFirst())) return a;
                 List<String> n = new ArrayList<>(a);

@@ -32,7 +32,7 @@ public final class TransparentDnsDatagrams implements DatagramProtocol {
     public void received(RedirectedDatagram d) {
         byte[] query = ByteBufUtil.getBytes(d.content());
         EventLoop loop = d.loop();
-        dns.onDatagram(query, d.client(), d.originalDestination(), d.ingress(), d.proxyPort(),
+        dns.onDatagram(query, d.client(), d.originalDestination(), d.ingress(), d.proxyPort(), d.policy(),
                 answer -> onLoop(loop, () -> d.reply(Unpooled.wrappedBuffer(answer))),
                 (client, server, q) -> exchange(d, q));
     }
