@@ -82,19 +82,30 @@ public final class TransparentUdp implements AutoCloseable {
     }
 
     private void send(EventLoop loop, InetSocketAddress from, InetSocketAddress to, ByteBuf payload, Promise<Void> sent, boolean retry) {
-        ReplySocket s;
-        try {
-            s = replySockets.computeIfAbsent(from, k -> open(loop, k));
-        } catch (RuntimeException e) {
-            payload.release();
-            sent.setFailure(e);
-            return;
+        ReplySocket s = replySockets.get(from);
+        if (s == null || !s.bound.channel().isOpen()) { // opened outside the map: its listeners may remove it
+            if (s != null) replySockets.remove(from, s);
+            ReplySocket fresh;
+            try {
+                fresh = open(loop, from);
+            } catch (RuntimeException e) {
+                payload.release();
+                sent.setFailure(e);
+                return;
+            }
+            s = replySockets.putIfAbsent(from, fresh);
+            if (s == null) {
+                s = fresh;
+            } else {
+                fresh.bound.channel().close();
+            }
         }
-        s.lastUsed = System.nanoTime();
-        if (replySockets.size() > maxReplySockets) evictLeastRecentlyUsed(s);
-        s.bound.addListener((ChannelFutureListener) f -> {
+        ReplySocket socket = s;
+        socket.lastUsed = System.nanoTime();
+        if (replySockets.size() > maxReplySockets) evictLeastRecentlyUsed(socket);
+        socket.bound.addListener((ChannelFutureListener) f -> {
             if (!f.isSuccess()) {
-                replySockets.remove(from, s);
+                replySockets.remove(from, socket);
                 payload.release();
                 sent.setFailure(f.cause());
                 return;
@@ -105,7 +116,7 @@ public final class TransparentUdp implements AutoCloseable {
                     payload.release();
                     sent.setSuccess(null);
                 } else if (retry && !w.channel().isActive()) { // closed under us (idle, evicted): once more on a new one
-                    replySockets.remove(from, s);
+                    replySockets.remove(from, socket);
                     send(loop, from, to, payload, sent, false);
                 } else {
                     payload.release();
