@@ -137,9 +137,10 @@ class DnsRedirectBench {
             json.append(String.join(",\n", sums)).append("\n  ],\n");
             json.append(String.format(Locale.ROOT, "  \"answer_to_map\": {\"p50_ms\": %.3f, \"p99_ms\": %.3f, \"max_ms\": %.3f, \"names\": %d, "
                             + "\"missing_in_kernel_ipcache\": %d, \"fresh_name_query_p50_ms\": %.3f, \"fresh_name_query_p99_ms\": %.3f, "
-                            + "\"incremental_syncs\": %d, \"full_syncs\": %d}\n}\n",
+                            + "\"incremental_syncs\": %d, \"full_syncs\": %d, \"datapath_sync_share\": %.3f, \"known_answers_released_at_once\": %d}\n}\n",
                     quantile(toMap, 0.5), quantile(toMap, 0.99), toMap.length == 0 ? 0 : toMap[toMap.length - 1] / 1e6, toMap.length, missing,
-                    quantile(client, 0.5), quantile(client, 0.99), agent.endpointManager().incrementalSyncs(), agent.endpointManager().fullSyncs()));
+                    quantile(client, 0.5), quantile(client, 0.99), agent.endpointManager().incrementalSyncs(), agent.endpointManager().fullSyncs(),
+                    learner.updateSecondsTotal() == 0 ? 0 : learner.syncSecondsTotal() / learner.updateSecondsTotal(), learner.knownAnswers()));
             System.out.printf(Locale.ROOT, "answer to map: p50 %.3f ms, p99 %.3f ms over %d fresh names (%d missing in the kernel ipcache)%n",
                     quantile(toMap, 0.5), quantile(toMap, 0.99), toMap.length, missing);
             Files.createDirectories(out.toAbsolutePath().getParent());
