@@ -61,6 +61,7 @@ public final class Agent implements AutoCloseable {
     private static final int CONNECTION_POLICY_CACHE = 4096;
 
     private final AgentOptions options;
+    private TransparentDnsDatagrams dnsDatagrams; // set once while the constructor registers the proxies
     private final Object lock = new Object();
     /** The engine's generation as of its last change (volatile: read without the lock). */
     private volatile long engineGeneration = -1;
@@ -362,7 +363,8 @@ public final class Agent implements AutoCloseable {
                 (client, server, q) -> java.util.concurrent.CompletableFuture.failedFuture(
                         new IllegalStateException("the node's DNS over UDP goes through TransparentDnsDatagrams")), new DnsProxyConfig(
                 DnsProxyConfig.parseRejectCode(options.fqdn().rejectCode()), DnsProxyConfig.DEFAULT.upstreamTimeout()));
-        proxy.udp(L7Rules.L7Protocol.DNS, new TransparentDnsDatagrams(dns));
+        dnsDatagrams = new TransparentDnsDatagrams(dns);
+        proxy.udp(L7Rules.L7Protocol.DNS, dnsDatagrams);
         proxy.tcp(L7Rules.L7Protocol.DNS, dns.tcp());
     }
 
@@ -418,6 +420,11 @@ public final class Agent implements AutoCloseable {
     }
 
     /** What the DNS proxy calls with every answer before releasing it (learns toFQDNs addresses). */
+    /** DNS over UDP through the node proxy (its upstream sockets, for tests). */
+    public TransparentDnsDatagrams dnsDatagrams() {
+        return dnsDatagrams;
+    }
+
     /** The datapath's endpoint programming (its sync counters, for benchmarks and tests). */
     public EndpointManager endpointManager() {
         return endpoints;
