@@ -379,6 +379,10 @@ public final class Agent implements AutoCloseable {
         metrics.gauge("sieve_map_entries", "Entries in the ipcache map", "map=\"ipcache\"", () -> datapath.ipcache().size());
         metrics.gauge("sieve_flow_buffer_flows", "Flows in the node's buffer", "", ring::size);
         dev.sieve.agent.fqdn.FqdnMetrics.register(metrics, fqdn);
+        metrics.gauge("sieve_datapath_syncs_total", "Datapath syncs: full (every map compared with the engine) or incremental (learned addresses only)",
+                "path=\"full\"", endpoints::fullSyncs);
+        metrics.gauge("sieve_datapath_syncs_total", "Datapath syncs: full (every map compared with the engine) or incremental (learned addresses only)",
+                "path=\"incremental\"", endpoints::incrementalSyncs);
         metrics.gauge("sieve_proxy_listening", "1 while the node proxy's listeners are open", "", () -> proxy.listening() ? 1 : 0);
         metrics.gauge("sieve_proxy_listeners_reopened_total", "Proxy listeners opened again after a failure", "", proxy::reopened);
         var proxyStats = proxy.stats();
