@@ -58,7 +58,7 @@ public final class TransparentDnsDatagrams implements DatagramProtocol, AutoClos
         byte[] query = ByteBufUtil.getBytes(d.content());
         EventLoop loop = d.loop();
         dns.onDatagram(query, d.client(), d.originalDestination(), d.ingress(), d.proxyPort(), d.policy(),
-                answer -> onLoop(loop, () -> d.reply(Unpooled.wrappedBuffer(answer))),
+                answer -> onAnyLoop(loop, here -> d.transport().reply(here, d.originalDestination(), d.client(), Unpooled.wrappedBuffer(answer))),
                 (client, server, q) -> exchange(d, q));
     }
 
@@ -132,7 +132,10 @@ public final class TransparentDnsDatagrams implements DatagramProtocol, AutoClos
 
     private SharedUpstream open(RedirectedDatagram d, UpstreamKey key) {
         SharedUpstream u = new SharedUpstream(key);
-        u.connected = d.upstream(new SimpleChannelInboundHandler<DatagramPacket>() {
+        // made here (a thread in the datapath's namespace), served by another of the proxy's loops when there is one:
+        // the answers' work (learning, flows, the reply) then runs beside the listener's, on another core
+        u.connected = d.transport().upstream(otherLoop(d.loop()), d.client().getAddress(), d.originalDestination(), d.ingress(),
+                new SimpleChannelInboundHandler<DatagramPacket>() {
             @Override
             protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket p) {
                 u.answered(ByteBufUtil.getBytes(p.content()));
@@ -178,6 +181,15 @@ public final class TransparentDnsDatagrams implements DatagramProtocol, AutoClos
         }
     }
 
+    private static EventLoop otherLoop(EventLoop listener) {
+        if (!(listener.parent() instanceof io.netty.channel.EventLoopGroup group)) return listener;
+        for (int i = 0; i < 4; i++) {
+            EventLoop l = group.next();
+            if (l != listener) return l;
+        }
+        return listener;
+    }
+
     /** A socket for one query only (its ID was already waiting on the shared one). */
     private static void ownSocket(RedirectedDatagram d, byte[] query, CompletableFuture<byte[]> answer) {
         ChannelFuture connected = d.upstream(new SimpleChannelInboundHandler<DatagramPacket>() {
@@ -209,6 +221,19 @@ public final class TransparentDnsDatagrams implements DatagramProtocol, AutoClos
             upstreams.remove(u.key, u);
             u.connected.channel().close();
         }
+    }
+
+    /** Runs {@code work} on the calling thread if it is one of the proxy's loops (all are in the datapath's namespace), else on {@code loop}. */
+    private static void onAnyLoop(EventLoop loop, java.util.function.Consumer<EventLoop> work) {
+        if (loop.parent() != null) {
+            for (io.netty.util.concurrent.EventExecutor e : loop.parent()) {
+                if (e.inEventLoop() && e instanceof EventLoop here) {
+                    work.accept(here);
+                    return;
+                }
+            }
+        }
+        loop.execute(() -> work.accept(loop));
     }
 
     private static void onLoop(EventLoop loop, Runnable r) {
