@@ -37,6 +37,7 @@ import dev.sieve.proxy.transparent.NodeProxy;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -54,8 +55,16 @@ public final class Agent implements AutoCloseable {
     /** The datapath does not wake the reader per event; this is how long an event waits at most. */
     private static final int EVENT_POLL_MS = 20;
 
+    /** How often the full datapath sync runs even when nothing changed (the consistency pass). */
+    private static final int CONSISTENCY_PASS_SECONDS = 60;
+    private static final int CONNECTION_POLICY_CACHE = 4096;
+
     private final AgentOptions options;
+    private TransparentDnsDatagrams dnsDatagrams; // set once while the constructor registers the proxies
     private final Object lock = new Object();
+    /** The engine's generation as of its last change (volatile: read without the lock). */
+    private volatile long engineGeneration = -1;
+    private final java.util.concurrent.ConcurrentHashMap<ConnectionKey, CachedConnectionPolicy> connectionPolicies = new java.util.concurrent.ConcurrentHashMap<>();
     private final LocalIdentityAllocator identities;
     private final PolicyEngine engine;
     private final ManifestSource source;
@@ -114,7 +123,11 @@ public final class Agent implements AutoCloseable {
         this.relay = options.relay() == null ? null
                 : new RelayPusher(options.relay(), options.nodeName(), options.spoolDir(), 256L << 20, RelayPusher.Settings.DEFAULT);
         this.lostReported = datapath.lostEvents();
-        this.fqdn = new dev.sieve.agent.fqdn.AgentFqdnLearner(engine, lock, () -> endpoints.sync(engine),
+        this.fqdn = new dev.sieve.agent.fqdn.AgentFqdnLearner(engine, lock,
+                (generationBefore, hosts, peers) -> {
+                    endpoints.syncAddresses(engine, generationBefore, hosts, peers);
+                    engineGeneration = engine.generation();
+                },
                 dev.sieve.agent.fqdn.AgentFqdnLearner.conntrackOf(datapath.config().pinDir()), options.fqdn());
         enricher.setNameResolver(fqdn::names);
         l7Enricher.setNameResolver(fqdn::names);
@@ -151,12 +164,28 @@ public final class Agent implements AutoCloseable {
                 + metricsServer.address() + ", " + endpoints.attached().size() + " endpoints attached");
     }
 
-    /** The policy of a connection the datapath redirected to the proxy, as the engine has it now. */
+    /**
+     * The policy of a connection the datapath redirected to the proxy, as the engine has it now: computed under the
+     * agent's lock once per engine generation and kept, so the proxies' threads (a DNS query each time) do not
+     * wait for the lock while the engine does not change.
+     */
     private ConnectionPolicy connectionPolicy(InetAddress client, InetAddress server, int l4Protocol, int port) {
+        ConnectionKey key = new ConnectionKey(client, server, l4Protocol, port);
+        long generation = engineGeneration;
+        CachedConnectionPolicy c = connectionPolicies.get(key);
+        if (c != null && c.generation() == generation) return c.policy();
         synchronized (lock) {
-            return tracer.connection(peer(client), peer(server), l4Protocol, port);
+            generation = engine.generation();
+            ConnectionPolicy policy = tracer.connection(peer(client), peer(server), l4Protocol, port);
+            if (connectionPolicies.size() >= CONNECTION_POLICY_CACHE) connectionPolicies.clear();
+            connectionPolicies.put(key, new CachedConnectionPolicy(generation, policy));
+            return policy;
         }
     }
+
+    private record ConnectionKey(InetAddress client, InetAddress server, int l4Protocol, int port) {}
+
+    private record CachedConnectionPolicy(long generation, ConnectionPolicy policy) {}
 
     private Tracer.ResolvedPeer peer(InetAddress a) {
         byte[] addr = a.getAddress();
@@ -233,9 +262,7 @@ public final class Agent implements AutoCloseable {
 
             @Override
             public long generation() {
-                synchronized (lock) {
-                    return r.generation();
-                }
+                return engineGeneration; // written under the lock after every change of the engine
             }
         };
     }
@@ -249,6 +276,7 @@ public final class Agent implements AutoCloseable {
             lastComputeSeconds = (System.nanoTime() - start) / 1e9;
             identities.flush(); // numbers are on disk before the kernel holds them (F16)
             EndpointManager.SyncReport r = endpoints.sync(engine);
+            engineGeneration = engine.generation();
             appliedChanges.incrementAndGet();
             stateEvents.update(engine, endpoints::endpointId);
             LOG.info(() -> "applied manifests: " + r.endpoints() + " endpoints (" + r.attached() + " attached, " + r.detached()
@@ -286,11 +314,21 @@ public final class Agent implements AutoCloseable {
 
     /** Retries pods whose interface appeared after their manifest (a CNI that is slower than us). */
     private void resyncLoop() {
+        long passes = 0;
         while (!closed) {
             try {
                 Thread.sleep(1000);
                 synchronized (lock) {
-                    endpoints.syncIfNeeded(engine);
+                    if (++passes % CONSISTENCY_PASS_SECONDS == 0) {
+                        // the full comparison behind the incremental writes of learned addresses
+                        EndpointManager.SyncReport r = endpoints.resync(engine);
+                        if (r != null && r.policyChanges() + r.ipcacheChanges() > 0) {
+                            LOG.info("consistency pass: the maps differed from the engine by " + r.policyChanges()
+                                    + " policy keys and " + r.ipcacheChanges() + " ipcache entries (rewritten)");
+                        }
+                    } else {
+                        endpoints.syncIfNeeded(engine);
+                    }
                 }
                 reportLostEvents();
             } catch (InterruptedException e) {
@@ -324,7 +362,8 @@ public final class Agent implements AutoCloseable {
                 (client, server, q) -> java.util.concurrent.CompletableFuture.failedFuture(
                         new IllegalStateException("the node's DNS over UDP goes through TransparentDnsDatagrams")), new DnsProxyConfig(
                 DnsProxyConfig.parseRejectCode(options.fqdn().rejectCode()), DnsProxyConfig.DEFAULT.upstreamTimeout()));
-        proxy.udp(L7Rules.L7Protocol.DNS, new TransparentDnsDatagrams(dns));
+        dnsDatagrams = new TransparentDnsDatagrams(dns);
+        proxy.udp(L7Rules.L7Protocol.DNS, dnsDatagrams);
         proxy.tcp(L7Rules.L7Protocol.DNS, dns.tcp());
     }
 
@@ -339,6 +378,10 @@ public final class Agent implements AutoCloseable {
         metrics.gauge("sieve_map_entries", "Entries in the ipcache map", "map=\"ipcache\"", () -> datapath.ipcache().size());
         metrics.gauge("sieve_flow_buffer_flows", "Flows in the node's buffer", "", ring::size);
         dev.sieve.agent.fqdn.FqdnMetrics.register(metrics, fqdn);
+        metrics.gauge("sieve_datapath_syncs_total", "Datapath syncs: full (every map compared with the engine) or incremental (learned addresses only)",
+                "path=\"full\"", endpoints::fullSyncs);
+        metrics.gauge("sieve_datapath_syncs_total", "Datapath syncs: full (every map compared with the engine) or incremental (learned addresses only)",
+                "path=\"incremental\"", endpoints::incrementalSyncs);
         metrics.gauge("sieve_proxy_listening", "1 while the node proxy's listeners are open", "", () -> proxy.listening() ? 1 : 0);
         metrics.gauge("sieve_proxy_listeners_reopened_total", "Proxy listeners opened again after a failure", "", proxy::reopened);
         var proxyStats = proxy.stats();
@@ -380,6 +423,23 @@ public final class Agent implements AutoCloseable {
     }
 
     /** What the DNS proxy calls with every answer before releasing it (learns toFQDNs addresses). */
+    /** DNS over UDP through the node proxy (its upstream sockets, for tests). */
+    public TransparentDnsDatagrams dnsDatagrams() {
+        return dnsDatagrams;
+    }
+
+    /** The datapath's endpoint programming (its sync counters, for benchmarks and tests). */
+    public EndpointManager endpointManager() {
+        return endpoints;
+    }
+
+    /** The kernel's ipcache as it is now, prefix ("10.0.0.1/32") to identity. */
+    public Map<String, Integer> datapathIpcache() {
+        Map<String, Integer> out = new java.util.LinkedHashMap<>();
+        datapath.ipcache().forEach((k, v) -> out.put(k.toString(), v));
+        return out;
+    }
+
     public dev.sieve.agent.fqdn.AgentFqdnLearner fqdnLearner() {
         return fqdn;
     }

@@ -179,4 +179,41 @@ class SeedL7EndToEndTest {
         assertThat(flows(f -> f.getType() == FlowType.L3_L4 && f.getIP().getDestination().equals(WORLD_NAMED)
                 && f.getDestinationNamesList().contains("s3.amazonaws.com"))).as("later L3/L4 flows name it").isNotEmpty();
     }
+
+    @Test
+    void queriesShareOneUpstreamSocketAndAnIdAlreadyInFlightGetsItsOwn() throws Exception {
+        java.util.concurrent.ThreadFactory in = dev.sieve.enforcer.netns.NetNs.named(uploader.namespace()).threadFactory("seed-dns");
+        var udp = agent.dnsDatagrams();
+        long opened = udp.upstreamsOpened();
+        for (int i = 0; i < 20; i++) assertThat(answer(in, 1000 + i)).as("query " + i).isTrue();
+        assertThat(udp.upstreamsOpened() - opened).as("shared upstream sockets opened for 20 queries of one pod").isLessThanOrEqualTo(1);
+        // the same ID from 16 sockets at once: the ones that find it in flight take a socket of their own
+        List<java.util.concurrent.CompletableFuture<Boolean>> same = new ArrayList<>();
+        for (int i = 0; i < 16; i++) {
+            same.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> answer(in, 4242), r -> in.newThread(r).start()));
+        }
+        for (var f : same) assertThat(f.get(10, java.util.concurrent.TimeUnit.SECONDS)).as("a query with an ID already in flight").isTrue();
+    }
+
+    /** One A query for s3.amazonaws.com from the uploader with DNS ID {@code id}: a NOERROR answer to it arrived. */
+    boolean answer(java.util.concurrent.ThreadFactory in, int id) {
+        try {
+            return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try (java.net.DatagramSocket s = new java.net.DatagramSocket()) {
+                    s.setSoTimeout(3000);
+                    s.connect(new java.net.InetSocketAddress(DNS, 53));
+                    byte[] q = DnsRedirectBench.query(id, "s3.amazonaws.com");
+                    s.send(new java.net.DatagramPacket(q, q.length));
+                    byte[] buf = new byte[1500];
+                    java.net.DatagramPacket p = new java.net.DatagramPacket(buf, buf.length);
+                    s.receive(p);
+                    return ((buf[0] & 0xFF) << 8 | (buf[1] & 0xFF)) == id && (buf[3] & 0xF) == 0 && buf[7] == 1;
+                } catch (java.io.IOException e) {
+                    return false;
+                }
+            }, r -> in.newThread(r).start()).get(10, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (Exception e) {
+            return false;
+        }
+    }
 }

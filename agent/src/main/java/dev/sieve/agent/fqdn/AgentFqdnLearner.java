@@ -28,8 +28,9 @@ import java.util.logging.Logger;
  * The agent's {@link FqdnLearner}: an answer's addresses for a name that a toFQDNs selector of the asking
  * endpoint's policy matches go into {@link FqdnCache} and into the policy engine for that endpoint's identity
  * ({@link PolicyEngine#learnFqdn(int, String, String)}: the address gets a {@code fqdn:SELECTOR@IDENTITY} label,
- * which only that identity's toFQDNs peers select); then the ipcache and policy maps are synced, and only then
- * does {@link #learn} complete and the proxy release the answer.
+ * which only that identity's toFQDNs peers select); then the datapath gets the change (incrementally: the learned
+ * addresses' ipcache entries and their peer identities' policy keys, see {@link DatapathSync}), and only then does
+ * {@link #learn} complete and the proxy release the answer.
  *
  * <p>Isolation is per security identity, the granularity policy is compiled at (pods with the same labels share
  * policy maps, as in Cilium). Expiry: every second, entries past their TTL (at least {@code --tofqdns-min-ttl})
@@ -46,7 +47,7 @@ public final class AgentFqdnLearner implements FqdnLearner, AutoCloseable {
 
     private final PolicyEngine engine;
     private final Object lock;
-    private final Runnable syncDatapath;
+    private final DatapathSync syncDatapath;
     private final Supplier<Set<String>> liveConnections;
     private final FqdnOptions options;
     private final FqdnCache cache;
@@ -56,6 +57,13 @@ public final class AgentFqdnLearner implements FqdnLearner, AutoCloseable {
     private final Map<FqdnCache.Key, Integer> learnedAs = new HashMap<>();
     /** "endpoint|address" -> names, for flows' source/destination names; read by the enricher's thread. */
     private final java.util.concurrent.ConcurrentHashMap<String, List<String>> namesByPair = new java.util.concurrent.ConcurrentHashMap<>();
+    /**
+     * What the cache holds, entry key to expiry (epoch ms), readable from the proxy's threads: an answer whose every
+     * (name, address) is held well beyond now is already in the maps and is released without waiting for this
+     * learner's thread (its TTL refresh follows on that thread).
+     */
+    private final java.util.concurrent.ConcurrentHashMap<FqdnCache.Key, Long> known = new java.util.concurrent.ConcurrentHashMap<>();
+    private final AtomicLong knownAnswers = new AtomicLong();
     private volatile boolean dirty;
     private volatile boolean closed;
 
@@ -69,10 +77,21 @@ public final class AgentFqdnLearner implements FqdnLearner, AutoCloseable {
     private volatile int cacheSize;
 
     /**
-     * {@code syncDatapath} writes the engine's state to the maps (called under {@code lock});
+     * How learned addresses reach the maps (called under the agent's lock): {@code hosts} are the addresses whose
+     * ipcache entry may have changed, {@code peers} the identities they had before and have now,
+     * {@code generationBefore} the engine's generation before the change (the datapath was in step with it, or
+     * the implementation falls back to a full sync).
+     */
+    @FunctionalInterface
+    public interface DatapathSync {
+        void addresses(long generationBefore, Set<Cidr> hosts, Set<Integer> peers);
+    }
+
+    /**
+     * {@code syncDatapath} writes a change of learned addresses to the maps (called under {@code lock});
      * {@code liveConnections} lists live address pairs ({@link LiveConnections#pair}).
      */
-    public AgentFqdnLearner(PolicyEngine engine, Object lock, Runnable syncDatapath, Supplier<Set<String>> liveConnections,
+    public AgentFqdnLearner(PolicyEngine engine, Object lock, DatapathSync syncDatapath, Supplier<Set<String>> liveConnections,
                             FqdnOptions options) {
         this.engine = engine;
         this.lock = lock;
@@ -105,33 +124,70 @@ public final class AgentFqdnLearner implements FqdnLearner, AutoCloseable {
     @Override
     public CompletableFuture<Void> learn(InetAddress endpoint, List<String> names, List<InetAddress> ips, long ttlSeconds) {
         long t0 = System.nanoTime();
-        return CompletableFuture.runAsync(() -> {
-            synchronized (lock) {
-                Endpoint ep = engine.endpointByIp(endpoint.getAddress());
-                if (ep == null) return; // not a local endpoint: nothing of ours to open
-                String epIp = Cidr.formatAddress(endpoint.getAddress()); // one spelling everywhere (compressed IPv6)
-                List<String> addrs = ips.stream().map(i -> Cidr.formatAddress(i.getAddress())).toList();
-                long now = System.currentTimeMillis();
-                boolean changed = false;
-                for (String name : names) {
-                    if (engine.fqdnSelectors(ep.identity(), name).isEmpty()) continue;
-                    FqdnCache.Change c = cache.learn(epIp, name, addrs, ttlSeconds, now);
-                    changed |= applyToEngine(c, ep.identity().id());
-                    evictedTotal.addAndGet(c.removed().size());
-                    learnedTotal.addAndGet(c.added().size());
-                    dirty = true;
-                }
-                long t1 = System.nanoTime();
-                if (changed) syncDatapath.run();
-                syncNanos.addAndGet(System.nanoTime() - t1);
-                cacheSize = cache.size();
+        Boolean refresh = known(endpoint, names, ips, ttlSeconds);
+        if (refresh != null) {
+            knownAnswers.incrementAndGet();
+            if (refresh) worker.execute(() -> learnNow(endpoint, names, ips, ttlSeconds, t0, false));
+            return CompletableFuture.completedFuture(null);
+        }
+        return CompletableFuture.runAsync(() -> learnNow(endpoint, names, ips, ttlSeconds, t0, true), worker);
+    }
+
+    /**
+     * Null when the answer teaches something new (or something held expires within a second); else whether its TTL
+     * should still be refreshed (what is held expires more than a second before the answer's TTL would).
+     */
+    private Boolean known(InetAddress endpoint, List<String> names, List<InetAddress> ips, long ttlSeconds) {
+        if (known.isEmpty() || ips.isEmpty()) return null;
+        String epIp = Cidr.formatAddress(endpoint.getAddress());
+        long now = System.currentTimeMillis();
+        boolean refresh = false;
+        for (String name : names) {
+            for (InetAddress ip : ips) {
+                Long expires = known.get(new FqdnCache.Key(epIp, name, Cidr.formatAddress(ip.getAddress())));
+                if (expires == null || expires < now + 1000) return null;
+                if (expires < now + ttlSeconds * 1000 - 1000) refresh = true;
             }
-            record(System.nanoTime() - t0);
-        }, worker);
+        }
+        return refresh;
+    }
+
+    /** Answers released without waiting: everything they named was in the maps already. */
+    public long knownAnswers() {
+        return knownAnswers.get();
+    }
+
+    private void learnNow(InetAddress endpoint, List<String> names, List<InetAddress> ips, long ttlSeconds, long t0, boolean timed) {
+        synchronized (lock) {
+            Endpoint ep = engine.endpointByIp(endpoint.getAddress());
+            if (ep == null) return; // not a local endpoint: nothing of ours to open
+            String epIp = Cidr.formatAddress(endpoint.getAddress()); // one spelling everywhere (compressed IPv6)
+            List<String> addrs = ips.stream().map(i -> Cidr.formatAddress(i.getAddress())).toList();
+            long now = System.currentTimeMillis();
+            Touched touched = new Touched(engine.generation());
+            for (String name : names) {
+                if (engine.fqdnSelectors(ep.identity(), name).isEmpty()) continue;
+                FqdnCache.Change c = cache.learn(epIp, name, addrs, ttlSeconds, now);
+                applyToEngine(c, ep.identity().id(), touched);
+                for (String a : addrs) { // expiries the cache holds now (refreshed ones too)
+                    FqdnCache.Entry e = cache.get(new FqdnCache.Key(epIp, name, a));
+                    if (e != null) known.put(e.key(), e.expiresAt());
+                }
+                evictedTotal.addAndGet(c.removed().size());
+                learnedTotal.addAndGet(c.added().size());
+                dirty = true;
+            }
+            long t1 = System.nanoTime();
+            touched.sync();
+            syncNanos.addAndGet(System.nanoTime() - t1);
+            cacheSize = cache.size();
+        }
+        if (timed) record(System.nanoTime() - t0);
     }
 
     private void index(FqdnCache.Change c) {
         for (FqdnCache.Entry e : c.removed()) {
+            known.remove(e.key());
             namesByPair.computeIfPresent(e.endpoint() + "|" + e.address(), (k, l) -> {
                 List<String> n = new ArrayList<>(l);
                 n.remove(e.name());
@@ -139,6 +195,7 @@ public final class AgentFqdnLearner implements FqdnLearner, AutoCloseable {
             });
         }
         for (FqdnCache.Entry e : c.added()) {
+            known.put(e.key(), e.expiresAt());
             namesByPair.merge(e.endpoint() + "|" + e.address(), List.of(e.name()), (a, b) -> {
                 if (a.contains(b.getFirst())) return a;
                 List<String> n = new ArrayList<>(a);
@@ -155,17 +212,46 @@ public final class AgentFqdnLearner implements FqdnLearner, AutoCloseable {
         return l == null ? List.of() : l;
     }
 
-    private boolean applyToEngine(FqdnCache.Change c, int subject) {
+    private void applyToEngine(FqdnCache.Change c, int subject, Touched touched) {
         index(c);
         for (FqdnCache.Entry e : c.removed()) {
             Integer as = learnedAs.remove(e.key());
-            if (as != null) engine.forgetFqdn(as, e.name(), e.address());
+            if (as != null) {
+                touched.before(e.address());
+                engine.forgetFqdn(as, e.name(), e.address());
+            }
         }
         for (FqdnCache.Entry e : c.added()) {
+            touched.before(e.address());
             engine.learnFqdn(subject, e.name(), e.address());
             learnedAs.put(e.key(), subject);
         }
-        return !c.isEmpty();
+    }
+
+    /** The addresses one change touched, with the identity each had before it; {@link #sync} writes them. */
+    private final class Touched {
+        private final long generationBefore;
+        private final Map<Cidr, Integer> before = new HashMap<>();
+
+        Touched(long generationBefore) {
+            this.generationBefore = generationBefore;
+        }
+
+        void before(String address) {
+            Cidr host = Cidr.host(Cidr.parseAddress(address));
+            if (!before.containsKey(host)) before.put(host, engine.ipcache().get(host));
+        }
+
+        void sync() {
+            if (before.isEmpty()) return;
+            Set<Integer> peers = new java.util.HashSet<>();
+            for (Map.Entry<Cidr, Integer> e : before.entrySet()) {
+                if (e.getValue() != null) peers.add(e.getValue());
+                Integer now = engine.ipcache().get(e.getKey());
+                if (now != null) peers.add(now);
+            }
+            syncDatapath.addresses(generationBefore, before.keySet(), peers);
+        }
     }
 
     /**
@@ -217,9 +303,10 @@ public final class AgentFqdnLearner implements FqdnLearner, AutoCloseable {
                 FqdnCache.Change c = cache.expire(now, e -> live.contains(LiveConnections.pair(e.endpoint(), e.address())));
                 if (!c.isEmpty() || cache.convertedLastExpire() > 0) dirty = true;
                 if (!c.isEmpty()) {
-                    applyToEngine(c, 0);
+                    Touched touched = new Touched(engine.generation());
+                    applyToEngine(c, 0, touched);
                     expiredTotal.addAndGet(c.removed().size());
-                    syncDatapath.run();
+                    touched.sync();
                 }
                 cacheSize = cache.size();
             }
@@ -280,6 +367,15 @@ public final class AgentFqdnLearner implements FqdnLearner, AutoCloseable {
         long[] s = Arrays.copyOf(latencies, n);
         Arrays.sort(s);
         return s[Math.min(n - 1, (int) Math.ceil(q * n) - 1)] / 1e9;
+    }
+
+    /** The last {@code n} (at most {@value #LATENCY_SAMPLES}) answer-to-map times in nanoseconds, oldest first (benchmarks). */
+    public synchronized long[] recentUpdateNanos(int n) {
+        long total = updates.get();
+        int k = (int) Math.min(Math.min(n, total), LATENCY_SAMPLES);
+        long[] out = new long[k];
+        for (int i = 0; i < k; i++) out[i] = latencies[(int) ((total - k + i) % LATENCY_SAMPLES)];
+        return out;
     }
 
     /** The cache as JSON for {@code sieve fqdn cache list}: endpoint, pod, name, address, TTL left, expiry, source. */

@@ -67,6 +67,11 @@ public final class FqdnCache {
         return convertedLastExpire;
     }
 
+    /** The entry of {@code key}, or null. */
+    public Entry get(Key key) {
+        return entries.get(key);
+    }
+
     /** When the next entry expires (epoch ms), Long.MAX_VALUE when empty. */
     public long nextExpiry() {
         return byExpiry.isEmpty() ? Long.MAX_VALUE : byExpiry.first().expiresAt;

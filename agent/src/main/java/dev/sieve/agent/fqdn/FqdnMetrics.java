@@ -12,6 +12,7 @@ public final class FqdnMetrics {
         metrics.gauge("sieve_fqdn_learned_total", "Addresses added to the FQDN cache", "", fqdn::learnedTotal);
         metrics.gauge("sieve_fqdn_expired_total", "Addresses removed from the FQDN cache after their TTL (and their last connection)", "", fqdn::expiredTotal);
         metrics.gauge("sieve_fqdn_evicted_total", "Addresses removed by the per-name or total bound", "", fqdn::evictedTotal);
+        metrics.gauge("sieve_fqdn_known_answers_total", "DNS answers released at once: every name and address was held already", "", fqdn::knownAnswers);
         metrics.gauge("sieve_fqdn_map_update_seconds_count", "DNS answers learned from", "", fqdn::updates);
         metrics.gauge("sieve_fqdn_map_update_seconds_sum", "Time from a DNS answer to the policy maps allowing its addresses", "", fqdn::updateSecondsTotal);
         metrics.gauge("sieve_fqdn_map_update_seconds", "Time from a DNS answer to the policy maps allowing its addresses, over the last 1024 answers",

@@ -392,7 +392,15 @@ public final class Datapath implements AutoCloseable {
      */
     public synchronized PolicyUpdatePlan applyPolicy(int endpointId, List<PolicyMapEntry> desired) {
         Map<PolicyKey, PolicyValue> want = PolicyKeyGenerator.generate(endpointId, desired);
-        PolicyUpdatePlan plan = PolicyUpdatePlan.between(policyKeys(endpointId), want);
+        return applyPolicyPlan(endpointId, PolicyUpdatePlan.between(policyKeys(endpointId), want));
+    }
+
+    /**
+     * Writes a plan the caller computed against what it knows the endpoint's keys to be (the incremental sync of
+     * one peer identity's keys, without reading the whole policy map), in the plan's safe order, then bumps the
+     * endpoint's policy revision as {@link #applyPolicy} does.
+     */
+    public synchronized PolicyUpdatePlan applyPolicyPlan(int endpointId, PolicyUpdatePlan plan) {
         if (plan.isEmpty()) {
             return plan;
         }

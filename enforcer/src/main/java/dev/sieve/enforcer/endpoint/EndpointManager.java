@@ -5,7 +5,11 @@ import dev.sieve.enforcer.datapath.EndpointConfig;
 import dev.sieve.enforcer.maps.Action;
 import dev.sieve.enforcer.maps.Direction;
 import dev.sieve.enforcer.maps.IpPrefix;
+import dev.sieve.enforcer.maps.PolicyKey;
+import dev.sieve.enforcer.maps.PolicyValue;
+import dev.sieve.enforcer.policymap.PolicyKeyGenerator;
 import dev.sieve.enforcer.policymap.PolicyMapEntry;
+import dev.sieve.enforcer.policymap.PolicyUpdatePlan;
 import dev.sieve.policy.compute.Endpoint;
 import dev.sieve.policy.compute.EndpointPolicy;
 import dev.sieve.policy.compute.PolicyEngine;
@@ -13,7 +17,9 @@ import dev.sieve.policy.compute.PolicyEntry;
 import dev.sieve.policy.l7.L7Rules;
 import dev.sieve.policy.net.Cidr;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -27,6 +33,11 @@ import java.util.logging.Logger;
  *
  * <p>The endpoint id is the host-side interface index, so a restarted agent finds the same keys in the
  * pinned maps and rewrites identical content: no drop or allow flap.
+ *
+ * <p>Two paths: {@link #sync} compares the whole ipcache and every endpoint's policy keys with the engine (a
+ * manifest change, the periodic consistency pass); {@link #syncAddresses} writes only what learned addresses
+ * change (their ipcache entries and the policy keys of their peer identities), from what the last pass wrote,
+ * without reading the maps. Both leave the maps equal (IncrementalSyncE2ETest).
  */
 public final class EndpointManager {
 
@@ -41,9 +52,13 @@ public final class EndpointManager {
     private final ProxyPorts proxyPorts;
     private final Map<String, String> attached = new HashMap<>(); // pod key -> host interface
     private final Map<String, Integer> ifindexes = new HashMap<>();
+    /** The policy keys each attached endpoint (ifindex) holds, by peer identity, as the last pass wrote them. */
+    private final Map<Integer, Map<Integer, Map<PolicyKey, PolicyValue>>> written = new HashMap<>();
     private long attachErrors;
     private long syncedGeneration = -1;
     private boolean lastSyncFailed;
+    private long fullSyncs;
+    private long incrementalSyncs;
 
     /** The node proxy's listener port for an L7 protocol and the direction whose policy redirects to it. */
     @FunctionalInterface
@@ -93,8 +108,26 @@ public final class EndpointManager {
         return sync(engine);
     }
 
+    public synchronized long fullSyncs() {
+        return fullSyncs;
+    }
+
+    public synchronized long incrementalSyncs() {
+        return incrementalSyncs;
+    }
+
+    /**
+     * The periodic consistency pass: a full {@link #sync} unless nothing was synced yet (then, as in
+     * {@link #syncIfNeeded}, the pinned state stays); the report's changes are drift the other paths left.
+     */
+    public synchronized SyncReport resync(PolicyEngine engine) {
+        return syncedGeneration < 0 ? null : sync(engine);
+    }
+
     public synchronized SyncReport sync(PolicyEngine engine) {
         long generation = engine.generation();
+        fullSyncs++;
+        lastSyncFailed = true; // until this pass completes (a write that throws leaves it so: the next pass is full)
         List<String> errors = new ArrayList<>();
         int ipcacheChanges = syncIpcache(engine);
         int attachedNow = 0, policyChanges = 0;
@@ -122,14 +155,17 @@ public final class EndpointManager {
             datapath.setEndpoint(ifindex, new EndpointConfig(ifindex, ep.identity().id(),
                     pol.enforced(dev.sieve.policy.model.Direction.INGRESS), pol.enforced(dev.sieve.policy.model.Direction.EGRESS), pol.audit(),
                     ownAddresses(ep.pod().ips())));
-            var plan = datapath.applyPolicy(ifindex, entries(pol));
+            List<PolicyMapEntry> entries = entries(pol);
+            var plan = datapath.applyPolicy(ifindex, entries);
             policyChanges += plan.changes();
+            written.put(ifindex, byPeer(PolicyKeyGenerator.generate(ifindex, entries)));
         }
         int detached = 0;
         for (String key : new ArrayList<>(attached.keySet())) {
             if (seen.contains(key)) continue;
             String ifname = attached.remove(key);
             Integer ifindex = ifindexes.remove(key);
+            if (ifindex != null) written.remove(ifindex);
             try {
                 if (ifindex != null) datapath.removeEndpoint(ifindex);
                 datapath.detach(ifname);
@@ -142,6 +178,75 @@ public final class EndpointManager {
         syncedGeneration = generation;
         lastSyncFailed = !errors.isEmpty();
         return new SyncReport(seen.size(), attachedNow, detached, policyChanges, ipcacheChanges, List.copyOf(errors));
+    }
+
+    /**
+     * The incremental path for learned addresses (toFQDNs): writes the ipcache entries of {@code hosts} and, in
+     * every attached endpoint, the policy keys of {@code peers} (the identities those hosts had before the change
+     * and have now), nothing else, and reads no map. New keys go in before the ipcache points at their identity,
+     * and keys of an identity that went are removed after the ipcache stopped pointing at it, so no packet sees a
+     * half-written state. It needs the maps to have been in step with the engine at {@code generationBefore} (the
+     * engine's generation before the caller's change); otherwise, or if a write fails, it runs the full
+     * {@link #sync}.
+     */
+    public synchronized SyncReport syncAddresses(PolicyEngine engine, long generationBefore, Collection<Cidr> hosts,
+                                                 Collection<Integer> peers) {
+        if (syncedGeneration < 0 || syncedGeneration != generationBefore || lastSyncFailed) return sync(engine);
+        long generation = engine.generation();
+        lastSyncFailed = true;
+        try {
+            Map<Integer, PolicyUpdatePlan> plans = new LinkedHashMap<>();
+            for (Map.Entry<String, Integer> a : ifindexes.entrySet()) {
+                EndpointPolicy pol = engine.policyOf(a.getKey());
+                if (pol == null) return sync(engine); // an endpoint went: not a change this path knows
+                int ifindex = a.getValue();
+                Map<Integer, Map<PolicyKey, PolicyValue>> have = written.computeIfAbsent(ifindex, k -> new HashMap<>());
+                Map<PolicyKey, PolicyValue> current = new HashMap<>();
+                List<PolicyMapEntry> wanted = new ArrayList<>();
+                for (int peer : peers) {
+                    if (peer == PolicyMapEntry.ANY_IDENTITY) continue;
+                    current.putAll(have.getOrDefault(peer, Map.of()));
+                    for (var d : dev.sieve.policy.model.Direction.values()) {
+                        for (PolicyEntry e : pol.entries(d, peer)) wanted.add(entry(d, e));
+                    }
+                }
+                Map<PolicyKey, PolicyValue> want = PolicyKeyGenerator.generate(ifindex, wanted);
+                PolicyUpdatePlan plan = PolicyUpdatePlan.between(current, want);
+                if (!plan.isEmpty()) plans.put(ifindex, plan);
+                for (int peer : peers) have.remove(peer);
+                byPeer(want).forEach(have::put);
+            }
+            int policyChanges = 0, ipcacheChanges = 0;
+            for (Map.Entry<Integer, PolicyUpdatePlan> p : plans.entrySet()) {
+                PolicyUpdatePlan plan = p.getValue();
+                datapath.applyPolicyPlan(p.getKey(), new PolicyUpdatePlan(plan.upsertDeny(), List.of(), plan.upsertAllow(), List.of()));
+                policyChanges += plan.changes();
+            }
+            for (Cidr host : hosts) {
+                Integer id = engine.ipcache().get(host);
+                String prefix = host.toString();
+                if (id != null) datapath.upsertIpcache(prefix, id);
+                else datapath.deleteIpcache(prefix);
+                ipcacheChanges++;
+            }
+            for (Map.Entry<Integer, PolicyUpdatePlan> p : plans.entrySet()) {
+                PolicyUpdatePlan plan = p.getValue();
+                datapath.applyPolicyPlan(p.getKey(), new PolicyUpdatePlan(Map.of(), plan.deleteAllow(), Map.of(), plan.deleteDeny()));
+            }
+            incrementalSyncs++;
+            syncedGeneration = generation;
+            lastSyncFailed = false;
+            return new SyncReport(ifindexes.size(), 0, 0, policyChanges, ipcacheChanges, List.of());
+        } catch (RuntimeException e) {
+            LOG.warning("incremental datapath sync failed (" + e.getMessage() + "); running the full sync");
+            return sync(engine);
+        }
+    }
+
+    private static Map<Integer, Map<PolicyKey, PolicyValue>> byPeer(Map<PolicyKey, PolicyValue> keys) {
+        Map<Integer, Map<PolicyKey, PolicyValue>> out = new HashMap<>();
+        keys.forEach((k, v) -> out.computeIfAbsent(k.identity(), i -> new HashMap<>()).put(k, v));
+        return out;
     }
 
     /** The pod's addresses the datapath lets it send from: the first of each family (a pod has one per family). */
@@ -167,18 +272,20 @@ public final class EndpointManager {
     List<PolicyMapEntry> entries(EndpointPolicy pol) {
         List<PolicyMapEntry> out = new ArrayList<>();
         for (var d : dev.sieve.policy.model.Direction.values()) {
-            Direction dd = d == dev.sieve.policy.model.Direction.INGRESS ? Direction.INGRESS : Direction.EGRESS;
-            for (PolicyEntry e : pol.entries(d)) {
-                Action a = switch (e.action()) {
-                    case ALLOW -> Action.ALLOW;
-                    case DENY -> Action.DENY;
-                    case REDIRECT -> Action.REDIRECT;
-                };
-                out.add(new PolicyMapEntry(dd, e.peerIdentity(), e.protocol(), e.portLow(), e.portHigh(), a,
-                        a == Action.REDIRECT ? proxyPorts.port(l7Protocol(e), d) : 0, e.ruleId()));
-            }
+            for (PolicyEntry e : pol.entries(d)) out.add(entry(d, e));
         }
         return out;
+    }
+
+    private PolicyMapEntry entry(dev.sieve.policy.model.Direction d, PolicyEntry e) {
+        Direction dd = d == dev.sieve.policy.model.Direction.INGRESS ? Direction.INGRESS : Direction.EGRESS;
+        Action a = switch (e.action()) {
+            case ALLOW -> Action.ALLOW;
+            case DENY -> Action.DENY;
+            case REDIRECT -> Action.REDIRECT;
+        };
+        return new PolicyMapEntry(dd, e.peerIdentity(), e.protocol(), e.portLow(), e.portHigh(), a,
+                a == Action.REDIRECT ? proxyPorts.port(l7Protocol(e), d) : 0, e.ruleId());
     }
 
     private static L7Rules.L7Protocol l7Protocol(PolicyEntry e) {

@@ -26,6 +26,11 @@ public record EndpointPolicy(Endpoint endpoint, IdentityPolicy policy, Enforceme
         return policy == null || mode == EnforcementMode.NEVER ? List.of() : policy.entries(d);
     }
 
+    /** The entries of a direction for one peer identity; empty when the direction is not enforced. */
+    public List<PolicyEntry> entries(Direction d, int peer) {
+        return policy == null || mode == EnforcementMode.NEVER ? List.of() : policy.entries(d, peer);
+    }
+
     public Match lookup(Direction d, int peer, int proto, int port) {
         return policy == null || mode == EnforcementMode.NEVER ? Match.NONE : policy.lookup(d, peer, proto, port);
     }

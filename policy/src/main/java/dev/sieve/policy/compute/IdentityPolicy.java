@@ -130,6 +130,16 @@ public final class IdentityPolicy {
         return out;
     }
 
+    /** The entries of a direction for one peer identity only (0: any peer), in the order of {@link #entries(Direction)}. */
+    public List<PolicyEntry> entries(Direction d, int peer) {
+        List<L4Filter> filters = byPeer.get(d).get(peer);
+        if (filters == null) return List.of();
+        List<PolicyEntry> out = new ArrayList<>(filters.size());
+        for (L4Filter f : filters) out.add(f.entry(peer));
+        out.sort(Comparator.comparingInt(PolicyEntry::protocol).thenComparingInt(PolicyEntry::portLow).thenComparingInt(PolicyEntry::ruleId));
+        return out;
+    }
+
     public int entryCount() {
         int n = 0;
         for (Map<Integer, List<L4Filter>> m : byPeer.values()) for (List<L4Filter> l : m.values()) n += l.size();

@@ -41,6 +41,11 @@ public final class IpCache {
         return ReservedIdentity.WORLD.id;
     }
 
+    /** The identity of exactly this prefix, or null when the cache has no such entry (no longest-prefix match). */
+    public Integer get(Cidr prefix) {
+        return prefixes.get(prefix);
+    }
+
     /** A copy of every entry, sorted by prefix, for programming the datapath. */
     public Map<Cidr, Integer> snapshot() {
         return new TreeMap<>(prefixes);

@@ -76,8 +76,20 @@ public final class DnsProxy {
     /** As above, forwarding an allowed query through {@code via} instead of the proxy's own upstream. */
     public void onDatagram(byte[] query, InetSocketAddress client, InetSocketAddress server, boolean ingress, int proxyPort,
                            Consumer<byte[]> reply, DnsUpstream via) {
+        ConnectionPolicy policy;
         try {
-            ConnectionPolicy policy = policies.lookup(client.getAddress(), server.getAddress(), 17, server.getPort());
+            policy = policies.lookup(client.getAddress(), server.getAddress(), 17, server.getPort());
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "DNS query from " + client + ": policy lookup failed", e); // the client times out and retries
+            return;
+        }
+        onDatagram(query, client, server, ingress, proxyPort, policy, reply, via);
+    }
+
+    /** As above, with the connection's policy already looked up (the node proxy's listener did). */
+    public void onDatagram(byte[] query, InetSocketAddress client, InetSocketAddress server, boolean ingress, int proxyPort,
+                           ConnectionPolicy policy, Consumer<byte[]> reply, DnsUpstream via) {
+        try {
             handle(new Exchange(query, client, server, 17, ingress, proxyPort, policy), reply,
                     q -> via.exchange(client, server, q));
         } catch (RuntimeException e) {

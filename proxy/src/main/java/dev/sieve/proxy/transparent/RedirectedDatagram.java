@@ -21,7 +21,7 @@ public record RedirectedDatagram(InetSocketAddress client, InetSocketAddress ori
                                  TransparentUdp transport, L7EventSink events) {
 
     /** Sends {@code answer} to the client from the original destination's address and port. */
-    public ChannelFuture reply(ByteBuf answer) {
+    public io.netty.util.concurrent.Future<Void> reply(ByteBuf answer) {
         return transport.reply(loop, originalDestination, client, answer);
     }
 

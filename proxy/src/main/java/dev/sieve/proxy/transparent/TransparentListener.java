@@ -103,6 +103,7 @@ final class TransparentListener {
         channels.clear();
         if (udp6 != null) udp6.close();
         udp6 = null;
+        udpTransport.close();
     }
 
     private Channel bindTcp(EventLoopGroup group, boolean v6) throws IOException {
