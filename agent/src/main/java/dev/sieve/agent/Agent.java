@@ -38,6 +38,7 @@ import java.net.InetAddress;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -64,7 +65,7 @@ public final class Agent implements AutoCloseable {
     private final Object lock = new Object();
     /** The engine's generation as of its last change (volatile: read without the lock). */
     private volatile long engineGeneration = -1;
-    private final java.util.concurrent.ConcurrentHashMap<ConnectionKey, CachedConnectionPolicy> connectionPolicies = new java.util.concurrent.ConcurrentHashMap<>();
+    private final ConcurrentHashMap<ConnectionKey, CachedConnectionPolicy> connectionPolicies = new ConcurrentHashMap<>();
     private final LocalIdentityAllocator identities;
     private final PolicyEngine engine;
     private final ManifestSource source;
@@ -422,7 +423,6 @@ public final class Agent implements AutoCloseable {
         return relay;
     }
 
-    /** What the DNS proxy calls with every answer before releasing it (learns toFQDNs addresses). */
     /** DNS over UDP through the node proxy (its upstream sockets, for tests). */
     public TransparentDnsDatagrams dnsDatagrams() {
         return dnsDatagrams;
@@ -440,6 +440,7 @@ public final class Agent implements AutoCloseable {
         return out;
     }
 
+    /** What the DNS proxy calls with every answer before releasing it (learns toFQDNs addresses). */
     public dev.sieve.agent.fqdn.AgentFqdnLearner fqdnLearner() {
         return fqdn;
     }
