@@ -7,6 +7,7 @@ import dev.sieve.cli.observe.ObserveCommand;
 import dev.sieve.cli.observe.StatusCommand;
 import dev.sieve.cli.policy.PolicyCommand;
 import java.io.PrintWriter;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -61,7 +62,7 @@ public final class Main implements Runnable {
 
     /** Runs the CLI with the given streams; used by main and by tests. */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
-        CommandLine cmd = commandLine(args.length > 0 ? args[0] : null);
+        CommandLine cmd = commandLine(args);
         cmd.setOut(out);
         cmd.setErr(err);
         cmd.setExitCodeExceptionMapper(e -> ExitCode.USAGE);
@@ -86,15 +87,18 @@ public final class Main implements Runnable {
     }
 
     /**
-     * The command tree: with only the named subcommand when {@code first} names one (other than help and
-     * completion, which need them all), else with every subcommand.
+     * The command tree: with only the subcommand {@code args[0]} names (other than help and completion, which need
+     * them all), else with every subcommand; {@code observe}'s own subcommands only where {@code args} may use them.
      */
-    public static CommandLine commandLine(String first) {
+    public static CommandLine commandLine(String[] args) {
+        String first = args != null && args.length > 0 ? args[0] : null;
         CommandLine cmd = new CommandLine(new Main());
         boolean one = first != null && SUBCOMMANDS.containsKey(first) && !first.equals("help") && !first.equals("completion");
         for (Map.Entry<String, Supplier<Object>> e : SUBCOMMANDS.entrySet()) {
             if (!one || e.getKey().equals(first)) {
-                cmd.addSubcommand(e.getKey(), e.getKey().equals("observe") ? ObserveCommand.withFlows() : e.getValue().get());
+                cmd.addSubcommand(e.getKey(), e.getKey().equals("observe")
+                        ? ObserveCommand.withSubcommands(one ? Arrays.asList(args).subList(1, args.length) : null)
+                        : e.getValue().get());
             }
         }
         return cmd;
