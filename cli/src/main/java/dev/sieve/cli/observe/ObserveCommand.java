@@ -302,10 +302,17 @@ public final class ObserveCommand implements Callable<Integer> {
         };
         FlowPrinter printer = new FlowPrinter(pw, out, color, printNodeName, timeFormat, zone, follow, ipTranslation && !numeric);
         try (ObserverClient client = new ObserverClient(server)) {
-            client.getFlows(req.build(), r -> {
-                printer.print(r);
-                if (follow) pw.flush();
-            });
+            if (printer.json()) {
+                client.getFlowsUntyped(req.build(), r -> {
+                    printer.printJson(r);
+                    if (follow) pw.flush();
+                });
+            } else {
+                client.getFlows(req.build(), r -> {
+                    printer.print(r);
+                    if (follow) pw.flush();
+                });
+            }
         } finally {
             printer.close();
         }
