@@ -25,7 +25,7 @@ $(MVN):
 build: deps maven
 	@scripts/build-ui.sh
 	$(MVN) $(MVN_FLAGS) -q -DskipTests install
-	@rm -f cli/target/sieve-cli.jsa && bin/sieve policy validate examples >/dev/null # trains the CLI's class-data archive
+	@rm -f cli/target/sieve-cli.jsa cli/target/sieve-cli.aot && SIEVE_TRAIN_AOT=1 bin/sieve --version >/dev/null # trains the CLI's AOT cache
 	@echo "built: bin/sieve bin/sieve-agent bin/sieve-relay"
 
 test: deps maven

@@ -3,7 +3,8 @@
 # whole-process time (wall and user+sys, median of BENCH_CLI_RUNS rounds) of sieve and the stock hubble CLI
 # (shared/tools/hubble, or $HUBBLE), run alternately in each round against one relay (memory store) holding
 # BENCH_CLI_FLOWS (default 1,000,000) synthetic flows pushed over the ingest API:
-#   observe --last 20, observe --last 10000 -o json, status; and sieve policy validate examples (hubble has none).
+#   observe --last 20, observe --last 10000 -o json, status; and sieve policy validate examples (hubble has none);
+#   observe --last 20 also with the launcher's dynamic CDS archive instead of the AOT cache, and with neither.
 # The ratio per pair is the median of the per-round sieve/hubble wall-time ratios. Needs `make build`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -65,6 +66,7 @@ for _ in $(seq 5); do bin/sieve observe --server "$relay" --last 10000 -o json >
 for _ in $(seq 5); do bin/sieve observe --server "$relay" --last 20 >/dev/null; done
 sleep 2
 bin/sieve --version >/dev/null # trains the class-data archive if the build did not
+SIEVE_CLI_CACHE=cds bin/sieve --version >/dev/null # the dynamic archive too, for the CDS-only pair
 # pair NAME "SIEVE CMD" "HUBBLE CMD": runs them alternately $runs times (after one warm-up each), one run of each
 # per round, so both see the same machine load; records the medians and the median of the per-round ratios
 hubble=${HUBBLE:-}
@@ -103,6 +105,9 @@ pair() {
 }
 pair "observe --last 20" "bin/sieve observe --server $relay --last 20" "$hubble observe --server $relay --last 20"
 pair "observe --last 10000 -o json" "bin/sieve observe --server $relay --last 10000 -o json" "$hubble observe --server $relay --last 10000 -o json"
+# the same command with the launcher's other start-up caches: the dynamic class-data archive alone, and none
+pair "observe --last 20 (CDS archive)" "SIEVE_CLI_CACHE=cds bin/sieve observe --server $relay --last 20" "$hubble observe --server $relay --last 20"
+pair "observe --last 20 (no app cache)" "SIEVE_CLI_CACHE=none bin/sieve observe --server $relay --last 20" "$hubble observe --server $relay --last 20"
 pair "policy validate examples" "bin/sieve policy validate examples" ""
 pair "status" "bin/sieve status --server $relay" "$hubble status --server $relay"
 lines=$(bin/sieve observe --server "$relay" --last 10000 -o json | wc -l)

@@ -6,7 +6,12 @@ import dev.sieve.cli.observe.NodesCommand;
 import dev.sieve.cli.observe.ObserveCommand;
 import dev.sieve.cli.observe.StatusCommand;
 import dev.sieve.cli.policy.PolicyCommand;
+import java.io.BufferedWriter;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -56,22 +61,27 @@ public final class Main implements Runnable {
             CdsTraining.run(args.length > 1 ? args[1] : null, Main::run);
             System.exit(ExitCode.OK);
         }
-        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+        // stdout buffered, flushed by run() at the end and by the commands that stream (--follow, lab): a line-by-line
+        // flush made 10,000 JSON flows 10,000 writes
+        PrintWriter out = new PrintWriter(new BufferedWriter(new OutputStreamWriter(new FileOutputStream(FileDescriptor.out), System.out.charset()), 1 << 16));
+        System.exit(run(args, out, new PrintWriter(System.err, true)));
     }
 
     /** Runs the CLI with the given streams; used by main and by tests. */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
-        CommandLine cmd = commandLine(args.length > 0 ? args[0] : null);
+        CommandLine cmd = commandLine(args);
         cmd.setOut(out);
         cmd.setErr(err);
         cmd.setExitCodeExceptionMapper(e -> ExitCode.USAGE);
         cmd.setOverwrittenOptionsAllowed(true); // as hubble (pflag): a repeated single-value flag takes the last value
         cmd.setParameterExceptionHandler((ex, a) -> {
+            out.flush();
             err.println("sieve: " + ex.getMessage());
             err.println("Try '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help' for more information.");
             return ExitCode.USAGE;
         });
         cmd.setExecutionExceptionHandler((ex, c, parseResult) -> {
+            out.flush(); // what was printed before the failure comes before its message
             if (ex instanceof UsageException || ex instanceof IllegalArgumentException) {
                 err.println("sieve: " + ex.getMessage());
                 return ExitCode.USAGE;
@@ -86,15 +96,18 @@ public final class Main implements Runnable {
     }
 
     /**
-     * The command tree: with only the named subcommand when {@code first} names one (other than help and
-     * completion, which need them all), else with every subcommand.
+     * The command tree: with only the subcommand {@code args[0]} names (other than help and completion, which need
+     * them all), else with every subcommand; {@code observe}'s own subcommands only where {@code args} may use them.
      */
-    public static CommandLine commandLine(String first) {
+    public static CommandLine commandLine(String[] args) {
+        String first = args != null && args.length > 0 ? args[0] : null;
         CommandLine cmd = new CommandLine(new Main());
         boolean one = first != null && SUBCOMMANDS.containsKey(first) && !first.equals("help") && !first.equals("completion");
         for (Map.Entry<String, Supplier<Object>> e : SUBCOMMANDS.entrySet()) {
             if (!one || e.getKey().equals(first)) {
-                cmd.addSubcommand(e.getKey(), e.getKey().equals("observe") ? ObserveCommand.withFlows() : e.getValue().get());
+                cmd.addSubcommand(e.getKey(), e.getKey().equals("observe")
+                        ? ObserveCommand.withSubcommands(one ? Arrays.asList(args).subList(1, args.length) : null)
+                        : e.getValue().get());
             }
         }
         return cmd;

@@ -100,6 +100,19 @@ final class FlowPrinter {
         }
     }
 
+    /** JSON output of a response read as a DynamicMessage ({@link ObserverClient#getFlowsUntyped}): flows and lost events, as {@link #print}. */
+    void printJson(com.google.protobuf.Message r) {
+        var d = r.getDescriptorForType();
+        var set = r.getOneofFieldDescriptor(d.findFieldByNumber(GetFlowsResponse.FLOW_FIELD_NUMBER).getContainingOneof());
+        if (set == null || (set.getNumber() != GetFlowsResponse.FLOW_FIELD_NUMBER && set.getNumber() != GetFlowsResponse.LOST_EVENTS_FIELD_NUMBER)) return;
+        out.println(HubbleJson.print(r));
+        line++;
+    }
+
+    boolean json() {
+        return output == Output.JSON || output == Output.JSONPB;
+    }
+
     private void flow(GetFlowsResponse r) {
         Flow f = r.getFlow();
         switch (output) {

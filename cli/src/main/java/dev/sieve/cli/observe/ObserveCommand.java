@@ -20,7 +20,6 @@ import picocli.CommandLine.Spec;
 
 /** {@code sieve observe}: flows from an Observer API server, with hubble observe's filters and layouts. */
 @Command(name = "observe", mixinStandardHelpOptions = true, sortOptions = false,
-        subcommands = {EventsCommand.Agent.class, EventsCommand.Debug.class},
         description = {"Observe flows from a Sieve node (:4244) or the relay (:4245), like 'hubble observe'.",
                 "Filter flags AND together; --pod/--ip/--label/--namespace/--port/--identity/--fqdn match either side;",
                 "--not negates the next filter flag. Without --first/--last/--all/--since the last 20 flows are shown."},
@@ -30,10 +29,30 @@ import picocli.CommandLine.Spec;
                 "  sieve observe --since 5m --not --protocol udp -f"})
 public final class ObserveCommand implements Callable<Integer> {
 
-    /** The command with {@code flows} (the same command again, as {@code hubble observe flows}) beside the event subcommands. */
-    public static picocli.CommandLine withFlows() {
+    /** The names of observe's subcommands: {@code flows} (the same command again, as {@code hubble observe flows}) and the events. */
+    private static final List<String> SUBCOMMANDS = List.of("flows", "agent-events", "debug-events");
+
+    /**
+     * The command with its subcommands, or alone when {@code args} (what follows {@code observe}) can name none of
+     * them nor ask for help: picocli reflects over every option of every command it is given, and a second copy of
+     * observe's options for {@code flows} doubled the start-up of the common {@code sieve observe ...}.
+     */
+    public static picocli.CommandLine withSubcommands(List<String> args) {
         picocli.CommandLine cmd = new picocli.CommandLine(new ObserveCommand());
-        cmd.addSubcommand("flows", new ObserveCommand());
+        boolean any = args == null;
+        if (args != null) {
+            for (String a : args) {
+                if (SUBCOMMANDS.contains(a) || a.equals("help") || a.equals("-h") || a.equals("--help") || a.startsWith("-h")) {
+                    any = true;
+                    break;
+                }
+            }
+        }
+        if (any) {
+            cmd.addSubcommand("flows", new ObserveCommand());
+            cmd.addSubcommand("agent-events", new EventsCommand.Agent());
+            cmd.addSubcommand("debug-events", new EventsCommand.Debug());
+        }
         return cmd;
     }
 
@@ -283,10 +302,17 @@ public final class ObserveCommand implements Callable<Integer> {
         };
         FlowPrinter printer = new FlowPrinter(pw, out, color, printNodeName, timeFormat, zone, follow, ipTranslation && !numeric);
         try (ObserverClient client = new ObserverClient(server)) {
-            client.getFlows(req.build(), r -> {
-                printer.print(r);
-                if (follow) pw.flush();
-            });
+            if (printer.json()) {
+                client.getFlowsUntyped(req.build(), r -> {
+                    printer.printJson(r);
+                    if (follow) pw.flush();
+                });
+            } else {
+                client.getFlows(req.build(), r -> {
+                    printer.print(r);
+                    if (follow) pw.flush();
+                });
+            }
         } finally {
             printer.close();
         }
