@@ -21,6 +21,8 @@ final class Exchange {
     boolean closeAfter;
     /** An informational (1xx) response is being relayed: its end does not end the exchange. */
     boolean interim;
+    /** The server answered {@code 101 Switching Protocols}: the connection becomes a tunnel after it. */
+    boolean upgraded;
 
     Exchange(String method, String url, String protocol, List<HTTPHeader> headers, L7Verdict verdict) {
         this.method = method;
