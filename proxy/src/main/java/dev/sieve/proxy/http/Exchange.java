@@ -15,6 +15,8 @@ final class Exchange {
     /** The judgement, or null for a request that could not be parsed. */
     final L7Verdict verdict;
 
+    /** The request's Hubble record, once reported (its response's record adds the code). */
+    dev.sieve.api.flow.HTTP http;
     /** The proxy's own answer (a denial or an error), or 0 when the upstream answers. */
     int localStatus;
     /** Close the client connection once this exchange's response is written. */
