@@ -198,21 +198,24 @@ final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
 
     /** Writes the proxy's own answers that are now at the head of the line. */
     private void answerLocal() {
+        boolean wrote = false;
         while (!pending.isEmpty() && !pending.peek().forwarded()) {
             Exchange x = pending.peek();
-            if (x == reading) return; // its body is still being discarded; answered once it ends
+            if (x == reading) break; // its body is still being discarded; answered once it ends
             pending.poll();
             int status = x.localStatus;
             boolean close = x.closeAfter || stopped && pending.isEmpty() && reading == null;
-            ChannelFuture f = ctx.writeAndFlush(LocalReplies.http1(ctx.alloc(), status, close));
             events.response(x, status, x.verdict == null ? Verdict.ERROR : Verdict.FORWARDED);
             if (close) {
-                f.addListener(ChannelFutureListener.CLOSE);
+                ctx.writeAndFlush(LocalReplies.http1(ctx.alloc(), status, true)).addListener(ChannelFutureListener.CLOSE);
                 stopped = true;
                 discardPending();
                 return;
             }
+            ctx.write(LocalReplies.http1(ctx.alloc(), status, false), ctx.voidPromise());
+            wrote = true;
         }
+        if (wrote) ctx.flush(); // one socket write for the answers that were due together
         updateReading();
     }
 
