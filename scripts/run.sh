@@ -65,8 +65,9 @@ cp examples/cluster/*.yaml "$manifests/"
 for f in 01-allow-frontend-to-backend 02-api-http-filter 03-allow-s3-egress 04-deny-dev-to-prod-db 07-k8s-networkpolicy; do
   cp "examples/policies/$f.yaml" "$manifests/"
 done
-# Kafka: the seed's 05 written with roles, so that real clients can bootstrap (scripts/demo/README.md)
-cp scripts/demo/05b-kafka-topic-control-roles.yaml "$manifests/"
+# The demo peers' own policies (scripts/demo/README.md): Kafka, the seed's 05 written with roles, so that
+# real clients can bootstrap; gRPC, the inventory service's read-only rule
+cp scripts/demo/*.yaml "$manifests/"
 
 log "== lab $prefix: one network namespace per pod of examples/cluster, plus two world hosts"
 bin/sieve lab up --manifests "$manifests" --prefix "$prefix" --world 2 >"$work/lab.log" 2>&1 &
@@ -148,6 +149,7 @@ Sieve is up. Try, in another terminal:
   bin/sieve observe --from-pod development/dev-client -o json --last 1
   bin/sieve status && bin/sieve nodes
   curl -s 127.0.0.1:$metrics_port/metrics | grep hubble_
+  bin/sieve observe --protocol http --http-path DeleteItem --last 4   # gRPC calls the proxy refused (PERMISSION_DENIED)
   bin/sieve observe --protocol dns --last 20            # DNS queries and answers (scripts/demo/dns.sh)
   bin/sieve fqdn cache list --agent 127.0.0.1:$metrics_port   # what the answers taught the datapath
   bin/sieve policy trace -f examples/cluster examples/policies/04-deny-dev-to-prod-db.yaml \\

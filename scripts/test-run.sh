@@ -10,9 +10,10 @@ export SIEVE_RELAY_GRPC_PORT=${SIEVE_RELAY_GRPC_PORT:-24245} SIEVE_RELAY_HTTP_PO
 SIEVE_RUN_PREFIX=${SIEVE_RUN_PREFIX:0:8}
 flows=$(mktemp)
 hubble_counts=$(mktemp)
+grpc_log=$(mktemp)
 run=
 # if this script is stopped early, the scenario is stopped with it (not left to run out its 120 s)
-trap '[ -n "$run" ] && kill -INT -- -"$run" 2>/dev/null; rm -f "$flows" "$hubble_counts"' EXIT
+trap '[ -n "$run" ] && kill -INT -- -"$run" 2>/dev/null; rm -f "$flows" "$hubble_counts" "$grpc_log"' EXIT
 
 # A job started in the background of a non-interactive shell ignores SIGINT, and bash cannot trap a signal
 # ignored on entry: with job control on, run.sh starts in a process group of its own with SIGINT's default
@@ -26,7 +27,7 @@ for _ in $(seq 100); do
   sleep 1
   bin/sieve observe --server "127.0.0.1:$SIEVE_RELAY_GRPC_PORT" --all -o json >"$flows" 2>/dev/null || true
   # the Kafka broker takes the longest to come up: wait for its clients' first requests too
-  [ "$(wc -l <"$flows")" -gt 100 ] && grep -q '"kafka"' "$flows" && break
+  [ "$(wc -l <"$flows")" -gt 100 ] && grep -q '"kafka"' "$flows" && grep -q 'DeleteItem' "$flows" && break
 done
 sleep 6
 bin/sieve observe --server "127.0.0.1:$SIEVE_RELAY_GRPC_PORT" --all -o json >"$flows" 2>/dev/null || true
@@ -38,6 +39,8 @@ if [ -x "$hubble" ]; then
     echo "$p ${n:-0}" >>"$hubble_counts"
   done
 fi
+# what the demo's gRPC client saw (scripts/demo/grpc.sh), before the teardown
+cat /tmp/sieve-"$SIEVE_RUN_PREFIX".*/grpc-client.log >"$grpc_log" 2>/dev/null || true
 # Ctrl-C as a terminal delivers it, to the scenario's process group; if it is not heard within a minute,
 # SIGTERM (and the check below fails)
 stop_start=$SECONDS
@@ -49,7 +52,7 @@ run_status=$?
 run=
 stop_seconds=$((SECONDS - stop_start))
 
-python3 - "$flows" "$run_status" "$SIEVE_RUN_PREFIX" "$out" "$stop_seconds" "$hubble_counts" <<'PY'
+python3 - "$flows" "$run_status" "$SIEVE_RUN_PREFIX" "$out" "$stop_seconds" "$hubble_counts" "$grpc_log" <<'PY'
 import json, os, subprocess, sys
 flows_file, run_status, prefix, out, stop_seconds = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5])
 hubble_counts = dict(l.split() for l in open(sys.argv[6]) if l.strip())
@@ -124,12 +127,18 @@ for name, kind, match, verdict in [
     ("02 DELETE /api/users is refused by the HTTP proxy", "http", lambda h: h.get("method") == "DELETE", "DROPPED"),
     ("03 s3.amazonaws.com is resolved through the DNS proxy", "dns", lambda d: d.get("query") == "s3.amazonaws.com.", "FORWARDED"),
     ("03 evil.example.org is refused by the DNS proxy", "dns", lambda d: d.get("query") == "evil.example.org.", "DROPPED"),
+    ("14b gRPC Inventory/GetItem passes the HTTP/2 proxy", "http", lambda h: h.get("protocol") == "HTTP/2" and h.get("url", "").endswith("/sieve.demo.Inventory/GetItem"), "FORWARDED"),
+    ("14b gRPC Inventory/DeleteItem is refused by the HTTP/2 proxy", "http", lambda h: h.get("protocol") == "HTTP/2" and h.get("url", "").endswith("/sieve.demo.Inventory/DeleteItem"), "DROPPED"),
     ("05 produce to payments passes the Kafka proxy", "kafka", lambda k: k.get("api_key") == "produce" and k.get("topic") == "payments", "FORWARDED"),
     # the producer asks for orders' metadata first, and is refused there
     ("05 the producer is refused topic orders by the Kafka proxy", "kafka", lambda k: k.get("topic") == "orders", "DROPPED"),
 ]:
     got = requests(kind, match)
     check(f"{name}: {verdict}", verdict in got, f"saw {sorted(v for v in got if v) or 'no flow'}")
+
+grpc_client = open(sys.argv[7]).read()
+check("14b the gRPC client's GetItem calls succeed", "GetItem: OK" in grpc_client, repr(grpc_client[-300:]))
+check("14b the gRPC client sees DeleteItem as PERMISSION_DENIED", "DeleteItem: PERMISSION_DENIED Access denied" in grpc_client, repr(grpc_client[-300:]))
 
 if hubble_counts:
     for p in ("http", "dns", "kafka"):

@@ -74,7 +74,8 @@ public final class Agent implements AutoCloseable {
     private final FlowRing ring;
     private final FlowMetrics metrics = new FlowMetrics();
     private final FlowEnricher enricher;
-    private final FlowEnricher l7Enricher; // the proxies' events, on the proxy's threads
+    private final FlowEnricher l7Enricher; // the proxies' events, on the L7 publisher's thread
+    private final L7FlowPublisher l7Flows;
     private final NetNs netns;
     private final NodeProxy proxy;
     private final Tracer tracer;
@@ -107,6 +108,10 @@ public final class Agent implements AutoCloseable {
         EndpointResolver resolver = lockedResolver(new PolicyEngineResolver(engine));
         this.enricher = new FlowEnricher(resolver, options.nodeName(), FlowEnricher.monotonicToEpoch());
         this.l7Enricher = new FlowEnricher(resolver, options.nodeName(), FlowEnricher.monotonicToEpoch());
+        this.l7Flows = new L7FlowPublisher(L7FlowPublisher.CAPACITY, this::publishL7, n -> {
+            ring.recordLost(n);
+            metrics.lost(dev.sieve.api.flow.LostEventSource.OBSERVER_EVENTS_QUEUE, n);
+        });
         // The L7 proxy, in this process: its listeners in the datapath's namespace, its ports in the policy entries.
         ProxyRouting.install(netns);
         this.proxy = new NodeProxy(new NodeProxy.Settings(options.proxyPortLow(), options.proxyPortHigh(), proxyStateFile(),
@@ -194,8 +199,13 @@ public final class Agent implements AutoCloseable {
         return new Tracer.ResolvedPeer(a.getHostAddress(), ep != null ? ep.identity() : engine.identity(engine.identityOf(addr)), ep);
     }
 
-    /** A proxy's request or response: a Hubble L7 flow, into the flow buffer, metrics and relay like any flow. */
+    /** A proxy's event, from its I/O thread: queued for the publisher's thread. */
     private void l7Event(L7Event e) {
+        l7Flows.accept(e);
+    }
+
+    /** On the publisher's thread: a Hubble L7 flow, into the flow buffer, metrics and relay like any flow. */
+    private void publishL7(L7Event e) {
         Flow f;
         synchronized (l7Enricher) {
             f = l7Enricher.enrich(e);
@@ -460,10 +470,11 @@ public final class Agent implements AutoCloseable {
         // freeing the ring buffer under a reader still inside ring_buffer__poll would crash the JVM: leak it instead
         if (readerThread == null || !readerThread.isAlive()) reader.close();
         else LOG.warning("the event reader did not stop within 2 s; its ring buffer is left to the process exit");
+        proxy.close();
+        l7Flows.close(); // the proxies' last events become flows before the relay closes
         fqdn.close();
         if (options.cleanupOnExit()) fqdn.deleteState();
         if (relay != null) relay.close(); // what the relay has not acknowledged goes to the spool directory
-        proxy.close();
         if (options.cleanupOnExit()) {
             ProxyRouting.remove(netns);
             for (String uplink : uplinks()) {

@@ -7,13 +7,10 @@ import dev.sieve.api.flow.Flow;
 import dev.sieve.api.flow.FlowType;
 import dev.sieve.api.flow.L7FlowType;
 import dev.sieve.api.flow.Verdict;
-import dev.sieve.enforcer.datapath.Datapath;
-import dev.sieve.enforcer.datapath.DatapathConfig;
 import dev.sieve.lab.BackgroundProcess;
 import dev.sieve.lab.ExecResult;
 import dev.sieve.lab.Lab;
 import dev.sieve.lab.Pod;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -39,34 +36,25 @@ class SeedKafkaEndToEndTest {
 
     static final String BROKER = "10.244.5.10", BOOTSTRAP = BROKER + ":9092";
 
-    Lab lab;
+    AgentLab node;
     Pod broker, producer, consumer, stranger;
-    Path dir;
     Path repo;
-    Agent agent;
 
     @BeforeAll
     void setUp() throws Exception {
         assumeTrue(Lab.canRun(), "needs root and network namespaces");
-        repo = Path.of(System.getProperty("sieve.repo.dir", "..")).toAbsolutePath().normalize();
+        repo = AgentLab.repo();
         assertThat(repo.resolve("proxy/target/test-lib")).as("the broker's and clients' jars (built by the proxy module)").isDirectory();
-        dir = Files.createTempDirectory("sieve-seed-kafka");
-        lab = Lab.create(Lab.claimRandomPrefix());
-        broker = lab.addPod("kafka-broker", BROKER, null);
-        producer = lab.addPod("producer", "10.244.5.20", null);
-        consumer = lab.addPod("consumer", "10.244.5.30", null);
-        stranger = lab.addPod("stranger", "10.244.5.40", null);
-
-        Path manifests = Files.createDirectories(dir.resolve("manifests"));
-        Files.copy(repo.resolve("examples/cluster/cluster.yaml"), manifests.resolve("cluster.yaml"));
-        Files.copy(repo.resolve("scripts/demo/05b-kafka-topic-control-roles.yaml"), manifests.resolve("05b.yaml"));
-        agent = new Agent(AgentOptions.parse(new String[] {
-                "--node-name", "node-1", "--manifests", manifests.toString(), "--netns", lab.nodeNamespace(),
-                "--pin-prefix", lab.prefix(), "--observer-address", "127.0.0.1:0", "--metrics-address", "127.0.0.1:0",
-                "--cleanup-on-exit"}, Map.of()));
+        node = AgentLab.create("seed-kafka");
+        broker = node.lab.addPod("kafka-broker", BROKER, null);
+        producer = node.lab.addPod("producer", "10.244.5.20", null);
+        consumer = node.lab.addPod("consumer", "10.244.5.30", null);
+        stranger = node.lab.addPod("stranger", "10.244.5.40", null);
+        node.manifest("examples/cluster/cluster.yaml").manifest("scripts/demo/05b-kafka-topic-control-roles.yaml");
+        node.start();
 
         BackgroundProcess b = broker.start(java("-Xmx384m", "dev.sieve.proxy.kafka.KafkaBroker", BROKER, "9092",
-                dir.resolve("kafka-data").toString(), "payments,notifications,orders,audit", "notifications"));
+                node.dir.resolve("kafka-data").toString(), "payments,notifications,orders,audit", "notifications"));
         assertThat(b.awaitOutput("kafka broker ready", Duration.ofSeconds(120))).as("the broker started").isTrue();
     }
 
@@ -81,19 +69,7 @@ class SeedKafkaEndToEndTest {
 
     @AfterAll
     void tearDown() throws Exception {
-        try {
-            if (agent != null) agent.close();
-        } finally {
-            if (lab != null) {
-                lab.close();
-                Datapath.unpinAll(DatapathConfig.of(lab.prefix()));
-            }
-            if (dir != null) {
-                try (var s = Files.walk(dir)) {
-                    s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-                }
-            }
-        }
+        if (node != null) node.close();
     }
 
     /** Runs {@code KafkaProbe}'s steps in the pod: each step's outcome, by step. */
@@ -152,6 +128,6 @@ class SeedKafkaEndToEndTest {
     }
 
     List<Flow> flows(Predicate<Flow> p) throws InterruptedException {
-        return NodeFlows.await(agent, p);
+        return node.flows(p);
     }
 }

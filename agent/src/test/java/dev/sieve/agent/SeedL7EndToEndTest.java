@@ -7,17 +7,12 @@ import dev.sieve.api.flow.Flow;
 import dev.sieve.api.flow.FlowType;
 import dev.sieve.api.flow.L7FlowType;
 import dev.sieve.api.flow.Verdict;
-import dev.sieve.enforcer.datapath.Datapath;
-import dev.sieve.enforcer.datapath.DatapathConfig;
 import dev.sieve.lab.ExecResult;
 import dev.sieve.lab.Lab;
 import dev.sieve.lab.Pod;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -39,17 +34,14 @@ class SeedL7EndToEndTest {
     static final String API = "10.244.1.30", CONSUMER = "10.244.1.31", DNS = "10.244.4.10";
     static final String WORLD_NAMED = "198.51.100.1", WORLD_UNNAMED = "198.51.100.2";
 
-    Lab lab;
+    AgentLab node;
     Pod api, consumer, prodClient, uploader, kubeDns, world1, world2;
-    Path dir;
-    Agent agent;
 
     @BeforeAll
     void setUp() throws Exception {
         assumeTrue(Lab.canRun(), "needs root and network namespaces");
-        Path repo = Path.of(System.getProperty("sieve.repo.dir", "..")).toAbsolutePath().normalize();
-        dir = Files.createTempDirectory("sieve-seed-l7");
-        lab = Lab.create(Lab.claimRandomPrefix());
+        node = AgentLab.create("seed-l7");
+        Lab lab = node.lab;
         api = lab.addPod("api-server", API, null);
         consumer = lab.addPod("api-consumer", CONSUMER, null);
         prodClient = lab.addPod("prod-client", "10.244.1.41", null);
@@ -57,7 +49,7 @@ class SeedL7EndToEndTest {
         kubeDns = lab.addPod("kube-dns", DNS, null);
         world1 = lab.addExternal("world1", WORLD_NAMED, null);
         world2 = lab.addExternal("world2", WORLD_UNNAMED, null);
-        api.start("python3", repo.resolve("scripts/demo/http_server.py").toString(), "80");
+        api.start("python3", AgentLab.repo().resolve("scripts/demo/http_server.py").toString(), "80");
         kubeDns.start("dnsmasq", "-k", "--conf-file=/dev/null", "--no-resolv", "--no-hosts", "--no-poll", "--bind-interfaces",
                 "--listen-address=" + DNS, "--port=53", "--pid-file=", "--user=root", "--local-ttl=30",
                 "--host-record=s3.amazonaws.com," + WORLD_NAMED, "--host-record=api.example.com," + WORLD_NAMED,
@@ -65,55 +57,31 @@ class SeedL7EndToEndTest {
         world1.start("nc", "-lk", "-p", "443");
         world2.start("nc", "-lk", "-p", "443");
 
-        Path manifests = Files.createDirectories(dir.resolve("manifests"));
-        Files.copy(repo.resolve("examples/cluster/cluster.yaml"), manifests.resolve("cluster.yaml"));
-        for (String p : List.of("02-api-http-filter.yaml", "03-allow-s3-egress.yaml")) {
-            Files.copy(repo.resolve("examples/policies").resolve(p), manifests.resolve(p));
-        }
-        agent = new Agent(AgentOptions.parse(new String[] {
-                "--node-name", "node-1", "--manifests", manifests.toString(), "--netns", lab.nodeNamespace(),
-                "--pin-prefix", lab.prefix(), "--observer-address", "127.0.0.1:0", "--metrics-address", "127.0.0.1:0",
-                "--proxy-uplinks", world1.hostInterface() + "," + world2.hostInterface(), "--cleanup-on-exit"}, Map.of()));
+        node.manifest("examples/cluster/cluster.yaml").manifest("examples/policies/02-api-http-filter.yaml")
+                .manifest("examples/policies/03-allow-s3-egress.yaml");
+        node.start("--proxy-uplinks", world1.hostInterface() + "," + world2.hostInterface());
         for (int i = 0; i < 100 && !curl(consumer, "GET", "/api/users").stdout().startsWith("200"); i++) Thread.sleep(100);
     }
 
     @AfterAll
     void tearDown() throws Exception {
-        try {
-            if (agent != null) agent.close();
-        } finally {
-            if (lab != null) {
-                lab.close();
-                Datapath.unpinAll(DatapathConfig.of(lab.prefix()));
-            }
-            if (dir != null) {
-                try (var s = Files.walk(dir)) {
-                    s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-                }
-            }
-        }
+        if (node != null) node.close();
     }
 
     /** curl's status code line, then the body. */
     static ExecResult curl(Pod from, String method, String path, String... headers) {
-        List<String> cmd = new ArrayList<>(List.of("curl", "-s", "-m", "5", "-w", "\\n%{http_code}", "-o", "-", "-X", method));
-        for (String h : headers) cmd.addAll(List.of("-H", h));
-        if (method.equals("POST")) cmd.addAll(List.of("-d", "{}"));
-        cmd.add("http://" + API + path);
-        ExecResult r = from.exec(Duration.ofSeconds(10), cmd.toArray(String[]::new));
-        // the body comes first with -o -; put the code first for the assertions
-        String out = r.stdout();
-        int nl = out.lastIndexOf('\n');
-        return new ExecResult(r.exitCode(), out.substring(nl + 1).strip() + "\n" + out.substring(0, Math.max(nl, 0)), r.stderr());
+        List<String> more = new ArrayList<>();
+        for (String h : headers) more.addAll(List.of("-H", h));
+        if (method.equals("POST")) more.addAll(List.of("-d", "{}"));
+        return AgentLab.curl(from, method, "http://" + API + path, more.toArray(String[]::new));
     }
 
     List<Flow> flows(Predicate<Flow> p) throws InterruptedException {
-        return NodeFlows.await(agent, p);
+        return node.flows(p);
     }
 
     static boolean httpRequest(Flow f, String method, String pathSuffix) {
-        return f.getType() == FlowType.L7 && f.getL7().getType() == L7FlowType.REQUEST && f.getL7().hasHttp()
-                && f.getL7().getHttp().getMethod().equals(method) && f.getL7().getHttp().getUrl().endsWith(pathSuffix);
+        return AgentLab.httpRequest(f, method, pathSuffix);
     }
 
     @Test
@@ -178,42 +146,5 @@ class SeedL7EndToEndTest {
                 && f.getL7().getDns().getIpsList().contains(WORLD_NAMED))).as("the answer's flow").isNotEmpty();
         assertThat(flows(f -> f.getType() == FlowType.L3_L4 && f.getIP().getDestination().equals(WORLD_NAMED)
                 && f.getDestinationNamesList().contains("s3.amazonaws.com"))).as("later L3/L4 flows name it").isNotEmpty();
-    }
-
-    @Test
-    void queriesShareOneUpstreamSocketAndAnIdAlreadyInFlightGetsItsOwn() throws Exception {
-        java.util.concurrent.ThreadFactory in = dev.sieve.enforcer.netns.NetNs.named(uploader.namespace()).threadFactory("seed-dns");
-        var udp = agent.dnsDatagrams();
-        long opened = udp.upstreamsOpened();
-        for (int i = 0; i < 20; i++) assertThat(answer(in, 1000 + i)).as("query " + i).isTrue();
-        assertThat(udp.upstreamsOpened() - opened).as("shared upstream sockets opened for 20 queries of one pod").isLessThanOrEqualTo(1);
-        // the same ID from 16 sockets at once: the ones that find it in flight take a socket of their own
-        List<java.util.concurrent.CompletableFuture<Boolean>> same = new ArrayList<>();
-        for (int i = 0; i < 16; i++) {
-            same.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> answer(in, 4242), r -> in.newThread(r).start()));
-        }
-        for (var f : same) assertThat(f.get(10, java.util.concurrent.TimeUnit.SECONDS)).as("a query with an ID already in flight").isTrue();
-    }
-
-    /** One A query for s3.amazonaws.com from the uploader with DNS ID {@code id}: a NOERROR answer to it arrived. */
-    boolean answer(java.util.concurrent.ThreadFactory in, int id) {
-        try {
-            return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-                try (java.net.DatagramSocket s = new java.net.DatagramSocket()) {
-                    s.setSoTimeout(3000);
-                    s.connect(new java.net.InetSocketAddress(DNS, 53));
-                    byte[] q = DnsRedirectBench.query(id, "s3.amazonaws.com");
-                    s.send(new java.net.DatagramPacket(q, q.length));
-                    byte[] buf = new byte[1500];
-                    java.net.DatagramPacket p = new java.net.DatagramPacket(buf, buf.length);
-                    s.receive(p);
-                    return ((buf[0] & 0xFF) << 8 | (buf[1] & 0xFF)) == id && (buf[3] & 0xF) == 0 && buf[7] == 1;
-                } catch (java.io.IOException e) {
-                    return false;
-                }
-            }, r -> in.newThread(r).start()).get(10, java.util.concurrent.TimeUnit.SECONDS);
-        } catch (Exception e) {
-            return false;
-        }
     }
 }

@@ -57,6 +57,8 @@ final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
     private boolean stopped;
     /** The exchange whose response is being relayed. */
     private Exchange responding;
+    /** After an allowed upgrade (WebSocket, {@code 101}): bytes are relayed as they are, both ways. */
+    private boolean tunnel;
 
     Http1ProxyHandler(ProxiedConnection conn, HttpProxyLimits limits, HttpProxyStats stats, RequestDeadline deadline) {
         this.conn = conn;
@@ -76,6 +78,11 @@ final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (tunnel) {
+            if (msg instanceof io.netty.buffer.ByteBuf && upstream != null) upstream.write(msg, upstream.voidPromise());
+            else ReferenceCountUtil.release(msg);
+            return;
+        }
         if (stopped) {
             ReferenceCountUtil.release(msg);
             return;
@@ -179,7 +186,7 @@ final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
 
     /** The header deadline passed (slow-loris): 408 in turn and close. */
     void headersTimedOut() {
-        if (stopped || !ctx.channel().isActive()) return;
+        if (tunnel || stopped || !ctx.channel().isActive()) return;
         stats.timeouts.increment();
         stopped = true;
         if (pending.isEmpty()) {
@@ -191,21 +198,24 @@ final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
 
     /** Writes the proxy's own answers that are now at the head of the line. */
     private void answerLocal() {
+        boolean wrote = false;
         while (!pending.isEmpty() && !pending.peek().forwarded()) {
             Exchange x = pending.peek();
-            if (x == reading) return; // its body is still being discarded; answered once it ends
+            if (x == reading) break; // its body is still being discarded; answered once it ends
             pending.poll();
             int status = x.localStatus;
             boolean close = x.closeAfter || stopped && pending.isEmpty() && reading == null;
-            ChannelFuture f = ctx.writeAndFlush(LocalReplies.http1(ctx.alloc(), status, close));
             events.response(x, status, x.verdict == null ? Verdict.ERROR : Verdict.FORWARDED);
             if (close) {
-                f.addListener(ChannelFutureListener.CLOSE);
+                ctx.writeAndFlush(LocalReplies.http1(ctx.alloc(), status, true)).addListener(ChannelFutureListener.CLOSE);
                 stopped = true;
                 discardPending();
                 return;
             }
+            ctx.write(LocalReplies.http1(ctx.alloc(), status, false), ctx.voidPromise());
+            wrote = true;
         }
+        if (wrote) ctx.flush(); // one socket write for the answers that were due together
         updateReading();
     }
 
@@ -216,7 +226,8 @@ final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void updateReading() {
-        boolean read = !stopped && !connecting && pending.size() < limits.maxPipelined()
+        boolean read = tunnel ? upstream != null && upstream.isWritable()
+                : !stopped && !connecting && pending.size() < limits.maxPipelined()
                 && (upstream == null || upstream.isWritable());
         if (ctx.channel().config().isAutoRead() != read) {
             ctx.channel().config().setAutoRead(read);
@@ -309,6 +320,15 @@ final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
 
         @Override
         public void channelRead(ChannelHandlerContext uctx, Object msg) {
+            if (tunnel) {
+                if (msg instanceof io.netty.buffer.ByteBuf) {
+                    ctx.write(msg, ctx.voidPromise());
+                    deadline.wrote();
+                } else {
+                    ReferenceCountUtil.release(msg);
+                }
+                return;
+            }
             if (!(msg instanceof HttpObject o) || o.decoderResult().isFailure()) {
                 ReferenceCountUtil.release(msg);
                 uctx.close();
@@ -326,9 +346,10 @@ final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
                 x.interim = code >= 100 && code < 200 && code != 101;
                 if (!x.interim) {
                     events.response(x, code, Verdict.FORWARDED);
-                    // 101: the proxy does not relay switched protocols (WebSocket); a body delimited by the
-                    // server's close must end with the client's connection too
-                    if (!HttpUtil.isKeepAlive(resp) || code == 101 || closeDelimited(x, resp)) x.closeAfter = true;
+                    // 101 (WebSocket): once its headers are through, the connection is a tunnel; a body delimited
+                    // by the server's close must end with the client's connection too
+                    if (code == 101) x.upgraded = true;
+                    else if (!HttpUtil.isKeepAlive(resp) || closeDelimited(x, resp)) x.closeAfter = true;
                 }
             }
             Exchange x = responding;
@@ -345,6 +366,10 @@ final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
                 }
                 responding = null;
                 pending.poll();
+                if (x.upgraded) {
+                    becomeTunnel(uctx);
+                    return;
+                }
                 if (x.closeAfter) {
                     stopped = true;
                     ctx.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
@@ -353,6 +378,28 @@ final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
                 }
                 answerLocal();
             }
+        }
+
+        /**
+         * The server switched protocols for an allowed request (Envoy's {@code upgrade_configs} for websocket do
+         * the same): the HTTP codecs leave both pipelines and bytes go through unchanged, with the same back
+         * pressure and idle timeout. A request pipelined behind the upgrade has no place in it: then both close.
+         */
+        private void becomeTunnel(ChannelHandlerContext uctx) {
+            ctx.flush();
+            if (!pending.isEmpty() || reading != null || stopped) {
+                stopped = true;
+                ctx.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+                discardPending();
+                return;
+            }
+            tunnel = true;
+            deadline.headersDone();
+            stats.upgrades.increment();
+            // what the codecs still hold is passed on as plain bytes when they are removed
+            uctx.pipeline().remove(HttpClientCodec.class);
+            ctx.pipeline().remove(io.netty.handler.codec.http.HttpServerCodec.class);
+            updateReading();
         }
 
         private static boolean closeDelimited(Exchange x, HttpResponse resp) {

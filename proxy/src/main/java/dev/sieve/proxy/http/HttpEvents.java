@@ -62,14 +62,16 @@ final class HttpEvents {
 
     void request(Exchange x, Verdict verdict) {
         HTTP http = HTTP.newBuilder().setMethod(x.method).setUrl(x.url).setProtocol(x.protocol).addAllHeaders(x.headers).build();
+        x.http = http;
         Layer7 l7 = Layer7.newBuilder().setType(L7FlowType.REQUEST).setHttp(http).build();
         emit(conn.client(), conn.originalDestination(), verdict, x, l7, x.protocol + " " + x.method + " " + x.url);
     }
 
     void response(Exchange x, int code, Verdict verdict) {
         long latency = System.nanoTime() - x.startNanos;
-        HTTP http = HTTP.newBuilder().setCode(code).setMethod(x.method).setUrl(x.url).setProtocol(x.protocol)
-                .addAllHeaders(x.headers).build();
+        // the request's record with the code: its (immutable) header list is shared, not copied
+        HTTP http = x.http != null ? x.http.toBuilder().setCode(code).build()
+                : HTTP.newBuilder().setCode(code).setMethod(x.method).setUrl(x.url).setProtocol(x.protocol).addAllHeaders(x.headers).build();
         Layer7 l7 = Layer7.newBuilder().setType(L7FlowType.RESPONSE).setLatencyNs(latency).setHttp(http).build();
         String summary = x.protocol + " " + code + " " + TimeUnit.NANOSECONDS.toMillis(latency) + "ms (" + x.method + " " + x.url + ")";
         emit(conn.originalDestination(), conn.client(), verdict, x, l7, summary);

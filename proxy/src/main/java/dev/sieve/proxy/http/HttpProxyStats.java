@@ -12,6 +12,7 @@ public final class HttpProxyStats {
     final LongAdder active = new LongAdder();
     final LongAdder timeouts = new LongAdder();
     final LongAdder upstreamFailures = new LongAdder();
+    final LongAdder upgrades = new LongAdder();
 
     /** Client connections accepted since start. */
     public long connections() {
@@ -31,5 +32,10 @@ public final class HttpProxyStats {
     /** Upstream connections that could not be opened or broke with requests outstanding. */
     public long upstreamFailures() {
         return upstreamFailures.sum();
+    }
+
+    /** Connections that became tunnels after an allowed upgrade (WebSocket). */
+    public long upgrades() {
+        return upgrades.sum();
     }
 }

@@ -49,8 +49,27 @@ final class Judge {
         headers = names.toArray(String[]::new);
     }
 
+    /** The last request's method, path, host and verdict, when the rules test no header (keep-alive polling). */
+    private String lastMethod, lastPath, lastHost;
+    private L7Verdict lastVerdict;
+
     /** {@code header} looks a header up by lower-case name (all values joined with ","), null when absent. */
     L7Verdict judge(String method, String path, String host, Function<String, String> header) {
+        if (headers.length == 0 && lastVerdict != null && method.equals(lastMethod) && path.equals(lastPath)
+                && java.util.Objects.equals(host, lastHost)) {
+            return lastVerdict; // the same request again: no key to build
+        }
+        L7Verdict v = judgeFully(method, path, host, header);
+        if (headers.length == 0) {
+            lastMethod = method;
+            lastPath = path;
+            lastHost = host;
+            lastVerdict = v;
+        }
+        return v;
+    }
+
+    private L7Verdict judgeFully(String method, String path, String host, Function<String, String> header) {
         Map<String, String> tested = headers.length == 0 ? Map.of() : new LinkedHashMap<>();
         StringBuilder key = new StringBuilder(method.length() + path.length() + 32)
                 .append(method).append('\n').append(path).append('\n').append(host);

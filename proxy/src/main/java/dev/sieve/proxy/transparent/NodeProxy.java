@@ -188,6 +188,18 @@ public final class NodeProxy implements AutoCloseable {
         for (TransparentListener t : listeners.values()) t.close();
     }
 
+    /**
+     * What the proxy's death does, for tests of it: {@link #suspend()}, and every connection the listeners accepted
+     * is reset, mid-stream or not (their upstream connections close with them). {@link #resume()} brings it back.
+     * Returns how many connections were reset.
+     */
+    public synchronized int kill() {
+        suspend();
+        int n = 0;
+        for (TransparentListener t : listeners.values()) n += t.resetConnections();
+        return n;
+    }
+
     /** Opens the listeners again on their ports. */
     public synchronized void resume() throws IOException {
         if (listening || closed) return;

@@ -49,6 +49,9 @@ final class TransparentListener {
     private final TransparentUdp udpTransport = new TransparentUdp();
     private final ListenerStats stats;
     private final List<Channel> channels = new ArrayList<>();
+    /** The accepted TCP connections still open (a closed one leaves the group by itself). */
+    private final io.netty.channel.group.ChannelGroup connections =
+            new io.netty.channel.group.DefaultChannelGroup(io.netty.util.concurrent.GlobalEventExecutor.INSTANCE);
     private Ipv6DatagramReceiver udp6;
 
     TransparentListener(ProxyListener key, int port, ConnectionPolicies policies, L7EventSink events,
@@ -104,6 +107,16 @@ final class TransparentListener {
         if (udp6 != null) udp6.close();
         udp6 = null;
         udpTransport.close();
+    }
+
+    /** Resets every accepted connection (what the proxy's death does to them); returns how many. */
+    int resetConnections() {
+        int n = 0;
+        for (Channel c : connections) {
+            reset(c);
+            n++;
+        }
+        return n;
     }
 
     private Channel bindTcp(EventLoopGroup group, boolean v6) throws IOException {
@@ -186,6 +199,7 @@ final class TransparentListener {
             return;
         }
         stats.redirected.increment();
+        connections.add(ch);
         try {
             protocol.init(ch, new ProxiedConnection(client, original, key.ingress(), port, policy,
                     new TransparentUpstream(client.getAddress(), original, key.ingress()), events));
