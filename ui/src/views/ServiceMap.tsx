@@ -1,14 +1,85 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import cytoscape from 'cytoscape';
-import ELK, { type ElkNode } from 'elkjs/lib/elk-api.js';
-import elkWorkerUrl from 'elkjs/lib/elk-worker.min.js?url';
+import type { ElkNode } from 'elkjs/lib/elk-api.js';
 import { fetchServiceMap, type MapEdge, type MapNode } from '../api';
 import { ErrorLine, fmtCount, rangeOf, TimeRange } from '../components';
 import { formatFilters, rangeParams, type Chip } from '../filters';
 import { navigate, setParams } from '../router';
 
-// ELK lays the graph out in a web worker, so a large map does not block the page.
-const elk = new ELK({ workerUrl: elkWorkerUrl });
+// Small maps: ELK's layered layout (traffic reads left to right inside namespace boxes), in its own web
+// worker, loaded only when needed. Large maps (LARGE): ELK takes seconds there (layered 11.8 s for 500
+// workloads / 2,000 edges; even its box/rectpacking algorithms over a second, most of it starting its
+// GWT-compiled code), so each namespace's workloads go in a grid (cytoscape's grid layout, busiest first)
+// and the namespace boxes in a grid of their own.
+type Elk = { layout: (g: ElkNode) => Promise<ElkNode> };
+let elkPromise: Promise<Elk> | undefined;
+function loadElk(): Promise<Elk> {
+  elkPromise ??= Promise.all([import('elkjs/lib/elk-api.js'), import('elkjs/lib/elk-worker.min.js?url')])
+    .then(([api, url]) => new api.default({ workerUrl: url.default }) as unknown as Elk);
+  return elkPromise;
+}
+const LARGE = { nodes: 120, edges: 400 };
+const GAP_X = 24, GAP_Y = 18, NS_PAD = 30;
+
+type Pos = Map<string, { x: number; y: number }>;
+
+/** Large maps: a grid per namespace, then the namespaces' boxes in a grid; both cytoscape's grid layout. */
+function gridByNamespace(byNs: Map<string, MapNode[]>, degree: Map<string, number>): Pos {
+  const pos: Pos = new Map();
+  const boxes: { ns: string; w: number; h: number; local: Pos }[] = [];
+  const scratch = cytoscape({ headless: true, styleEnabled: true });
+  for (const [ns, nodes] of byNs) {
+    const cols = Math.max(1, Math.ceil(Math.sqrt(nodes.length * 1.6)));
+    const rows = Math.ceil(nodes.length / cols);
+    const w = cols * (NODE_W + GAP_X), h = rows * (NODE_H + GAP_Y);
+    scratch.elements().remove();
+    scratch.add(nodes.map((n) => ({ data: { id: n.id, d: degree.get(n.id) ?? 0 } })));
+    scratch.nodes().style({ width: NODE_W, height: NODE_H });
+    scratch.layout({ name: 'grid', cols, rows, boundingBox: { x1: 0, y1: 0, w, h }, avoidOverlap: false, animate: false, fit: false,
+      sort: (a: cytoscape.NodeSingular, b: cytoscape.NodeSingular) => b.data('d') - a.data('d') || (a.id() < b.id() ? -1 : 1) } as cytoscape.LayoutOptions).run();
+    const local: Pos = new Map();
+    scratch.nodes().forEach((n) => { local.set(n.id(), { ...n.position() }); });
+    boxes.push({ ns, w: w + 2 * NS_PAD, h: h + 2 * NS_PAD, local });
+  }
+  scratch.elements().remove();
+  const cw = Math.max(...boxes.map((b) => b.w)), ch = Math.max(...boxes.map((b) => b.h));
+  const gcols = Math.max(1, Math.ceil(Math.sqrt(boxes.length * (ch / cw) * 1.6)));
+  const grows = Math.ceil(boxes.length / gcols);
+  scratch.add(boxes.map((b, i) => ({ data: { id: `g${i}`, size: b.w * b.h } })));
+  scratch.nodes().style({ width: cw, height: ch });
+  scratch.layout({ name: 'grid', cols: gcols, rows: grows, boundingBox: { x1: 0, y1: 0, w: gcols * (cw + 40), h: grows * (ch + 40) },
+    avoidOverlap: false, animate: false, fit: false,
+    sort: (a: cytoscape.NodeSingular, b: cytoscape.NodeSingular) => b.data('size') - a.data('size') } as cytoscape.LayoutOptions).run();
+  boxes.forEach((b, i) => {
+    const c = scratch.getElementById(`g${i}`).position();
+    for (const [id, p] of b.local) pos.set(id, { x: c.x - b.w / 2 + NS_PAD + p.x, y: c.y - b.h / 2 + NS_PAD + p.y });
+  });
+  scratch.destroy();
+  return pos;
+}
+
+async function layeredWithElk(byNs: Map<string, MapNode[]>, edges: MapEdge[], nsId: (ns: string) => string): Promise<Pos> {
+  const elk = await loadElk();
+  const graph: ElkNode = {
+    id: 'root',
+    layoutOptions: {
+      'elk.algorithm': 'layered', 'elk.direction': 'RIGHT', 'elk.hierarchyHandling': 'INCLUDE_CHILDREN',
+      ...SPACING, 'elk.padding': '[top=28,left=14,bottom=14,right=14]',
+      'elk.layered.nodePlacement.strategy': 'BRANDES_KOEPF', 'elk.edgeRouting': 'POLYLINE',
+    },
+    children: [...byNs.entries()].map(([ns, nodes]) => ({
+      id: nsId(ns), layoutOptions: { ...SPACING, 'elk.padding': '[top=30,left=12,bottom=12,right=12]' },
+      children: nodes.map((n) => ({ id: n.id, width: NODE_W, height: NODE_H })),
+    })),
+    edges: edges.filter((e) => e.source !== e.destination).map((e, i) => ({ id: `e${i}`, sources: [e.source], targets: [e.destination] })),
+  };
+  const laid = await elk.layout(graph);
+  const pos: Pos = new Map();
+  for (const g of laid.children ?? []) for (const c of g.children ?? []) {
+    pos.set(c.id, { x: (g.x ?? 0) + (c.x ?? 0) + NODE_W / 2, y: (g.y ?? 0) + (c.y ?? 0) + NODE_H / 2 });
+  }
+  return pos;
+}
 
 const NODE_W = 150, NODE_H = 34;
 // set on the root and on every namespace box (ELK reads spacing per parent)
@@ -80,26 +151,16 @@ export function ServiceMapView({ params }: { params: URLSearchParams }) {
     const byNs = new Map<string, MapNode[]>();
     for (const n of shown.nodes) byNs.set(n.namespace, [...(byNs.get(n.namespace) ?? []), n]);
     const nsId = (ns: string) => `ns:${ns || '(none)'}`;
-    const graph: ElkNode = {
-      id: 'root',
-      layoutOptions: {
-        'elk.algorithm': 'layered', 'elk.direction': 'RIGHT', 'elk.hierarchyHandling': 'INCLUDE_CHILDREN',
-        ...SPACING, 'elk.padding': '[top=28,left=14,bottom=14,right=14]',
-        'elk.layered.nodePlacement.strategy': 'BRANDES_KOEPF', 'elk.edgeRouting': 'POLYLINE',
-      },
-      children: [...byNs.entries()].map(([ns, nodes]) => ({
-        id: nsId(ns), layoutOptions: { ...SPACING, 'elk.padding': '[top=30,left=12,bottom=12,right=12]' },
-        children: nodes.map((n) => ({ id: n.id, width: NODE_W, height: NODE_H })),
-      })),
-      edges: shown.edges.filter((e) => e.source !== e.destination).map((e, i) => ({ id: `e${i}`, sources: [e.source], targets: [e.destination] })),
-    };
-    elk.layout(graph).then((laid) => {
+    const large = shown.nodes.length > LARGE.nodes || shown.edges.length > LARGE.edges;
+    const degree = new Map<string, number>();
+    for (const e of shown.edges) {
+      degree.set(e.source, (degree.get(e.source) ?? 0) + 1);
+      degree.set(e.destination, (degree.get(e.destination) ?? 0) + 1);
+    }
+    const laidOut: Promise<Pos> = large ? Promise.resolve().then(() => gridByNamespace(byNs, degree)) : layeredWithElk(byNs, shown.edges, nsId);
+    laidOut.then((pos) => {
       if (cancelled || !box.current) return;
       const t1 = performance.now();
-      const pos = new Map<string, { x: number; y: number }>();
-      for (const g of laid.children ?? []) for (const c of g.children ?? []) {
-        pos.set(c.id, { x: (g.x ?? 0) + (c.x ?? 0) + NODE_W / 2, y: (g.y ?? 0) + (c.y ?? 0) + NODE_H / 2 });
-      }
       const els: cytoscape.ElementDefinition[] = [];
       for (const ns of byNs.keys()) els.push({ data: { id: nsId(ns), label: ns || 'outside the cluster' }, classes: 'namespace' });
       for (const n of shown.nodes) {
@@ -116,7 +177,8 @@ export function ServiceMapView({ params }: { params: URLSearchParams }) {
       cyRef.current?.destroy();
       const fg = css('--fg'), muted = css('--muted'), panel = css('--panel'), border = css('--border');
       const cy = cytoscape({
-        container: box.current, elements: els, layout: { name: 'preset' }, wheelSensitivity: 0.3, minZoom: 0.1, maxZoom: 3,
+        container: box.current, elements: els, layout: { name: 'preset' }, wheelSensitivity: 0.3, minZoom: 0.05, maxZoom: 3,
+        textureOnViewport: large, hideEdgesOnViewport: large, pixelRatio: large ? 1 : 'auto',
         style: [
           { selector: 'node.workload, node.entity', style: {
             shape: 'round-rectangle', width: NODE_W, height: NODE_H, 'background-color': panel, 'border-width': 1.5, 'border-color': css('--accent'),
@@ -127,7 +189,10 @@ export function ServiceMapView({ params }: { params: URLSearchParams }) {
             shape: 'round-rectangle', 'background-color': css('--ns-bg'), 'background-opacity': 1, 'border-width': 1, 'border-color': border,
             label: 'data(label)', color: muted, 'font-size': 12, 'font-weight': 'bold', 'text-valign': 'top', 'text-halign': 'center', 'text-margin-y': -4, padding: '14px',
           } },
-          { selector: 'edge', style: {
+          { selector: 'edge', style: large ? {
+            // many edges: straight "haystack" lines (the cheapest to draw), labels only while hovered
+            width: 'data(w)', 'curve-style': 'haystack', 'haystack-radius': 0, 'line-color': css('--ok'), opacity: 0.55,
+          } : {
             width: 'data(w)', 'curve-style': 'bezier', 'target-arrow-shape': 'triangle', 'arrow-scale': 0.9, 'line-color': css('--ok'), 'target-arrow-color': css('--ok'),
             label: 'data(label)', 'font-size': 10, color: muted, 'text-background-color': css('--bg'), 'text-background-opacity': 0.85, 'text-background-padding': '2px',
             'text-rotation': 'autorotate', opacity: 0.85,
@@ -169,7 +234,7 @@ export function ServiceMapView({ params }: { params: URLSearchParams }) {
       cy.on('mouseover', 'edge', (ev) => setHover(`${ev.target.data('source')} → ${ev.target.data('target')} · ${ev.target.data('label')} (click: its flows)`));
       cy.on('mouseout', () => { cy.elements().removeClass('faded'); setHover(''); });
       const t2 = performance.now();
-      setTiming(`${shown.nodes.length} workloads, ${shown.edges.length} edges · layout ${Math.round(t1 - t0)} ms, draw ${Math.round(t2 - t1)} ms`);
+      setTiming(`${shown.nodes.length} workloads, ${shown.edges.length} edges · layout ${Math.round(t1 - t0)} ms, draw ${Math.round(t2 - t1)} ms${large ? ' (grid per namespace)' : ''}`);
       (box.current as HTMLDivElement & { cy?: cytoscape.Core }).cy = cy; // for the browser tests: where the edges are drawn
       box.current.dataset.ready = 'true';
       box.current.dataset.nodes = String(shown.nodes.length);
