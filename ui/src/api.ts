@@ -26,6 +26,10 @@ export interface MapEdge { source: string; destination: string; flows: number; v
 export const fetchServiceMap = (p: URLSearchParams, signal?: AbortSignal) =>
   get<{ nodes: MapNode[]; edges: MapEdge[] }>('/api/v1/service-map', p, signal);
 
+export interface PortCount { port: number; protocol: string; l7: string; flows: number; verdicts: Record<string, number> }
+export interface PortCounts { flows: number; complete: boolean; ports: PortCount[] }
+export const fetchPorts = (p: URLSearchParams, signal?: AbortSignal) => get<PortCounts>('/api/v1/flows/ports', p, signal);
+
 export interface PolicyUse { effect: string; kind: string; namespace: string; name: string; flows: number; byVerdict: Record<string, number> }
 export const fetchPolicies = (p: URLSearchParams, signal?: AbortSignal) => get<PolicyUse[]>('/api/v1/policies', p, signal);
 

@@ -341,9 +341,21 @@ describe('service map, policies, drops, nodes', () => {
     });
     assert.ok(at.red, 'the dropped pair is drawn red');
     await page.mouse.click(at.x, at.y);
+    // the edge's panel: its flows by port, as the relay counts them
+    await page.getByTestId('edge-port').first().waitFor({ timeout: 10_000 });
+    assert.equal(new URL(page.url()).searchParams.get('edge'), 'production/frontend>production/database');
+    const answer = await (await fetch(`${relay.base}/api/v1/flows/ports?since=1h&from-namespace=production&from-workload=frontend&to-namespace=production&to-workload=database`)).json();
+    const dbDenied = count((f) => f.kind === 'db-denied');
+    assert.deepEqual(answer.ports, [{ port: 5432, protocol: 'TCP', l7: '', flows: dbDenied, verdicts: { DROPPED: dbDenied } }]);
+    const shown = await page.getByTestId('edge-port').evaluateAll((rows) => rows.map((r) => [r.dataset.port, r.dataset.protocol, r.textContent]));
+    assert.equal(shown.length, 1);
+    assert.deepEqual(shown[0].slice(0, 2), ['5432', 'TCP']);
+    assert.match(shown[0][2], new RegExp(`dropped ${dbDenied}`));
+    await shot(page, 'map-edge-dark');
+    await page.getByTestId('edge-flows').click();
     await page.waitForURL(/\/flows/);
-    assert.equal(new URL(page.url()).searchParams.get('q'), 'from-pod:production/frontend to-pod:production/database');
-    assert.equal(await waitRows(page, count((f) => f.kind === 'db-denied')), count((f) => f.kind === 'db-denied'));
+    assert.equal(new URL(page.url()).searchParams.get('q'), 'from-namespace:production from-workload:frontend to-namespace:production to-workload:database');
+    assert.equal(await waitRows(page, dbDenied), dbDenied);
     assert.deepEqual(errors, []);
     await ctx.close();
     const light = await open('/map?since=1h', { theme: 'light' });
@@ -351,6 +363,26 @@ describe('service map, policies, drops, nodes', () => {
     await light.page.waitForTimeout(300);
     await shot(light.page, 'map-light');
     await light.ctx.close();
+  });
+
+  test('an edge by port and L7 protocol, from a shared URL; a port opens exactly its flows', async () => {
+    const web = count((f) => f.kind === 'web' || f.kind === 'web500');
+    const answer = await (await fetch(`${relay.base}/api/v1/flows/ports?since=1h&from-namespace=production&from-workload=frontend&to-namespace=production&to-workload=backend`)).json();
+    assert.deepEqual(answer.ports, [{ port: 8080, protocol: 'TCP', l7: 'HTTP', flows: web, verdicts: { FORWARDED: web } }]);
+    const scrape = await (await fetch(`${relay.base}/api/v1/flows/ports?since=1h&from-workload=prometheus&to-workload=backend`)).json();
+    assert.deepEqual(scrape.ports.map((p) => [p.port, p.protocol, p.verdicts]), [[9090, 'TCP', { AUDIT: count((f) => f.kind === 'scrape') }]]);
+    const { page, ctx, errors } = await open(`/map?since=1h&edge=${encodeURIComponent('production/frontend>production/backend')}`, { theme: 'light' });
+    const row = page.getByTestId('edge-port').first();
+    await row.waitFor({ timeout: 15_000 });
+    assert.match(await row.textContent(), new RegExp(`8080/TCP\\s*HTTP\\s*${web}\\s*forwarded ${web}`));
+    await shot(page, 'map-edge-light');
+    await row.click();
+    await page.waitForURL(/\/flows/);
+    assert.equal(new URL(page.url()).searchParams.get('q'),
+      'from-namespace:production from-workload:frontend to-namespace:production to-workload:backend to-port:8080 protocol:http');
+    assert.equal(await waitRows(page, web), web);
+    assert.deepEqual(errors, []);
+    await ctx.close();
   });
 
   test('policies view lists each policy with its counts by verdict', async () => {

@@ -1,9 +1,9 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import cytoscape from 'cytoscape';
 import type { ElkNode } from 'elkjs/lib/elk-api.js';
-import { fetchServiceMap, type MapEdge, type MapNode } from '../api';
+import { fetchPorts, fetchServiceMap, type MapEdge, type MapNode, type PortCounts } from '../api';
 import { ErrorLine, fmtCount, rangeOf, TimeRange } from '../components';
-import { formatFilters, rangeParams, type Chip } from '../filters';
+import { formatFilters, rangeParams, toParams, type Chip } from '../filters';
 import { navigate, setParams } from '../router';
 
 // Small maps: ELK's layered layout (traffic reads left to right inside namespace boxes), in its own web
@@ -106,10 +106,68 @@ function css(name: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 }
 
+/** One end of an edge as filters: its namespace and workload (hubble's --from-workload / --to-workload). */
 function side(n: MapNode | undefined, dir: 'from' | 'to'): Chip[] {
   if (!n || !n.namespace) return [];
-  if (!n.workload) return [{ name: `${dir}-namespace`, values: [n.namespace], negate: false }];
-  return [{ name: `${dir}-pod`, values: [`${n.namespace}/${n.workload}`], negate: false }];
+  const ns: Chip = { name: `${dir}-namespace`, values: [n.namespace], negate: false };
+  if (!n.workload) return [ns];
+  return [ns, { name: `${dir}-workload`, values: [n.workload], negate: false }];
+}
+
+/** An edge's flows by port and L4/L7 protocol, each by verdict (relay: GET /api/v1/flows/ports). */
+function EdgePanel({ edge, nodes, params, onClose }: { edge: MapEdge; nodes: Map<string, MapNode>; params: URLSearchParams; onClose: () => void }) {
+  const [data, setData] = useState<PortCounts | null>(null);
+  const [error, setError] = useState('');
+  const chips = useMemo(() => [...side(nodes.get(edge.source), 'from'), ...side(nodes.get(edge.destination), 'to')], [edge, nodes]);
+  const rangeKey = ['since', 'from', 'to'].map((k) => params.get(k)).join('|');
+  useEffect(() => {
+    const ac = new AbortController();
+    setData(null); setError('');
+    fetchPorts(rangeParams(rangeOf(params), toParams(chips)), ac.signal).then(setData).catch((e) => { if (!ac.signal.aborted) setError(e.message); });
+    return () => ac.abort();
+  }, [chips, rangeKey]); // eslint-disable-line react-hooks/exhaustive-deps
+  const go = (more: Chip[]) => {
+    const p = new URLSearchParams();
+    const q = formatFilters([...chips, ...more]);
+    if (q) p.set('q', q);
+    for (const k of ['since', 'from', 'to']) { const v = params.get(k); if (v) p.set(k, v); }
+    navigate('flows', p);
+  };
+  const v = edge.verdicts ?? {};
+  return (
+    <aside className="edge-panel" data-testid="edge-panel">
+      <div className="detail-head">
+        <b>{edge.source || 'outside'} → {edge.destination || 'outside'}</b>
+        <div className="spacer" />
+        <button className="ghost" onClick={onClose} aria-label="close">×</button>
+      </div>
+      <p className="muted">{fmtCount(edge.flows)} flows{Object.entries(v).map(([k, n]) => ` · ${fmtCount(n)} ${k.toLowerCase()}`).join('')}</p>
+      <ErrorLine error={error} />
+      {!data && !error && <p className="muted">counting…</p>}
+      {data && (
+        <table className="ports" data-testid="edge-ports" data-complete={String(data.complete)}>
+          <thead><tr><th>port</th><th>L7</th><th>flows</th><th>verdicts</th></tr></thead>
+          <tbody>
+            {data.ports.map((r) => (
+              <tr key={`${r.protocol}/${r.port}/${r.l7}`} data-testid="edge-port" data-port={r.port} data-protocol={r.protocol}
+                  className={(r.verdicts.DROPPED ?? 0) > 0 ? 'dropped' : ''}
+                  onClick={() => go([
+                    ...(r.port ? [{ name: 'to-port' as const, values: [String(r.port)], negate: false }] : []),
+                    ...(r.protocol ? [{ name: 'protocol' as const, values: [(r.l7 || r.protocol).toLowerCase()], negate: false }] : []),
+                  ])}>
+                <td>{r.port ? `${r.port}/${r.protocol}` : r.protocol}</td>
+                <td>{r.l7}</td>
+                <td className="num">{fmtCount(r.flows)}</td>
+                <td>{Object.entries(r.verdicts).map(([k, n]) => <span key={k} className={`vcount v-${k.toLowerCase()}`}>{k.toLowerCase()} {fmtCount(n)}</span>)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {data && !data.complete && <p className="muted small">counted over the newest {fmtCount(data.flows)} flows of the range</p>}
+      <button data-testid="edge-flows" onClick={() => go([])}>All its flows →</button>
+    </aside>
+  );
 }
 
 export function ServiceMapView({ params }: { params: URLSearchParams }) {
@@ -123,6 +181,9 @@ export function ServiceMapView({ params }: { params: URLSearchParams }) {
   const [hover, setHover] = useState('');
   const box = useRef<HTMLDivElement>(null);
   const cyRef = useRef<cytoscape.Core | null>(null);
+  const paramsRef = useRef(params);
+  paramsRef.current = params;
+  const edgeKey = params.get('edge') ?? '';
 
   useEffect(() => {
     const ac = new AbortController();
@@ -217,7 +278,7 @@ export function ServiceMapView({ params }: { params: URLSearchParams }) {
       };
       cy.on('tap', 'edge', (ev) => {
         const d = ev.target.data();
-        toFlows([...side(nodeOf(d.source), 'from'), ...side(nodeOf(d.target), 'to')]);
+        setParams('map', paramsRef.current, { edge: `${d.source}>${d.target}` }, true);
       });
       cy.on('tap', 'node.workload', (ev) => {
         const n = nodeOf(ev.target.id());
@@ -231,7 +292,7 @@ export function ServiceMapView({ params }: { params: URLSearchParams }) {
         n.neighborhood().ancestors().removeClass('faded');
         setHover(`${n.data('label')} · ${fmtCount(n.data('flows'))} flows`);
       });
-      cy.on('mouseover', 'edge', (ev) => setHover(`${ev.target.data('source')} → ${ev.target.data('target')} · ${ev.target.data('label')} (click: its flows)`));
+      cy.on('mouseover', 'edge', (ev) => setHover(`${ev.target.data('source')} → ${ev.target.data('target')} · ${ev.target.data('label')} (click: by port)`));
       cy.on('mouseout', () => { cy.elements().removeClass('faded'); setHover(''); });
       const t2 = performance.now();
       setTiming(`${shown.nodes.length} workloads, ${shown.edges.length} edges · layout ${Math.round(t1 - t0)} ms, draw ${Math.round(t2 - t1)} ms${large ? ' (grid per namespace)' : ''}`);
@@ -245,6 +306,13 @@ export function ServiceMapView({ params }: { params: URLSearchParams }) {
   }, [shown, loaded]); // eslint-disable-line react-hooks/exhaustive-deps
 
   useEffect(() => () => { cyRef.current?.destroy(); cyRef.current = null; }, []);
+
+  const nodesById = useMemo(() => new Map(data.nodes.map((n) => [n.id, n])), [data]);
+  const selectedEdge = useMemo(() => {
+    if (!edgeKey) return undefined;
+    const i = edgeKey.indexOf('>');
+    return data.edges.find((e) => e.source === edgeKey.slice(0, i) && e.destination === edgeKey.slice(i + 1));
+  }, [data, edgeKey]);
 
   const toggleNs = (ns: string) => {
     const next = selectedNs.includes(ns) ? selectedNs.filter((x) => x !== ns) : [...selectedNs, ns];
@@ -265,11 +333,14 @@ export function ServiceMapView({ params }: { params: URLSearchParams }) {
         <button onClick={() => cyRef.current && fit(cyRef.current)}>Fit</button>
       </div>
       <ErrorLine error={error} />
-      <div className="map" ref={box} data-testid="service-map" />
+      <div className="map-wrap">
+        <div className="map" ref={box} data-testid="service-map" />
+        {selectedEdge && <EdgePanel edge={selectedEdge} nodes={nodesById} params={params} onClose={() => setParams('map', params, { edge: undefined }, true)} />}
+      </div>
       <footer className="statusbar">
         <span>{hover || timing}</span>
         <span className="spacer" />
-        <span className="muted">click an edge or workload for its flows · scroll to zoom</span>
+        <span className="muted">click an edge for its ports, a workload for its flows · scroll to zoom</span>
       </footer>
       {loaded && !shown.nodes.length && !error && <div className="empty overlay">No traffic in this time range.</div>}
     </div>

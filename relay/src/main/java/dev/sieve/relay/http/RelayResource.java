@@ -162,6 +162,58 @@ public class RelayResource {
     return Map.of("nodes", List.copyOf(nodesById.values()), "edges", es);
   }
 
+  /**
+   * The newest flows matching the filters (the {@code /api/v1/flows} parameters; default the last 20,000 of the
+   * last hour) counted by port, L4 protocol and L7 protocol, each by verdict: a service-map edge's breakdown
+   * (its two workloads as {@code from-namespace}/{@code from-workload}/{@code to-namespace}/{@code to-workload}).
+   * A reply counts under its connection's port (its source port). {@code complete}: every matching flow was counted.
+   */
+  @GET
+  @Path("api/v1/flows/ports")
+  @Produces(MediaType.APPLICATION_JSON)
+  public Map<String, Object> ports(@Context UriInfo uri) throws StoreException {
+    jakarta.ws.rs.core.MultivaluedMap<String, String> p = new jakarta.ws.rs.core.MultivaluedHashMap<>(uri.getQueryParameters());
+    if (!p.containsKey("last") && !p.containsKey("first") && !p.containsKey("all")) p.putSingle("last", "20000");
+    if (!p.containsKey("since") && !p.containsKey("until")) p.putSingle("since", "1h");
+    FlowQuery q = QueryParams.parse(p);
+    if (q.follow()) throw new InvalidQueryException("follow: not for counts");
+    Map<String, Map<String, Object>> by = new LinkedHashMap<>();
+    long n = 0;
+    for (Flow f : store.query(q)) {
+      n++;
+      boolean reply = f.hasIsReply() && f.getIsReply().getValue();
+      var l4 = f.getL4();
+      String proto;
+      int port;
+      if (l4.hasTCP()) { proto = "TCP"; port = reply ? l4.getTCP().getSourcePort() : l4.getTCP().getDestinationPort(); }
+      else if (l4.hasUDP()) { proto = "UDP"; port = reply ? l4.getUDP().getSourcePort() : l4.getUDP().getDestinationPort(); }
+      else if (l4.hasSCTP()) { proto = "SCTP"; port = reply ? l4.getSCTP().getSourcePort() : l4.getSCTP().getDestinationPort(); }
+      else if (l4.hasICMPv4()) { proto = "ICMPv4"; port = 0; }
+      else if (l4.hasICMPv6()) { proto = "ICMPv6"; port = 0; }
+      else { proto = ""; port = 0; }
+      String l7 = !f.hasL7() ? "" : f.getL7().hasHttp() ? "HTTP" : f.getL7().hasDns() ? "DNS" : f.getL7().hasKafka() ? "Kafka" : "L7";
+      Map<String, Object> e = by.computeIfAbsent(proto + "/" + port + "/" + l7, k -> {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("port", port);
+        m.put("protocol", proto);
+        m.put("l7", l7);
+        m.put("flows", 0L);
+        m.put("verdicts", new TreeMap<String, Long>());
+        return m;
+      });
+      e.put("flows", (Long) e.get("flows") + 1);
+      @SuppressWarnings("unchecked") Map<String, Long> v = (Map<String, Long>) e.get("verdicts");
+      v.merge(f.getVerdict().name(), 1L, Long::sum);
+    }
+    List<Map<String, Object>> out = new ArrayList<>(by.values());
+    out.sort((a, b) -> Long.compare((Long) b.get("flows"), (Long) a.get("flows")));
+    Map<String, Object> r = new LinkedHashMap<>();
+    r.put("flows", n);
+    r.put("complete", q.number() <= 0 || n < q.number());
+    r.put("ports", out);
+    return r;
+  }
+
   private static void node(Map<String, Map<String, Object>> by, String id, String ns, String wl, long flows) {
     Map<String, Object> n = by.computeIfAbsent(id, k -> {
       Map<String, Object> m = new LinkedHashMap<>();
