@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { memo, useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { downloadBytes, ErrorLine, fmtCount, rangeOf, TimeRange, VerdictBadge } from '../components';
 import {
@@ -41,6 +41,23 @@ export const COLUMNS: Column[] = [
   { id: 'policy', label: 'Policy', width: 'minmax(110px,.8fr)', cell: text('policy') },
   { id: 'node', label: 'Node', width: 'minmax(70px,.5fr)', cell: text('node') },
 ];
+/** One table row; re-rendered only when what it shows changes (scrolling re-renders the rows that come in). */
+const FlowRow = memo(function FlowRow({ row: r, index, top, selected, grid, columns, onPick }: {
+  row: Row; index: number; top: number; selected: boolean; grid: string; columns: Column[]; onPick: (uuid: string, index: number) => void;
+}) {
+  return (
+    <div role="row" data-testid="flow-row" data-uuid={r.uuid}
+         className={`tr ${index % 2 ? 'odd' : ''} ${r.verdict === 'DROPPED' ? 'dropped' : ''} ${selected ? 'selected' : ''}`}
+         style={{ gridTemplateColumns: grid, transform: `translateY(${top}px)`, height: ROW }}
+         onClick={() => onPick(r.uuid, index)}>
+      {columns.map((c) => (
+        <div key={c.id} role="gridcell" className={`c-${c.id}`} title={c.title ? c.title(r) : undefined}>{c.cell(r)}</div>
+      ))}
+    </div>
+  );
+}, (a, b) => a.row.uuid === b.row.uuid && a.index === b.index && a.top === b.top && a.selected === b.selected && a.grid === b.grid
+  && a.columns === b.columns && a.onPick === b.onPick);
+
 const DEFAULT_COLUMNS = ['time', 'source', 'destination', 'dst_port', 'protocol', 'l7', 'verdict', 'drop_reason', 'policy', 'node'];
 const ROW = 24;
 const OVERSCAN = 24;
@@ -133,7 +150,7 @@ export function FlowsView({ params }: { params: URLSearchParams }) {
   useEffect(() => {
     const covered = win.version === st.version && first >= win.start && last <= win.start + win.rows.length;
     if (covered || !total) return;
-    const margin = OVERSCAN * 2;
+    const margin = 200; // rows each side: small scrolls are answered from what is at hand
     ask({ type: 'window', id: ++winId.current, start: Math.max(0, first - margin), end: Math.min(total, last + margin) });
   }, [first, last, st.version, total]); // eslint-disable-line react-hooks/exhaustive-deps
   const rowAt = (i: number): Row | undefined => win.rows[i - win.start];
@@ -153,6 +170,10 @@ export function FlowsView({ params }: { params: URLSearchParams }) {
     setParams('flows', params, { flow: uuid }, false);
   }, [params]);
   onAt.current = (index, uuid) => { if (uuid) { select(uuid, index); virt.scrollToIndex(index, { align: 'auto' }); } };
+
+  const selIndexRef = useRef(selIndex);
+  selIndexRef.current = selIndex;
+  const onPick = useCallback((uuid: string, index: number) => select(index === selIndexRef.current ? undefined : uuid, index), [select]);
 
   const onKey = (e: React.KeyboardEvent) => {
     if (!total) return;
@@ -263,16 +284,8 @@ export function FlowsView({ params }: { params: URLSearchParams }) {
               {items.map((vi) => {
                 const r = rowAt(vi.index);
                 if (!r) return <div key={vi.key} className="tr pending" style={{ transform: `translateY(${vi.start}px)`, height: ROW }} />;
-                return (
-                  <div key={vi.key} role="row" data-testid="flow-row" data-uuid={r.uuid}
-                       className={`tr ${vi.index % 2 ? 'odd' : ''} ${r.verdict === 'DROPPED' ? 'dropped' : ''} ${vi.index === selIndex ? 'selected' : ''}`}
-                       style={{ gridTemplateColumns: grid, transform: `translateY(${vi.start}px)`, height: ROW }}
-                       onClick={() => select(vi.index === selIndex ? undefined : r.uuid, vi.index)}>
-                    {visible.map((c) => (
-                      <div key={c.id} role="gridcell" className={`c-${c.id}`} title={c.title ? c.title(r) : undefined}>{c.cell(r)}</div>
-                    ))}
-                  </div>
-                );
+                return <FlowRow key={vi.key} row={r} index={vi.index} top={vi.start} selected={vi.index === selIndex} grid={grid} columns={visible}
+                                onPick={onPick} />;
               })}
             </div>
           </div>
