@@ -33,7 +33,7 @@ async function serveDist(dist) {
         r.pipe(res);
       });
       up.on('error', () => res.destroy());
-      req.on('close', () => up.destroy());
+      res.on('close', () => up.destroy()); // the browser went away (a request's own 'close' comes when its body ends)
       req.pipe(up);
       return;
     }
