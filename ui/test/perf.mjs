@@ -30,6 +30,7 @@ async function serveDist(dist) {
     if (req.url.startsWith('/api/')) {
       const up = http.request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers }, (r) => {
         res.writeHead(r.statusCode, r.headers);
+        res.flushHeaders(); // an SSE answer opens now, not at its first event
         r.pipe(res);
       });
       up.on('error', () => res.destroy());
@@ -48,6 +49,8 @@ async function serveDist(dist) {
 }
 
 const loadavg = async () => (await import('node:fs')).readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
+
+const iso = (ms) => new Date(ms).toISOString();
 
 async function measure(name, base, node, base0) {
   const out = { load: {} };
@@ -68,15 +71,16 @@ async function measure(name, base, node, base0) {
   out.firstRenderMs = {};
   for (const [view, sel] of [['flows', '[data-testid=flow-row]'], ['map', '[data-testid=service-map][data-ready=true]'], ['drops', '.u-over'], ['policies', '[data-testid=policy-row]'], ['nodes', '[data-testid=nodes] tbody tr']]) {
     const p = await ctx.newPage();
-    await p.goto(`${base}/${view}?since=1h`);
-    await p.waitForSelector(sel, { timeout: 60_000 });
+    // the range of the 100,000 flows (not the big map's flows, which have a view of their own below)
+    await p.goto(`${base}/${view}?from=${iso(base0.from)}&to=${iso(base0.to)}`);
+    await p.waitForSelector(sel, { timeout: 120_000 });
     out.firstRenderMs[view] = Math.round(await p.evaluate(() => performance.now()));
     await p.close();
   }
 
   // 100,000 flows loaded, then scrolled top to bottom in 300 steps
   out.load.load100k = await loadavg();
-  await page.goto(`${base}/flows?since=1h&limit=100000`);
+  await page.goto(`${base}/flows?from=${iso(base0.from)}&to=${iso(base0.to)}&limit=100000`);
   const t0 = await nowIn();
   await page.waitForFunction((n) => Number(document.querySelector('[data-testid=row-count]')?.textContent.replace(/[^0-9]/g, '')) >= n
     && !document.body.textContent.includes('loading…'), base0.total, { timeout: 300_000, polling: 200 });
@@ -135,8 +139,8 @@ async function measure(name, base, node, base0) {
       .observe({ type: 'longtask', buffered: true });
   });
   const mp = await mctx.newPage();
-  await mp.goto(`${base}/map?since=5m`);
-  await mp.waitForSelector('[data-testid=service-map][data-ready=true]', { timeout: 120_000 });
+  await mp.goto(`${base}/map?from=${iso(base0.mapAt - 60_000)}&to=${iso(base0.mapAt + 60_000)}`);
+  await mp.waitForSelector('[data-testid=service-map][data-ready=true]', { timeout: 300_000 });
   const ready = await mp.evaluate(() => performance.now());
   const status = await mp.locator('.mapview .statusbar').textContent();
   const m = status.match(/(\d+) workloads, (\d+) edges · layout (\d+) ms, draw (\d+) ms/);
@@ -154,11 +158,13 @@ try {
   const flows = makeFlows('perf-1');
   const now = Date.now();
   const total = 100_000;
+  // the 100,000 flows over 30 minutes ending 3 hours ago; the map's flows 2 hours ago; live flows now
+  const from = now - 3 * 3600_000 - 1_800_000, to = now - 3 * 3600_000, mapAt = now - 2 * 3600_000;
   for (let b = 0; b < total / 5000; b++) {
     const batch = [];
     for (let i = 0; i < 5000; i++) {
       const n = b * 5000 + i;
-      batch.push({ ...flows[n % flows.length], uuid: `perf-${n}`, timeMs: now - 1_800_000 + Math.floor((n * 1_700_000) / total) });
+      batch.push({ ...flows[n % flows.length], uuid: `perf-${n}`, timeMs: from + Math.floor((n * (to - from)) / total) });
     }
     await node.push(batch);
   }
@@ -169,7 +175,7 @@ try {
   for (let e = 0; e < 2000; e++) {
     const s = e % 500, d = (s + 1 + Math.floor(e / 500) * 37 + (e % 7)) % 500;
     mapFlows.push({ verdict: e % 11 === 0 ? 'DROPPED' : 'FORWARDED', drop_reason_desc: e % 11 === 0 ? 'POLICY_DENIED' : undefined, uuid: `map-${e}`,
-      timeMs: Date.now() - 1000, node_name: 'perf-map', IP: { source: '10.9.0.1', destination: '10.9.0.2' }, l4: { TCP: { source_port: 40000, destination_port: 80 } },
+      timeMs: mapAt, node_name: 'perf-map', IP: { source: '10.9.0.1', destination: '10.9.0.2' }, l4: { TCP: { source_port: 40000, destination_port: 80 } },
       source: ep(s), destination: ep(d) });
   }
   await mapNode.push(mapFlows);
@@ -180,7 +186,7 @@ try {
     variants.unshift(['baseline', await serveDist(path.resolve(process.env.SIEVE_UI_BASELINE_DIST))]);
     results.baseline = process.env.SIEVE_UI_BASELINE_REF ?? process.env.SIEVE_UI_BASELINE_DIST;
   }
-  for (const [name, base] of variants) results[name] = await measure(name, base, node, { total, flows });
+  for (const [name, base] of variants) results[name] = await measure(name, base, node, { total, flows, from, to: to + 1000, mapAt });
   node.close();
 } finally {
   await browser.close();

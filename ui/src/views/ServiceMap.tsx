@@ -298,6 +298,7 @@ export function ServiceMapView({ params }: { params: URLSearchParams }) {
       setTiming(`${shown.nodes.length} workloads, ${shown.edges.length} edges · layout ${Math.round(t1 - t0)} ms, draw ${Math.round(t2 - t1)} ms${large ? ' (grid per namespace)' : ''}`);
       (box.current as HTMLDivElement & { cy?: cytoscape.Core }).cy = cy; // for the browser tests: where the edges are drawn
       box.current.dataset.ready = 'true';
+      setDrawn((n) => n + 1);
       box.current.dataset.nodes = String(shown.nodes.length);
       box.current.dataset.edges = String(shown.edges.length);
       box.current.dataset.dropped = String(shown.edges.filter((e) => (e.verdicts?.DROPPED ?? 0) > 0).length);
@@ -313,6 +314,17 @@ export function ServiceMapView({ params }: { params: URLSearchParams }) {
     const i = edgeKey.indexOf('>');
     return data.edges.find((e) => e.source === edgeKey.slice(0, i) && e.destination === edgeKey.slice(i + 1));
   }, [data, edgeKey]);
+
+  // the edge in the URL is drawn selected
+  const [drawn, setDrawn] = useState(0);
+  useEffect(() => {
+    const cy = cyRef.current;
+    if (!cy) return;
+    cy.edges(':selected').unselect();
+    if (!edgeKey) return;
+    const i = edgeKey.indexOf('>');
+    cy.edges().filter((e) => e.data('source') === edgeKey.slice(0, i) && e.data('target') === edgeKey.slice(i + 1)).select();
+  }, [edgeKey, drawn]);
 
   const toggleNs = (ns: string) => {
     const next = selectedNs.includes(ns) ? selectedNs.filter((x) => x !== ns) : [...selectedNs, ns];
