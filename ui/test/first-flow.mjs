@@ -40,8 +40,8 @@ try {
   // a dropped flow of the scenario, explained by the policy engine through the scenario's manifests
   let dropped;
   for (let i = 0; i < 60 && !dropped; i++) {
-    const fl = await (await fetch(`${base}/api/v1/flows?since=5m&verdict=DROPPED&protocol=tcp&last=1`)).json();
-    dropped = fl.find((f) => f.source?.pod_name && f.destination?.pod_name);
+    const fl = await (await fetch(`${base}/api/v1/flows?since=5m&verdict=DROPPED&protocol=tcp&last=50`)).json();
+    dropped = fl.find((f) => f.source?.pod_name && f.destination?.pod_name && !f.l7 && !f.is_reply);
     if (!dropped) await sleep(1000);
   }
   if (dropped) {
