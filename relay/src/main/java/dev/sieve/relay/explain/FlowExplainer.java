@@ -149,9 +149,9 @@ public final class FlowExplainer {
 
   /** The connection a flow belongs to: a reply's is traced from its destination back to its source. */
   static TraceRequest request(Flow f) {
-    // a reply, and an L7 response (the proxy reports it from the server to the client), belong to the connection
-    // the client opened
-    boolean reply = (f.hasIsReply() && f.getIsReply().getValue()) || (f.hasL7() && f.getL7().getType() == dev.sieve.api.flow.L7FlowType.RESPONSE);
+    // a reply (also an L7 response: the proxy reports it from the server to the client with is_reply, as Hubble
+    // does) belongs to the connection the client opened
+    boolean reply = f.hasIsReply() && f.getIsReply().getValue();
     String src = peer(f, !reply), dst = peer(f, reply);
     Layer4 l4 = f.getL4();
     int port;

@@ -71,8 +71,8 @@ class FlowExplainerTest {
     Map<String, Object> why = explainer.explain(flow("production/database", "development/dev-client", 5432, Verdict.DROPPED, true));
     assertThat(why.get("request")).asString().contains("from=development/dev-client").contains("to=production/database").contains("port=5432");
     assertThat(why).containsEntry("verdict", "DROPPED");
-    // an L7 response: reported from the server to the client
-    Flow response = flow("production/backend", "production/frontend", 8080, Verdict.FORWARDED, false).toBuilder()
+    // an L7 response: reported from the server to the client, as a reply
+    Flow response = flow("production/backend", "production/frontend", 8080, Verdict.FORWARDED, true).toBuilder()
         .setL4(Layer4.newBuilder().setTCP(TCP.newBuilder().setSourcePort(8080).setDestinationPort(40000)))
         .setL7(Layer7.newBuilder().setType(dev.sieve.api.flow.L7FlowType.RESPONSE)
             .setHttp(HTTP.newBuilder().setCode(200).setMethod("GET").setUrl("http://backend:8080/api/users"))).build();
