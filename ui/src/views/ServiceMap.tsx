@@ -244,11 +244,13 @@ export function ServiceMapView({ params }: { params: URLSearchParams }) {
           { selector: 'node.workload, node.entity', style: {
             shape: 'round-rectangle', width: NODE_W, height: NODE_H, 'background-color': panel, 'border-width': 1.5, 'border-color': css('--accent'),
             label: 'data(label)', color: fg, 'font-size': 12, 'text-valign': 'center', 'text-halign': 'center', 'text-max-width': `${NODE_W - 12}px`, 'text-wrap': 'ellipsis',
+            // large maps: labels too small to read at the fitted zoom are not drawn (zoom in to read them)
+            ...(large ? { 'min-zoomed-font-size': 7 } : {}),
           } },
           { selector: 'node.entity', style: { 'border-color': muted, 'border-style': 'dashed' } },
           { selector: 'node.namespace', style: {
             shape: 'round-rectangle', 'background-color': css('--ns-bg'), 'background-opacity': 1, 'border-width': 1, 'border-color': border,
-            label: 'data(label)', color: muted, 'font-size': 12, 'font-weight': 'bold', 'text-valign': 'top', 'text-halign': 'center', 'text-margin-y': -4, padding: '14px',
+            label: 'data(label)', color: muted, 'font-size': large ? 40 : 12, 'font-weight': 'bold', 'text-valign': 'top', 'text-halign': 'center', 'text-margin-y': -4, padding: '14px',
           } },
           { selector: 'edge', style: large ? {
             // many edges: straight "haystack" lines (the cheapest to draw), labels only while hovered
