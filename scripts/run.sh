@@ -76,7 +76,7 @@ for _ in $(seq 300); do grep -q "^run 'sieve lab exec" "$work/lab.log" 2>/dev/nu
 grep -q "^run 'sieve lab exec" "$work/lab.log" || { cat "$work/lab.log" >&2; exit 1; }
 [ "$headless" = 1 ] || sed -n '2,100p' "$work/lab.log" | grep -v "^run 'sieve" | sed 's/^/   /'
 
-relay_args=(--store "$store" --grpc-address "127.0.0.1:$relay_port" --http-address "127.0.0.1:$http_port")
+relay_args=(--store "$store" --grpc-address "127.0.0.1:$relay_port" --http-address "127.0.0.1:$http_port" --manifests "$manifests")
 if [ "$store" = clickhouse ]; then
   ch_dir=$(mktemp -d /tmp/sieve-clickhouse.XXXXXX)
   ch_http=$(scripts/clickhouse-local.sh start "$ch_dir")

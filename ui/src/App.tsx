@@ -1,10 +1,13 @@
-import { useEffect, useState } from 'react';
+import { lazy, Suspense, useEffect, useState } from 'react';
 import { navigate, useLocation, VIEWS, type View } from './router';
 import { FlowsView } from './views/Flows';
-import { ServiceMapView } from './views/ServiceMap';
-import { DropsView } from './views/Drops';
-import { PoliciesView } from './views/Policies';
-import { NodesView } from './views/Nodes';
+
+// code-split: the first view (flows) loads only its own code; the map (cytoscape, ELK), the charts (uPlot)
+// and the other views come when first opened
+const ServiceMapView = lazy(() => import('./views/ServiceMap').then((m) => ({ default: m.ServiceMapView })));
+const DropsView = lazy(() => import('./views/Drops').then((m) => ({ default: m.DropsView })));
+const PoliciesView = lazy(() => import('./views/Policies').then((m) => ({ default: m.PoliciesView })));
+const NodesView = lazy(() => import('./views/Nodes').then((m) => ({ default: m.NodesView })));
 
 const LABELS: Record<View, string> = { flows: 'Flows', map: 'Service map', drops: 'Drops', policies: 'Policies', nodes: 'Nodes' };
 
@@ -49,10 +52,12 @@ export function App() {
       </header>
       <main>
         {view === 'flows' && <FlowsView params={params} />}
-        {view === 'map' && <ServiceMapView params={params} />}
-        {view === 'drops' && <DropsView params={params} />}
-        {view === 'policies' && <PoliciesView params={params} />}
-        {view === 'nodes' && <NodesView />}
+        <Suspense fallback={<div className="empty">loading…</div>}>
+          {view === 'map' && <ServiceMapView params={params} />}
+          {view === 'drops' && <DropsView params={params} />}
+          {view === 'policies' && <PoliciesView params={params} />}
+          {view === 'nodes' && <NodesView />}
+        </Suspense>
       </main>
     </div>
   );

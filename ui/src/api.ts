@@ -26,8 +26,22 @@ export interface MapEdge { source: string; destination: string; flows: number; v
 export const fetchServiceMap = (p: URLSearchParams, signal?: AbortSignal) =>
   get<{ nodes: MapNode[]; edges: MapEdge[] }>('/api/v1/service-map', p, signal);
 
+export interface PortCount { port: number; protocol: string; l7: string; flows: number; verdicts: Record<string, number> }
+export interface PortCounts { flows: number; complete: boolean; ports: PortCount[] }
+export const fetchPorts = (p: URLSearchParams, signal?: AbortSignal) => get<PortCounts>('/api/v1/flows/ports', p, signal);
+
 export interface PolicyUse { effect: string; kind: string; namespace: string; name: string; flows: number; byVerdict: Record<string, number> }
 export const fetchPolicies = (p: URLSearchParams, signal?: AbortSignal) => get<PolicyUse[]>('/api/v1/policies', p, signal);
+
+export interface TraceSide { verdict: string; enforced: boolean; audit: boolean; rule: string | null; policies: string[]; dropReason: number; reason: string }
+export interface Why {
+  uuid: string; flowVerdict: string; available: boolean; message?: string; traceError?: string; manifests?: string[]; manifestErrors?: string[];
+  request?: { from: string; to: string; port: number; protocol: string; l7?: string };
+  verdict?: string; agrees?: boolean; egress?: TraceSide; ingress?: TraceSide; l7?: { verdict: string; rule: string | null; reason: string }; reason?: string;
+  allow?: { kind: 'deny-rule' | 'policy' | 'none'; text: string; rule?: string; yaml?: string; verified?: boolean; verdictWith?: string };
+}
+/** The policy engine's trace of a flow's connection through the relay's manifests (relay: GET /api/v1/why). */
+export const fetchWhy = (uuid: string, signal?: AbortSignal) => get<Why>('/api/v1/why', new URLSearchParams({ uuid }), signal);
 
 export interface NodeInfo {
   name: string; connected: boolean; streams: number; epoch: string; address: string; firstSeenMs: number; lastSeenMs: number;

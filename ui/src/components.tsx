@@ -66,7 +66,11 @@ export function fmtCount(n: number): string {
 }
 
 export function download(name: string, type: string, text: string) {
-  const url = URL.createObjectURL(new Blob([text], { type }));
+  downloadBytes(name, type, text);
+}
+
+export function downloadBytes(name: string, type: string, data: string | ArrayBuffer) {
+  const url = URL.createObjectURL(new Blob([data], { type }));
   const a = document.createElement('a');
   a.href = url;
   a.download = name;

@@ -11,7 +11,7 @@
 export const FILTER_NAMES = [
   'verdict', 'drop-reason', 'traffic-direction', 'namespace', 'from-namespace', 'to-namespace', 'pod', 'from-pod', 'to-pod',
   'label', 'from-label', 'to-label', 'from-identity', 'to-identity', 'ip', 'from-ip', 'to-ip', 'port', 'from-port', 'to-port',
-  'protocol', 'fqdn', 'http-method', 'http-path', 'http-status', 'node-name', 'uuid',
+  'protocol', 'fqdn', 'http-method', 'http-path', 'http-status', 'node-name', 'uuid', 'workload', 'from-workload', 'to-workload',
 ] as const;
 export type FilterName = (typeof FILTER_NAMES)[number];
 
@@ -125,6 +125,7 @@ export function addChip(chips: Chip[], c: Chip): Chip[] {
 const SIDE: Record<string, [string, string]> = {
   pod: ['source_pod', 'destination_pod'], namespace: ['source_pod', 'destination_pod'], ip: ['source_ip', 'destination_ip'],
   label: ['source_label', 'destination_label'], port: ['source_port', 'destination_port'], fqdn: ['source_fqdn', 'destination_fqdn'],
+  workload: ['source_workload', 'destination_workload'],
 };
 const ONE: Record<string, string> = {
   verdict: 'verdict', 'drop-reason': 'drop_reason_desc', 'traffic-direction': 'traffic_direction', 'from-pod': 'source_pod',
@@ -132,15 +133,19 @@ const ONE: Record<string, string> = {
   'to-ip': 'destination_ip', protocol: 'protocol', 'from-port': 'source_port', 'to-port': 'destination_port',
   'from-identity': 'source_identity', 'to-identity': 'destination_identity', 'from-label': 'source_label', 'to-label': 'destination_label',
   'node-name': 'node_name', 'http-status': 'http_status_code', 'http-method': 'http_method', 'http-path': 'http_path', uuid: 'uuid',
+  'from-workload': 'source_workload', 'to-workload': 'destination_workload',
 };
 
-function fieldValue(name: string, v: string): string | number {
+type FieldValue = string | number | { name: string; kind?: string };
+
+function fieldValue(name: string, v: string): FieldValue {
   if (name === 'namespace' || name === 'from-namespace' || name === 'to-namespace') return v + '/';
+  if (name.endsWith('workload')) { const i = v.indexOf('/'); return i < 0 ? { name: v } : { kind: v.slice(0, i), name: v.slice(i + 1) }; }
   if (name === 'from-identity' || name === 'to-identity') return Number(v);
   return v;
 }
 
-type FF = Record<string, (string | number)[]>;
+type FF = Record<string, FieldValue[]>;
 
 /** The negated chips as hubble's --not makes them: one filter, or a source and a destination filter. */
 export function blacklist(chips: Chip[]): FF[] {
@@ -149,7 +154,7 @@ export function blacklist(chips: Chip[]): FF[] {
   const base: FF = {};
   const left: FF = {}, right: FF = {};
   let sided = false;
-  const add = (ff: FF, field: string, v: string | number) => { (ff[field] ??= []).push(v); };
+  const add = (ff: FF, field: string, v: FieldValue) => { (ff[field] ??= []).push(v); };
   for (const c of neg) {
     for (const v of c.values) {
       if (SIDE[c.name]) {

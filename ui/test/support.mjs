@@ -24,10 +24,10 @@ export async function freePort() {
   return port;
 }
 
-/** Starts bin/sieve-relay (memory store) and waits until /readyz answers. */
-export async function startRelay() {
+/** Starts bin/sieve-relay (memory store; `extra`: more flags) and waits until /readyz answers. */
+export async function startRelay(extra = []) {
   const httpPort = await freePort(), grpcPort = await freePort();
-  const proc = spawn(path.join(repo, 'bin/sieve-relay'), ['--store', 'memory', '--http-address', `127.0.0.1:${httpPort}`, '--grpc-address', `127.0.0.1:${grpcPort}`],
+  const proc = spawn(path.join(repo, 'bin/sieve-relay'), ['--store', 'memory', '--http-address', `127.0.0.1:${httpPort}`, '--grpc-address', `127.0.0.1:${grpcPort}`, ...extra],
     { stdio: ['ignore', 'pipe', 'pipe'], detached: false });
   let log = '';
   proc.stdout.on('data', (d) => { log += d; });

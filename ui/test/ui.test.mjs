@@ -1,11 +1,12 @@
 // Browser tests of the web UI: Debian's chromium (playwright-core) against a real bin/sieve-relay
 // fed over the real ingest gRPC. Screenshots go to ui/target/screenshots/.
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { makeFlows } from './flows.mjs';
-import { launchBrowser, Node, repo, startRelay } from './support.mjs';
+import { launchBrowser, Node, repo, startRelay, tempDir } from './support.mjs';
 
 const shots = path.join(repo, 'ui/target/screenshots');
 mkdirSync(shots, { recursive: true });
@@ -14,7 +15,8 @@ let relay, browser, node, flows;
 const count = (pred) => flows.filter(pred).length;
 
 before(async () => {
-  relay = await startRelay();
+  // the relay explains flows ("why") with the policy engine over the manifests the test flows come from
+  relay = await startRelay(['--manifests', path.join(repo, 'ui/test/manifests')]);
   browser = await launchBrowser();
   node = new Node(relay.grpc, 'node-a');
   flows = makeFlows('node-a');
@@ -164,9 +166,7 @@ describe('flow explorer', () => {
       source: { ...flows[0].source, namespace: 'live', pod_name: `pusher-${i}` }, kind: 'live',
       ingress_allowed_by: [], egress_allowed_by: [], ingress_denied_by: [], egress_denied_by: [],
     });
-    // the SSE answer opens before the relay's live subscription is in place (FlowService subscribes on
-    // its own thread): give it a moment, or the first flow can be missed
-    await page.waitForTimeout(1000);
+    // no wait: the relay subscribes before it answers, so "following" means the next flow arrives
     await node.push([mk(1)]);
     flows.push(mk(1));
     assert.equal(await waitRows(page, 1), 1, 'a live flow appears');
@@ -222,6 +222,82 @@ describe('flow detail', () => {
   });
 });
 
+describe('why: the policy engine\'s trace of a flow', () => {
+  const why = async (uuid) => {
+    const r = await fetch(`${relay.base}/api/v1/why?uuid=${encodeURIComponent(uuid)}`);
+    assert.equal(r.status, 200, await r.clone().text());
+    return r.json();
+  };
+  const openDetail = async (f) => {
+    const { page, ctx } = await open(`/flows?since=1h&flow=${f.uuid}`);
+    await page.getByTestId('why-trace').waitFor({ timeout: 15_000 });
+    return { page, ctx, trace: page.getByTestId('why-trace') };
+  };
+
+  test('a drop by a deny rule names the rule, as the relay traced it; no added policy can allow it', async () => {
+    const f = flows.find((x) => x.kind === 'db-denied');
+    const answer = await why(f.uuid);
+    assert.equal(answer.verdict, 'DROPPED');
+    assert.equal(answer.agrees, true);
+    assert.equal(answer.ingress.rule, 'CiliumNetworkPolicy production/deny-frontend-to-database spec.ingressDeny[0]');
+    assert.equal(answer.allow.kind, 'deny-rule');
+    const { page, ctx, trace } = await openDetail(f);
+    assert.equal(await trace.getAttribute('data-verdict'), 'DROPPED');
+    assert.ok((await page.getByTestId('why-ingress').textContent()).includes(answer.ingress.rule));
+    assert.match(await page.getByTestId('why-allow').textContent(), /deny rule wins over every allow/);
+    assert.equal(await page.getByTestId('why-allow').getAttribute('data-kind'), 'deny-rule');
+    await shot(page, 'why-deny');
+    await ctx.close();
+  });
+
+  test('an allowed flow names the allowing rule', async () => {
+    const f = flows.find((x) => x.kind === 'web');
+    const answer = await why(f.uuid);
+    assert.equal(answer.verdict, 'FORWARDED');
+    assert.equal(answer.ingress.rule, 'NetworkPolicy production/allow-frontend-to-backend spec.ingress[0]');
+    assert.equal(answer.request.l7, 'HTTP GET /api/v1/items', 'the HTTP request is traced too');
+    const { page, ctx } = await openDetail(f);
+    assert.ok((await page.getByTestId('why-ingress').textContent()).includes(answer.ingress.rule));
+    assert.equal(await page.getByTestId('why-allow').count(), 0);
+    await ctx.close();
+  });
+
+  test('a default-deny drop gets a policy that allows it: checked by the relay and by sieve policy trace', async () => {
+    const f = flows.find((x) => x.kind === 'dev-denied');
+    const answer = await why(f.uuid);
+    assert.equal(answer.verdict, 'DROPPED');
+    assert.equal(answer.ingress.dropReason, 133, 'default deny at the backend');
+    assert.equal(answer.allow.kind, 'policy');
+    assert.equal(answer.allow.verified, true);
+    assert.equal(answer.allow.verdictWith, 'FORWARDED');
+    const { page, ctx } = await openDetail(f);
+    assert.equal((await page.getByTestId('why-yaml').textContent()).trim(), answer.allow.yaml.trim());
+    assert.match(await page.getByTestId('why-verified').textContent(), /FORWARDED/);
+    await shot(page, 'why-allow');
+    await ctx.close();
+    // the same suggestion through the CLI's trace: without it DROPPED, with it FORWARDED
+    const dir = tempDir();
+    try {
+      const yaml = path.join(dir.path, 'suggested.yaml');
+      writeFileSync(yaml, answer.allow.yaml);
+      const trace = (files) => execFileSync(path.join(repo, 'bin/sieve'), ['policy', 'trace', '-f', ...files, '--from', 'development/tester-0',
+        '--to', 'production/backend-0', '--dport', '8080/TCP', '-o', 'json'], { encoding: 'utf8' });
+      const manifests = path.join(repo, 'ui/test/manifests');
+      assert.equal(JSON.parse(trace([manifests])).verdict, 'DROPPED');
+      assert.equal(JSON.parse(trace([manifests, yaml])).verdict, 'FORWARDED');
+    } finally {
+      dir.remove();
+    }
+  });
+
+  test('an unknown flow is a 404 naming it; a missing uuid a 400', async () => {
+    const r = await fetch(`${relay.base}/api/v1/why?uuid=nope`);
+    assert.equal(r.status, 404);
+    assert.match((await r.json()).error, /no flow with uuid nope/);
+    assert.equal((await fetch(`${relay.base}/api/v1/why`)).status, 400);
+  });
+});
+
 describe('export', () => {
   test('JSON is hubble jsonpb lines of the current rows; CSV has a header and one line each', async () => {
     const { page, ctx } = await open('/flows?since=1h&q=verdict:DROPPED');
@@ -265,9 +341,21 @@ describe('service map, policies, drops, nodes', () => {
     });
     assert.ok(at.red, 'the dropped pair is drawn red');
     await page.mouse.click(at.x, at.y);
+    // the edge's panel: its flows by port, as the relay counts them
+    await page.getByTestId('edge-port').first().waitFor({ timeout: 10_000 });
+    assert.equal(new URL(page.url()).searchParams.get('edge'), 'production/frontend>production/database');
+    const answer = await (await fetch(`${relay.base}/api/v1/flows/ports?since=1h&from-namespace=production&from-workload=frontend&to-namespace=production&to-workload=database`)).json();
+    const dbDenied = count((f) => f.kind === 'db-denied');
+    assert.deepEqual(answer.ports, [{ port: 5432, protocol: 'TCP', l7: '', flows: dbDenied, verdicts: { DROPPED: dbDenied } }]);
+    const shown = await page.getByTestId('edge-port').evaluateAll((rows) => rows.map((r) => [r.dataset.port, r.dataset.protocol, r.textContent]));
+    assert.equal(shown.length, 1);
+    assert.deepEqual(shown[0].slice(0, 2), ['5432', 'TCP']);
+    assert.match(shown[0][2], new RegExp(`dropped ${dbDenied}`));
+    await shot(page, 'map-edge-dark');
+    await page.getByTestId('edge-flows').click();
     await page.waitForURL(/\/flows/);
-    assert.equal(new URL(page.url()).searchParams.get('q'), 'from-pod:production/frontend to-pod:production/database');
-    assert.equal(await waitRows(page, count((f) => f.kind === 'db-denied')), count((f) => f.kind === 'db-denied'));
+    assert.equal(new URL(page.url()).searchParams.get('q'), 'from-namespace:production from-workload:frontend to-namespace:production to-workload:database');
+    assert.equal(await waitRows(page, dbDenied), dbDenied);
     assert.deepEqual(errors, []);
     await ctx.close();
     const light = await open('/map?since=1h', { theme: 'light' });
@@ -275,6 +363,26 @@ describe('service map, policies, drops, nodes', () => {
     await light.page.waitForTimeout(300);
     await shot(light.page, 'map-light');
     await light.ctx.close();
+  });
+
+  test('an edge by port and L7 protocol, from a shared URL; a port opens exactly its flows', async () => {
+    const web = count((f) => f.kind === 'web' || f.kind === 'web500');
+    const answer = await (await fetch(`${relay.base}/api/v1/flows/ports?since=1h&from-namespace=production&from-workload=frontend&to-namespace=production&to-workload=backend`)).json();
+    assert.deepEqual(answer.ports, [{ port: 8080, protocol: 'TCP', l7: 'HTTP', flows: web, verdicts: { FORWARDED: web } }]);
+    const scrape = await (await fetch(`${relay.base}/api/v1/flows/ports?since=1h&from-workload=prometheus&to-workload=backend`)).json();
+    assert.deepEqual(scrape.ports.map((p) => [p.port, p.protocol, p.verdicts]), [[9090, 'TCP', { AUDIT: count((f) => f.kind === 'scrape') }]]);
+    const { page, ctx, errors } = await open(`/map?since=1h&edge=${encodeURIComponent('production/frontend>production/backend')}`, { theme: 'light' });
+    const row = page.getByTestId('edge-port').first();
+    await row.waitFor({ timeout: 15_000 });
+    assert.match(await row.textContent(), new RegExp(`8080/TCP\\s*HTTP\\s*${web}\\s*forwarded ${web}`));
+    await shot(page, 'map-edge-light');
+    await row.click();
+    await page.waitForURL(/\/flows/);
+    assert.equal(new URL(page.url()).searchParams.get('q'),
+      'from-namespace:production from-workload:frontend to-namespace:production to-workload:backend to-port:8080 protocol:http');
+    assert.equal(await waitRows(page, web), web);
+    assert.deepEqual(errors, []);
+    await ctx.close();
   });
 
   test('policies view lists each policy with its counts by verdict', async () => {

@@ -1,3 +1,5 @@
+import { useEffect, useState } from 'react';
+import { fetchWhy, type TraceSide, type Why as WhyAnswer } from '../api';
 import { VerdictBadge } from '../components';
 import { chipFor, type Chip } from '../filters';
 import { deciding, endpointName, l4Ports, l7Summary, leaves, policyName, protocol, type Flow } from '../flow';
@@ -40,7 +42,69 @@ function Why({ flow }: { flow: Flow }) {
         </ul>
       )}
       {flow.policy_log?.length ? <pre className="policylog">{flow.policy_log.join('\n')}</pre> : null}
+      {flow.uuid && <Trace uuid={flow.uuid} />}
     </section>
+  );
+}
+
+function SideLine({ name, side }: { name: string; side?: TraceSide }) {
+  if (!side) return null;
+  return (
+    <li data-testid={`why-${name}`} className={side.verdict === 'DROPPED' ? 'deny' : ''}>
+      <VerdictBadge verdict={side.verdict} />
+      <span className="muted">{name}</span>
+      <span>{side.rule ?? side.reason}</span>
+    </li>
+  );
+}
+
+/** The policy engine's trace of this flow's connection (the relay traces it through the agents' manifests). */
+function Trace({ uuid }: { uuid: string }) {
+  const [why, setWhy] = useState<WhyAnswer | null>(null);
+  const [error, setError] = useState('');
+  useEffect(() => {
+    const ac = new AbortController();
+    setWhy(null); setError('');
+    fetchWhy(uuid, ac.signal).then(setWhy).catch((e) => { if (!ac.signal.aborted) setError(e.message); });
+    return () => ac.abort();
+  }, [uuid]);
+  if (error) return <p className="muted" data-testid="why-trace">Policy trace: {error}</p>;
+  if (!why) return <p className="muted" data-testid="why-trace-loading">tracing…</p>;
+  if (!why.available) return <p className="muted" data-testid="why-trace">Policy trace: {why.message}</p>;
+  if (why.traceError) return <p className="muted" data-testid="why-trace">Policy trace: {why.traceError}</p>;
+  const req = why.request!;
+  return (
+    <div className="trace" data-testid="why-trace" data-verdict={why.verdict}>
+      <h4>Policy trace <span className="muted">({req.from} → {req.to} {req.port}/{req.protocol}{req.l7 ? ` · ${req.l7}` : ''})</span></h4>
+      <p>
+        <VerdictBadge verdict={why.verdict} />{' '}
+        {why.agrees ? <span className="muted">as the datapath decided</span>
+          : <span className="warn" data-testid="why-disagrees">the datapath reported {why.flowVerdict} (policies changed since, or not a policy decision)</span>}
+      </p>
+      <ul>
+        <SideLine name="egress" side={why.egress} />
+        <SideLine name="ingress" side={why.ingress} />
+        {why.l7 && (
+          <li data-testid="why-l7"><VerdictBadge verdict={why.l7.verdict} /><span className="muted">L7</span><span>{why.l7.rule ?? why.l7.reason}</span></li>
+        )}
+      </ul>
+      <p className="muted small" data-testid="why-reason">{why.reason}</p>
+      {why.allow && (
+        <div className="allow" data-testid="why-allow" data-kind={why.allow.kind}>
+          <h4>What would allow it</h4>
+          <p>{why.allow.text}</p>
+          {why.allow.yaml && (
+            <>
+              <pre className="yaml" data-testid="why-yaml">{why.allow.yaml}</pre>
+              <p className="muted small" data-testid="why-verified">
+                {why.allow.verified ? `checked: traced again with it added → ${why.allow.verdictWith}` : `not enough on its own: traced again with it → ${why.allow.verdictWith}`}
+                {' '}<button className="ghost tiny" onClick={() => navigator.clipboard?.writeText(why.allow!.yaml!)}>copy</button>
+              </p>
+            </>
+          )}
+        </div>
+      )}
+    </div>
   );
 }
 

@@ -1,60 +1,66 @@
-import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { memo, useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { followFlows, streamFlows } from '../api';
-import { download, ErrorLine, fmtCount, rangeOf, TimeRange, VerdictBadge } from '../components';
+import { downloadBytes, ErrorLine, fmtCount, rangeOf, TimeRange, VerdictBadge } from '../components';
 import {
   addChip, chipText, FILTER_NAMES, FilterError, formatFilters, parseFilters, rangeParams, toParams, type Chip,
 } from '../filters';
-import {
-  endpointName, l4Ports, l7Summary, policySummary, protocol, reservedEntity, timeMs, toCsv, toJsonpbLines, workload, type Flow,
-} from '../flow';
+import type { Flow } from '../flow';
+import type { EpCell, Row } from '../rows';
+import type { Reply, Request, State } from '../flowstore.worker';
 import { setParams } from '../router';
 import { FlowDetail } from './FlowDetail';
 
-interface Column { id: string; label: string; width: string; cell: (f: Flow) => ReactNode; title?: (f: Flow) => string }
+interface Column { id: string; label: string; width: string; cell: (r: Row) => ReactNode; title?: (r: Row) => string }
 
-const pad = (n: number, w = 2) => String(n).padStart(w, '0');
-function fmtTime(f: Flow): string {
-  if (!f.time) return '';
-  const d = new Date(f.time);
-  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
+function ep(c: EpCell): ReactNode {
+  if (c.entity) return <><span className="entity">{c.entity}</span> <span className="muted">{c.name}</span></>;
+  if (c.ns !== undefined) return <><span className="ns">{c.ns}</span>{c.name}</>;
+  return c.name;
 }
-
-function ep(f: Flow, side: 'source' | 'destination'): ReactNode {
-  const e = f[side];
-  const ip = side === 'source' ? f.IP?.source : f.IP?.destination;
-  const names = side === 'source' ? f.source_names : f.destination_names;
-  if (e?.pod_name) return <><span className="ns">{e.namespace}/</span>{e.pod_name}</>;
-  const r = reservedEntity(e);
-  if (r) return <><span className="entity">{r}</span> <span className="muted">{names?.[0] ?? ip}</span></>;
-  return names?.[0] ?? ip ?? '';
-}
+const text = (id: string) => (r: Row) => r.cells[id];
 
 export const COLUMNS: Column[] = [
-  { id: 'time', label: 'Time', width: '104px', cell: fmtTime, title: (f) => f.time ?? '' },
-  { id: 'source', label: 'Source', width: 'minmax(160px,1.3fr)', cell: (f) => ep(f, 'source'), title: (f) => endpointName(f.source, f.IP?.source, f.source_names) },
-  { id: 'src_workload', label: 'Src workload', width: 'minmax(90px,.7fr)', cell: (f) => workload(f.source) },
-  { id: 'src_namespace', label: 'Src namespace', width: 'minmax(90px,.6fr)', cell: (f) => f.source?.namespace ?? '' },
-  { id: 'src_identity', label: 'Src identity', width: '84px', cell: (f) => f.source?.identity ?? '' },
-  { id: 'src_ip', label: 'Src IP', width: 'minmax(96px,.6fr)', cell: (f) => f.IP?.source ?? '' },
-  { id: 'src_port', label: 'Src port', width: '64px', cell: (f) => l4Ports(f)[0] ?? '' },
-  { id: 'destination', label: 'Destination', width: 'minmax(160px,1.3fr)', cell: (f) => ep(f, 'destination'), title: (f) => endpointName(f.destination, f.IP?.destination, f.destination_names) },
-  { id: 'dst_workload', label: 'Dst workload', width: 'minmax(90px,.7fr)', cell: (f) => workload(f.destination) },
-  { id: 'dst_namespace', label: 'Dst namespace', width: 'minmax(90px,.6fr)', cell: (f) => f.destination?.namespace ?? '' },
-  { id: 'dst_identity', label: 'Dst identity', width: '84px', cell: (f) => f.destination?.identity ?? '' },
-  { id: 'dst_ip', label: 'Dst IP', width: 'minmax(96px,.6fr)', cell: (f) => f.IP?.destination ?? '' },
-  { id: 'dst_port', label: 'Dst port', width: '64px', cell: (f) => l4Ports(f)[1] ?? '' },
-  { id: 'protocol', label: 'Protocol', width: '92px', cell: protocol },
-  { id: 'l7', label: 'L7', width: 'minmax(120px,1fr)', cell: l7Summary },
-  { id: 'verdict', label: 'Verdict', width: '96px', cell: (f) => <VerdictBadge verdict={f.verdict} /> },
-  { id: 'drop_reason', label: 'Drop reason', width: 'minmax(90px,.7fr)', cell: (f) => f.drop_reason_desc ?? '' },
-  { id: 'direction', label: 'Direction', width: '72px', cell: (f) => (f.traffic_direction ?? '').toLowerCase() },
-  { id: 'policy', label: 'Policy', width: 'minmax(110px,.8fr)', cell: policySummary },
-  { id: 'node', label: 'Node', width: 'minmax(70px,.5fr)', cell: (f) => f.node_name ?? '' },
+  { id: 'time', label: 'Time', width: '104px', cell: (r) => r.time, title: (r) => r.timeTitle },
+  { id: 'source', label: 'Source', width: 'minmax(160px,1.3fr)', cell: (r) => ep(r.source), title: (r) => r.sourceTitle },
+  { id: 'src_workload', label: 'Src workload', width: 'minmax(90px,.7fr)', cell: text('src_workload') },
+  { id: 'src_namespace', label: 'Src namespace', width: 'minmax(90px,.6fr)', cell: text('src_namespace') },
+  { id: 'src_identity', label: 'Src identity', width: '84px', cell: text('src_identity') },
+  { id: 'src_ip', label: 'Src IP', width: 'minmax(96px,.6fr)', cell: text('src_ip') },
+  { id: 'src_port', label: 'Src port', width: '64px', cell: text('src_port') },
+  { id: 'destination', label: 'Destination', width: 'minmax(160px,1.3fr)', cell: (r) => ep(r.destination), title: (r) => r.destinationTitle },
+  { id: 'dst_workload', label: 'Dst workload', width: 'minmax(90px,.7fr)', cell: text('dst_workload') },
+  { id: 'dst_namespace', label: 'Dst namespace', width: 'minmax(90px,.6fr)', cell: text('dst_namespace') },
+  { id: 'dst_identity', label: 'Dst identity', width: '84px', cell: text('dst_identity') },
+  { id: 'dst_ip', label: 'Dst IP', width: 'minmax(96px,.6fr)', cell: text('dst_ip') },
+  { id: 'dst_port', label: 'Dst port', width: '64px', cell: text('dst_port') },
+  { id: 'protocol', label: 'Protocol', width: '92px', cell: text('protocol') },
+  { id: 'l7', label: 'L7', width: 'minmax(120px,1fr)', cell: text('l7') },
+  { id: 'verdict', label: 'Verdict', width: '96px', cell: (r) => <VerdictBadge verdict={r.verdict} /> },
+  { id: 'drop_reason', label: 'Drop reason', width: 'minmax(90px,.7fr)', cell: text('drop_reason') },
+  { id: 'direction', label: 'Direction', width: '72px', cell: text('direction') },
+  { id: 'policy', label: 'Policy', width: 'minmax(110px,.8fr)', cell: text('policy') },
+  { id: 'node', label: 'Node', width: 'minmax(70px,.5fr)', cell: text('node') },
 ];
+/** One table row; re-rendered only when what it shows changes (scrolling re-renders the rows that come in). */
+const FlowRow = memo(function FlowRow({ row: r, index, top, selected, grid, columns, onPick }: {
+  row: Row; index: number; top: number; selected: boolean; grid: string; columns: Column[]; onPick: (uuid: string, index: number) => void;
+}) {
+  return (
+    <div role="row" data-testid="flow-row" data-uuid={r.uuid}
+         className={`tr ${index % 2 ? 'odd' : ''} ${r.verdict === 'DROPPED' ? 'dropped' : ''} ${selected ? 'selected' : ''}`}
+         style={{ gridTemplateColumns: grid, transform: `translateY(${top}px)`, height: ROW }}
+         onClick={() => onPick(r.uuid, index)}>
+      {columns.map((c) => (
+        <div key={c.id} role="gridcell" className={`c-${c.id}`} title={c.title ? c.title(r) : undefined}>{c.cell(r)}</div>
+      ))}
+    </div>
+  );
+}, (a, b) => a.row.uuid === b.row.uuid && a.index === b.index && a.top === b.top && a.selected === b.selected && a.grid === b.grid
+  && a.columns === b.columns && a.onPick === b.onPick);
+
 const DEFAULT_COLUMNS = ['time', 'source', 'destination', 'dst_port', 'protocol', 'l7', 'verdict', 'drop_reason', 'policy', 'node'];
 const ROW = 24;
-const MAX_ROWS = 200_000;
+const OVERSCAN = 24;
 const LIMITS = ['100', '1000', '10000', '100000'];
 
 function loadColumns(): string[] {
@@ -64,8 +70,6 @@ function loadColumns(): string[] {
   } catch { /* default */ }
   return DEFAULT_COLUMNS;
 }
-
-const key = (f: Flow) => f.uuid ?? `${f.time}|${f.node_name}|${f.IP?.source}|${f.IP?.destination}`;
 
 export function FlowsView({ params }: { params: URLSearchParams }) {
   const q = params.get('q') ?? '';
@@ -81,92 +85,111 @@ export function FlowsView({ params }: { params: URLSearchParams }) {
   try { chips = parseFilters(q); } catch (e) { filterError = (e as Error).message; }
   const apiParams = useMemo(() => toParams(chips), [q]); // eslint-disable-line react-hooks/exhaustive-deps
 
-  const [rows, setRows] = useState<Flow[]>([]); // newest first
-  const [error, setError] = useState('');
-  const [loading, setLoading] = useState(false);
-  const [took, setTook] = useState(0);
+  const [st, setSt] = useState<State>({ type: 'state', id: 0, total: 0, loading: false, took: 0, error: '', live: 'off', pending: 0, lost: 0, newestMs: 0, version: 0 });
+  const [win, setWin] = useState<{ version: number; start: number; rows: Row[] }>({ version: -1, start: 0, rows: [] });
+  const [sel, setSel] = useState<{ uuid: string; flow?: Flow; index: number }>({ uuid: '', index: -1 });
   const [paused, setPaused] = useState(false);
-  const [pending, setPending] = useState(0);
-  const [liveState, setLiveState] = useState<'off' | 'open' | 'error'>('off');
-  const [lost, setLost] = useState(0);
   const [columns, setColumns] = useState<string[]>(loadColumns);
   const [chooser, setChooser] = useState(false);
   const [input, setInput] = useState('');
   const [inputError, setInputError] = useState('');
-  const buffer = useRef<Flow[]>([]);
-  const pausedRef = useRef(paused);
-  pausedRef.current = paused;
+
+  // the flows live in a worker (flowstore.worker.ts): it streams, parses and keeps them; the page asks for
+  // the rows on screen only
+  const worker = useMemo(() => new Worker(new URL('../flowstore.worker.ts', import.meta.url), { type: 'module' }), []);
+  useEffect(() => () => worker.terminate(), [worker]);
+  const ask = useCallback((m: Request) => worker.postMessage(m), [worker]);
+  const loadId = useRef(0);
+  const winId = useRef(0);
+  const winApplied = useRef(0);
+  const onAt = useRef<(index: number, uuid?: string) => void>(() => {});
 
   useEffect(() => { localStorage.setItem('sieve.columns', JSON.stringify(columns)); }, [columns]);
 
-  // history: the newest `limit` flows of the range, streamed in and shown as they come
   useEffect(() => {
-    if (filterError) { setRows([]); return; }
-    const ac = new AbortController();
+    worker.onmessage = (ev: MessageEvent<Reply>) => {
+      const m = ev.data;
+      if (m.type === 'state') { if (m.id === loadId.current) setSt(m); }
+      else if (m.type === 'window') {
+        // the newest answer wins (an older one arriving late is dropped); while scrolling fast, each shows
+        if (m.id > winApplied.current) { winApplied.current = m.id; setWin({ version: m.version, start: m.start, rows: m.rows }); }
+      }
+      else if (m.type === 'flow') setSel((s) => (s.uuid === m.uuid ? { uuid: m.uuid, flow: m.flow, index: m.index } : s));
+      else if (m.type === 'at') onAt.current(m.index, m.uuid);
+      else if (m.type === 'export') {
+        const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+        if (m.kind === 'json') downloadBytes(`sieve-flows-${stamp}.json`, 'application/x-ndjson', m.buffer);
+        else downloadBytes(`sieve-flows-${stamp}.csv`, 'text/csv', m.buffer);
+      }
+    };
+  }, [worker]);
+
+  // history: the newest `limit` flows of the range (streamed in, shown as they come); live: new flows
+  // over SSE on top, or kept aside while paused
+  useEffect(() => {
+    const id = ++loadId.current;
+    if (filterError) { setSt((s) => ({ ...s, id, total: 0, loading: false, error: '' })); ask({ type: 'load', id, history: '' }); return; }
     const p = rangeParams(range, new URLSearchParams(apiParams));
     p.set('last', limit);
-    setLoading(true);
-    setRows([]);
-    const t0 = performance.now();
-    const got: Flow[] = [];
-    let shown = 0;
-    const show = () => { if (got.length !== shown) { shown = got.length; setRows(got.slice().reverse()); } };
-    const timer = setInterval(show, 300);
-    streamFlows(p, (fs) => { for (const f of fs) got.push(f); }, ac.signal)
-      .then(() => { show(); setError(''); setTook(performance.now() - t0); })
-      .catch((e) => { if (!ac.signal.aborted) { setRows([]); setError(e.message); } })
-      .finally(() => { clearInterval(timer); if (!ac.signal.aborted) setLoading(false); });
-    return () => { clearInterval(timer); ac.abort(); };
-  }, [apiParams, rangeKey, limit, filterError]); // eslint-disable-line react-hooks/exhaustive-deps
+    setSt((s) => ({ ...s, id, loading: true }));
+    setPaused(false);
+    ask({ type: 'load', id, history: p.toString(), follow: live ? apiParams.toString() : undefined });
+  }, [apiParams, rangeKey, limit, filterError, live]); // eslint-disable-line react-hooks/exhaustive-deps
 
-  // live: new flows over SSE, flushed a few times a second; paused = kept aside, rows stand still
-  useEffect(() => {
-    if (!live || filterError) { setLiveState('off'); return; }
-    buffer.current = [];
-    setPending(0);
-    const close = followFlows(apiParams, (f) => { buffer.current.push(f); }, (n) => setLost((l) => l + n), setLiveState);
-    const timer = setInterval(() => {
-      if (!buffer.current.length) return;
-      if (pausedRef.current) { setPending(buffer.current.length); return; }
-      const add = buffer.current.reverse();
-      buffer.current = [];
-      setPending(0);
-      setRows((r) => {
-        const seen = new Set(r.slice(0, 2000).map(key));
-        const fresh = add.filter((f) => !seen.has(key(f)));
-        const next = fresh.concat(r);
-        return next.length > MAX_ROWS ? next.slice(0, MAX_ROWS) : next;
-      });
-    }, 200);
-    return () => { close(); clearInterval(timer); setLiveState('off'); };
-  }, [live, apiParams, filterError]);
-
-  useEffect(() => { if (!paused && buffer.current.length) setPending(buffer.current.length); }, [paused]);
+  useEffect(() => { ask({ type: 'pause', paused }); }, [paused, ask]);
 
   const visible = useMemo(() => columns.map((id) => COLUMNS.find((c) => c.id === id)!).filter(Boolean), [columns]);
   const grid = visible.map((c) => c.width).join(' ');
 
+  const total = st.total;
   const scroller = useRef<HTMLDivElement>(null);
-  const virt = useVirtualizer({ count: rows.length, getScrollElement: () => scroller.current, estimateSize: () => ROW, overscan: 24 });
-  const selIndex = useMemo(() => (selected ? rows.findIndex((f) => f.uuid === selected) : -1), [rows, selected]);
-  const selFlow = selIndex >= 0 ? rows[selIndex] : undefined;
+  const virt = useVirtualizer({ count: total, getScrollElement: () => scroller.current, estimateSize: () => ROW, overscan: OVERSCAN });
+  const items = virt.getVirtualItems();
+  const first = items.length ? items[0].index : 0, last = items.length ? items[items.length - 1].index + 1 : 0;
+  // ask for the rows on screen (plus a margin) when they are not at hand or the flows changed
+  useEffect(() => {
+    const covered = win.version === st.version && first >= win.start && last <= win.start + win.rows.length;
+    if (covered || !total) return;
+    const margin = 200; // rows each side: small scrolls are answered from what is at hand
+    ask({ type: 'window', id: ++winId.current, start: Math.max(0, first - margin), end: Math.min(total, last + margin) });
+  }, [first, last, st.version, total]); // eslint-disable-line react-hooks/exhaustive-deps
+  const rowAt = (i: number): Row | undefined => win.rows[i - win.start];
 
-  const select = useCallback((f?: Flow) => setParams('flows', params, { flow: f?.uuid }, false), [params]);
+  // the selected flow (from the URL) with its place in the table
+  useEffect(() => {
+    if (!selected) { setSel({ uuid: '', index: -1 }); return; }
+    setSel((s) => (s.uuid === selected ? s : { uuid: selected, index: -1 }));
+    ask({ type: 'get', uuid: selected });
+  }, [selected, st.version, ask]);
+  const selIndex = sel.uuid === selected ? sel.index : -1;
+  const selFlow = sel.uuid === selected ? sel.flow : undefined;
+
+  // a row's place is known when it is picked on screen: the selection shows at once, the flow follows
+  const select = useCallback((uuid?: string, index = -1) => {
+    if (uuid && index >= 0) setSel((s) => (s.uuid === uuid ? s : { uuid, index }));
+    setParams('flows', params, { flow: uuid }, false);
+  }, [params]);
+  onAt.current = (index, uuid) => { if (uuid) { select(uuid, index); virt.scrollToIndex(index, { align: 'auto' }); } };
+
+  const selIndexRef = useRef(selIndex);
+  selIndexRef.current = selIndex;
+  const onPick = useCallback((uuid: string, index: number) => select(index === selIndexRef.current ? undefined : uuid, index), [select]);
 
   const onKey = (e: React.KeyboardEvent) => {
-    if (!rows.length) return;
+    if (!total) return;
     let i = selIndex;
-    if (e.key === 'ArrowDown' || e.key === 'j') i = Math.min(rows.length - 1, i + 1);
+    if (e.key === 'ArrowDown' || e.key === 'j') i = Math.min(total - 1, i + 1);
     else if (e.key === 'ArrowUp' || e.key === 'k') i = Math.max(0, i - 1);
-    else if (e.key === 'PageDown') i = Math.min(rows.length - 1, i + 20);
+    else if (e.key === 'PageDown') i = Math.min(total - 1, i + 20);
     else if (e.key === 'PageUp') i = Math.max(0, i - 20);
     else if (e.key === 'Home') i = 0;
-    else if (e.key === 'End') i = rows.length - 1;
+    else if (e.key === 'End') i = total - 1;
     else if (e.key === 'Escape') { select(undefined); return; }
     else return;
     e.preventDefault();
-    select(rows[i]);
-    virt.scrollToIndex(i, { align: 'auto' });
+    const r = rowAt(i);
+    if (r) { select(r.uuid, i); virt.scrollToIndex(i, { align: 'auto' }); }
+    else ask({ type: 'at', index: i, reason: 'key' });
   };
 
   const setChips = (next: Chip[]) => set({ q: formatFilters(next) || undefined, flow: undefined }, true);
@@ -186,14 +209,9 @@ export function FlowsView({ params }: { params: URLSearchParams }) {
     }
   };
 
-  const exportRows = (kind: 'json' | 'csv') => {
-    const ordered = rows.slice().reverse(); // oldest first, as hubble prints
-    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    if (kind === 'json') download(`sieve-flows-${stamp}.json`, 'application/x-ndjson', toJsonpbLines(ordered));
-    else download(`sieve-flows-${stamp}.csv`, 'text/csv', toCsv(ordered));
-  };
+  const exportRows = (kind: 'json' | 'csv') => ask({ type: 'export', kind });
 
-  const newest = rows.length ? timeMs(rows[0]) : 0;
+  const loading = st.loading, error = st.error, newest = st.newestMs, liveState = st.live, pending = st.pending, lost = st.lost, took = st.took;
   return (
     <div className={`flows ${selFlow ? 'with-detail' : ''}`}>
       <div className="toolbar">
@@ -254,27 +272,20 @@ export function FlowsView({ params }: { params: URLSearchParams }) {
       </div>
       <ErrorLine error={filterError || inputError || error} />
       <div className="table-wrap">
-        <div className="table" role="grid" aria-rowcount={rows.length}>
+        <div className="table" role="grid" aria-rowcount={total}>
           <div className="thead" style={{ gridTemplateColumns: grid }} role="row">
             {visible.map((c) => <div key={c.id} role="columnheader" className={`c-${c.id}`}>{c.label}</div>)}
           </div>
           <div className="tbody" ref={scroller} tabIndex={0} onKeyDown={onKey} data-testid="flow-table">
-            {!rows.length && !loading && !error && !filterError && (
+            {!total && !loading && !error && !filterError && (
               <div className="empty">No flows {chips.length ? 'match these filters' : 'yet'} in this time range{live ? ' — waiting for new ones…' : '.'}</div>
             )}
             <div style={{ height: virt.getTotalSize(), position: 'relative' }}>
-              {virt.getVirtualItems().map((vi) => {
-                const f = rows[vi.index];
-                return (
-                  <div key={vi.key} role="row" data-testid="flow-row" data-uuid={f.uuid}
-                       className={`tr ${vi.index % 2 ? 'odd' : ''} ${f.verdict === 'DROPPED' ? 'dropped' : ''} ${vi.index === selIndex ? 'selected' : ''}`}
-                       style={{ gridTemplateColumns: grid, transform: `translateY(${vi.start}px)`, height: ROW }}
-                       onClick={() => select(vi.index === selIndex ? undefined : f)}>
-                    {visible.map((c) => (
-                      <div key={c.id} role="gridcell" className={`c-${c.id}`} title={c.title ? c.title(f) : undefined}>{c.cell(f)}</div>
-                    ))}
-                  </div>
-                );
+              {items.map((vi) => {
+                const r = rowAt(vi.index);
+                if (!r) return <div key={vi.key} className="tr pending" style={{ transform: `translateY(${vi.start}px)`, height: ROW }} />;
+                return <FlowRow key={vi.key} row={r} index={vi.index} top={vi.start} selected={vi.index === selIndex} grid={grid} columns={visible}
+                                onPick={onPick} />;
               })}
             </div>
           </div>
@@ -282,7 +293,7 @@ export function FlowsView({ params }: { params: URLSearchParams }) {
         {selFlow && <FlowDetail flow={selFlow} onFilter={addFilter} onClose={() => select(undefined)} />}
       </div>
       <footer className="statusbar" data-testid="status">
-        <span data-testid="row-count">{fmtCount(rows.length)} flows</span>
+        <span data-testid="row-count">{fmtCount(total)} flows</span>
         {loading ? <span>loading…</span> : <span>{took ? `${Math.round(took)} ms` : ''}</span>}
         {newest > 0 && <span>newest {new Date(newest).toLocaleString()}</span>}
         {live && <span>live: {paused ? 'paused' : liveState === 'open' ? 'following' : liveState === 'error' ? 'reconnecting…' : 'connecting…'}</span>}

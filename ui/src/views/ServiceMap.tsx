@@ -1,14 +1,85 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import cytoscape from 'cytoscape';
-import ELK, { type ElkNode } from 'elkjs/lib/elk-api.js';
-import elkWorkerUrl from 'elkjs/lib/elk-worker.min.js?url';
-import { fetchServiceMap, type MapEdge, type MapNode } from '../api';
+import type { ElkNode } from 'elkjs/lib/elk-api.js';
+import { fetchPorts, fetchServiceMap, type MapEdge, type MapNode, type PortCounts } from '../api';
 import { ErrorLine, fmtCount, rangeOf, TimeRange } from '../components';
-import { formatFilters, rangeParams, type Chip } from '../filters';
+import { formatFilters, rangeParams, toParams, type Chip } from '../filters';
 import { navigate, setParams } from '../router';
 
-// ELK lays the graph out in a web worker, so a large map does not block the page.
-const elk = new ELK({ workerUrl: elkWorkerUrl });
+// Small maps: ELK's layered layout (traffic reads left to right inside namespace boxes), in its own web
+// worker, loaded only when needed. Large maps (LARGE): ELK takes seconds there (layered 11.8 s for 500
+// workloads / 2,000 edges; even its box/rectpacking algorithms over a second, most of it starting its
+// GWT-compiled code), so each namespace's workloads go in a grid (cytoscape's grid layout, busiest first)
+// and the namespace boxes in a grid of their own.
+type Elk = { layout: (g: ElkNode) => Promise<ElkNode> };
+let elkPromise: Promise<Elk> | undefined;
+function loadElk(): Promise<Elk> {
+  elkPromise ??= Promise.all([import('elkjs/lib/elk-api.js'), import('elkjs/lib/elk-worker.min.js?url')])
+    .then(([api, url]) => new api.default({ workerUrl: url.default }) as unknown as Elk);
+  return elkPromise;
+}
+const LARGE = { nodes: 120, edges: 400 };
+const GAP_X = 24, GAP_Y = 18, NS_PAD = 30;
+
+type Pos = Map<string, { x: number; y: number }>;
+
+/** Large maps: a grid per namespace, then the namespaces' boxes in a grid; both cytoscape's grid layout. */
+function gridByNamespace(byNs: Map<string, MapNode[]>, degree: Map<string, number>): Pos {
+  const pos: Pos = new Map();
+  const boxes: { ns: string; w: number; h: number; local: Pos }[] = [];
+  const scratch = cytoscape({ headless: true, styleEnabled: true });
+  for (const [ns, nodes] of byNs) {
+    const cols = Math.max(1, Math.ceil(Math.sqrt(nodes.length * 1.6)));
+    const rows = Math.ceil(nodes.length / cols);
+    const w = cols * (NODE_W + GAP_X), h = rows * (NODE_H + GAP_Y);
+    scratch.elements().remove();
+    scratch.add(nodes.map((n) => ({ data: { id: n.id, d: degree.get(n.id) ?? 0 } })));
+    scratch.nodes().style({ width: NODE_W, height: NODE_H });
+    scratch.layout({ name: 'grid', cols, rows, boundingBox: { x1: 0, y1: 0, w, h }, avoidOverlap: false, animate: false, fit: false,
+      sort: (a: cytoscape.NodeSingular, b: cytoscape.NodeSingular) => b.data('d') - a.data('d') || (a.id() < b.id() ? -1 : 1) } as cytoscape.LayoutOptions).run();
+    const local: Pos = new Map();
+    scratch.nodes().forEach((n) => { local.set(n.id(), { ...n.position() }); });
+    boxes.push({ ns, w: w + 2 * NS_PAD, h: h + 2 * NS_PAD, local });
+  }
+  scratch.elements().remove();
+  const cw = Math.max(...boxes.map((b) => b.w)), ch = Math.max(...boxes.map((b) => b.h));
+  const gcols = Math.max(1, Math.ceil(Math.sqrt(boxes.length * (ch / cw) * 1.6)));
+  const grows = Math.ceil(boxes.length / gcols);
+  scratch.add(boxes.map((b, i) => ({ data: { id: `g${i}`, size: b.w * b.h } })));
+  scratch.nodes().style({ width: cw, height: ch });
+  scratch.layout({ name: 'grid', cols: gcols, rows: grows, boundingBox: { x1: 0, y1: 0, w: gcols * (cw + 40), h: grows * (ch + 40) },
+    avoidOverlap: false, animate: false, fit: false,
+    sort: (a: cytoscape.NodeSingular, b: cytoscape.NodeSingular) => b.data('size') - a.data('size') } as cytoscape.LayoutOptions).run();
+  boxes.forEach((b, i) => {
+    const c = scratch.getElementById(`g${i}`).position();
+    for (const [id, p] of b.local) pos.set(id, { x: c.x - b.w / 2 + NS_PAD + p.x, y: c.y - b.h / 2 + NS_PAD + p.y });
+  });
+  scratch.destroy();
+  return pos;
+}
+
+async function layeredWithElk(byNs: Map<string, MapNode[]>, edges: MapEdge[], nsId: (ns: string) => string): Promise<Pos> {
+  const elk = await loadElk();
+  const graph: ElkNode = {
+    id: 'root',
+    layoutOptions: {
+      'elk.algorithm': 'layered', 'elk.direction': 'RIGHT', 'elk.hierarchyHandling': 'INCLUDE_CHILDREN',
+      ...SPACING, 'elk.padding': '[top=28,left=14,bottom=14,right=14]',
+      'elk.layered.nodePlacement.strategy': 'BRANDES_KOEPF', 'elk.edgeRouting': 'POLYLINE',
+    },
+    children: [...byNs.entries()].map(([ns, nodes]) => ({
+      id: nsId(ns), layoutOptions: { ...SPACING, 'elk.padding': '[top=30,left=12,bottom=12,right=12]' },
+      children: nodes.map((n) => ({ id: n.id, width: NODE_W, height: NODE_H })),
+    })),
+    edges: edges.filter((e) => e.source !== e.destination).map((e, i) => ({ id: `e${i}`, sources: [e.source], targets: [e.destination] })),
+  };
+  const laid = await elk.layout(graph);
+  const pos: Pos = new Map();
+  for (const g of laid.children ?? []) for (const c of g.children ?? []) {
+    pos.set(c.id, { x: (g.x ?? 0) + (c.x ?? 0) + NODE_W / 2, y: (g.y ?? 0) + (c.y ?? 0) + NODE_H / 2 });
+  }
+  return pos;
+}
 
 const NODE_W = 150, NODE_H = 34;
 // set on the root and on every namespace box (ELK reads spacing per parent)
@@ -35,10 +106,68 @@ function css(name: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 }
 
+/** One end of an edge as filters: its namespace and workload (hubble's --from-workload / --to-workload). */
 function side(n: MapNode | undefined, dir: 'from' | 'to'): Chip[] {
   if (!n || !n.namespace) return [];
-  if (!n.workload) return [{ name: `${dir}-namespace`, values: [n.namespace], negate: false }];
-  return [{ name: `${dir}-pod`, values: [`${n.namespace}/${n.workload}`], negate: false }];
+  const ns: Chip = { name: `${dir}-namespace`, values: [n.namespace], negate: false };
+  if (!n.workload) return [ns];
+  return [ns, { name: `${dir}-workload`, values: [n.workload], negate: false }];
+}
+
+/** An edge's flows by port and L4/L7 protocol, each by verdict (relay: GET /api/v1/flows/ports). */
+function EdgePanel({ edge, nodes, params, onClose }: { edge: MapEdge; nodes: Map<string, MapNode>; params: URLSearchParams; onClose: () => void }) {
+  const [data, setData] = useState<PortCounts | null>(null);
+  const [error, setError] = useState('');
+  const chips = useMemo(() => [...side(nodes.get(edge.source), 'from'), ...side(nodes.get(edge.destination), 'to')], [edge, nodes]);
+  const rangeKey = ['since', 'from', 'to'].map((k) => params.get(k)).join('|');
+  useEffect(() => {
+    const ac = new AbortController();
+    setData(null); setError('');
+    fetchPorts(rangeParams(rangeOf(params), toParams(chips)), ac.signal).then(setData).catch((e) => { if (!ac.signal.aborted) setError(e.message); });
+    return () => ac.abort();
+  }, [chips, rangeKey]); // eslint-disable-line react-hooks/exhaustive-deps
+  const go = (more: Chip[]) => {
+    const p = new URLSearchParams();
+    const q = formatFilters([...chips, ...more]);
+    if (q) p.set('q', q);
+    for (const k of ['since', 'from', 'to']) { const v = params.get(k); if (v) p.set(k, v); }
+    navigate('flows', p);
+  };
+  const v = edge.verdicts ?? {};
+  return (
+    <aside className="edge-panel" data-testid="edge-panel">
+      <div className="detail-head">
+        <b>{edge.source || 'outside'} → {edge.destination || 'outside'}</b>
+        <div className="spacer" />
+        <button className="ghost" onClick={onClose} aria-label="close">×</button>
+      </div>
+      <p className="muted">{fmtCount(edge.flows)} flows{Object.entries(v).map(([k, n]) => ` · ${fmtCount(n)} ${k.toLowerCase()}`).join('')}</p>
+      <ErrorLine error={error} />
+      {!data && !error && <p className="muted">counting…</p>}
+      {data && (
+        <table className="ports" data-testid="edge-ports" data-complete={String(data.complete)}>
+          <thead><tr><th>port</th><th>L7</th><th>flows</th><th>verdicts</th></tr></thead>
+          <tbody>
+            {data.ports.map((r) => (
+              <tr key={`${r.protocol}/${r.port}/${r.l7}`} data-testid="edge-port" data-port={r.port} data-protocol={r.protocol}
+                  className={(r.verdicts.DROPPED ?? 0) > 0 ? 'dropped' : ''}
+                  onClick={() => go([
+                    ...(r.port ? [{ name: 'to-port' as const, values: [String(r.port)], negate: false }] : []),
+                    ...(r.protocol ? [{ name: 'protocol' as const, values: [(r.l7 || r.protocol).toLowerCase()], negate: false }] : []),
+                  ])}>
+                <td>{r.port ? `${r.port}/${r.protocol}` : r.protocol}</td>
+                <td>{r.l7}</td>
+                <td className="num">{fmtCount(r.flows)}</td>
+                <td>{Object.entries(r.verdicts).map(([k, n]) => <span key={k} className={`vcount v-${k.toLowerCase()}`}>{k.toLowerCase()} {fmtCount(n)}</span>)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {data && !data.complete && <p className="muted small">counted over the newest {fmtCount(data.flows)} flows of the range</p>}
+      <button data-testid="edge-flows" onClick={() => go([])}>All its flows →</button>
+    </aside>
+  );
 }
 
 export function ServiceMapView({ params }: { params: URLSearchParams }) {
@@ -52,6 +181,9 @@ export function ServiceMapView({ params }: { params: URLSearchParams }) {
   const [hover, setHover] = useState('');
   const box = useRef<HTMLDivElement>(null);
   const cyRef = useRef<cytoscape.Core | null>(null);
+  const paramsRef = useRef(params);
+  paramsRef.current = params;
+  const edgeKey = params.get('edge') ?? '';
 
   useEffect(() => {
     const ac = new AbortController();
@@ -80,26 +212,16 @@ export function ServiceMapView({ params }: { params: URLSearchParams }) {
     const byNs = new Map<string, MapNode[]>();
     for (const n of shown.nodes) byNs.set(n.namespace, [...(byNs.get(n.namespace) ?? []), n]);
     const nsId = (ns: string) => `ns:${ns || '(none)'}`;
-    const graph: ElkNode = {
-      id: 'root',
-      layoutOptions: {
-        'elk.algorithm': 'layered', 'elk.direction': 'RIGHT', 'elk.hierarchyHandling': 'INCLUDE_CHILDREN',
-        ...SPACING, 'elk.padding': '[top=28,left=14,bottom=14,right=14]',
-        'elk.layered.nodePlacement.strategy': 'BRANDES_KOEPF', 'elk.edgeRouting': 'POLYLINE',
-      },
-      children: [...byNs.entries()].map(([ns, nodes]) => ({
-        id: nsId(ns), layoutOptions: { ...SPACING, 'elk.padding': '[top=30,left=12,bottom=12,right=12]' },
-        children: nodes.map((n) => ({ id: n.id, width: NODE_W, height: NODE_H })),
-      })),
-      edges: shown.edges.filter((e) => e.source !== e.destination).map((e, i) => ({ id: `e${i}`, sources: [e.source], targets: [e.destination] })),
-    };
-    elk.layout(graph).then((laid) => {
+    const large = shown.nodes.length > LARGE.nodes || shown.edges.length > LARGE.edges;
+    const degree = new Map<string, number>();
+    for (const e of shown.edges) {
+      degree.set(e.source, (degree.get(e.source) ?? 0) + 1);
+      degree.set(e.destination, (degree.get(e.destination) ?? 0) + 1);
+    }
+    const laidOut: Promise<Pos> = large ? Promise.resolve().then(() => gridByNamespace(byNs, degree)) : layeredWithElk(byNs, shown.edges, nsId);
+    laidOut.then((pos) => {
       if (cancelled || !box.current) return;
       const t1 = performance.now();
-      const pos = new Map<string, { x: number; y: number }>();
-      for (const g of laid.children ?? []) for (const c of g.children ?? []) {
-        pos.set(c.id, { x: (g.x ?? 0) + (c.x ?? 0) + NODE_W / 2, y: (g.y ?? 0) + (c.y ?? 0) + NODE_H / 2 });
-      }
       const els: cytoscape.ElementDefinition[] = [];
       for (const ns of byNs.keys()) els.push({ data: { id: nsId(ns), label: ns || 'outside the cluster' }, classes: 'namespace' });
       for (const n of shown.nodes) {
@@ -116,18 +238,24 @@ export function ServiceMapView({ params }: { params: URLSearchParams }) {
       cyRef.current?.destroy();
       const fg = css('--fg'), muted = css('--muted'), panel = css('--panel'), border = css('--border');
       const cy = cytoscape({
-        container: box.current, elements: els, layout: { name: 'preset' }, wheelSensitivity: 0.3, minZoom: 0.1, maxZoom: 3,
+        container: box.current, elements: els, layout: { name: 'preset' }, wheelSensitivity: 0.3, minZoom: 0.05, maxZoom: 3,
+        textureOnViewport: large, hideEdgesOnViewport: large, pixelRatio: large ? 1 : 'auto',
         style: [
           { selector: 'node.workload, node.entity', style: {
             shape: 'round-rectangle', width: NODE_W, height: NODE_H, 'background-color': panel, 'border-width': 1.5, 'border-color': css('--accent'),
             label: 'data(label)', color: fg, 'font-size': 12, 'text-valign': 'center', 'text-halign': 'center', 'text-max-width': `${NODE_W - 12}px`, 'text-wrap': 'ellipsis',
+            // large maps: labels too small to read at the fitted zoom are not drawn (zoom in to read them)
+            ...(large ? { 'min-zoomed-font-size': 7 } : {}),
           } },
           { selector: 'node.entity', style: { 'border-color': muted, 'border-style': 'dashed' } },
           { selector: 'node.namespace', style: {
             shape: 'round-rectangle', 'background-color': css('--ns-bg'), 'background-opacity': 1, 'border-width': 1, 'border-color': border,
-            label: 'data(label)', color: muted, 'font-size': 12, 'font-weight': 'bold', 'text-valign': 'top', 'text-halign': 'center', 'text-margin-y': -4, padding: '14px',
+            label: 'data(label)', color: muted, 'font-size': large ? 40 : 12, 'font-weight': 'bold', 'text-valign': 'top', 'text-halign': 'center', 'text-margin-y': -4, padding: '14px',
           } },
-          { selector: 'edge', style: {
+          { selector: 'edge', style: large ? {
+            // many edges: straight "haystack" lines (the cheapest to draw), labels only while hovered
+            width: 'data(w)', 'curve-style': 'haystack', 'haystack-radius': 0, 'line-color': css('--ok'), opacity: 0.55,
+          } : {
             width: 'data(w)', 'curve-style': 'bezier', 'target-arrow-shape': 'triangle', 'arrow-scale': 0.9, 'line-color': css('--ok'), 'target-arrow-color': css('--ok'),
             label: 'data(label)', 'font-size': 10, color: muted, 'text-background-color': css('--bg'), 'text-background-opacity': 0.85, 'text-background-padding': '2px',
             'text-rotation': 'autorotate', opacity: 0.85,
@@ -152,7 +280,7 @@ export function ServiceMapView({ params }: { params: URLSearchParams }) {
       };
       cy.on('tap', 'edge', (ev) => {
         const d = ev.target.data();
-        toFlows([...side(nodeOf(d.source), 'from'), ...side(nodeOf(d.target), 'to')]);
+        setParams('map', paramsRef.current, { edge: `${d.source}>${d.target}` }, true);
       });
       cy.on('tap', 'node.workload', (ev) => {
         const n = nodeOf(ev.target.id());
@@ -166,12 +294,13 @@ export function ServiceMapView({ params }: { params: URLSearchParams }) {
         n.neighborhood().ancestors().removeClass('faded');
         setHover(`${n.data('label')} · ${fmtCount(n.data('flows'))} flows`);
       });
-      cy.on('mouseover', 'edge', (ev) => setHover(`${ev.target.data('source')} → ${ev.target.data('target')} · ${ev.target.data('label')} (click: its flows)`));
+      cy.on('mouseover', 'edge', (ev) => setHover(`${ev.target.data('source')} → ${ev.target.data('target')} · ${ev.target.data('label')} (click: by port)`));
       cy.on('mouseout', () => { cy.elements().removeClass('faded'); setHover(''); });
       const t2 = performance.now();
-      setTiming(`${shown.nodes.length} workloads, ${shown.edges.length} edges · layout ${Math.round(t1 - t0)} ms, draw ${Math.round(t2 - t1)} ms`);
+      setTiming(`${shown.nodes.length} workloads, ${shown.edges.length} edges · layout ${Math.round(t1 - t0)} ms, draw ${Math.round(t2 - t1)} ms${large ? ' (grid per namespace)' : ''}`);
       (box.current as HTMLDivElement & { cy?: cytoscape.Core }).cy = cy; // for the browser tests: where the edges are drawn
       box.current.dataset.ready = 'true';
+      setDrawn((n) => n + 1);
       box.current.dataset.nodes = String(shown.nodes.length);
       box.current.dataset.edges = String(shown.edges.length);
       box.current.dataset.dropped = String(shown.edges.filter((e) => (e.verdicts?.DROPPED ?? 0) > 0).length);
@@ -180,6 +309,24 @@ export function ServiceMapView({ params }: { params: URLSearchParams }) {
   }, [shown, loaded]); // eslint-disable-line react-hooks/exhaustive-deps
 
   useEffect(() => () => { cyRef.current?.destroy(); cyRef.current = null; }, []);
+
+  const nodesById = useMemo(() => new Map(data.nodes.map((n) => [n.id, n])), [data]);
+  const selectedEdge = useMemo(() => {
+    if (!edgeKey) return undefined;
+    const i = edgeKey.indexOf('>');
+    return data.edges.find((e) => e.source === edgeKey.slice(0, i) && e.destination === edgeKey.slice(i + 1));
+  }, [data, edgeKey]);
+
+  // the edge in the URL is drawn selected
+  const [drawn, setDrawn] = useState(0);
+  useEffect(() => {
+    const cy = cyRef.current;
+    if (!cy) return;
+    cy.edges(':selected').unselect();
+    if (!edgeKey) return;
+    const i = edgeKey.indexOf('>');
+    cy.edges().filter((e) => e.data('source') === edgeKey.slice(0, i) && e.data('target') === edgeKey.slice(i + 1)).select();
+  }, [edgeKey, drawn]);
 
   const toggleNs = (ns: string) => {
     const next = selectedNs.includes(ns) ? selectedNs.filter((x) => x !== ns) : [...selectedNs, ns];
@@ -200,11 +347,14 @@ export function ServiceMapView({ params }: { params: URLSearchParams }) {
         <button onClick={() => cyRef.current && fit(cyRef.current)}>Fit</button>
       </div>
       <ErrorLine error={error} />
-      <div className="map" ref={box} data-testid="service-map" />
+      <div className="map-wrap">
+        <div className="map" ref={box} data-testid="service-map" />
+        {selectedEdge && <EdgePanel edge={selectedEdge} nodes={nodesById} params={params} onClose={() => setParams('map', params, { edge: undefined }, true)} />}
+      </div>
       <footer className="statusbar">
         <span>{hover || timing}</span>
         <span className="spacer" />
-        <span className="muted">click an edge or workload for its flows · scroll to zoom</span>
+        <span className="muted">click an edge for its ports, a workload for its flows · scroll to zoom</span>
       </footer>
       {loaded && !shown.nodes.length && !error && <div className="empty overlay">No traffic in this time range.</div>}
     </div>

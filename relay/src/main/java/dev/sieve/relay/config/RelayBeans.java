@@ -1,5 +1,8 @@
 package dev.sieve.relay.config;
 
+import dev.sieve.policy.compute.EnforcementMode;
+import dev.sieve.relay.explain.FlowExplainer;
+import dev.sieve.relay.explain.PolicySet;
 import dev.sieve.relay.ingest.IngestProcessor;
 import dev.sieve.relay.ingest.LiveFlows;
 import dev.sieve.relay.metrics.RelayMetrics;
@@ -42,6 +45,8 @@ public class RelayBeans {
   @ConfigProperty(name = "sieve.relay.ingest.max-batch-flows", defaultValue = "10000") int maxBatchFlows;
   @ConfigProperty(name = "sieve.relay.ingest.max-batch-bytes", defaultValue = "16777216") long maxBatchBytes;
   @ConfigProperty(name = "sieve.relay.node-timeout", defaultValue = "60s") Duration nodeTimeout;
+  @ConfigProperty(name = "sieve.relay.manifests") java.util.Optional<java.util.List<String>> manifests;
+  @ConfigProperty(name = "sieve.relay.policy-mode", defaultValue = "default") String policyMode;
 
   private final ExecutorService ingestPool = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()),
       Thread.ofPlatform().name("ingest-", 0).daemon().factory());
@@ -97,6 +102,26 @@ public class RelayBeans {
   @Singleton
   FlowService flowService(FlowStore s, LiveFlows l) {
     return new FlowService(s, l);
+  }
+
+  /** The manifests flows are explained with (the agents' --manifests folders); none: "why" answers unavailable. */
+  @Produces
+  @Singleton
+  PolicySet policySet() {
+    java.util.List<java.nio.file.Path> paths = manifests.orElse(java.util.List.of()).stream().filter(x -> !x.isBlank())
+        .map(java.nio.file.Path::of).toList();
+    for (java.nio.file.Path p : paths) {
+      if (!java.nio.file.Files.exists(p)) throw new IllegalArgumentException("sieve.relay.manifests: " + p + " does not exist");
+    }
+    PolicySet set = new PolicySet(paths, EnforcementMode.parse(policyMode));
+    if (set.configured()) set.get();
+    return set;
+  }
+
+  @Produces
+  @Singleton
+  FlowExplainer explainer(PolicySet set) {
+    return new FlowExplainer(set);
   }
 
   public ExecutorService ingestPool() {

@@ -2,6 +2,8 @@ package dev.sieve.relay.http;
 
 import dev.sieve.api.HubbleJson;
 import dev.sieve.api.flow.Flow;
+import dev.sieve.relay.explain.FlowExplainer;
+import dev.sieve.relay.ingest.LiveFlows;
 import dev.sieve.relay.metrics.RelayMetrics;
 import dev.sieve.relay.nodes.NodeRegistry;
 import dev.sieve.relay.observer.FlowService;
@@ -29,6 +31,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /** REST/JSON + SSE on :12000: flows, counts over time, service map, nodes, policies, status, health, metrics. */
 @Path("/")
@@ -37,6 +40,7 @@ public class RelayResource {
   @Inject FlowStore store;
   @Inject NodeRegistry nodes;
   @Inject RelayMetrics metrics;
+  @Inject FlowExplainer explainer;
   @Inject @io.quarkus.grpc.GrpcService dev.sieve.relay.config.GrpcEndpoints.Observer observer;
 
   /** Flows as a JSON array of Hubble jsonpb objects, oldest first. */
@@ -57,9 +61,14 @@ public class RelayResource {
   @Produces(MediaType.SERVER_SENT_EVENTS)
   public Multi<String> stream(@Context UriInfo uri) {
     FlowQuery q = QueryParams.parse(uri.getQueryParameters());
-    return Multi.createFrom().emitter(em -> Thread.ofVirtual().name("sse").start(() -> {
-      try {
-        flows.stream(q, new FlowService.Sink() {
+    // follow: subscribe before answering, so a client that sees the stream open (EventSource "open") gets
+    // every flow stored from then on
+    LiveFlows.Subscription sub = flows.subscribe(q);
+    AtomicBoolean started = new AtomicBoolean();
+    return Multi.createFrom().<String>emitter(em -> Thread.ofVirtual().name("sse").start(() -> {
+      started.set(true);
+      try (sub) {
+        flows.stream(q, sub, new FlowService.Sink() {
           @Override
           public boolean flow(Flow f) {
             if (em.isCancelled()) return false;
@@ -83,7 +92,33 @@ public class RelayResource {
       } catch (Exception e) {
         em.fail(e);
       }
-    }));
+    })).onTermination().invoke(() -> {
+      if (sub != null && !started.get()) sub.close(); // cancelled before the stream ran
+    });
+  }
+
+  /**
+   * Why a flow got its verdict: the connection it belongs to traced by the policy engine through the relay's
+   * manifests, and for a drop what would allow it ({@link FlowExplainer}). {@code uuid} names the flow; it is
+   * looked up in the store over {@code since} (default 7d) / {@code until}.
+   */
+  @GET
+  @Path("api/v1/why")
+  @Produces(MediaType.APPLICATION_JSON)
+  public Response why(@Context UriInfo uri) throws StoreException {
+    String uuid = uri.getQueryParameters().getFirst("uuid");
+    if (uuid == null || uuid.isBlank()) throw new InvalidQueryException("uuid: the flow to explain is missing");
+    jakarta.ws.rs.core.MultivaluedHashMap<String, String> p = new jakarta.ws.rs.core.MultivaluedHashMap<>();
+    p.putSingle("uuid", uuid);
+    p.putSingle("since", java.util.Optional.ofNullable(uri.getQueryParameters().getFirst("since")).orElse("168h"));
+    String until = uri.getQueryParameters().getFirst("until");
+    if (until != null) p.putSingle("until", until);
+    p.putSingle("last", "1");
+    List<Flow> found = store.query(QueryParams.parse(p));
+    if (found.isEmpty()) {
+      return Response.status(404).type(MediaType.APPLICATION_JSON).entity(Map.of("error", "no flow with uuid " + uuid + " in the time range")).build();
+    }
+    return Response.ok(explainer.explain(found.getFirst())).build();
   }
 
   private static Instant since(UriInfo uri, String dflt) {
@@ -125,6 +160,58 @@ public class RelayResource {
       es.add(m);
     }
     return Map.of("nodes", List.copyOf(nodesById.values()), "edges", es);
+  }
+
+  /**
+   * The newest flows matching the filters (the {@code /api/v1/flows} parameters; default the last 20,000 of the
+   * last hour) counted by port, L4 protocol and L7 protocol, each by verdict: a service-map edge's breakdown
+   * (its two workloads as {@code from-namespace}/{@code from-workload}/{@code to-namespace}/{@code to-workload}).
+   * A reply counts under its connection's port (its source port). {@code complete}: every matching flow was counted.
+   */
+  @GET
+  @Path("api/v1/flows/ports")
+  @Produces(MediaType.APPLICATION_JSON)
+  public Map<String, Object> ports(@Context UriInfo uri) throws StoreException {
+    jakarta.ws.rs.core.MultivaluedMap<String, String> p = new jakarta.ws.rs.core.MultivaluedHashMap<>(uri.getQueryParameters());
+    if (!p.containsKey("last") && !p.containsKey("first") && !p.containsKey("all")) p.putSingle("last", "20000");
+    if (!p.containsKey("since") && !p.containsKey("until")) p.putSingle("since", "1h");
+    FlowQuery q = QueryParams.parse(p);
+    if (q.follow()) throw new InvalidQueryException("follow: not for counts");
+    Map<String, Map<String, Object>> by = new LinkedHashMap<>();
+    long n = 0;
+    for (Flow f : store.query(q)) {
+      n++;
+      boolean reply = f.hasIsReply() && f.getIsReply().getValue();
+      var l4 = f.getL4();
+      String proto;
+      int port;
+      if (l4.hasTCP()) { proto = "TCP"; port = reply ? l4.getTCP().getSourcePort() : l4.getTCP().getDestinationPort(); }
+      else if (l4.hasUDP()) { proto = "UDP"; port = reply ? l4.getUDP().getSourcePort() : l4.getUDP().getDestinationPort(); }
+      else if (l4.hasSCTP()) { proto = "SCTP"; port = reply ? l4.getSCTP().getSourcePort() : l4.getSCTP().getDestinationPort(); }
+      else if (l4.hasICMPv4()) { proto = "ICMPv4"; port = 0; }
+      else if (l4.hasICMPv6()) { proto = "ICMPv6"; port = 0; }
+      else { proto = ""; port = 0; }
+      String l7 = !f.hasL7() ? "" : f.getL7().hasHttp() ? "HTTP" : f.getL7().hasDns() ? "DNS" : f.getL7().hasKafka() ? "Kafka" : "L7";
+      Map<String, Object> e = by.computeIfAbsent(proto + "/" + port + "/" + l7, k -> {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("port", port);
+        m.put("protocol", proto);
+        m.put("l7", l7);
+        m.put("flows", 0L);
+        m.put("verdicts", new TreeMap<String, Long>());
+        return m;
+      });
+      e.put("flows", (Long) e.get("flows") + 1);
+      @SuppressWarnings("unchecked") Map<String, Long> v = (Map<String, Long>) e.get("verdicts");
+      v.merge(f.getVerdict().name(), 1L, Long::sum);
+    }
+    List<Map<String, Object>> out = new ArrayList<>(by.values());
+    out.sort((a, b) -> Long.compare((Long) b.get("flows"), (Long) a.get("flows")));
+    Map<String, Object> r = new LinkedHashMap<>();
+    r.put("flows", n);
+    r.put("complete", q.number() <= 0 || n < q.number());
+    r.put("ports", out);
+    return r;
   }
 
   private static void node(Map<String, Map<String, Object>> by, String id, String ns, String wl, long flows) {

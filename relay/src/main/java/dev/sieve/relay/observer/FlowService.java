@@ -11,7 +11,6 @@ import java.util.HashSet;
 import java.util.PriorityQueue;
 import java.util.List;
 import java.util.Set;
-import java.util.function.Predicate;
 
 /**
  * GetFlows for every front end (gRPC, REST, SSE): the stored flows that match, oldest first, then —
@@ -58,6 +57,22 @@ public final class FlowService {
   }
 
   public void stream(FlowQuery q, Sink sink) throws StoreException, InterruptedException {
+    try (LiveFlows.Subscription sub = subscribe(q)) {
+      stream(q, sub, sink);
+    }
+  }
+
+  /**
+   * The live subscription of a follow query (null without follow). Taking it before a front end answers
+   * (the SSE response's headers, which a browser reports as "open") means every flow stored from then on
+   * reaches the follower; the caller closes it.
+   */
+  public LiveFlows.Subscription subscribe(FlowQuery q) {
+    return q.follow() ? live.subscribe(q.matcher()) : null;
+  }
+
+  /** {@code sub}: from {@link #subscribe(FlowQuery)} for this query; not closed here. */
+  public void stream(FlowQuery q, LiveFlows.Subscription sub, Sink sink) throws StoreException, InterruptedException {
     if (!q.follow()) {
       try {
         store.query(q, f -> {
@@ -73,9 +88,9 @@ public final class FlowService {
       }
       return;
     }
-    Predicate<Flow> m = q.matcher();
+    if (sub == null) throw new IllegalArgumentException("a follow query needs its live subscription");
     long until = q.untilNanos();
-    try (LiveFlows.Subscription sub = live.subscribe(m)) {
+    {
       // history: the last N (or everything since `since`); none when neither is given (Hubble: follow alone = live only)
       List<Flow> history = q.number() > 0 || q.since() != null ? store.query(q.withFollow(false)) : List.of();
       Set<Flow> sent = new HashSet<>();

@@ -38,11 +38,15 @@ import java.util.Map;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 /** The whole Quarkus application on real ports: gRPC (FlowIngest + Observer) and HTTP (REST, SSE, health, metrics) apart. */
 @QuarkusTest
 @TestProfile(RelayAppTest.Ports.class)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class) // one application: the first test counts every flow stored
 class RelayAppTest {
   public static class Ports implements QuarkusTestProfile {
     @Override
@@ -63,6 +67,7 @@ class RelayAppTest {
   }
 
   @Test
+  @Order(1)
   void ingestThenQueryOverGrpcRestAndSse() throws Exception {
     assertThat(httpPort).isNotEqualTo(grpcPort);
     ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", grpcPort).usePlaintext().build();
@@ -136,6 +141,44 @@ class RelayAppTest {
       assertThat(events.poll(10, TimeUnit.SECONDS)).contains(live.getUuid());
       sse.body().close();
       reader.interrupt();
+      push.onCompleted();
+    } finally {
+      ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
+  /** A follower that sees the SSE response start (EventSource's "open") gets the very next flow stored: no grace period. */
+  @Test
+  @Order(2)
+  void sseFollowIsSubscribedOnceTheResponseStarts() throws Exception {
+    ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", grpcPort).usePlaintext().build();
+    try {
+      TestFlows g = new TestFlows(11, "node-open", START);
+      LinkedBlockingQueue<BatchAck> acks = new LinkedBlockingQueue<>();
+      StreamObserver<FlowBatch> push = FlowIngestGrpc.newStub(ch).push(new StreamObserver<>() {
+        public void onNext(BatchAck a) { acks.add(a); }
+        public void onError(Throwable t) { }
+        public void onCompleted() { }
+      });
+      for (int round = 1; round <= 5; round++) {
+        HttpResponse<java.io.InputStream> sse = HttpClient.newHttpClient().send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/api/v1/flows/stream?follow=true&node-name=node-open")).build(),
+            HttpResponse.BodyHandlers.ofInputStream());
+        LinkedBlockingQueue<String> events = new LinkedBlockingQueue<>();
+        Thread reader = Thread.ofVirtual().start(() -> {
+          try (BufferedReader in = new BufferedReader(new InputStreamReader(sse.body(), StandardCharsets.UTF_8))) {
+            for (String line; (line = in.readLine()) != null; ) if (line.startsWith("data:")) events.add(line.substring(5).trim());
+          } catch (Exception e) {
+            // closed
+          }
+        });
+        Flow live = g.next();
+        push.onNext(FlowBatch.newBuilder().setNodeName("node-open").setEpoch("e").setSequence(round).setFirstFlowSeq(round).addFlows(live).build());
+        assertThat(acks.poll(10, TimeUnit.SECONDS).getStatus()).isEqualTo(BatchAck.Status.STATUS_STORED);
+        assertThat(events.poll(10, TimeUnit.SECONDS)).as("round %d", round).contains(live.getUuid());
+        sse.body().close();
+        reader.interrupt();
+      }
       push.onCompleted();
     } finally {
       ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
