@@ -111,6 +111,36 @@ struct {
 	__uint(max_entries, SIEVE_DROP_SLOTS);
 } sieve_drops SEC(".maps");
 
+/*
+ * Drop events are rate-limited per connection (endpoint, tuple, drop reason): at most one per
+ * SIEVE_DROP_NOTIFY_INTERVAL_NS (F19), as Cilium's monitor aggregation keeps a flood of denied packets from
+ * flooding the ring. The counters (sieve_metrics_v3, sieve_drops) still count every packet; the suppressed
+ * events are counted at metrics slot (verdict NONE, direction INGRESS, reason 0). Aggregation level NONE reports
+ * every drop.
+ */
+#define SIEVE_DROP_NOTIFY_INTERVAL_NS 1000000000ULL
+#define DROP_NOTIFY_SIZE 16384
+
+struct drop_notify_scratch {
+	struct ct_key key; /* the tuple as seen, endpoint id, protocol, family; pad = the drop reason */
+	__u64 now;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__type(key, struct ct_key);
+	__type(value, __u64); /* when the last event of this connection's drops was reported */
+	__uint(max_entries, DROP_NOTIFY_SIZE);
+} sieve_drop_notify SEC(".maps");
+
+/* emit()'s key and value live here, not on its stack: the from-pod chain is at the verifier's 512 bytes. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct drop_notify_scratch);
+	__uint(max_entries, 1);
+} sieve_drop_scratch SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__type(key, __u32);
@@ -493,14 +523,46 @@ struct judge_at {
 	__u8 from_proxy; /* the L7 proxy's upstream packet (SIEVE_MARK_PROXY_*): judged, never redirected */
 };
 
+/* Whether a drop of this connection (endpoint, tuple, reason) was reported less than the interval ago; if not, it is
+ * reported now and remembered. */
+static __always_inline int drop_notify_suppressed(const struct pkt *p, const struct endpoint_info *ep, __u16 reason)
+{
+	__u32 zero = 0;
+	struct drop_notify_scratch *sc = bpf_map_lookup_elem(&sieve_drop_scratch, &zero);
+	if (!sc)
+		return 0;
+	copy16(sc->key.saddr, p->saddr);
+	copy16(sc->key.daddr, p->daddr);
+	sc->key.sport = p->sport;
+	sc->key.dport = p->dport;
+	sc->key.endpoint_id = ep->endpoint_id;
+	sc->key.protocol = p->proto;
+	sc->key.family = p->family;
+	sc->key.pad = reason;
+	sc->now = bpf_ktime_get_coarse_ns();
+	__u64 *last = bpf_map_lookup_elem(&sieve_drop_notify, &sc->key);
+	if (last && sc->now - *last < SIEVE_DROP_NOTIFY_INTERVAL_NS)
+		return 1;
+	if (last)
+		*last = sc->now;
+	else
+		bpf_map_update_elem(&sieve_drop_notify, &sc->key, &sc->now, BPF_ANY);
+	return 0;
+}
+
 /* Writes an event to the ring buffer. */
 SIEVE_GLOBAL int emit(struct __sk_buff *skb, const struct pkt *p, const struct endpoint_info *ep,
 		      const struct judge_at *at, const struct report *r)
 {
 	if (!p || !ep || !at || !r)
 		return 0;
-	if (r->verdict == SIEVE_VERDICT_DROPPED)
+	if (r->verdict == SIEVE_VERDICT_DROPPED) {
 		count_drop(r->reason, p->proto, skb->len);
+		if (at->agg != SIEVE_AGG_NONE && drop_notify_suppressed(p, ep, r->reason)) {
+			count(SIEVE_VERDICT_NONE, SIEVE_DIR_INGRESS, 0, 0);
+			return 0;
+		}
+	}
 	struct verdict_event *e = bpf_ringbuf_reserve(&sieve_events, sizeof(*e), 0);
 	if (!e) {
 		/* the ring is full: count the lost event so the agent can report it */

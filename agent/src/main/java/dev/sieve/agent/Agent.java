@@ -379,6 +379,8 @@ public final class Agent implements AutoCloseable {
         metrics.gauge("sieve_map_entries", "Entries in the ipcache map", "map=\"ipcache\"", () -> datapath.ipcache().size());
         metrics.setDatapathDrops(() -> datapath.drops().entrySet().stream().map(e -> new FlowMetrics.DatapathDrop(
                 dropReasonName(e.getKey().dropReason()), l4Name(e.getKey().protocol()), e.getValue().packets())).toList());
+        metrics.gauge("sieve_drop_events_suppressed_total", "Drop events not reported: the connection's drop was reported "
+                + "less than a second ago (its packets still count in hubble_drop_total)", "", datapath::suppressedDropEvents);
         metrics.gauge("sieve_datapath_sync_errors_total", "Datapath writes that failed (map entries, endpoints); each is retried", "",
                 endpoints::syncErrors);
         metrics.gauge("sieve_endpoints_not_ready", "Endpoints dropping all traffic because they could not be fully programmed", "",

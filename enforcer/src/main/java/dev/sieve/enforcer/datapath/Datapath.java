@@ -619,6 +619,15 @@ public final class Datapath implements AutoCloseable {
         }
     }
 
+    /** Drop events the datapath did not report, rate-limited per connection (their packets are still counted). */
+    public long suppressedDropEvents() {
+        try (Arena a = Arena.ofConfined()) {
+            MetricsValue v = counter(MetricsKey.SUPPRESSED_DROP_EVENTS.slot(), a.allocate(ValueLayout.JAVA_INT),
+                    a.allocate(16L * LibBpf.numPossibleCpus(), 8));
+            return v == null ? 0 : v.packets();
+        }
+    }
+
     public synchronized void setAggregation(AggregationLevel level) {
         configure(level, localDelivery);
     }

@@ -8,6 +8,8 @@ package dev.sieve.enforcer.maps;
  */
 public record MetricsKey(int verdict, Direction direction, int dropReason) {
     public static final MetricsKey LOST_EVENTS = new MetricsKey(0, null, 0);
+    /** Drop events not reported because the same connection's drop was reported less than a second ago (F19). */
+    public static final MetricsKey SUPPRESSED_DROP_EVENTS = new MetricsKey(0, Direction.INGRESS, 0);
     /** Entries of the metrics array ({@code SIEVE_METRICS_SLOTS}). */
     public static final int SLOTS = 512;
     /** The drop reasons with a slot of their own, by index; index 15 counts any other reason. */

@@ -47,6 +47,10 @@ import java.util.function.Predicate;
  * ({@code HUBBLE_RING_BUFFER}); events lost before the buffer are reported the same way
  * ({@code PERF_EVENT_RING_BUFFER}). Malformed requests (since after until, first with follow, first without
  * number or since, bad filter values, unknown field-mask paths) get INVALID_ARGUMENT.
+ *
+ * <p>Memory is bounded (F18): every GetFlows call sends only while its client's transport is ready (a slow reader
+ * holds the sender, not a queue of up to the whole buffer in Netty), from a virtual thread of its own, and at most
+ * {@link #MAX_CONCURRENT_GET_FLOWS} calls run at once; more are refused with RESOURCE_EXHAUSTED.
  */
 public final class ObserverService extends ObserverGrpc.ObserverImplBase {
 
@@ -56,6 +60,10 @@ public final class ObserverService extends ObserverGrpc.ObserverImplBase {
     private final String address;
     private final AgentEventHub agentEvents;
     private final long startNanos = System.nanoTime();
+    /** GetFlows calls served at once (history and follow); Hubble's CLI and UI open a handful. */
+    public static final int MAX_CONCURRENT_GET_FLOWS = 64;
+    private final java.util.concurrent.Semaphore getFlowsSlots = new java.util.concurrent.Semaphore(MAX_CONCURRENT_GET_FLOWS);
+    private final java.util.concurrent.atomic.AtomicLong flowsSent = new java.util.concurrent.atomic.AtomicLong();
 
     public ObserverService(FlowRing ring, String nodeName, String version, String address) {
         this(ring, new AgentEventHub(nodeName), nodeName, version, address);
@@ -88,31 +96,38 @@ public final class ObserverService extends ObserverGrpc.ObserverImplBase {
             return;
         }
         ServerCallStreamObserver<GetFlowsResponse> out = (ServerCallStreamObserver<GetFlowsResponse>) responseObserver;
-        if (!q.follow()) {
-            try {
-                history(q, out, ring.nextSeq());
-                out.onCompleted();
-            } catch (RuntimeException e) {
-                out.onError(Status.fromThrowable(e).asRuntimeException());
-            }
+        if (!getFlowsSlots.tryAcquire()) {
+            out.onError(Status.RESOURCE_EXHAUSTED.withDescription("more than " + MAX_CONCURRENT_GET_FLOWS
+                    + " GetFlows calls at once on this node").asRuntimeException());
             return;
         }
         Follower f = new Follower(q, out);
         out.setOnCancelHandler(f::cancel);
         out.setOnReadyHandler(f::ready);
-        Thread.ofVirtual().name("getflows-follow").start(f);
+        Thread.ofVirtual().name(q.follow() ? "getflows-follow" : "getflows").start(() -> {
+            try {
+                f.run();
+            } finally {
+                getFlowsSlots.release();
+            }
+        });
+    }
+
+    /** Flows sent to GetFlows clients since start (tests: what a slow reader made the server produce). */
+    long flowsSent() {
+        return flowsSent.get();
     }
 
     /** Sends the buffered part of a query, up to (excluding) sequence {@code end}; false if cancelled. */
-    private boolean history(Valid q, ServerCallStreamObserver<GetFlowsResponse> out, long end) {
+    private boolean history(Valid q, ServerCallStreamObserver<GetFlowsResponse> out, long end, Follower gate)
+            throws InterruptedException {
         long oldest = ring.oldestSeq();
         if (q.first()) {
             long sent = 0;
             for (long s = oldest; s < end; s++) {
                 FlowRing.Entry e = ring.get(s);
                 if (e == null || e.timeNanos() < q.sinceNanos() || e.timeNanos() > q.untilNanos() || !q.filter().test(e.flow())) continue;
-                if (out.isCancelled()) return false;
-                out.onNext(response(e, q));
+                if (!gate.send(response(e, q))) return false;
                 if (++sent == q.number()) break;
             }
         } else if (q.number() > 0) {
@@ -124,15 +139,13 @@ public final class ObserverService extends ObserverGrpc.ObserverImplBase {
                 last.addFirst(e);
             }
             for (FlowRing.Entry e : last) {
-                if (out.isCancelled()) return false;
-                out.onNext(response(e, q));
+                if (!gate.send(response(e, q))) return false;
             }
         } else if (!q.follow() || q.sinceNanos() != Long.MIN_VALUE) {
             for (long s = oldest; s < end; s++) {
                 FlowRing.Entry e = ring.get(s);
                 if (e == null || e.timeNanos() < q.sinceNanos() || e.timeNanos() > q.untilNanos() || !q.filter().test(e.flow())) continue;
-                if (out.isCancelled()) return false;
-                out.onNext(response(e, q));
+                if (!gate.send(response(e, q))) return false;
             }
         }
         return true;
@@ -168,9 +181,17 @@ public final class ObserverService extends ObserverGrpc.ObserverImplBase {
 
         private boolean awaitReady() throws InterruptedException {
             synchronized (readyLock) {
-                while (!cancelled && !out.isReady()) readyLock.wait(1000);
+                while (!cancelled && !out.isCancelled() && !out.isReady()) readyLock.wait(1000);
             }
-            return !cancelled;
+            return !cancelled && !out.isCancelled();
+        }
+
+        /** Sends once the transport can take it; false when the call was cancelled. */
+        boolean send(GetFlowsResponse r) throws InterruptedException {
+            if (!out.isReady() && !awaitReady()) return false;
+            out.onNext(r);
+            flowsSent.incrementAndGet();
+            return true;
         }
 
         @Override
@@ -178,7 +199,11 @@ public final class ObserverService extends ObserverGrpc.ObserverImplBase {
             try {
                 long cursor = ring.nextSeq();
                 long lostSeen = ring.lost();
-                if (!history(q, out, cursor)) return;
+                if (!history(q, out, cursor, this)) return;
+                if (!q.follow()) {
+                    out.onCompleted();
+                    return;
+                }
                 FlowRing.Entry newest = ring.get(cursor - 1);
                 if (q.untilNanos() != Long.MAX_VALUE && newest != null && newest.timeNanos() > q.untilNanos()) {
                     out.onCompleted(); // the buffer already went past until
@@ -211,8 +236,7 @@ public final class ObserverService extends ObserverGrpc.ObserverImplBase {
                             return;
                         }
                         if (e.timeNanos() < q.sinceNanos() || !q.filter().test(e.flow())) continue;
-                        if (!out.isReady() && !awaitReady()) return;
-                        out.onNext(response(e, q));
+                        if (!send(response(e, q))) return;
                     }
                 }
             } catch (InterruptedException e) {
