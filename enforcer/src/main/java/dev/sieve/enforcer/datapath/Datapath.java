@@ -137,8 +137,13 @@ public final class Datapath implements AutoCloseable {
         BpfMap m = obj.map(name);
         Path pin = dir.resolve(name);
         if (Files.exists(pin)) {
+            int keySize = m.keySize(), valueSize = m.valueSize();
             try (dev.sieve.enforcer.libbpf.PinnedMap pinned = dev.sieve.enforcer.libbpf.PinnedMap.open(pin)) {
                 m.reuseFd(pinned.fd());
+            }
+            if (m.keySize() != keySize || m.valueSize() != valueSize) {
+                throw new BpfException(pin + " has keys of " + m.keySize() + " and values of " + m.valueSize() + " bytes, this version "
+                        + keySize + " and " + valueSize + ": a layout change needs a new map name", 0);
             }
             int have = m.maxEntries();
             if (have != wanted) {
