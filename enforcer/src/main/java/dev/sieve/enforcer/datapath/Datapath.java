@@ -95,6 +95,7 @@ public final class Datapath implements AutoCloseable {
         LibBpf.ensureAvailable();
         ensureBpffs(config.pinRoot());
         Path dir = config.pinDir();
+        boolean created = !Files.isDirectory(dir);
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {
@@ -125,6 +126,13 @@ public final class Datapath implements AutoCloseable {
             return dp;
         } catch (RuntimeException e) {
             obj.close();
+            if (created) {
+                try {
+                    Files.deleteIfExists(dir); // only if still empty: a failed load leaves nothing behind
+                } catch (IOException ignored) {
+                    // not empty: something was pinned, unpinAll's business
+                }
+            }
             throw e;
         }
     }

@@ -125,7 +125,13 @@ class ConntrackFloodE2ETest {
             Map<String, Pod> pods = ManifestLab.populate(lab, EngineLab.parse(CLUSTER));
             DatapathConfig config = DatapathConfig.of("flood-" + lab.prefix()).withNetns(NetNs.named(lab.nodeNamespace()))
                     .withMapSizes(MapSizes.DEFAULT.withConntrack(CT_MAX));
-            Datapath dp = BpfAssumptions.openOrSkip(config);
+            Datapath dp;
+            try {
+                dp = BpfAssumptions.openOrSkip(config);
+            } catch (RuntimeException | Error e) {
+                Datapath.unpinAll(config); // a failed load leaves the pin directory
+                throw e;
+            }
             EndpointManager manager = new EndpointManager(dp, NODE, 15001);
             try (BackgroundProcess server = pods.get("fl/s").start("python3", "-c", PUSH_SERVER, trigger.toString());
                  BackgroundProcess flooded = dev.sieve.lab.Traffic.startEchoServer(pods.get("fl/s"), 1000, 1001, 1002, 1003)) {

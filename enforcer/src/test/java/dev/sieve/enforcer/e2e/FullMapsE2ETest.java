@@ -181,7 +181,12 @@ class FullMapsE2ETest {
         Node(String name, MapSizes sizes) {
             config = DatapathConfig.of("fm" + name + "-" + lab.prefix()).withNetns(NetNs.named(lab.nodeNamespace()))
                     .withMapSizes(sizes);
-            dp = BpfAssumptions.openOrSkip(config);
+            try {
+                dp = BpfAssumptions.openOrSkip(config);
+            } catch (RuntimeException | Error e) {
+                Datapath.unpinAll(config); // a failed load leaves the pin directory
+                throw e;
+            }
             reader = dp.openEventReader(e -> events.add(e.toEvent()));
             engine = new PolicyEngine(new LocalIdentityAllocator(), EnforcementMode.DEFAULT, NODE);
             ManifestSet set = EngineLab.parse(CLUSTER, POLICY);
