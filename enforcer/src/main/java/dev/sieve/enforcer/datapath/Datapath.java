@@ -339,11 +339,6 @@ public final class Datapath implements AutoCloseable {
         return written;
     }
 
-    /** Whether the programs can find an entry for {@code ifindex} without the endpoint hash (its array slot). */
-    public boolean hasArraySlot(int ifindex) {
-        return inArray(ifindex);
-    }
-
     public java.util.Optional<EndpointInfo> endpoint(int ifindex) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment k = a.allocate(ValueLayout.JAVA_INT);
