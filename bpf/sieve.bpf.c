@@ -172,11 +172,16 @@ struct pkt {
 	__u8 icmp_reply;   /* ICMP echo reply: only valid as a reply */
 	__u8 related;      /* ICMP error quoting a packet whose tuple is in inner_* */
 	__u8 inner_proto;
+	__u8 frag;         /* FRAG_FIRST: first fragment of several; FRAG_LATER: a later one (no L4 header) */
 	__u16 inner_sport;
 	__u16 inner_dport;
 	__u8 inner_saddr[16];
 	__u8 inner_daddr[16];
+	__u32 frag_id;     /* the datagram's IP identification, when frag is set */
 };
+
+#define FRAG_FIRST 1
+#define FRAG_LATER 2
 
 /* Policy decision. */
 struct decision {
@@ -329,7 +334,9 @@ static __always_inline int ipv6_ext(__u8 nh)
 /* Where the walk over IPv6 extension headers is: offset and type of the next header. */
 struct ipv6_walk {
 	__u32 off;
+	__u32 frag_id;
 	__u8 nh;
+	__u8 frag; /* FRAG_FIRST / FRAG_LATER when a fragment header was walked */
 };
 
 /*
@@ -353,11 +360,15 @@ SIEVE_GLOBAL int skip_ipv6_ext(struct __sk_buff *skb, struct ipv6_walk *w)
 			__u16 frag = ((__u16)ext[2] << 8) | ext[3];
 			nh = ext[0];
 			off += 8;
+			w->frag_id = ((__u32)ext[4] << 24) | ((__u32)ext[5] << 16) | ((__u32)ext[6] << 8) | ext[7];
 			if (frag & 0xfff8) {
 				w->off = off;
 				w->nh = nh;
+				w->frag = FRAG_LATER;
 				return 1;
 			}
+			if (frag & 1)
+				w->frag = FRAG_FIRST;
 		} else {
 			nh = ext[0];
 			off += ((__u32)ext[1] + 1) * 8;
@@ -388,9 +399,14 @@ static __always_inline int parse(struct __sk_buff *skb, struct pkt *p)
 		p->proto = ip.protocol;
 		__builtin_memcpy(p->saddr, &ip.saddr, 4);
 		__builtin_memcpy(p->daddr, &ip.daddr, 4);
-		/* Non-first fragments carry no L4 header: ports stay 0. */
-		if (ip.frag_off & bpf_htons(0x1fff))
-			return 0;
+		/* Non-first fragments carry no L4 header: ports stay 0 unless the first fragment's were
+		 * remembered (frag_track()). */
+		if (ip.frag_off & bpf_htons(0x3fff)) {
+			p->frag_id = bpf_ntohs(ip.id);
+			p->frag = (ip.frag_off & bpf_htons(0x1fff)) ? FRAG_LATER : FRAG_FIRST;
+			if (p->frag == FRAG_LATER)
+				return 0;
+		}
 		off += ip.ihl * 4;
 	} else if (proto == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr ip6;
@@ -408,6 +424,8 @@ static __always_inline int parse(struct __sk_buff *skb, struct pkt *p)
 				return rc;
 			off = w.off;
 			nh = w.nh;
+			p->frag = w.frag;
+			p->frag_id = w.frag_id;
 			if (rc == 1) { /* non-first fragment */
 				p->proto = nh;
 				return 0;
@@ -423,6 +441,58 @@ static __always_inline int parse(struct __sk_buff *skb, struct pkt *p)
 	/* Router/neighbour solicitation/advertisement, redirect: link plumbing. */
 	if (p->proto == IPPROTO_ICMPV6 && p->icmp_type >= 133 && p->icmp_type <= 137)
 		return 2;
+	return 0;
+}
+
+/*
+ * Fragments (F22, as Cilium's fragment map): the first fragment of a TCP/UDP/SCTP datagram leaves its ports under
+ * (addresses, IP identification, protocol); a later fragment that finds them is judged with them, like the rest of
+ * its connection, rather than with port 0. A later fragment whose first was not seen (or has aged out of the LRU)
+ * is still judged with port 0.
+ */
+struct frag_key {
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u32 id;
+	__u8 proto;
+	__u8 family;
+	__u16 pad;
+};
+
+struct frag_ports {
+	__u16 sport;
+	__u16 dport;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__type(key, struct frag_key);
+	__type(value, struct frag_ports);
+	__uint(max_entries, 8192); /* Cilium's bpf-fragments-map-max */
+} sieve_frags SEC(".maps");
+
+SIEVE_GLOBAL int frag_track(struct pkt *p)
+{
+	if (!p || (p->proto != IPPROTO_TCP && p->proto != IPPROTO_UDP && p->proto != IPPROTO_SCTP))
+		return 0;
+	struct frag_key k = {};
+	copy16(k.saddr, p->saddr);
+	copy16(k.daddr, p->daddr);
+	k.id = p->frag_id;
+	k.proto = p->proto;
+	k.family = p->family;
+	if (p->frag == FRAG_FIRST) {
+		struct frag_ports v = {.sport = p->sport, .dport = p->dport};
+		bpf_map_update_elem(&sieve_frags, &k, &v, BPF_ANY);
+		return 0;
+	}
+	struct frag_ports *v = bpf_map_lookup_elem(&sieve_frags, &k);
+	if (v) {
+		p->sport = v->sport;
+		p->dport = v->dport;
+		p->policy_port = v->dport;
+		p->tracked = 1;
+	}
 	return 0;
 }
 
@@ -1100,6 +1170,8 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir, struct pkt *p
 	int rc = parse(skb, p);
 	if (rc == 1 || rc == 2)
 		return JUDGED_NONE;
+	if (rc == 0 && p->frag)
+		frag_track(p);
 	struct config_value *c = bpf_map_lookup_elem(&sieve_config, &zero);
 	cfg->aggregation = c ? c->aggregation : SIEVE_AGG_MEDIUM;
 	cfg->flags = c ? c->flags : 0;
