@@ -193,9 +193,9 @@ struct ct_value {
 #define SIEVE_METRICS_SLOTS 512
 /* SIEVE_METRICS_REASONS: 0, 132, 133, 134, 135, 155, 156, 181, 203, ..., 15 any other (MetricsKey.java) */
 
-static inline __attribute__((always_inline)) __u32 metrics_slot(__u8 verdict, __u8 dir, __u16 reason)
+static inline __attribute__((always_inline)) __u32 reason_index(__u16 reason)
 {
-	__u32 r = reason == 0 ? 0 :
+	return reason == 0 ? 0 :
 		  reason == SIEVE_DROP_INVALID_SOURCE_IP ? 1 :
 		  reason == SIEVE_DROP_POLICY_DENIED ? 2 :
 		  reason == SIEVE_DROP_INVALID_PACKET ? 3 :
@@ -203,8 +203,28 @@ static inline __attribute__((always_inline)) __u32 metrics_slot(__u8 verdict, __
 		  reason == SIEVE_DROP_CT_MAP_INSERT_FAILED ? 5 :
 		  reason == SIEVE_DROP_INVALID_IPV6_EXTHDR ? 6 :
 		  reason == SIEVE_DROP_POLICY_DENY ? 7 :
-		  reason == SIEVE_DROP_EP_NOT_READY ? 8 : 15;
-	return (((__u32)(verdict & 7) * 4 + (dir & 3)) * 16 + r) & (SIEVE_METRICS_SLOTS - 1);
+		  reason == SIEVE_DROP_EP_NOT_READY ? 8 :
+		  reason == SIEVE_DROP_SOCKET_LOOKUP_FAILED ? 9 :
+		  reason == SIEVE_DROP_SOCKET_ASSIGN_FAILED ? 10 :
+		  reason == SIEVE_DROP_PROXY_UNSUPPORTED ? 11 : 15;
+}
+
+static inline __attribute__((always_inline)) __u32 metrics_slot(__u8 verdict, __u8 dir, __u16 reason)
+{
+	return (((__u32)(verdict & 7) * 4 + (dir & 3)) * 16 + reason_index(reason)) & (SIEVE_METRICS_SLOTS - 1);
+}
+
+/*
+ * drops: per-CPU array, slot (drop reason, L4 protocol) -> packets, bytes; every dropped packet is counted here
+ * whether or not an event reports it (hubble_drop_total{reason,protocol}). slot = reason index * 8 + protocol
+ * index (0 other, 1 TCP, 2 UDP, 3 SCTP, 4 ICMP, 5 ICMPv6).
+ */
+#define SIEVE_DROP_SLOTS 128
+
+static inline __attribute__((always_inline)) __u32 drop_slot(__u16 reason, __u8 proto)
+{
+	__u32 pi = proto == 6 ? 1 : proto == 17 ? 2 : proto == 132 ? 3 : proto == 1 ? 4 : proto == 58 ? 5 : 0;
+	return (reason_index(reason) * 8 + pi) & (SIEVE_DROP_SLOTS - 1);
 }
 
 struct metrics_value {

@@ -92,6 +92,25 @@ public final class Agent implements AutoCloseable {
     private final AtomicLong appliedChanges = new AtomicLong();
     private volatile double lastComputeSeconds;
     private volatile boolean closed;
+    /** Map fill levels, walked at most every 10 s (a large conntrack takes a while to count). */
+    private final java.util.function.Supplier<Map<String, Double>> mapPressure;
+
+    private static <T> java.util.function.Supplier<T> cached(java.util.function.Supplier<T> s, long millis) {
+        return new java.util.function.Supplier<>() {
+            private T value;
+            private long at;
+
+            @Override
+            public synchronized T get() {
+                long now = System.currentTimeMillis();
+                if (value == null || now - at >= millis) {
+                    value = s.get();
+                    at = now;
+                }
+                return value;
+            }
+        };
+    }
 
     public Agent(AgentOptions options) throws Exception {
         this.options = options;
@@ -99,10 +118,11 @@ public final class Agent implements AutoCloseable {
         this.engine = new PolicyEngine(identities, options.enforcement(), options.nodeName());
         this.source = new DirectorySource(options.manifests());
         DatapathConfig dc = DatapathConfig.of(options.pinPrefix()).withAggregation(options.aggregation())
-                .withLocalDelivery(options.localDelivery());
+                .withLocalDelivery(options.localDelivery()).withMapSizes(options.mapSizes());
         this.netns = options.netns() != null ? NetNs.named(options.netns()) : NetNs.current();
         dc = dc.withNetns(netns);
         this.datapath = Datapath.open(dc);
+        this.mapPressure = cached(datapath::mapPressure, 10_000);
         this.tracer = new Tracer(engine);
         this.ring = new FlowRing(options.flowBuffer());
         EndpointResolver resolver = lockedResolver(new PolicyEngineResolver(engine));
@@ -364,6 +384,24 @@ public final class Agent implements AutoCloseable {
         }
     }
 
+    /** Hubble's DropReason name of a datapath drop reason (0xffff: a reason without a counter of its own). */
+    static String dropReasonName(int reason) {
+        var r = dev.sieve.api.flow.DropReason.forNumber(reason);
+        return r != null ? r.name() : "DROP_REASON_UNKNOWN";
+    }
+
+    /** Hubble's FlowProtocol name of an L4 protocol number. */
+    static String l4Name(int protocol) {
+        return switch (protocol) {
+            case 6 -> "TCP";
+            case 17 -> "UDP";
+            case 132 -> "SCTP";
+            case 1 -> "ICMPv4";
+            case 58 -> "ICMPv6";
+            default -> "Unknown L4";
+        };
+    }
+
     /** The L7 protocols the node proxy speaks; one instance of each serves every listener of its protocol. */
     private void registerProtocols() {
         proxy.tcp(L7Rules.L7Protocol.HTTP, new HttpProxyProtocol());
@@ -387,6 +425,20 @@ public final class Agent implements AutoCloseable {
         metrics.gauge("sieve_endpoint_attach_errors_total", "Failed attaches to pod interfaces", "", endpoints::attachErrors);
         metrics.gauge("sieve_endpoints", "Endpoints the datapath enforces", "", () -> endpoints.attached().size());
         metrics.gauge("sieve_map_entries", "Entries in the ipcache map", "map=\"ipcache\"", () -> datapath.ipcache().size());
+        metrics.setDatapathDrops(() -> datapath.drops().entrySet().stream().map(e -> new FlowMetrics.DatapathDrop(
+                dropReasonName(e.getKey().dropReason()), l4Name(e.getKey().protocol()), e.getValue().packets())).toList());
+        metrics.gauge("sieve_drop_events_suppressed_total", "Drop events not reported: the connection's drop was reported "
+                + "less than a second ago (its packets still count in hubble_drop_total)", "", datapath::suppressedDropEvents);
+        metrics.gauge("sieve_datapath_sync_errors_total", "Datapath writes that failed (map entries, endpoints); each is retried", "",
+                endpoints::syncErrors);
+        metrics.gauge("sieve_endpoints_not_ready", "Endpoints dropping all traffic because they could not be fully programmed", "",
+                endpoints::notReadyEndpoints);
+        metrics.gauge("sieve_stale_endpoints_collected_total", "Pinned endpoints of pods gone while the agent was down, removed", "",
+                endpoints::staleCollected);
+        for (String map : datapath.mapCapacities().keySet()) {
+            metrics.gauge("sieve_bpf_map_pressure", "Fill level of a BPF map, 0 to 1 (Cilium's cilium_bpf_map_pressure)",
+                    "map_name=\"" + map + "\"", () -> mapPressure.get().getOrDefault(map, 0.0));
+        }
         metrics.gauge("sieve_flow_buffer_flows", "Flows in the node's buffer", "", ring::size);
         dev.sieve.agent.fqdn.FqdnMetrics.register(metrics, fqdn);
         metrics.gauge("sieve_datapath_syncs_total", "Datapath syncs: full (every map compared with the engine) or incremental (learned addresses only)",
@@ -496,7 +548,14 @@ public final class Agent implements AutoCloseable {
             }
         }
         datapath.close();
-        if (options.cleanupOnExit()) deleteTree(options.stateDir());
+        if (options.cleanupOnExit()) {
+            deleteTree(options.stateDir());
+            try {
+                Datapath.unpinAll(datapath.config()); // tests and demos: the pinned maps go too
+            } catch (RuntimeException e) {
+                LOG.warning("cannot remove the pinned maps: " + e.getMessage());
+            }
+        }
     }
 
     private static void deleteTree(java.nio.file.Path dir) {

@@ -19,7 +19,7 @@ public record AgentOptions(String nodeName, List<Path> manifests, InetSocketAddr
                            InetSocketAddress metricsAddress, String relay, EnforcementMode enforcement, String pinPrefix,
                            String netns, int flowBuffer, AggregationLevel aggregation, int proxyPortLow, int proxyPortHigh, boolean cleanupOnExit,
                            java.nio.file.Path spoolDir, LocalDelivery localDelivery, List<String> proxyUplinks,
-                           dev.sieve.agent.fqdn.FqdnOptions fqdn) {
+                           dev.sieve.agent.fqdn.FqdnOptions fqdn, dev.sieve.enforcer.datapath.MapSizes mapSizes) {
 
     public static final String USAGE = """
             Usage: sieve-agent --node-name NAME --manifests DIR [--manifests DIR ...]
@@ -31,6 +31,8 @@ public record AgentOptions(String nodeName, List<Path> manifests, InetSocketAddr
                                [--tofqdns-dns-reject-response-code refused|nameError]
                                [--fqdn-state-file /run/sieve/PIN_PREFIX/fqdn-cache.tsv]
                                [--proxy-port-range 10000-20000] [--proxy-uplinks IF[,IF...]|none]
+                               [--bpf-ct-global-max 524288] [--bpf-policy-map-max 1048576]
+                               [--bpf-ipcache-map-max 512000] [--bpf-endpoint-map-max 65535]
             Every flag can also be given as an environment variable: --node-name as SIEVE_NODE_NAME, and so on.
             """;
 
@@ -66,6 +68,11 @@ public record AgentOptions(String nodeName, List<Path> manifests, InetSocketAddr
         String delivery = env.getOrDefault("SIEVE_LOCAL_DELIVERY", "bpf");
         String proxyRange = env.getOrDefault("SIEVE_PROXY_PORT_RANGE", "10000-20000");
         String uplinks = env.get("SIEVE_PROXY_UPLINKS");
+        Map<String, String> sizeFlags = new java.util.LinkedHashMap<>();
+        for (String f : MAP_SIZE_FLAGS) {
+            String envName = "SIEVE_" + f.substring(2).replace('-', '_').toUpperCase(java.util.Locale.ROOT);
+            if (env.containsKey(envName)) sizeFlags.put(f, env.get(envName));
+        }
         boolean manifestsFromFlags = false;
         List<String[]> fqdnFlags = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
@@ -104,6 +111,8 @@ public record AgentOptions(String nodeName, List<Path> manifests, InetSocketAddr
                 case "--local-delivery" -> delivery = value;
                 case "--proxy-port-range" -> proxyRange = value;
                 case "--proxy-uplinks" -> uplinks = value;
+                case "--bpf-ct-global-max", "--bpf-policy-map-max", "--bpf-ipcache-map-max", "--bpf-endpoint-map-max" ->
+                        sizeFlags.put(a, value);
                 default -> {
                     if (!dev.sieve.agent.fqdn.FqdnOptions.isFlag(a)) throw new BadOption("unknown flag " + a);
                     fqdnFlags.add(new String[] {a, value});
@@ -157,12 +166,33 @@ public record AgentOptions(String nodeName, List<Path> manifests, InetSocketAddr
                 throw new BadOption(e.getMessage());
             }
         }
+        dev.sieve.enforcer.datapath.MapSizes sizes = dev.sieve.enforcer.datapath.MapSizes.DEFAULT;
+        for (Map.Entry<String, String> f : sizeFlags.entrySet()) {
+            int n;
+            try {
+                n = Integer.parseInt(f.getValue().strip());
+                sizes = switch (f.getKey()) {
+                    case "--bpf-ct-global-max" -> sizes.withConntrack(n);
+                    case "--bpf-policy-map-max" -> sizes.withPolicy(n);
+                    case "--bpf-ipcache-map-max" -> sizes.withIpcache(n);
+                    default -> sizes.withEndpoints(n);
+                };
+            } catch (NumberFormatException e) {
+                throw new BadOption(f.getKey() + " must be a number: " + f.getValue());
+            } catch (IllegalArgumentException e) {
+                throw new BadOption(f.getKey() + ": " + e.getMessage());
+            }
+        }
         return new AgentOptions(node, List.copyOf(manifests), address("--observer-address", observer),
                 address("--metrics-address", metrics), relay, mode, prefix, netns, bufferSize, level, range[0], range[1], cleanup,
                 Path.of(spool != null ? spool : "/var/lib/sieve/spool/" + node), localDelivery,
                 uplinks == null ? null : java.util.Arrays.stream(uplinks.split(",")).map(String::strip)
-                        .filter(x -> !x.isEmpty() && !x.equals("none")).toList(), fqdn);
+                        .filter(x -> !x.isEmpty() && !x.equals("none")).toList(), fqdn, sizes);
     }
+
+    /** Capacities of the datapath's maps (environment: SIEVE_BPF_CT_GLOBAL_MAX, ...). */
+    static final List<String> MAP_SIZE_FLAGS = List.of("--bpf-ct-global-max", "--bpf-policy-map-max", "--bpf-ipcache-map-max",
+            "--bpf-endpoint-map-max");
 
     static InetSocketAddress address(String flag, String text) {
         int colon = text.lastIndexOf(':');

@@ -48,6 +48,18 @@ class AgentOptionsTest {
     }
 
     @Test
+    void mapSizesAreCiliumLikeUnlessGivenByFlagOrEnvironment() {
+        assertThat(parse(Map.of()).mapSizes()).isEqualTo(dev.sieve.enforcer.datapath.MapSizes.DEFAULT);
+        var s = parse(Map.of("SIEVE_BPF_CT_GLOBAL_MAX", "1000", "SIEVE_BPF_POLICY_MAP_MAX", "2000"),
+                "--bpf-policy-map-max", "3000", "--bpf-ipcache-map-max=4000", "--bpf-endpoint-map-max", "50").mapSizes();
+        assertThat(s).isEqualTo(new dev.sieve.enforcer.datapath.MapSizes(1000, 3000, 4000, 50));
+        assertThatThrownBy(() -> parse(Map.of(), "--bpf-ct-global-max", "lots"))
+                .isInstanceOf(AgentOptions.BadOption.class).hasMessageContaining("--bpf-ct-global-max").hasMessageContaining("lots");
+        assertThatThrownBy(() -> parse(Map.of(), "--bpf-policy-map-max", "0"))
+                .isInstanceOf(AgentOptions.BadOption.class).hasMessageContaining("--bpf-policy-map-max");
+    }
+
+    @Test
     void anUnknownLocalDeliveryNamesTheFlagAndTheValue() {
         assertThatThrownBy(() -> parse(Map.of(), "--local-delivery", "xdp"))
                 .isInstanceOf(AgentOptions.BadOption.class)

@@ -47,6 +47,24 @@ class FlowMetricsTest {
     }
 
     @Test
+    void dropsComeFromTheDatapathsCountersWhenItHasThem() throws Exception {
+        FlowMetrics m = new FlowMetrics();
+        FlowEnricher en = Fixtures.enricher();
+        // one drop event reported, but the datapath dropped 7 such packets (events rate-limited or lost)
+        m.setDatapathDrops(() -> java.util.List.of(new FlowMetrics.DatapathDrop("POLICY_DENY", "TCP", 7),
+                new FlowMetrics.DatapathDrop("DROP_EP_NOT_READY", "UDP", 2)));
+        m.observe(en.enrich(Fixtures.deniedSyn(Fixtures.T0)));
+        m.observe(dnsFlow(dev.sieve.api.flow.Verdict.DROPPED, dev.sieve.api.flow.L7FlowType.REQUEST,
+                dev.sieve.api.flow.DNS.newBuilder().setQuery("evil.example.org.").addQtypes("A").build()));
+        StringBuilder sb = new StringBuilder();
+        m.write(sb);
+        assertThat(sb.toString()).contains(
+                "hubble_drop_total{protocol=\"TCP\",reason=\"POLICY_DENY\"} 7\n",
+                "hubble_drop_total{protocol=\"UDP\",reason=\"DROP_EP_NOT_READY\"} 2\n",
+                "hubble_drop_total{protocol=\"DNS\",reason=\"DROP_REASON_UNKNOWN\"} 1\n");
+    }
+
+    @Test
     void scrapeShowsHubbleMetricsAndAgentGauges() throws Exception {
         FlowMetrics m = new FlowMetrics();
         FlowEnricher en = Fixtures.enricher();

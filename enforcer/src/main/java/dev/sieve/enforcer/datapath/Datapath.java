@@ -49,7 +49,7 @@ public final class Datapath implements AutoCloseable {
     public static final String PROG_TO_POD = "sieve_to_pod";
     public static final String PROG_FROM_HOST = "sieve_from_host";
     public static final List<String> MAPS = List.of(
-            "sieve_ipcache", "sieve_policy", "sieve_endpoints_v2", "sieve_ep_array_v2", "sieve_ct_v2", "sieve_metrics_v3", "sieve_config", "sieve_events");
+            "sieve_ipcache", "sieve_policy", "sieve_endpoints_v2", "sieve_ep_array_v2", "sieve_ct_v2", "sieve_metrics_v3", "sieve_drops", "sieve_config", "sieve_events");
 
     private static final Logger LOG = Logger.getLogger(Datapath.class.getName());
 
@@ -63,6 +63,7 @@ public final class Datapath implements AutoCloseable {
     private final int endpointArraySize;
     private final BpfMap conntrack;
     private final BpfMap metrics;
+    private final BpfMap drops;
     private final BpfMap configMap;
     private final BpfMap events;
     /** What sieve_config holds (written whole, so each setter keeps the other's value). */
@@ -82,6 +83,7 @@ public final class Datapath implements AutoCloseable {
         this.endpointArraySize = endpointArray.maxEntries();
         this.conntrack = object.map("sieve_ct_v2");
         this.metrics = object.map("sieve_metrics_v3");
+        this.drops = object.map("sieve_drops");
         this.configMap = object.map("sieve_config");
         this.events = object.map("sieve_events");
         this.fromPodFd = object.programFd(PROG_FROM_POD);
@@ -93,6 +95,7 @@ public final class Datapath implements AutoCloseable {
         LibBpf.ensureAvailable();
         ensureBpffs(config.pinRoot());
         Path dir = config.pinDir();
+        boolean created = !Files.isDirectory(dir);
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {
@@ -104,6 +107,10 @@ public final class Datapath implements AutoCloseable {
                 obj.map(m).setPinPath(dir.resolve(m).toString());
             }
             obj.map("sieve_events").setMaxEntries(config.ringBufferBytes());
+            size(obj, dir, "sieve_ct_v2", config.mapSizes().conntrack());
+            size(obj, dir, "sieve_policy", config.mapSizes().policy());
+            size(obj, dir, "sieve_ipcache", config.mapSizes().ipcache());
+            size(obj, dir, "sieve_endpoints_v2", config.mapSizes().endpoints());
             obj.load();
             Datapath dp = new Datapath(config, obj);
             dp.configure(config.aggregation(), config.localDelivery());
@@ -119,8 +126,41 @@ public final class Datapath implements AutoCloseable {
             return dp;
         } catch (RuntimeException e) {
             obj.close();
+            if (created) {
+                try {
+                    Files.deleteIfExists(dir); // only if still empty: a failed load leaves nothing behind
+                } catch (IOException ignored) {
+                    // not empty: something was pinned, unpinAll's business
+                }
+            }
             throw e;
         }
+    }
+
+    /**
+     * Sets a map's capacity before load; a map already pinned keeps the capacity it was made with (libbpf reuses
+     * a pin only when it matches; resizing would drop the enforcement state the pin carries), which is logged.
+     */
+    private static void size(BpfObject obj, Path dir, String name, int wanted) {
+        BpfMap m = obj.map(name);
+        Path pin = dir.resolve(name);
+        if (Files.exists(pin)) {
+            int keySize = m.keySize(), valueSize = m.valueSize();
+            try (dev.sieve.enforcer.libbpf.PinnedMap pinned = dev.sieve.enforcer.libbpf.PinnedMap.open(pin)) {
+                m.reuseFd(pinned.fd());
+            }
+            if (m.keySize() != keySize || m.valueSize() != valueSize) {
+                throw new BpfException(pin + " has keys of " + m.keySize() + " and values of " + m.valueSize() + " bytes, this version "
+                        + keySize + " and " + valueSize + ": a layout change needs a new map name", 0);
+            }
+            int have = m.maxEntries();
+            if (have != wanted) {
+                LOG.warning(name + " is pinned with " + have + " entries; " + wanted + " takes effect once " + pin
+                        + " is removed (it keeps the node's enforcement state)");
+            }
+            return;
+        }
+        m.setMaxEntries(wanted);
     }
 
     /** The compiled BPF object from this jar. */
@@ -173,6 +213,17 @@ public final class Datapath implements AutoCloseable {
 
     public int ifindex(String ifname) {
         return config.netns().ifindex(ifname);
+    }
+
+    /** Whether an interface with this index exists in the datapath's namespace. */
+    public boolean interfaceExists(int ifindex) {
+        return config.netns().call(() -> {
+            try {
+                return java.net.NetworkInterface.getByIndex(ifindex) != null;
+            } catch (java.net.SocketException e) {
+                return true; // cannot tell: keep it
+            }
+        });
     }
 
     /** Attaches the programs to the host-side veth {@code ifname}: tc ingress = from pod, tc egress = to pod. */
@@ -259,6 +310,33 @@ public final class Datapath implements AutoCloseable {
         int revision = endpoint(ifindex).map(EndpointInfo::policyRevision).orElse(1);
         writeEndpoint(ifindex, new EndpointInfo(ep.endpointId(), ep.identity(), revision,
                 ep.enforceIngress(), ep.enforceEgress(), ep.audit(), !ep.addresses().isEmpty(), ep.ipv4(), ep.ipv6(), false));
+    }
+
+    /**
+     * Marks the endpoint behind {@code ifindex} as not fully programmed: the programs drop its every IP packet
+     * (reason 203, DROP_EP_NOT_READY) until a later {@link #setEndpoint} succeeds. Written to the array slot the
+     * programs read first, which never fills, then to the hash (which may be full). False when neither took it.
+     */
+    public synchronized boolean markNotReady(int ifindex, EndpointConfig ep) {
+        int revision = endpoint(ifindex).map(EndpointInfo::policyRevision).orElse(1);
+        EndpointInfo info = new EndpointInfo(ep.endpointId(), ep.identity(), revision + 1,
+                ep.enforceIngress(), ep.enforceEgress(), ep.audit(), !ep.addresses().isEmpty(), ep.ipv4(), ep.ipv6(), true);
+        boolean written = false;
+        if (inArray(ifindex)) {
+            writeArraySlot(ifindex, info);
+            written = true;
+        }
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment k = a.allocate(ValueLayout.JAVA_INT);
+            k.set(ValueLayout.JAVA_INT, 0, ifindex);
+            MemorySegment v = a.allocate(MapLayouts.ENDPOINT_INFO);
+            info.write(v);
+            endpoints.update(k, v, LibBpf.BPF_ANY);
+            written = true;
+        } catch (BpfException e) {
+            if (!written) throw e;
+        }
+        return written;
     }
 
     public java.util.Optional<EndpointInfo> endpoint(int ifindex) {
@@ -371,6 +449,15 @@ public final class Datapath implements AutoCloseable {
 
     // ---- policy -------------------------------------------------------------------------------
 
+    /** The endpoint ids that have keys in the policy map (one walk of the map). */
+    public java.util.Set<Integer> policyEndpointIds() {
+        java.util.Set<Integer> ids = new java.util.HashSet<>();
+        try (Arena a = Arena.ofConfined()) {
+            policy.forEachKey(a, k -> ids.add(PolicyKey.endpointIdOf(k)));
+        }
+        return ids;
+    }
+
     /** The policy keys of one endpoint as they are in the map now. */
     public Map<PolicyKey, PolicyValue> policyKeys(int endpointId) {
         Map<PolicyKey, PolicyValue> result = new HashMap<>();
@@ -460,6 +547,29 @@ public final class Datapath implements AutoCloseable {
         return doomed.size();
     }
 
+    /** Names of the maps that fill with the cluster (conntrack, policy, ipcache, endpoints) and their capacities. */
+    public Map<String, Integer> mapCapacities() {
+        Map<String, Integer> out = new LinkedHashMap<>();
+        for (BpfMap m : List.of(conntrack, policy, ipcache, endpoints)) out.put(m.name(), m.maxEntries());
+        return out;
+    }
+
+    /**
+     * How full each of those maps is: entries / capacity, 0..1, counted by walking the keys (Cilium's
+     * {@code cilium_bpf_map_pressure}). A full walk of a large conntrack takes a while: call it seldom.
+     */
+    public Map<String, Double> mapPressure() {
+        Map<String, Double> out = new LinkedHashMap<>();
+        for (BpfMap m : List.of(conntrack, policy, ipcache, endpoints)) {
+            int[] n = {0};
+            try (Arena a = Arena.ofConfined()) {
+                m.forEachKey(a, k -> n[0]++);
+            }
+            out.put(m.name(), (double) n[0] / m.maxEntries());
+        }
+        return out;
+    }
+
     /** Packet and byte counters by (verdict, direction, drop reason), summed over CPUs; counters never hit are left out. */
     public Map<MetricsKey, MetricsValue> metrics() {
         Map<MetricsKey, MetricsValue> result = new LinkedHashMap<>();
@@ -477,10 +587,34 @@ public final class Datapath implements AutoCloseable {
         return result;
     }
 
+    /**
+     * Every packet the datapath dropped, by (drop reason, L4 protocol), summed over CPUs since the maps were made:
+     * exact whether or not a verdict event reported it (hubble_drop_total). Counters never hit are left out.
+     */
+    public Map<dev.sieve.enforcer.maps.DropKey, MetricsValue> drops() {
+        Map<dev.sieve.enforcer.maps.DropKey, MetricsValue> result = new LinkedHashMap<>();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment k = a.allocate(ValueLayout.JAVA_INT);
+            MemorySegment v = a.allocate(16L * LibBpf.numPossibleCpus(), 8);
+            for (int slot = 0; slot < dev.sieve.enforcer.maps.DropKey.SLOTS; slot++) {
+                var key = dev.sieve.enforcer.maps.DropKey.ofSlot(slot);
+                MetricsValue c = key == null ? null : counter(drops, slot, k, v);
+                if (c != null && c.packets() != 0) {
+                    result.put(key, c);
+                }
+            }
+        }
+        return result;
+    }
+
     /** One counter of the per-CPU metrics array, summed over CPUs, read through k and v; null when the slot cannot be read. */
     private MetricsValue counter(int slot, MemorySegment k, MemorySegment v) {
+        return counter(metrics, slot, k, v);
+    }
+
+    private static MetricsValue counter(BpfMap map, int slot, MemorySegment k, MemorySegment v) {
         k.set(ValueLayout.JAVA_INT, 0, slot);
-        if (!metrics.lookup(k, v)) {
+        if (!map.lookup(k, v)) {
             return null;
         }
         long packets = 0;
@@ -496,6 +630,15 @@ public final class Datapath implements AutoCloseable {
     public long lostEvents() {
         try (Arena a = Arena.ofConfined()) {
             MetricsValue v = counter(MetricsKey.LOST_EVENTS.slot(), a.allocate(ValueLayout.JAVA_INT),
+                    a.allocate(16L * LibBpf.numPossibleCpus(), 8));
+            return v == null ? 0 : v.packets();
+        }
+    }
+
+    /** Drop events the datapath did not report, rate-limited per connection (their packets are still counted). */
+    public long suppressedDropEvents() {
+        try (Arena a = Arena.ofConfined()) {
+            MetricsValue v = counter(MetricsKey.SUPPRESSED_DROP_EVENTS.slot(), a.allocate(ValueLayout.JAVA_INT),
                     a.allocate(16L * LibBpf.numPossibleCpus(), 8));
             return v == null ? 0 : v.packets();
         }

@@ -10,7 +10,7 @@ import java.util.regex.Pattern;
  * packets between two pods of this node are delivered.
  */
 public record DatapathConfig(Path pinRoot, String prefix, NetNs netns, int ringBufferBytes, AggregationLevel aggregation,
-                             LocalDelivery localDelivery) {
+                             LocalDelivery localDelivery, MapSizes mapSizes) {
     public static final Path DEFAULT_PIN_ROOT = Path.of("/sys/fs/bpf/sieve");
     private static final Pattern PREFIX = Pattern.compile("[A-Za-z0-9_-]{1,64}");
 
@@ -21,27 +21,35 @@ public record DatapathConfig(Path pinRoot, String prefix, NetNs netns, int ringB
         if (ringBufferBytes < 4096 || Integer.bitCount(ringBufferBytes) != 1) {
             throw new IllegalArgumentException("ring buffer size must be a power of two >= 4096: " + ringBufferBytes);
         }
+        if (mapSizes == null) {
+            mapSizes = MapSizes.DEFAULT;
+        }
     }
 
     /** Defaults: /sys/fs/bpf/sieve/&lt;prefix&gt;, this process's namespace, 4 MiB ring, MEDIUM aggregation, stack delivery. */
     public static DatapathConfig of(String prefix) {
-        return new DatapathConfig(DEFAULT_PIN_ROOT, prefix, NetNs.current(), 1 << 22, AggregationLevel.MEDIUM, LocalDelivery.BPF);
+        return new DatapathConfig(DEFAULT_PIN_ROOT, prefix, NetNs.current(), 1 << 22, AggregationLevel.MEDIUM, LocalDelivery.BPF, MapSizes.DEFAULT);
     }
 
     public DatapathConfig withNetns(NetNs ns) {
-        return new DatapathConfig(pinRoot, prefix, ns, ringBufferBytes, aggregation, localDelivery);
+        return new DatapathConfig(pinRoot, prefix, ns, ringBufferBytes, aggregation, localDelivery, mapSizes);
     }
 
     public DatapathConfig withRingBufferBytes(int bytes) {
-        return new DatapathConfig(pinRoot, prefix, netns, bytes, aggregation, localDelivery);
+        return new DatapathConfig(pinRoot, prefix, netns, bytes, aggregation, localDelivery, mapSizes);
     }
 
     public DatapathConfig withAggregation(AggregationLevel level) {
-        return new DatapathConfig(pinRoot, prefix, netns, ringBufferBytes, level, localDelivery);
+        return new DatapathConfig(pinRoot, prefix, netns, ringBufferBytes, level, localDelivery, mapSizes);
     }
 
     public DatapathConfig withLocalDelivery(LocalDelivery delivery) {
-        return new DatapathConfig(pinRoot, prefix, netns, ringBufferBytes, aggregation, delivery);
+        return new DatapathConfig(pinRoot, prefix, netns, ringBufferBytes, aggregation, delivery, mapSizes);
+    }
+
+    /** Capacities of the conntrack, policy, ipcache and endpoint maps (for maps not pinned yet). */
+    public DatapathConfig withMapSizes(MapSizes sizes) {
+        return new DatapathConfig(pinRoot, prefix, netns, ringBufferBytes, aggregation, localDelivery, sizes);
     }
 
     public Path pinDir() {

@@ -55,6 +55,9 @@ public final class EndpointManager {
     /** The policy keys each attached endpoint (ifindex) holds, by peer identity, as the last pass wrote them. */
     private final Map<Integer, Map<Integer, Map<PolicyKey, PolicyValue>>> written = new HashMap<>();
     private long attachErrors;
+    private long syncErrors;
+    private long staleCollected;
+    private final Set<Integer> notReady = new HashSet<>();
     private long syncedGeneration = -1;
     private boolean lastSyncFailed;
     private long fullSyncs;
@@ -129,36 +132,55 @@ public final class EndpointManager {
         fullSyncs++;
         lastSyncFailed = true; // until this pass completes (a write that throws leaves it so: the next pass is full)
         List<String> errors = new ArrayList<>();
-        int ipcacheChanges = syncIpcache(engine);
+        int ipcacheErrors = errors.size();
+        int ipcacheChanges = syncIpcache(engine, errors);
+        // An address missing from the ipcache looks like the world to every program on the node: allows for the
+        // world or a CIDR would match it, denies for its pod would not. No endpoint is enforced on a partial ipcache.
+        ipcacheIncomplete = errors.size() > ipcacheErrors;
         int attachedNow = 0, policyChanges = 0;
         Set<String> seen = new HashSet<>();
         for (Endpoint ep : engine.endpoints()) {
             if (!isLocal(ep) || ep.pod().ips().isEmpty()) continue;
             seen.add(ep.key());
             String ifname = attached.get(ep.key());
-            if (ifname == null) {
+            boolean isNew = ifname == null;
+            int ifindex;
+            if (isNew) {
                 try {
                     ifname = datapath.interfaceFor(ep.pod().ips().getFirst());
                     if (ifname == null || ifname.equals("lo")) throw new IllegalStateException("no host route to " + ep.pod().ips().getFirst());
-                    int ifindex = datapath.attach(ifname);
-                    attached.put(ep.key(), ifname);
-                    ifindexes.put(ep.key(), ifindex);
-                    attachedNow++;
+                    ifindex = datapath.ifindex(ifname);
                 } catch (RuntimeException e) {
                     attachErrors++;
                     errors.add(ep.key() + ": attach failed: " + e.getMessage());
                     continue;
                 }
+            } else {
+                ifindex = ifindexes.get(ep.key());
             }
-            int ifindex = ifindexes.get(ep.key());
+            // The endpoint entry and its policy go in before the programs are attached (F17): a new pod's first
+            // packet already meets its policy. What cannot be written fully leaves the endpoint dropping (F5).
             EndpointPolicy pol = engine.policyOf(ep.key());
-            datapath.setEndpoint(ifindex, new EndpointConfig(ifindex, ep.identity().id(),
-                    pol.enforced(dev.sieve.policy.model.Direction.INGRESS), pol.enforced(dev.sieve.policy.model.Direction.EGRESS), pol.audit(),
-                    ownAddresses(ep.pod().ips())));
             List<PolicyMapEntry> entries = entries(pol);
-            var plan = datapath.applyPolicy(ifindex, entries);
-            policyChanges += plan.changes();
-            written.put(ifindex, byPeer(PolicyKeyGenerator.generate(ifindex, entries)));
+            boolean enforceable = program(ep, pol, entries, ifindex, errors);
+            if (notReady.contains(ifindex)) written.remove(ifindex); // the next full pass writes it whole
+            else written.put(ifindex, byPeer(PolicyKeyGenerator.generate(ifindex, entries)));
+            policyChanges += lastPolicyChanges;
+            if (!isNew) continue;
+            if (!enforceable) {
+                attachErrors++;
+                errors.add(ep.key() + ": not attached to " + ifname + ": neither its endpoint entry nor a not-ready mark could be written");
+                continue;
+            }
+            try {
+                datapath.attach(ifname);
+                attached.put(ep.key(), ifname);
+                ifindexes.put(ep.key(), ifindex);
+                attachedNow++;
+            } catch (RuntimeException e) {
+                attachErrors++;
+                errors.add(ep.key() + ": attach failed: " + e.getMessage());
+            }
         }
         int detached = 0;
         for (String key : new ArrayList<>(attached.keySet())) {
@@ -167,14 +189,19 @@ public final class EndpointManager {
             Integer ifindex = ifindexes.remove(key);
             if (ifindex != null) written.remove(ifindex);
             try {
-                if (ifindex != null) datapath.removeEndpoint(ifindex);
+                if (ifindex != null) {
+                    notReady.remove(ifindex);
+                    datapath.removeEndpoint(ifindex);
+                }
                 datapath.detach(ifname);
             } catch (RuntimeException e) {
                 errors.add(key + ": detach from " + ifname + " failed: " + e.getMessage()); // the veth may be gone already
             }
             detached++;
         }
+        if (syncedGeneration < 0) collectStale(errors);
         for (String e : errors) LOG.warning(e);
+        syncErrors += errors.size();
         syncedGeneration = generation;
         lastSyncFailed = !errors.isEmpty();
         return new SyncReport(seen.size(), attachedNow, detached, policyChanges, ipcacheChanges, List.copyOf(errors));
@@ -249,6 +276,85 @@ public final class EndpointManager {
         return out;
     }
 
+    private int lastPolicyChanges;
+    private boolean ipcacheIncomplete;
+
+    /**
+     * Writes one endpoint's entry and policy. An endpoint that is not fully programmed (a full map) is marked not
+     * ready, so its programs drop everything with DROP_EP_NOT_READY, and is retried on the next resync. While
+     * marked, its policy is written before the entry that clears the mark. False when not even the mark could be
+     * written (no array slot and a full endpoint map).
+     */
+    private boolean program(Endpoint ep, EndpointPolicy pol, List<PolicyMapEntry> entries, int ifindex, List<String> errors) {
+        lastPolicyChanges = 0;
+        EndpointConfig cfg = new EndpointConfig(ifindex, ep.identity().id(),
+                pol.enforced(dev.sieve.policy.model.Direction.INGRESS), pol.enforced(dev.sieve.policy.model.Direction.EGRESS), pol.audit(),
+                ownAddresses(ep.pod().ips()));
+        try {
+            if (ipcacheIncomplete) throw new IllegalStateException("the ipcache is incomplete (see its errors)");
+            if (notReady.contains(ifindex)) {
+                lastPolicyChanges = datapath.applyPolicy(ifindex, entries).changes();
+                datapath.setEndpoint(ifindex, cfg);
+            } else {
+                datapath.setEndpoint(ifindex, cfg);
+                lastPolicyChanges = datapath.applyPolicy(ifindex, entries).changes();
+            }
+            notReady.remove(ifindex);
+            return true;
+        } catch (RuntimeException e) {
+            errors.add(ep.key() + ": cannot be programmed, dropping its traffic (DROP_EP_NOT_READY): " + e.getMessage());
+            notReady.add(ifindex);
+            try {
+                return datapath.markNotReady(ifindex, cfg);
+            } catch (RuntimeException e2) {
+                errors.add(ep.key() + ": cannot mark not ready: " + e2.getMessage());
+                return false;
+            }
+        }
+    }
+
+    /**
+     * Entries pinned by an earlier run for endpoints that no longer exist (pods deleted while the agent was down):
+     * their endpoint entries, policy keys and conntrack. Runs once, after the first sync.
+     */
+    private void collectStale(List<String> errors) {
+        Set<Integer> live = new HashSet<>(ifindexes.values());
+        try {
+            for (var e : datapath.endpoints().entrySet()) {
+                // an interface that still exists may be a pod not resolved this time: its entry keeps enforcing
+                if (live.contains(e.getKey()) || datapath.interfaceExists(e.getKey())) {
+                    live.add(e.getValue().endpointId());
+                    continue;
+                }
+                datapath.removeEndpoint(e.getKey());
+                staleCollected++;
+            }
+            for (int endpointId : datapath.policyEndpointIds()) {
+                if (live.contains(endpointId)) continue;
+                datapath.applyPolicy(endpointId, List.of());
+                datapath.flushConntrack(endpointId);
+                staleCollected++;
+            }
+        } catch (RuntimeException e) {
+            errors.add("collecting stale pinned endpoints failed: " + e.getMessage());
+        }
+    }
+
+    /** Datapath writes that failed (entries, endpoints), each reported and retried: sieve_datapath_sync_errors_total. */
+    public synchronized long syncErrors() {
+        return syncErrors;
+    }
+
+    /** Endpoints currently marked not ready (dropping everything because a map was full). */
+    public synchronized int notReadyEndpoints() {
+        return notReady.size();
+    }
+
+    /** Pinned endpoints of earlier runs removed because their pod is gone. */
+    public synchronized long staleCollected() {
+        return staleCollected;
+    }
+
     /** The pod's addresses the datapath lets it send from: the first of each family (a pod has one per family). */
     static List<String> ownAddresses(List<String> ips) {
         List<String> out = new ArrayList<>();
@@ -293,22 +399,34 @@ public final class EndpointManager {
         return p != null ? p : L7Rules.L7Protocol.HTTP;
     }
 
-    private int syncIpcache(PolicyEngine engine) {
+    /** Deletes stale entries before adding (room in a full map); each entry's failure is reported, the rest goes on. */
+    private int syncIpcache(PolicyEngine engine, List<String> errors) {
         Map<Cidr, Integer> want = engine.ipcache().snapshot();
         Map<String, Integer> have = new HashMap<>();
         for (Map.Entry<IpPrefix, Integer> h : datapath.ipcache().entrySet()) have.put(h.getKey().toString(), h.getValue());
-        int changes = 0;
+        Map<String, Integer> wanted = new HashMap<>();
         for (Map.Entry<Cidr, Integer> e : want.entrySet()) {
-            String prefix = IpPrefix.parse(e.getKey().toString()).toString(); // the map's spelling (IPv6 uncompressed)
-            Integer cur = have.remove(prefix);
-            if (cur == null || cur.intValue() != e.getValue()) {
-                datapath.upsertIpcache(prefix, e.getValue());
+            wanted.put(IpPrefix.parse(e.getKey().toString()).toString(), e.getValue()); // the map's spelling (IPv6 uncompressed)
+        }
+        int changes = 0;
+        for (String stale : have.keySet()) { // in the map, no longer in the engine
+            if (wanted.containsKey(stale)) continue;
+            try {
+                datapath.deleteIpcache(stale);
                 changes++;
+            } catch (RuntimeException e) {
+                errors.add("ipcache " + stale + ": delete failed: " + e.getMessage());
             }
         }
-        for (String stale : have.keySet()) { // in the map, no longer in the engine
-            datapath.deleteIpcache(stale);
-            changes++;
+        for (Map.Entry<String, Integer> e : wanted.entrySet()) {
+            Integer cur = have.get(e.getKey());
+            if (cur != null && cur.intValue() == e.getValue()) continue;
+            try {
+                datapath.upsertIpcache(e.getKey(), e.getValue());
+                changes++;
+            } catch (RuntimeException ex) {
+                errors.add("ipcache " + e.getKey() + " -> " + e.getValue() + ": " + ex.getMessage());
+            }
         }
         return changes;
     }

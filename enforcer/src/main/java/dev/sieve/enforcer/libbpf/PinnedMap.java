@@ -31,6 +31,10 @@ public final class PinnedMap implements AutoCloseable {
         }
     }
 
+    public int fd() {
+        return fd;
+    }
+
     /** Entry visitor; the segments are reused between calls and are the visitor's to change. */
     public interface EntryVisitor {
         void visit(MemorySegment key, MemorySegment value);

@@ -176,6 +176,25 @@ class ConntrackTest {
     }
 
     @Test
+    void aSynNeverAnsweredIsForgottenAfterAMinute() throws Exception {
+        open();
+        assertThat(fromPod(Packets.tcp4(LOW, PEER, 40006, 80, SYN))).isZero();
+        // unanswered for 61 s (Cilium's bpf-ct-timeout-regular-tcp-syn: 60 s), not 6 h (F10)
+        age(61L * 1_000_000_000L);
+        assertThat(toPod(Packets.tcp4(PEER, LOW, 80, 40006, SYN | ACK)))
+                .as("expired: the late answer is a new connection, which ingress policy denies").isEqualTo(2);
+        assertThat(lastEvent().dropReason()).isEqualTo(VerdictEvent.POLICY_DENIED);
+    }
+
+    @Test
+    void anAnsweredConnectionOutlivesTheSynLifetime() throws Exception {
+        open();
+        establish(40007);
+        age(61L * 1_000_000_000L);
+        assertThat(toPod(Packets.tcp4(PEER, LOW, 80, 40007, ACK))).as("still a reply after 61 s").isZero();
+    }
+
+    @Test
     void lastSeenIsRefreshedWhileTheConnectionIsUsed() throws Exception {
         open();
         establish(40005);

@@ -97,15 +97,41 @@ class ProgramVerdictTest {
         send(Packets.ipv6(SRC6, DST6, 17, true, Packets.ports(40004, 54)), 2);
     }
 
+    /** An IPv4 packet turned into a fragment: identification {@code id}, offset in 8-byte units, more fragments. */
+    static byte[] fragment(byte[] packet, int id, int offsetUnits, boolean more) {
+        packet[14 + 4] = (byte) (id >> 8);
+        packet[14 + 5] = (byte) id;
+        int v = (more ? 0x2000 : 0) | offsetUnits;
+        packet[14 + 6] = (byte) (v >> 8);
+        packet[14 + 7] = (byte) v;
+        return packet;
+    }
+
+    @Test
+    void ipv4LaterFragmentsAreJudgedWithTheirFirstFragmentsPorts() {
+        dp.applyPolicy(3, List.of(PolicyMapEntry.allow(EGRESS, 0, PolicyMapEntry.UDP, 53, 53, 9)));
+        VerdictEvent first = send(fragment(Packets.ipv4(SRC4, DST4, 17, Packets.ports(40010, 53)), 0x4242, 0, true), 0);
+        assertThat(first.dstPort()).isEqualTo(53);
+        assertThat(ProgramTestRun.run(fromPod, fragment(Packets.ipv4(SRC4, DST4, 17, new byte[8]), 0x4242, 185, false), null, 1).retval())
+                .as("the later fragment of an allowed datagram passes (F22)").isZero();
+        VerdictEvent orphan = send(fragment(Packets.ipv4(SRC4, DST4, 17, new byte[8]), 0x4343, 185, false), 2);
+        assertThat(orphan.dstPort()).as("no first fragment seen: port 0").isZero();
+        assertThat(orphan.dropReason()).isEqualTo(VerdictEvent.POLICY_DENIED);
+    }
+
     @Test
     void ipv6FragmentsAndExtensionHeaderChains() {
         dp.applyPolicy(3, List.of(PolicyMapEntry.allow(EGRESS, 0, PolicyMapEntry.UDP, 53, 53, 8)));
         byte[] dns = Packets.ports(40006, 53);
         VerdictEvent first = send(Packets.ipv6(SRC6, DST6, 17, dns, Packets.HOP_BY_HOP, Packets.FIRST_FRAGMENT), 0);
         assertThat(first.dstPort()).as("the first fragment carries the ports").isEqualTo(53);
-        VerdictEvent later = send(Packets.ipv6(SRC6, DST6, 17, new byte[8], Packets.LATER_FRAGMENT), 2);
+        assertThat(ProgramTestRun.run(fromPod, Packets.ipv6(SRC6, DST6, 17, new byte[8], Packets.LATER_FRAGMENT), null, 1).retval())
+                .as("a later fragment of that datagram: the first's ports, its connection (F22)").isZero();
+        byte[] orphan = Packets.ipv6(SRC6, DST6, 17, new byte[8], Packets.LATER_FRAGMENT);
+        orphan[14 + 40 + 7] = 0x35; // another identification: its first fragment was never seen
+        VerdictEvent later = send(orphan, 2);
         assertThat(later.protocol()).isEqualTo(17);
-        assertThat(later.dstPort()).as("a later fragment has no ports: judged with port 0").isZero();
+        assertThat(later.dstPort()).as("a later fragment without its first: judged with port 0").isZero();
         assertThat(later.dropReason()).isEqualTo(VerdictEvent.POLICY_DENIED);
         VerdictEvent four = send(Packets.ipv6(SRC6, DST6, 17, Packets.ports(40007, 53), Packets.HOP_BY_HOP,
                 Packets.DEST_OPTS, Packets.DEST_OPTS, Packets.DEST_OPTS), 0);

@@ -82,6 +82,20 @@ public final class FlowMetrics {
     private final ProxyMetrics proxy = new ProxyMetrics();
     private final KafkaMetrics kafka = new KafkaMetrics();
 
+    /** Packets the datapath dropped by Hubble drop reason name and Hubble protocol name (TCP, UDP, ICMPv4, ...). */
+    public record DatapathDrop(String reason, String protocol, long packets) {}
+
+    private volatile java.util.function.Supplier<java.util.List<DatapathDrop>> datapathDrops;
+
+    /**
+     * Takes {@code hubble_drop_total}'s L3/L4 part from the datapath's per-CPU drop counters (every dropped packet,
+     * whether or not its event was reported or rate-limited) instead of from drop flows; L7 drops stay counted from
+     * the proxies' flows.
+     */
+    public void setDatapathDrops(java.util.function.Supplier<java.util.List<DatapathDrop>> source) {
+        this.datapathDrops = source;
+    }
+
     /** Counts one flow. */
     public void observe(Flow f) {
         int type = f.getEventType().getType();
@@ -109,7 +123,8 @@ public final class FlowMetrics {
             else if (typeName.equals("Unknown")) subtype = Integer.toString(type);
         }
         count(processed, new Processed(protocol, typeName, subtype, verdict.name()));
-        if (verdict == Verdict.DROPPED) count(drops, new Drop(f.getDropReasonDesc().name(), protocol));
+        // L3/L4 drops come from the datapath's own counters when it has them: exact, also for drops no event reported
+        if (verdict == Verdict.DROPPED && (l7 || datapathDrops == null)) count(drops, new Drop(f.getDropReasonDesc().name(), protocol));
         policyVerdict(f, type, l7);
         if (verdict == Verdict.FORWARDED || verdict == Verdict.REDIRECTED) {
             tcpFlags(f);
@@ -240,7 +255,18 @@ public final class FlowMetrics {
             sample(out, "hubble_flows_processed_total", "protocol=\"" + k.protocol + "\",subtype=\"" + k.subtype + "\",type=\"" + k.type + "\",verdict=\"" + k.verdict + "\"", e.getValue().sum());
         }
         header(out, "hubble_drop_total", "Number of drops", "counter");
-        for (var e : sorted(drops).entrySet()) {
+        Map<Drop, LongAdder> allDrops = new java.util.HashMap<>(drops);
+        var dp = datapathDrops;
+        if (dp != null) {
+            for (DatapathDrop d : dp.get()) {
+                LongAdder sum = new LongAdder();
+                LongAdder l7 = allDrops.get(new Drop(d.reason(), d.protocol()));
+                if (l7 != null) sum.add(l7.sum());
+                sum.add(d.packets());
+                allDrops.put(new Drop(d.reason(), d.protocol()), sum);
+            }
+        }
+        for (var e : sorted(allDrops).entrySet()) {
             sample(out, "hubble_drop_total", "protocol=\"" + e.getKey().protocol + "\",reason=\"" + e.getKey().reason + "\"", e.getValue().sum());
         }
         header(out, "hubble_policy_verdicts_total", "Total number of Cilium network policy verdicts", "counter");
