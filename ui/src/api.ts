@@ -30,7 +30,7 @@ export interface PolicyUse { effect: string; kind: string; namespace: string; na
 export const fetchPolicies = (p: URLSearchParams, signal?: AbortSignal) => get<PolicyUse[]>('/api/v1/policies', p, signal);
 
 export interface NodeInfo {
-  name: string; connected: boolean; streams: number; epoch: string; address: string; firstSeenMs: number; lastSeenMs: number;
+  name: string; connected: boolean; streams: number; address: string; firstSeenMs: number; lastSeenMs: number;
   flows: number; batches: number; lostFlows: number; rejectedBatches: number; spoolBatches: number; spoolBytes: number; lastBatchDelayMs: number;
 }
 export const fetchNodes = (signal?: AbortSignal) => get<NodeInfo[]>('/api/v1/nodes', undefined, signal);

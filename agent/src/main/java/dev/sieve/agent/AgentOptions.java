@@ -19,7 +19,8 @@ public record AgentOptions(String nodeName, List<Path> manifests, InetSocketAddr
                            InetSocketAddress metricsAddress, String relay, EnforcementMode enforcement, String pinPrefix,
                            String netns, int flowBuffer, AggregationLevel aggregation, int proxyPortLow, int proxyPortHigh, boolean cleanupOnExit,
                            java.nio.file.Path spoolDir, LocalDelivery localDelivery, List<String> proxyUplinks,
-                           dev.sieve.agent.fqdn.FqdnOptions fqdn) {
+                           dev.sieve.agent.fqdn.FqdnOptions fqdn, dev.sieve.tls.ServerTls observerTls,
+                           dev.sieve.tls.ClientTls relayTls) {
 
     public static final String USAGE = """
             Usage: sieve-agent --node-name NAME --manifests DIR [--manifests DIR ...]
@@ -31,6 +32,9 @@ public record AgentOptions(String nodeName, List<Path> manifests, InetSocketAddr
                                [--tofqdns-dns-reject-response-code refused|nameError]
                                [--fqdn-state-file /run/sieve/PIN_PREFIX/fqdn-cache.tsv]
                                [--proxy-port-range 10000-20000] [--proxy-uplinks IF[,IF...]|none]
+                               [--tls-cert-file F --tls-key-file F [--tls-client-ca-files F[,F...]]]   (Observer :4244)
+                               [--relay-tls-ca-files F[,F...] [--relay-tls-cert-file F --relay-tls-key-file F]
+                                [--relay-tls-server-name NAME]]                                       (push to the relay)
             Every flag can also be given as an environment variable: --node-name as SIEVE_NODE_NAME, and so on.
             """;
 
@@ -66,6 +70,9 @@ public record AgentOptions(String nodeName, List<Path> manifests, InetSocketAddr
         String delivery = env.getOrDefault("SIEVE_LOCAL_DELIVERY", "bpf");
         String proxyRange = env.getOrDefault("SIEVE_PROXY_PORT_RANGE", "10000-20000");
         String uplinks = env.get("SIEVE_PROXY_UPLINKS");
+        String tlsCert = env.get("SIEVE_TLS_CERT_FILE"), tlsKey = env.get("SIEVE_TLS_KEY_FILE"), tlsClientCas = env.get("SIEVE_TLS_CLIENT_CA_FILES");
+        String relayCas = env.get("SIEVE_RELAY_TLS_CA_FILES"), relayCert = env.get("SIEVE_RELAY_TLS_CERT_FILE"),
+                relayKey = env.get("SIEVE_RELAY_TLS_KEY_FILE"), relayServerName = env.get("SIEVE_RELAY_TLS_SERVER_NAME");
         boolean manifestsFromFlags = false;
         List<String[]> fqdnFlags = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
@@ -104,6 +111,13 @@ public record AgentOptions(String nodeName, List<Path> manifests, InetSocketAddr
                 case "--local-delivery" -> delivery = value;
                 case "--proxy-port-range" -> proxyRange = value;
                 case "--proxy-uplinks" -> uplinks = value;
+                case "--tls-cert-file" -> tlsCert = value;
+                case "--tls-key-file" -> tlsKey = value;
+                case "--tls-client-ca-files" -> tlsClientCas = value;
+                case "--relay-tls-ca-files" -> relayCas = value;
+                case "--relay-tls-cert-file" -> relayCert = value;
+                case "--relay-tls-key-file" -> relayKey = value;
+                case "--relay-tls-server-name" -> relayServerName = value;
                 default -> {
                     if (!dev.sieve.agent.fqdn.FqdnOptions.isFlag(a)) throw new BadOption("unknown flag " + a);
                     fqdnFlags.add(new String[] {a, value});
@@ -157,11 +171,24 @@ public record AgentOptions(String nodeName, List<Path> manifests, InetSocketAddr
                 throw new BadOption(e.getMessage());
             }
         }
+        dev.sieve.tls.ServerTls observerTls = null;
+        if (blank(tlsCert) != blank(tlsKey)) throw new BadOption("--tls-cert-file and --tls-key-file go together");
+        if (!blank(tlsCert)) observerTls = new dev.sieve.tls.ServerTls(Path.of(tlsCert), Path.of(tlsKey), dev.sieve.tls.ServerTls.paths(tlsClientCas));
+        else if (!blank(tlsClientCas)) throw new BadOption("--tls-client-ca-files needs --tls-cert-file and --tls-key-file");
+        dev.sieve.tls.ClientTls relayTls = null;
+        if (blank(relayCert) != blank(relayKey)) throw new BadOption("--relay-tls-cert-file and --relay-tls-key-file go together");
+        if (!blank(relayCas) || !blank(relayCert) || !blank(relayServerName))
+            relayTls = new dev.sieve.tls.ClientTls(dev.sieve.tls.ServerTls.paths(relayCas), blank(relayCert) ? null : Path.of(relayCert),
+                    blank(relayKey) ? null : Path.of(relayKey), blank(relayServerName) ? null : relayServerName, false);
         return new AgentOptions(node, List.copyOf(manifests), address("--observer-address", observer),
                 address("--metrics-address", metrics), relay, mode, prefix, netns, bufferSize, level, range[0], range[1], cleanup,
                 Path.of(spool != null ? spool : "/var/lib/sieve/spool/" + node), localDelivery,
                 uplinks == null ? null : java.util.Arrays.stream(uplinks.split(",")).map(String::strip)
-                        .filter(x -> !x.isEmpty() && !x.equals("none")).toList(), fqdn);
+                        .filter(x -> !x.isEmpty() && !x.equals("none")).toList(), fqdn, observerTls, relayTls);
+    }
+
+    private static boolean blank(String s) {
+        return s == null || s.isBlank();
     }
 
     static InetSocketAddress address(String flag, String text) {

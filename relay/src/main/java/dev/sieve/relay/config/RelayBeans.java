@@ -41,6 +41,8 @@ public class RelayBeans {
   @ConfigProperty(name = "sieve.relay.clickhouse.flush-interval", defaultValue = "1s") java.time.Duration chFlushInterval;
   @ConfigProperty(name = "sieve.relay.ingest.max-batch-flows", defaultValue = "10000") int maxBatchFlows;
   @ConfigProperty(name = "sieve.relay.ingest.max-batch-bytes", defaultValue = "16777216") long maxBatchBytes;
+  @ConfigProperty(name = "sieve.relay.ingest.max-sequence-gap", defaultValue = "100000") long maxSequenceGap;
+  @ConfigProperty(name = "sieve.relay.ingest.max-in-flight-batches", defaultValue = "32") int maxInFlightBatches;
   @ConfigProperty(name = "sieve.relay.node-timeout", defaultValue = "60s") Duration nodeTimeout;
 
   private final ExecutorService ingestPool = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()),
@@ -90,13 +92,17 @@ public class RelayBeans {
   @Produces
   @Singleton
   IngestProcessor processor(FlowStore s, LiveFlows l, NodeRegistry n, RelayMetrics m) {
-    return new IngestProcessor(s, l, n, m, new IngestProcessor.Limits(maxBatchFlows, maxBatchBytes));
+    return new IngestProcessor(s, l, n, m, new IngestProcessor.Limits(maxBatchFlows, maxBatchBytes, Math.min(Math.max(1, maxSequenceGap), 1L << 40)));
   }
 
   @Produces
   @Singleton
   FlowService flowService(FlowStore s, LiveFlows l) {
     return new FlowService(s, l);
+  }
+
+  public int maxInFlightBatches() {
+    return Math.max(1, maxInFlightBatches);
   }
 
   public ExecutorService ingestPool() {

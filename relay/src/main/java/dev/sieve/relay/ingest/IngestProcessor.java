@@ -31,7 +31,21 @@ import java.util.concurrent.CompletionException;
  * fails. Newly stored flows go to live followers.
  */
 public final class IngestProcessor {
-  public record Limits(int maxBatchFlows, long maxBatchBytes) {}
+  /**
+   * {@code maxSequenceGap}: how far above a stream's mark a batch's sequence may be (a node's sequences only skip
+   * batches its spool dropped). A batch beyond it, or whose first flow number is further above the mark than that many
+   * full batches could reach, is REJECTED without moving the mark: one forged batch cannot make a node's later genuine
+   * batches DUPLICATE (or their flows "already stored"). A stream the store holds no mark for takes any first
+   * sequence (a memory relay restarted under long-running nodes); mTLS ingest, which binds a node to its name, is what
+   * keeps others off a node's streams.
+   */
+  public record Limits(int maxBatchFlows, long maxBatchBytes, long maxSequenceGap) {
+    public Limits(int maxBatchFlows, long maxBatchBytes) {
+      this(maxBatchFlows, maxBatchBytes, DEFAULT_MAX_SEQUENCE_GAP);
+    }
+  }
+
+  public static final long DEFAULT_MAX_SEQUENCE_GAP = 100_000;
 
   private final FlowStore store;
   private final LiveFlows live;
@@ -142,6 +156,12 @@ public final class IngestProcessor {
       return CompletableFuture.completedFuture(ack(b, BatchAck.Status.STATUS_RETRY, "store unavailable: " + e.getMessage(), 0));
     }
     if (b.getSequence() == 0) return CompletableFuture.completedFuture(ack(b, BatchAck.Status.STATUS_STORED, null, before.sequence()));
+    String far = beyondWindow(b, before);
+    if (far != null) {
+      nodes.rejected(b.getNodeName());
+      metrics.outOfWindow.incrementAndGet();
+      return CompletableFuture.completedFuture(ack(b, BatchAck.Status.STATUS_REJECTED, far, before.sequence()));
+    }
     long lastFlowSeq = b.getFirstFlowSeq() > 0 ? b.getFirstFlowSeq() + b.getFlowsCount() - 1 : 0;
     boolean dup = b.getSequence() <= before.sequence() && (b.getFirstFlowSeq() == 0 || lastFlowSeq <= before.flowSeq());
     if (dup) return CompletableFuture.completedFuture(ack(b, BatchAck.Status.STATUS_DUPLICATE, null, before.sequence()));
@@ -172,10 +192,28 @@ public final class IngestProcessor {
         live.publish(flows.flows(firstFresh));
       } catch (EncodedBatch.MalformedFlowException e) {
         // stored from its bytes, but a parser refuses it deeper down: followers cannot be shown it
+      } catch (RuntimeException | StackOverflowError e) {
+        // a follower's failure never costs the node its ack: the batch is stored
       }
       if (b.getLostFlows() > 0) live.publishLost(b.getLostFlows());
       return ack(b, BatchAck.Status.STATUS_STORED, null, mark.sequence());
     });
+  }
+
+  /** Why a batch lies beyond what the stream's next batches can reach from its mark, or null. */
+  private String beyondWindow(FlowBatchFrame b, Mark m) {
+    if (b.getSequence() < 0 || b.getFirstFlowSeq() < 0) return "sequence or first_flow_seq above 2^63";
+    // a stream without a mark (new, or the memory store restarted under a long-running node) takes any first batch
+    if (m.sequence() == 0 && m.flowSeq() == 0) return null;
+    long gap = b.getSequence() - m.sequence();
+    if (gap > limits.maxSequenceGap())
+      return "sequence " + b.getSequence() + " is more than " + limits.maxSequenceGap() + " above the stream's mark " + m.sequence();
+    if (b.getFirstFlowSeq() > 0 && gap > 0) {
+      long reach = m.flowSeq() + gap * limits.maxBatchFlows() + 1; // gap <= maxSequenceGap: no overflow
+      if (b.getFirstFlowSeq() > reach)
+        return "first_flow_seq " + b.getFirstFlowSeq() + " is beyond what " + gap + " batches can reach from the stream's mark " + m.flowSeq();
+    }
+    return null;
   }
 
   /** REJECTED; the stream's mark moves past the batch (it will never be stored), so later batches are in order. */
@@ -183,6 +221,16 @@ public final class IngestProcessor {
     nodes.rejected(b.getNodeName());
     if (b.getNodeName().isEmpty() || b.getEpoch().isEmpty() || b.getSequence() == 0)
       return CompletableFuture.completedFuture(ack(b, BatchAck.Status.STATUS_REJECTED, why, 0));
+    try {
+      Mark m = store.mark(key);
+      if (beyondWindow(b, m) != null) {
+        metrics.outOfWindow.incrementAndGet();
+        return CompletableFuture.completedFuture(ack(b, BatchAck.Status.STATUS_REJECTED, why, m.sequence())); // the mark stays
+      }
+    } catch (StoreException e) {
+      metrics.storeErrors.incrementAndGet();
+      return CompletableFuture.completedFuture(ack(b, BatchAck.Status.STATUS_RETRY, "store unavailable: " + e.getMessage(), 0));
+    }
     FlowStore.Batch skip = new FlowStore.Batch(key, b.getSequence(), b.getFirstFlowSeq(), EncodedBatch.EMPTY, b.getFlowsCount(), b.getLostFlows() > 0);
     return store.appendAsync(skip).handle((mark, err) -> {
       if (err == null) return ack(b, BatchAck.Status.STATUS_REJECTED, why, mark.sequence());
