@@ -113,6 +113,7 @@ public class FlowIngestService implements BindableService {
         }
         // in order per stream: handle() for batch n+1 starts after batch n was handed to the store
         tail = tail.thenComposeAsync(x -> {
+          if (failed()) return CompletableFuture.completedFuture(null); // after a failure nothing more of this stream is stored: the node resends it all in order
           CompletableFuture<BatchAck> f;
           try {
             f = processor.handle(b);

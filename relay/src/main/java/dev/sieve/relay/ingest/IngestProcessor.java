@@ -184,10 +184,15 @@ public final class IngestProcessor {
         metrics.storeErrors.incrementAndGet();
         return ack(b, BatchAck.Status.STATUS_RETRY, "store unavailable: " + c.getMessage(), 0);
       }
-      long createdMs = b.hasCreated() ? b.getCreated().getSeconds() * 1000 + b.getCreated().getNanos() / 1_000_000 : 0;
-      nodes.batch(b.getNodeName(), b.getEpoch(), freshCount, b.getLostFlows(), createdMs);
-      for (String ns : checked.namespaces()) nodes.namespace(ns);
-      metrics.stored(freshCount, System.nanoTime() - start);
+      BatchAck storedAck = ack(b, BatchAck.Status.STATUS_STORED, null, mark.sequence());
+      try {
+        long createdMs = b.hasCreated() ? b.getCreated().getSeconds() * 1000 + b.getCreated().getNanos() / 1_000_000 : 0;
+        nodes.batch(b.getNodeName(), b.getEpoch(), freshCount, b.getLostFlows(), createdMs);
+        for (String ns : checked.namespaces()) nodes.namespace(ns);
+        metrics.stored(freshCount, System.nanoTime() - start);
+      } catch (RuntimeException e) {
+        // bookkeeping only: the batch is stored and is acknowledged as such
+      }
       try {
         live.publish(flows.flows(firstFresh));
       } catch (EncodedBatch.MalformedFlowException e) {
@@ -195,8 +200,12 @@ public final class IngestProcessor {
       } catch (RuntimeException | StackOverflowError e) {
         // a follower's failure never costs the node its ack: the batch is stored
       }
-      if (b.getLostFlows() > 0) live.publishLost(b.getLostFlows());
-      return ack(b, BatchAck.Status.STATUS_STORED, null, mark.sequence());
+      try {
+        if (b.getLostFlows() > 0) live.publishLost(b.getLostFlows());
+      } catch (RuntimeException e) {
+        // as above: followers' trouble is not the node's
+      }
+      return storedAck;
     });
   }
 
