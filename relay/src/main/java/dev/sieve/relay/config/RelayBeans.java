@@ -44,6 +44,7 @@ public class RelayBeans {
   @ConfigProperty(name = "sieve.relay.ingest.max-sequence-gap", defaultValue = "100000") long maxSequenceGap;
   @ConfigProperty(name = "sieve.relay.ingest.max-in-flight-batches", defaultValue = "32") int maxInFlightBatches;
   @ConfigProperty(name = "sieve.relay.node-timeout", defaultValue = "60s") Duration nodeTimeout;
+  @ConfigProperty(name = "sieve.relay.query.max-flows", defaultValue = "1000000") long queryMaxFlows;
 
   private final ExecutorService ingestPool = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()),
       Thread.ofPlatform().name("ingest-", 0).daemon().factory());
@@ -98,7 +99,7 @@ public class RelayBeans {
   @Produces
   @Singleton
   FlowService flowService(FlowStore s, LiveFlows l) {
-    return new FlowService(s, l);
+    return new FlowService(s, l, queryMaxFlows);
   }
 
   public int maxInFlightBatches() {

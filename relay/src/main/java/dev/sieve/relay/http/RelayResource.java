@@ -46,8 +46,11 @@ public class RelayResource {
   public String flows(@Context UriInfo uri) throws StoreException {
     FlowQuery q = QueryParams.parse(uri.getQueryParameters());
     if (q.follow()) throw new InvalidQueryException("follow: use /api/v1/flows/stream (Server-Sent Events)");
+    FlowQuery bounded = flows.bounded(q);
+    List<Flow> found = store.query(bounded);
+    if (bounded.number() != q.number() && found.size() > flows.maxFlows()) throw flows.tooMany();
     StringBuilder b = new StringBuilder("[");
-    for (Flow f : store.query(q)) b.append(b.length() > 1 ? ",\n" : "").append(HubbleJson.print(f));
+    for (Flow f : found) b.append(b.length() > 1 ? ",\n" : "").append(HubbleJson.print(f));
     return b.append("]\n").toString();
   }
 
