@@ -43,6 +43,8 @@ public class RelayBeans {
   @ConfigProperty(name = "sieve.relay.ingest.max-batch-bytes", defaultValue = "16777216") long maxBatchBytes;
   @ConfigProperty(name = "sieve.relay.ingest.max-sequence-gap", defaultValue = "100000") long maxSequenceGap;
   @ConfigProperty(name = "sieve.relay.ingest.max-in-flight-batches", defaultValue = "32") int maxInFlightBatches;
+  @ConfigProperty(name = "sieve.relay.ingest.max-future-skew", defaultValue = "10m") Duration maxFutureSkew;
+  @ConfigProperty(name = "sieve.relay.ingest.max-flow-age", defaultValue = "0s") Duration maxFlowAge;
   @ConfigProperty(name = "sieve.relay.node-timeout", defaultValue = "60s") Duration nodeTimeout;
   @ConfigProperty(name = "sieve.relay.query.max-flows", defaultValue = "1000000") long queryMaxFlows;
 
@@ -93,7 +95,8 @@ public class RelayBeans {
   @Produces
   @Singleton
   IngestProcessor processor(FlowStore s, LiveFlows l, NodeRegistry n, RelayMetrics m) {
-    return new IngestProcessor(s, l, n, m, new IngestProcessor.Limits(maxBatchFlows, maxBatchBytes, Math.min(Math.max(1, maxSequenceGap), 1L << 40)));
+    return new IngestProcessor(s, l, n, m, new IngestProcessor.Limits(maxBatchFlows, maxBatchBytes, Math.min(Math.max(1, maxSequenceGap), 1L << 40),
+        maxFutureSkew, maxFlowAge));
   }
 
   @Produces

@@ -39,11 +39,24 @@ public final class IngestProcessor {
    * sequence (a memory relay restarted under long-running nodes); mTLS ingest, which binds a node to its name, is what
    * keeps others off a node's streams.
    */
-  public record Limits(int maxBatchFlows, long maxBatchBytes, long maxSequenceGap) {
+  public record Limits(int maxBatchFlows, long maxBatchBytes, long maxSequenceGap, java.time.Duration maxFutureSkew, java.time.Duration maxAge) {
     public Limits(int maxBatchFlows, long maxBatchBytes) {
       this(maxBatchFlows, maxBatchBytes, DEFAULT_MAX_SEQUENCE_GAP);
     }
+
+    public Limits(int maxBatchFlows, long maxBatchBytes, long maxSequenceGap) {
+      this(maxBatchFlows, maxBatchBytes, maxSequenceGap, DEFAULT_MAX_FUTURE_SKEW, DEFAULT_MAX_AGE);
+    }
   }
+
+  /**
+   * F12, the rule for flow times: a batch with a flow stamped more than {@code maxFutureSkew} ahead of the relay's clock,
+   * or older than {@code maxAge} (zero: no lower bound, the default; retention removes old rows), is REJECTED whole (such a flow would sort before or after everything, land in a
+   * partition retention drops at once, or never expire): the node's clock is wrong, and the batch is counted as
+   * rejected on both sides.
+   */
+  public static final java.time.Duration DEFAULT_MAX_FUTURE_SKEW = java.time.Duration.ofMinutes(10);
+  public static final java.time.Duration DEFAULT_MAX_AGE = java.time.Duration.ZERO;
 
   public static final long DEFAULT_MAX_SEQUENCE_GAP = 100_000;
 
@@ -52,8 +65,14 @@ public final class IngestProcessor {
   private final NodeRegistry nodes;
   private final RelayMetrics metrics;
   private final Limits limits;
+  private final java.time.Clock clock;
 
   public IngestProcessor(FlowStore store, LiveFlows live, NodeRegistry nodes, RelayMetrics metrics, Limits limits) {
+    this(store, live, nodes, metrics, limits, java.time.Clock.systemUTC());
+  }
+
+  public IngestProcessor(FlowStore store, LiveFlows live, NodeRegistry nodes, RelayMetrics metrics, Limits limits, java.time.Clock clock) {
+    this.clock = clock;
     this.store = store;
     this.live = live;
     this.nodes = nodes;
@@ -91,6 +110,7 @@ public final class IngestProcessor {
       return new Checked("batch is " + size + " bytes, more than the limit of " + limits.maxBatchBytes(), false, namespaces);
     if (b.getSequence() == 0 && b.getFlowsCount() > 0) return new Checked("sequence 0 is reserved for probes and must carry no flows", false, namespaces);
     boolean unnamed = false;
+    long nowSeconds = clock.millis() / 1000;
     FlowColumns c = READERS.get();
     byte[] batchNode = b.getNodeName().getBytes(StandardCharsets.UTF_8);
     List<byte[]> seen = new ArrayList<>();
@@ -101,6 +121,7 @@ public final class IngestProcessor {
         return new Checked("flows[" + i + "]: not a valid flow.Flow: " + e.getMessage(), false, namespaces);
       }
       String why = checkFlow(c, b.getNodeName(), batchNode);
+      if (why == null) why = checkTime(c, nowSeconds);
       if (why != null) return new Checked("flows[" + i + "]: " + why, false, namespaces);
       unnamed |= c.length(FlowColumns.NODE_NAME) == 0;
       namespace(c, FlowColumns.SRC_NAMESPACE, seen, namespaces);
@@ -117,6 +138,17 @@ public final class IngestProcessor {
     if (n == 0 || Arrays.equals(c.bytes(), off, off + n, batchNodeBytes, 0, batchNodeBytes.length)) return null;
     String node = c.string(FlowColumns.NODE_NAME);
     if (!node.endsWith("/" + batchNode)) return "node_name " + node + " differs from the batch's " + batchNode;
+    return null;
+  }
+
+  /** What is wrong with a flow's time against the relay's clock, or null. */
+  private String checkTime(FlowColumns c, long nowSeconds) {
+    long t = c.seconds();
+    if (t > nowSeconds + limits.maxFutureSkew().toSeconds())
+      return "time " + java.time.Instant.ofEpochSecond(t) + " is " + (t - nowSeconds) + " s ahead of the relay's clock (at most "
+          + limits.maxFutureSkew().toSeconds() + " s allowed): the node's clock is wrong";
+    if (!limits.maxAge().isZero() && t < nowSeconds - limits.maxAge().toSeconds())
+      return "time " + java.time.Instant.ofEpochSecond(t) + " is older than the relay keeps (" + limits.maxAge().toDays() + " days)";
     return null;
   }
 

@@ -11,6 +11,7 @@ import dev.sieve.relay.query.Timestamps;
 import dev.sieve.relay.store.Aggregates;
 import dev.sieve.relay.store.FlowStore;
 import dev.sieve.relay.store.memory.MemoryFlowStore;
+import dev.sieve.relay.ingest.LiveFlows;
 import dev.sieve.relay.support.RelayHarness;
 import dev.sieve.relay.support.TestFlows;
 import io.grpc.ManagedChannel;
@@ -119,6 +120,26 @@ class IngestForgeryAndLivenessTest {
       assertThat(node.send(batch("node-a", "e", 1001, 11 + 999L * 10_000, g.next(10))).getStatus()).isEqualTo(BatchAck.Status.STATUS_STORED);
       // a stream without a mark (a memory relay restarted under a long-running node) takes any first batch
       assertThat(node.send(batch("node-a", "e-long", 5_000_000, 40_000_000, g.next(10))).getStatus()).isEqualTo(BatchAck.Status.STATUS_STORED);
+    }
+  }
+
+  @Test
+  void flowsStampedFarAheadOfTheRelaysClockAreRefusedAndAnOldLimitIsOptional() throws Exception {
+    java.time.Clock clock = java.time.Clock.fixed(Instant.parse("2026-11-25T10:05:00Z"), java.time.ZoneOffset.UTC);
+    try (MemoryFlowStore store = new MemoryFlowStore(10_000)) {
+      var live = new LiveFlows(100);
+      var nodes = new dev.sieve.relay.nodes.NodeRegistry(clock, Duration.ofSeconds(60));
+      var p = new IngestProcessor(store, live, nodes, new dev.sieve.relay.metrics.RelayMetrics(),
+          new IngestProcessor.Limits(1000, 1 << 20, 1000, Duration.ofMinutes(10), Duration.ofDays(1)), clock);
+      TestFlows now = new TestFlows(5, "node-a", START);
+      assertThat(p.handle(batch("node-a", "e", 1, 1, now.next(5))).get().getStatus()).isEqualTo(BatchAck.Status.STATUS_STORED);
+      TestFlows future = new TestFlows(6, "node-a", START + Duration.ofHours(2).toNanos());
+      BatchAck ahead = p.handle(batch("node-a", "e", 2, 6, future.next(5))).get();
+      assertThat(ahead.getStatus()).isEqualTo(BatchAck.Status.STATUS_REJECTED);
+      assertThat(ahead.getError()).contains("ahead of the relay's clock");
+      TestFlows old = new TestFlows(7, "node-a", START - Duration.ofDays(3).toNanos());
+      assertThat(p.handle(batch("node-a", "e", 3, 11, old.next(5))).get().getError()).contains("older than the relay keeps");
+      assertThat(store.size()).isEqualTo(5);
     }
   }
 
