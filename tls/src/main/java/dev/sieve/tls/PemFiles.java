@@ -40,6 +40,29 @@ public final class PemFiles {
     }
 
     public static PrivateKey privateKey(Path file) throws IOException {
+        // PKCS#8 ("PRIVATE KEY", what certs generate writes) with the JDK alone: BouncyCastle is a large signed jar whose
+        // classes take seconds to load on a busy machine, so it is only loaded for the older PKCS#1/SEC1 forms
+        String text = Files.readString(file, StandardCharsets.US_ASCII);
+        int begin = text.indexOf("-----BEGIN PRIVATE KEY-----"), end = text.indexOf("-----END PRIVATE KEY-----");
+        if (begin >= 0 && end > begin) {
+            byte[] der;
+            try {
+                der = java.util.Base64.getMimeDecoder().decode(text.substring(begin + "-----BEGIN PRIVATE KEY-----".length(), end));
+            } catch (IllegalArgumentException e) {
+                throw new IOException(file + ": not a PEM private key: " + e.getMessage(), e);
+            }
+            for (String alg : new String[] {"EC", "RSA", "Ed25519", "RSASSA-PSS"}) {
+                try {
+                    return java.security.KeyFactory.getInstance(alg).generatePrivate(new java.security.spec.PKCS8EncodedKeySpec(der));
+                } catch (java.security.GeneralSecurityException e) {
+                    // not this algorithm
+                }
+            }
+        }
+        return privateKeyOtherForms(file);
+    }
+
+    private static PrivateKey privateKeyOtherForms(Path file) throws IOException {
         try (Reader r = Files.newBufferedReader(file, StandardCharsets.US_ASCII); PEMParser p = new PEMParser(r)) {
             var converter = new JcaPEMKeyConverter();
             for (Object o = p.readObject(); o != null; o = p.readObject()) {
