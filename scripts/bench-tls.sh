@@ -10,10 +10,11 @@ mkdir -p "$results"
 java_home=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 mvn=${MVN:-.build/apache-maven-3.9.11/bin/mvn}
 [ -f e2e/target/test-classes/dev/sieve/e2e/bench/TlsBench.class ] || { echo "bench-tls: e2e test classes are not built: run 'make build'" >&2; exit 1; }
-cp_file=e2e/target/bench.classpath
-if [ ! -s "$cp_file" ] || [ e2e/pom.xml -nt "$cp_file" ]; then
-  JAVA_HOME=$java_home "$mvn" -B -ntp -q -o -f e2e/pom.xml dependency:build-classpath \
-    -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test >/dev/null
+cp_file=e2e/target/bench-tls.classpath
+if [ ! -s "$cp_file" ] || [ e2e/pom.xml -nt "$cp_file" ] || [ pom.xml -nt "$cp_file" ]; then
+  # resolved in this tree's reactor (-am): ~/.m2 may hold other trees' SNAPSHOT poms of the same modules
+  JAVA_HOME=$java_home "$mvn" -B -ntp -q -o -pl e2e -am dependency:build-classpath \
+    -Dmdep.outputFile="$PWD/$cp_file" -Dmdep.includeScope=test >/dev/null
 fi
 # this tree's own classes first: ~/.m2 may hold other trees' SNAPSHOT jars of the same modules
 own=tls/target/classes:observer/target/classes:relay/target/classes:relay/target/test-classes:api/target/classes:flowfilter/target/classes
