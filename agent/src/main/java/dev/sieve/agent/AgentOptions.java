@@ -13,7 +13,9 @@ import java.util.Map;
  * The agent's settings. Flags win over environment variables ({@code SIEVE_NODE_NAME}, {@code SIEVE_MANIFESTS}
  * (colon-separated), {@code SIEVE_OBSERVER_ADDRESS}, {@code SIEVE_METRICS_ADDRESS}, {@code SIEVE_RELAY},
  * {@code SIEVE_ENFORCEMENT}, {@code SIEVE_PIN_PREFIX}, {@code SIEVE_NETNS}, {@code SIEVE_FLOW_BUFFER},
- * {@code SIEVE_MONITOR_AGGREGATION}, {@code SIEVE_LOCAL_DELIVERY}, {@code SIEVE_PROXY_PORT_RANGE}, {@code SIEVE_PROXY_UPLINKS} (comma-separated)), which win over the defaults.
+ * {@code SIEVE_MONITOR_AGGREGATION}, {@code SIEVE_LOCAL_DELIVERY}, {@code SIEVE_PROXY_PORT_RANGE}, {@code SIEVE_PROXY_UPLINKS} (comma-separated), {@code SIEVE_TLS_CERT_FILE}, {@code SIEVE_TLS_KEY_FILE},
+ * {@code SIEVE_TLS_CLIENT_CA_FILES}, {@code SIEVE_RELAY_TLS_CA_FILES}, {@code SIEVE_RELAY_TLS_CERT_FILE},
+ * {@code SIEVE_RELAY_TLS_KEY_FILE}, {@code SIEVE_RELAY_TLS_SERVER_NAME}), which win over the defaults.
  */
 public record AgentOptions(String nodeName, List<Path> manifests, InetSocketAddress observerAddress,
                            InetSocketAddress metricsAddress, String relay, EnforcementMode enforcement, String pinPrefix,
