@@ -63,16 +63,25 @@ public class RelayResource {
     return Multi.createFrom().emitter(em -> Thread.ofVirtual().name("sse").start(() -> {
       try {
         flows.stream(q, new FlowService.Sink() {
+          /**
+           * Emits only on demand (the emitter would otherwise buffer without bound for a client that stops reading):
+           * while it waits, the live subscription's bounded queue fills and what it drops arrives as lost_events.
+           */
+          private boolean demand() throws InterruptedException {
+            while (em.requested() == 0 && !em.isCancelled()) Thread.sleep(1);
+            return !em.isCancelled();
+          }
+
           @Override
-          public boolean flow(Flow f) {
-            if (em.isCancelled()) return false;
+          public boolean flow(Flow f) throws InterruptedException {
+            if (!demand()) return false;
             em.emit(HubbleJson.print(f));
             return true;
           }
 
           @Override
-          public boolean lost(long n, boolean atNode) {
-            if (em.isCancelled()) return false;
+          public boolean lost(long n, boolean atNode) throws InterruptedException {
+            if (!demand()) return false;
             em.emit("{\"lost_events\":{\"num_events_lost\":" + n + "}}");
             return true;
           }
