@@ -9,6 +9,9 @@
 #
 # Ports (override with env): SIEVE_OBSERVER_PORT 4244, SIEVE_METRICS_PORT 9965, SIEVE_RELAY_GRPC_PORT 4245,
 # SIEVE_RELAY_HTTP_PORT 12000. STORE=memory|clickhouse. SIEVE_RUN_PREFIX names the lab (default "run").
+# Node <-> relay is mTLS (certificates from `sieve certs generate` in SIEVE_RUN_CERTS, default WORK/certs; the
+# node may push only as node-1, its certificate's name) and the relay's ports speak TLS; SIEVE_RUN_TLS=0 runs
+# everything in plaintext.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -77,6 +80,17 @@ grep -q "^run 'sieve lab exec" "$work/lab.log" || { cat "$work/lab.log" >&2; exi
 [ "$headless" = 1 ] || sed -n '2,100p' "$work/lab.log" | grep -v "^run 'sieve" | sed 's/^/   /'
 
 relay_args=(--store "$store" --grpc-address "127.0.0.1:$relay_port" --http-address "127.0.0.1:$http_port" --manifests "$manifests")
+agent_tls=()
+tls=${SIEVE_RUN_TLS:-1}
+certs=${SIEVE_RUN_CERTS:-$work/certs}
+if [ "$tls" = 1 ]; then
+  bin/sieve certs generate --out "$certs" --relay-name relay.sieve --nodes node-1 >"$work/certs.log" 2>&1 \
+    || { cat "$work/certs.log" >&2; exit 1; }
+  relay_args+=(--tls-cert-file "$certs/relay.crt" --tls-key-file "$certs/relay.key" --ingest-client-ca-files "$certs/ca.crt")
+  agent_tls=(--relay-tls-ca-files "$certs/ca.crt" --relay-tls-cert-file "$certs/nodes/node-1.crt"
+             --relay-tls-key-file "$certs/nodes/node-1.key" --relay-tls-server-name relay.sieve)
+  log "== certificates in $certs (CA, relay, node-1, client): node -> relay is mTLS, the relay's ports speak TLS"
+fi
 if [ "$store" = clickhouse ]; then
   ch_dir=$(mktemp -d /tmp/sieve-clickhouse.XXXXXX)
   ch_http=$(scripts/clickhouse-local.sh start "$ch_dir")
@@ -92,7 +106,7 @@ wait_port "$relay_port" 60 || { tail -20 "$work/relay.log" >&2; exit 1; }
 log "== agent node-1: observer 127.0.0.1:$obs_port, metrics 127.0.0.1:$metrics_port"
 bin/sieve-agent --node-name node-1 --manifests "$manifests" --netns "sieve-$prefix-node" --pin-prefix "$prefix" \
   --observer-address "127.0.0.1:$obs_port" --metrics-address "127.0.0.1:$metrics_port" \
-  --relay "127.0.0.1:$relay_port" --spool-dir "$work/spool" --cleanup-on-exit >"$work/agent.log" 2>&1 &
+  --relay "127.0.0.1:$relay_port" --spool-dir "$work/spool" --cleanup-on-exit "${agent_tls[@]}" >"$work/agent.log" 2>&1 &
 pids+=($!)
 wait_port "$obs_port" 60 || { tail -20 "$work/agent.log" >&2; exit 1; }
 
@@ -137,24 +151,41 @@ if [ "$headless" = 1 ]; then
   exit 0
 fi
 
+if [ "$tls" = 1 ]; then
+  scheme=https
+  rt="--tls --tls-ca-cert-files $certs/ca.crt --tls-server-name relay.sieve"
+  tls_note="
+The relay speaks TLS (the node pushes with mTLS as node-1). The stock hubble CLI:
+
+  ../shared/tools/hubble observe --server 127.0.0.1:$relay_port $rt --last 20
+  ../shared/tools/hubble status --server 127.0.0.1:$relay_port $rt
+
+bin/sieve takes the same flags, or once for the shell:
+  export SIEVE_TLS=true SIEVE_TLS_CA_CERT_FILES=$certs/ca.crt SIEVE_TLS_SERVER_NAME=relay.sieve
+(the node's own :$obs_port stays plaintext on loopback: drop them for --server 127.0.0.1:$obs_port)
+Web UI and REST: curl --cacert $certs/ca.crt https://127.0.0.1:$http_port/api/v1/nodes
+"
+else
+  scheme=http rt="" tls_note=""
+fi
 cat <<EOF
 
-Web UI: http://127.0.0.1:$http_port/
-
+Web UI: $scheme://127.0.0.1:$http_port/
+$tls_note
 Sieve is up. Try, in another terminal:
 
-  bin/sieve observe --verdict DROPPED --follow          # denied traffic, live, from the relay
-  bin/sieve observe --namespace production --last 20
+  bin/sieve observe $rt --verdict DROPPED --follow          # denied traffic, live, from the relay
+  bin/sieve observe $rt --namespace production --last 20
   bin/sieve observe --server 127.0.0.1:$obs_port --pod production/backend -o table   # the node itself
-  bin/sieve observe --from-pod development/dev-client -o json --last 1
-  bin/sieve status && bin/sieve nodes
+  bin/sieve observe $rt --from-pod development/dev-client -o json --last 1
+  bin/sieve status $rt && bin/sieve nodes $rt
   curl -s 127.0.0.1:$metrics_port/metrics | grep hubble_
-  bin/sieve observe --protocol http --http-path DeleteItem --last 4   # gRPC calls the proxy refused (PERMISSION_DENIED)
-  bin/sieve observe --protocol dns --last 20            # DNS queries and answers (scripts/demo/dns.sh)
+  bin/sieve observe $rt --protocol http --http-path DeleteItem --last 4   # gRPC calls the proxy refused (PERMISSION_DENIED)
+  bin/sieve observe $rt --protocol dns --last 20            # DNS queries and answers (scripts/demo/dns.sh)
   bin/sieve fqdn cache list --agent 127.0.0.1:$metrics_port   # what the answers taught the datapath
   bin/sieve policy trace -f examples/cluster examples/policies/04-deny-dev-to-prod-db.yaml \\
       --from development/dev-client --to production/database --dport 5432
 
-REST API on http://127.0.0.1:$http_port/api/v1/. Logs in $work. Ctrl-C stops everything.
+REST API on $scheme://127.0.0.1:$http_port/api/v1/. Logs in $work. Ctrl-C stops everything.
 EOF
 wait

@@ -8,12 +8,16 @@ out=${1:-}
 export SIEVE_RUN_PREFIX=smoke$$ SIEVE_OBSERVER_PORT=${SIEVE_OBSERVER_PORT:-24244} SIEVE_METRICS_PORT=${SIEVE_METRICS_PORT:-29965}
 export SIEVE_RELAY_GRPC_PORT=${SIEVE_RELAY_GRPC_PORT:-24245} SIEVE_RELAY_HTTP_PORT=${SIEVE_RELAY_HTTP_PORT:-22000}
 SIEVE_RUN_PREFIX=${SIEVE_RUN_PREFIX:0:8}
+# node <-> relay mTLS as make run sets it up; the clients below trust its CA
+certs=$(mktemp -d)
+export SIEVE_RUN_CERTS=$certs/certs
+tls=(--tls --tls-ca-cert-files "$SIEVE_RUN_CERTS/ca.crt" --tls-server-name relay.sieve)
 flows=$(mktemp)
 hubble_counts=$(mktemp)
 grpc_log=$(mktemp)
 run=
 # if this script is stopped early, the scenario is stopped with it (not left to run out its 120 s)
-trap '[ -n "$run" ] && kill -INT -- -"$run" 2>/dev/null; rm -f "$flows" "$hubble_counts" "$grpc_log"' EXIT
+trap '[ -n "$run" ] && kill -INT -- -"$run" 2>/dev/null; rm -rf "$flows" "$hubble_counts" "$grpc_log" "$certs"' EXIT
 
 # A job started in the background of a non-interactive shell ignores SIGINT, and bash cannot trap a signal
 # ignored on entry: with job control on, run.sh starts in a process group of its own with SIGINT's default
@@ -25,17 +29,17 @@ set +m
 # the traffic loop probes every example about once a second; once flows arrive, give it a few more rounds
 for _ in $(seq 100); do
   sleep 1
-  bin/sieve observe --server "127.0.0.1:$SIEVE_RELAY_GRPC_PORT" --all -o json >"$flows" 2>/dev/null || true
+  bin/sieve observe --server "127.0.0.1:$SIEVE_RELAY_GRPC_PORT" "${tls[@]}" --all -o json >"$flows" 2>/dev/null || true
   # the Kafka broker takes the longest to come up: wait for its clients' first requests too
   [ "$(wc -l <"$flows")" -gt 100 ] && grep -q '"kafka"' "$flows" && grep -q 'DeleteItem' "$flows" && break
 done
 sleep 6
-bin/sieve observe --server "127.0.0.1:$SIEVE_RELAY_GRPC_PORT" --all -o json >"$flows" 2>/dev/null || true
+bin/sieve observe --server "127.0.0.1:$SIEVE_RELAY_GRPC_PORT" "${tls[@]}" --all -o json >"$flows" 2>/dev/null || true
 # the stock hubble CLI (../shared/tools) sees the L7 proxies' refusals through the relay as a Hubble user would
 hubble=../shared/tools/hubble
 if [ -x "$hubble" ]; then
   for p in http dns kafka; do
-    n=$("$hubble" observe --server "127.0.0.1:$SIEVE_RELAY_GRPC_PORT" --protocol "$p" --verdict DROPPED --last 20 -o json 2>/dev/null | grep -c '"flow"')
+    n=$("$hubble" observe --server "127.0.0.1:$SIEVE_RELAY_GRPC_PORT" "${tls[@]}" --protocol "$p" --verdict DROPPED --last 20 -o json 2>/dev/null | grep -c '"flow"')
     echo "$p ${n:-0}" >>"$hubble_counts"
   done
 fi

@@ -44,7 +44,7 @@ export interface Why {
 export const fetchWhy = (uuid: string, signal?: AbortSignal) => get<Why>('/api/v1/why', new URLSearchParams({ uuid }), signal);
 
 export interface NodeInfo {
-  name: string; connected: boolean; streams: number; epoch: string; address: string; firstSeenMs: number; lastSeenMs: number;
+  name: string; connected: boolean; streams: number; address: string; firstSeenMs: number; lastSeenMs: number;
   flows: number; batches: number; lostFlows: number; rejectedBatches: number; spoolBatches: number; spoolBytes: number; lastBatchDelayMs: number;
 }
 export const fetchNodes = (signal?: AbortSignal) => get<NodeInfo[]>('/api/v1/nodes', undefined, signal);

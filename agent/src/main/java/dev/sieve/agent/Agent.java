@@ -147,7 +147,8 @@ public final class Agent implements AutoCloseable {
         this.endpoints = new EndpointManager(datapath, options.nodeName(),
                 (protocol, direction) -> proxy.port(protocol, direction == dev.sieve.policy.model.Direction.INGRESS));
         this.relay = options.relay() == null ? null
-                : new RelayPusher(options.relay(), options.nodeName(), options.spoolDir(), 256L << 20, RelayPusher.Settings.DEFAULT);
+                : new RelayPusher(options.relay(), options.nodeName(), options.spoolDir(), 256L << 20, RelayPusher.Settings.DEFAULT,
+                        options.relayTls());
         this.lostReported = datapath.lostEvents();
         this.fqdn = new dev.sieve.agent.fqdn.AgentFqdnLearner(engine, lock,
                 (generationBefore, hosts, peers) -> {
@@ -171,7 +172,8 @@ public final class Agent implements AutoCloseable {
         }
         this.reader = datapath.openEventReader(view -> publish(enricher.enrich(view.toEvent())));
         this.readerThread = Thread.ofPlatform().name("sieve-events").daemon().start(this::readEvents);
-        this.observer = ObserverServer.start(options.observerAddress(), ring, agentEvents, options.nodeName(), Version.VERSION);
+        this.observer = ObserverServer.start(options.observerAddress(), ring, agentEvents, options.nodeName(), Version.VERSION,
+                options.observerTls());
         this.metricsServer = MetricsServer.start(options.metricsAddress(), metrics);
         metricsServer.serveJson("/v1/fqdn/cache", fqdn::toJson);
         source.start(new ManifestSource.Listener() {

@@ -13,13 +13,16 @@ import java.util.Map;
  * The agent's settings. Flags win over environment variables ({@code SIEVE_NODE_NAME}, {@code SIEVE_MANIFESTS}
  * (colon-separated), {@code SIEVE_OBSERVER_ADDRESS}, {@code SIEVE_METRICS_ADDRESS}, {@code SIEVE_RELAY},
  * {@code SIEVE_ENFORCEMENT}, {@code SIEVE_PIN_PREFIX}, {@code SIEVE_NETNS}, {@code SIEVE_FLOW_BUFFER},
- * {@code SIEVE_MONITOR_AGGREGATION}, {@code SIEVE_LOCAL_DELIVERY}, {@code SIEVE_PROXY_PORT_RANGE}, {@code SIEVE_PROXY_UPLINKS} (comma-separated)), which win over the defaults.
+ * {@code SIEVE_MONITOR_AGGREGATION}, {@code SIEVE_LOCAL_DELIVERY}, {@code SIEVE_PROXY_PORT_RANGE}, {@code SIEVE_PROXY_UPLINKS} (comma-separated), {@code SIEVE_TLS_CERT_FILE}, {@code SIEVE_TLS_KEY_FILE},
+ * {@code SIEVE_TLS_CLIENT_CA_FILES}, {@code SIEVE_RELAY_TLS_CA_FILES}, {@code SIEVE_RELAY_TLS_CERT_FILE},
+ * {@code SIEVE_RELAY_TLS_KEY_FILE}, {@code SIEVE_RELAY_TLS_SERVER_NAME}), which win over the defaults.
  */
 public record AgentOptions(String nodeName, List<Path> manifests, InetSocketAddress observerAddress,
                            InetSocketAddress metricsAddress, String relay, EnforcementMode enforcement, String pinPrefix,
                            String netns, int flowBuffer, AggregationLevel aggregation, int proxyPortLow, int proxyPortHigh, boolean cleanupOnExit,
                            java.nio.file.Path spoolDir, LocalDelivery localDelivery, List<String> proxyUplinks,
-                           dev.sieve.agent.fqdn.FqdnOptions fqdn, dev.sieve.enforcer.datapath.MapSizes mapSizes) {
+                           dev.sieve.agent.fqdn.FqdnOptions fqdn, dev.sieve.enforcer.datapath.MapSizes mapSizes,
+                           dev.sieve.tls.ServerTls observerTls, dev.sieve.tls.ClientTls relayTls) {
 
     public static final String USAGE = """
             Usage: sieve-agent --node-name NAME --manifests DIR [--manifests DIR ...]
@@ -33,6 +36,9 @@ public record AgentOptions(String nodeName, List<Path> manifests, InetSocketAddr
                                [--proxy-port-range 10000-20000] [--proxy-uplinks IF[,IF...]|none]
                                [--bpf-ct-global-max 524288] [--bpf-policy-map-max 1048576]
                                [--bpf-ipcache-map-max 512000] [--bpf-endpoint-map-max 65535]
+                               [--tls-cert-file F --tls-key-file F [--tls-client-ca-files F[,F...]]]   (Observer :4244)
+                               [--relay-tls-ca-files F[,F...] [--relay-tls-cert-file F --relay-tls-key-file F]
+                                [--relay-tls-server-name NAME]]                                       (push to the relay)
             Every flag can also be given as an environment variable: --node-name as SIEVE_NODE_NAME, and so on.
             """;
 
@@ -73,6 +79,9 @@ public record AgentOptions(String nodeName, List<Path> manifests, InetSocketAddr
             String envName = "SIEVE_" + f.substring(2).replace('-', '_').toUpperCase(java.util.Locale.ROOT);
             if (env.containsKey(envName)) sizeFlags.put(f, env.get(envName));
         }
+        String tlsCert = env.get("SIEVE_TLS_CERT_FILE"), tlsKey = env.get("SIEVE_TLS_KEY_FILE"), tlsClientCas = env.get("SIEVE_TLS_CLIENT_CA_FILES");
+        String relayCas = env.get("SIEVE_RELAY_TLS_CA_FILES"), relayCert = env.get("SIEVE_RELAY_TLS_CERT_FILE"),
+                relayKey = env.get("SIEVE_RELAY_TLS_KEY_FILE"), relayServerName = env.get("SIEVE_RELAY_TLS_SERVER_NAME");
         boolean manifestsFromFlags = false;
         List<String[]> fqdnFlags = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
@@ -113,6 +122,13 @@ public record AgentOptions(String nodeName, List<Path> manifests, InetSocketAddr
                 case "--proxy-uplinks" -> uplinks = value;
                 case "--bpf-ct-global-max", "--bpf-policy-map-max", "--bpf-ipcache-map-max", "--bpf-endpoint-map-max" ->
                         sizeFlags.put(a, value);
+                case "--tls-cert-file" -> tlsCert = value;
+                case "--tls-key-file" -> tlsKey = value;
+                case "--tls-client-ca-files" -> tlsClientCas = value;
+                case "--relay-tls-ca-files" -> relayCas = value;
+                case "--relay-tls-cert-file" -> relayCert = value;
+                case "--relay-tls-key-file" -> relayKey = value;
+                case "--relay-tls-server-name" -> relayServerName = value;
                 default -> {
                     if (!dev.sieve.agent.fqdn.FqdnOptions.isFlag(a)) throw new BadOption("unknown flag " + a);
                     fqdnFlags.add(new String[] {a, value});
@@ -183,11 +199,24 @@ public record AgentOptions(String nodeName, List<Path> manifests, InetSocketAddr
                 throw new BadOption(f.getKey() + ": " + e.getMessage());
             }
         }
+        dev.sieve.tls.ServerTls observerTls = null;
+        if (blank(tlsCert) != blank(tlsKey)) throw new BadOption("--tls-cert-file and --tls-key-file go together");
+        if (!blank(tlsCert)) observerTls = new dev.sieve.tls.ServerTls(Path.of(tlsCert), Path.of(tlsKey), dev.sieve.tls.ServerTls.paths(tlsClientCas));
+        else if (!blank(tlsClientCas)) throw new BadOption("--tls-client-ca-files needs --tls-cert-file and --tls-key-file");
+        dev.sieve.tls.ClientTls relayTls = null;
+        if (blank(relayCert) != blank(relayKey)) throw new BadOption("--relay-tls-cert-file and --relay-tls-key-file go together");
+        if (!blank(relayCas) || !blank(relayCert) || !blank(relayServerName))
+            relayTls = new dev.sieve.tls.ClientTls(dev.sieve.tls.ServerTls.paths(relayCas), blank(relayCert) ? null : Path.of(relayCert),
+                    blank(relayKey) ? null : Path.of(relayKey), blank(relayServerName) ? null : relayServerName, false);
         return new AgentOptions(node, List.copyOf(manifests), address("--observer-address", observer),
                 address("--metrics-address", metrics), relay, mode, prefix, netns, bufferSize, level, range[0], range[1], cleanup,
                 Path.of(spool != null ? spool : "/var/lib/sieve/spool/" + node), localDelivery,
                 uplinks == null ? null : java.util.Arrays.stream(uplinks.split(",")).map(String::strip)
-                        .filter(x -> !x.isEmpty() && !x.equals("none")).toList(), fqdn, sizes);
+                        .filter(x -> !x.isEmpty() && !x.equals("none")).toList(), fqdn, sizes, observerTls, relayTls);
+    }
+
+    private static boolean blank(String s) {
+        return s == null || s.isBlank();
     }
 
     /** Capacities of the datapath's maps (environment: SIEVE_BPF_CT_GLOBAL_MAX, ...). */

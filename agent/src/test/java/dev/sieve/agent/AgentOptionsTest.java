@@ -66,4 +66,23 @@ class AgentOptionsTest {
                 .hasMessageContaining("--local-delivery")
                 .hasMessageContaining("'xdp'");
     }
+
+    @Test
+    void tlsFlagsAndTheirEnvironmentVariables() {
+        AgentOptions none = parse(Map.of());
+        assertThat(none.observerTls()).isNull();
+        assertThat(none.relayTls()).isNull();
+        AgentOptions f = parse(Map.of("SIEVE_TLS_CLIENT_CA_FILES", "/c/ca.crt"), "--tls-cert-file", "/c/n.crt", "--tls-key-file", "/c/n.key",
+                "--relay-tls-ca-files", "/c/ca.crt,/c/ca2.crt", "--relay-tls-cert-file", "/c/n.crt", "--relay-tls-key-file", "/c/n.key",
+                "--relay-tls-server-name", "relay.sieve");
+        assertThat(f.observerTls().certFile()).hasToString("/c/n.crt");
+        assertThat(f.observerTls().clientCaFiles()).hasSize(1);
+        assertThat(f.relayTls().caFiles()).hasSize(2);
+        assertThat(f.relayTls().serverName()).isEqualTo("relay.sieve");
+        AgentOptions e = parse(Map.of("SIEVE_RELAY_TLS_CA_FILES", "/c/ca.crt"));
+        assertThat(e.relayTls().certFile()).isNull();
+        assertThatThrownBy(() -> parse(Map.of(), "--tls-cert-file", "/c/n.crt")).hasMessageContaining("--tls-key-file");
+        assertThatThrownBy(() -> parse(Map.of(), "--relay-tls-key-file", "/c/n.key")).hasMessageContaining("--relay-tls-cert-file");
+        assertThatThrownBy(() -> parse(Map.of(), "--tls-client-ca-files", "/c/ca.crt")).hasMessageContaining("--tls-cert-file");
+    }
 }

@@ -43,6 +43,7 @@ public final class Main implements Runnable {
         SUBCOMMANDS.put("nodes", NodesCommand::new);
         SUBCOMMANDS.put("identity", IdentityCommand::new);
         SUBCOMMANDS.put("fqdn", dev.sieve.cli.fqdn.FqdnCommand::new);
+        SUBCOMMANDS.put("certs", dev.sieve.cli.certs.CertsCommand::new);
         SUBCOMMANDS.put("lab", LabCommand::new);
         SUBCOMMANDS.put("completion", CompletionCommand::new);
         SUBCOMMANDS.put("help", CommandLine.HelpCommand::new);

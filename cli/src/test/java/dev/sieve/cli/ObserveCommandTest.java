@@ -247,12 +247,12 @@ class ObserveCommandTest {
                 Result r = sieve(args.toArray(String[]::new));
                 assertThat(r.code).as(cmd + ": " + r.err).isEqualTo(2);
                 assertThat(r.err).as(cmd).isEqualTo("sieve: the Observer API at " + a
-                        + " speaks TLS; sieve connects in plaintext only (TLS is not supported yet): use the server's plaintext address\n");
+                        + " speaks TLS: add --tls and --tls-ca-cert-files FILE\n");
             }
         }
         Result https = sieve("observe", "--server", "https://" + addr);
         assertThat(https.code).isEqualTo(2);
-        assertThat(https.err.lines()).singleElement().satisfies(l -> assertThat(l).startsWith("sieve: --server https://").contains("TLS is not supported"));
+        assertThat(https.err.lines()).singleElement().satisfies(l -> assertThat(l).startsWith("sieve: --server https://").contains("give HOST:PORT and --tls"));
         try (ServerSocket http1 = fakeServer("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n".getBytes(StandardCharsets.US_ASCII))) {
             Result r = sieve("observe", "--server", "127.0.0.1:" + http1.getLocalPort());
             assertThat(r.code).isEqualTo(2);

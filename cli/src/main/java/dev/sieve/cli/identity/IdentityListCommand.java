@@ -54,6 +54,9 @@ public final class IdentityListCommand implements Callable<Integer> {
             description = "Observer API address: the relay (default " + ObserverClient.DEFAULT_SERVER + ") or a node (:4244).")
     String server;
 
+    @picocli.CommandLine.Mixin
+    dev.sieve.cli.observe.TlsOptions tls = new dev.sieve.cli.observe.TlsOptions();
+
     @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", defaultValue = "table", description = "table or json (one object a line; default ${DEFAULT-VALUE}).")
     String output;
 
@@ -78,7 +81,7 @@ public final class IdentityListCommand implements Callable<Integer> {
                 return ExitCode.USAGE;
             }
         } else {
-            rows = fromServer(server != null ? server : ObserverClient.DEFAULT_SERVER);
+            rows = fromServer(server != null ? server : ObserverClient.DEFAULT_SERVER, tls);
         }
         PrintWriter out = spec.commandLine().getOut();
         if (output.equals("json")) printJson(out, rows);
@@ -103,9 +106,13 @@ public final class IdentityListCommand implements Callable<Integer> {
     }
 
     static List<Row> fromServer(String server) {
+        return fromServer(server, null);
+    }
+
+    static List<Row> fromServer(String server, dev.sieve.cli.observe.TlsOptions tls) {
         Map<Long, Row> byId = new TreeMap<>();
         GetFlowsRequest req = GetFlowsRequest.newBuilder().build(); // no number, no follow: every flow in the buffer
-        try (ObserverClient client = new ObserverClient(server)) {
+        try (ObserverClient client = new ObserverClient(server, tls)) {
             client.getFlows(req, r -> {
                 if (!r.hasFlow()) return;
                 add(byId, r.getFlow().getSource());

@@ -37,6 +37,9 @@ abstract class EventsCommand implements Callable<Integer> {
     @Option(names = "--server", paramLabel = "HOST:PORT", defaultValue = ObserverClient.DEFAULT_SERVER,
             description = "Observer API address: a node (:4244); the relay serves no events, as Hubble Relay.")
     String server;
+
+    @picocli.CommandLine.Mixin
+    TlsOptions tls = new TlsOptions();
     @Option(names = "--since", paramLabel = "TIME", description = "Events since a duration ago or a timestamp.")
     String since;
     @Option(names = "--until", paramLabel = "TIME", description = "Events until a duration ago or a timestamp.")
@@ -145,7 +148,7 @@ abstract class EventsCommand implements Callable<Integer> {
             GetAgentEventsRequest.Builder req = GetAgentEventsRequest.newBuilder().setNumber(w.number()).setFollow(follow);
             if (w.since() != null) req.setSince(w.since());
             if (w.until() != null) req.setUntil(w.until());
-            try (ObserverClient client = new ObserverClient(server)) {
+            try (ObserverClient client = new ObserverClient(server, tls)) {
                 stream(client.blocking().getAgentEvents(req.build()), this::event, client);
             }
             return ExitCode.OK;
@@ -220,7 +223,7 @@ abstract class EventsCommand implements Callable<Integer> {
             GetDebugEventsRequest.Builder req = GetDebugEventsRequest.newBuilder().setNumber(w.number()).setFollow(follow);
             if (w.since() != null) req.setSince(w.since());
             if (w.until() != null) req.setUntil(w.until());
-            try (ObserverClient client = new ObserverClient(server)) {
+            try (ObserverClient client = new ObserverClient(server, tls)) {
                 stream(client.blocking().getDebugEvents(req.build()), this::event, client);
             }
             return ExitCode.OK;

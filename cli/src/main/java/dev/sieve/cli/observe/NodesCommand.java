@@ -29,6 +29,9 @@ public final class NodesCommand implements Callable<Integer> {
             description = "Observer API address (default ${DEFAULT-VALUE}).")
     String server;
 
+    @picocli.CommandLine.Mixin
+    TlsOptions tls = new TlsOptions();
+
     @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", defaultValue = "table", description = "table or json.")
     String output;
 
@@ -38,7 +41,7 @@ public final class NodesCommand implements Callable<Integer> {
             throw new UsageException("-o " + output + ": expected table or json");
         }
         GetNodesResponse r;
-        try (ObserverClient client = new ObserverClient(server)) {
+        try (ObserverClient client = new ObserverClient(server, tls)) {
             try {
                 r = client.blocking(15).getNodes(GetNodesRequest.getDefaultInstance());
             } catch (StatusRuntimeException e) {

@@ -81,6 +81,9 @@ public final class ObserveCommand implements Callable<Integer> {
             description = "Observer API address: the relay (default ${DEFAULT-VALUE}) or a node (:4244).")
     String server;
 
+    @picocli.CommandLine.Mixin
+    TlsOptions tls = new TlsOptions();
+
     @Option(names = "--verdict", paramLabel = "VERDICT", description = "FORWARDED, DROPPED, AUDIT, REDIRECTED, ERROR, TRACED, TRANSLATED.")
     List<String> verdict;
     @Option(names = "--drop-reason-desc", paramLabel = "REASON", description = "Drop reason, e.g. POLICY_DENIED, POLICY_DENY.")
@@ -301,7 +304,7 @@ public final class ObserveCommand implements Callable<Integer> {
             default -> throw new UsageException("--color " + colorWhen + ": expected auto, always or never");
         };
         FlowPrinter printer = new FlowPrinter(pw, out, color, printNodeName, timeFormat, zone, follow, ipTranslation && !numeric);
-        try (ObserverClient client = new ObserverClient(server)) {
+        try (ObserverClient client = new ObserverClient(server, tls)) {
             if (printer.json()) {
                 client.getFlowsUntyped(req.build(), r -> {
                     printer.printJson(r);

@@ -15,7 +15,7 @@ import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioSocketChannel;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A plaintext connection to an Observer API server (a node on 4244 or the relay on 4245), and the mapping
+ * A connection (plaintext, or TLS as {@link ObserverChannels} sets it up) to an Observer API server (a node on 4244 or the relay on 4245), and the mapping
  * of gRPC failures to the CLI's exit codes: an unreachable server, a TLS/protocol mismatch or a rejected
  * request (INVALID_ARGUMENT) is the user's input (exit 2); anything else is a failure (exit 1).
  */
@@ -35,11 +35,22 @@ public final class ObserverClient implements AutoCloseable {
     private static final java.util.logging.Logger GRPC_LOGGER = java.util.logging.Logger.getLogger("io.grpc");
 
     private final String target;
+    private final boolean tls;
     private final ManagedChannel channel;
     private final NioEventLoopGroup group;
 
     public ObserverClient(String server) {
+        this(server, (dev.sieve.tls.ClientTls) null);
+    }
+
+    public ObserverClient(String server, TlsOptions tls) {
+        this(server, tls == null ? null : tls.clientTls());
+    }
+
+    /** {@code tls} null: plaintext. */
+    public ObserverClient(String server, dev.sieve.tls.ClientTls tls) {
         this.target = server;
+        this.tls = tls != null;
         HostPort hp = HostPort.parse(server);
         // one NIO thread: a CLI needs no epoll transport, and NIO starts faster
         this.group = new NioEventLoopGroup(1, r -> {
@@ -55,8 +66,7 @@ public final class ObserverClient implements AutoCloseable {
             group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             throw new UsageException("cannot reach the Observer API at " + server + ": unknown host " + hp.host);
         }
-        this.channel = NettyChannelBuilder.forAddress(address)
-                .usePlaintext()
+        this.channel = ObserverChannels.secure(NettyChannelBuilder.forAddress(address), tls, hp.host)
                 .channelType(NioSocketChannel.class)
                 .eventLoopGroup(group)
                 .maxInboundMessageSize(64 << 20)
@@ -160,14 +170,14 @@ public final class ObserverClient implements AutoCloseable {
             String first = desc.substring(hex + "Hex dump for first 5 bytes: ".length());
             // a TLS record (handshake 0x16 / alert 0x15, version 3.x) where the HTTP/2 SETTINGS frame should be
             if (first.matches("1[56]03.*")) {
-                return new UsageException("the Observer API at " + target + " speaks TLS; sieve connects in plaintext only "
-                        + "(TLS is not supported yet): use the server's plaintext address");
+                return new UsageException("the Observer API at " + target + " speaks TLS: add --tls and --tls-ca-cert-files FILE");
             }
             return new UsageException(target + " does not speak gRPC over plaintext HTTP/2 (is it the Observer API port? a node listens on :4244, the relay on :4245)");
         }
         return switch (s.getCode()) {
             case UNAVAILABLE -> new UsageException("cannot reach the Observer API at " + target + ": " + why
-                    + " (is the server running, and plaintext? use --server HOST:PORT)");
+                    + (tls ? " (is the server running, and does it trust this client?)" : " (is the server running, and plaintext? use --server HOST:PORT, or --tls)"));
+            case UNAUTHENTICATED, PERMISSION_DENIED -> new UsageException("refused by " + target + ": " + why);
             case DEADLINE_EXCEEDED -> new UsageException("the Observer API at " + target + " did not answer in time");
             case INVALID_ARGUMENT -> new UsageException("rejected by " + target + ": " + why);
             case UNIMPLEMENTED -> new UsageException(target + " does not implement this call: " + why);
@@ -204,7 +214,7 @@ public final class ObserverClient implements AutoCloseable {
         static HostPort parse(String s) {
             String v = s.trim();
             if (v.startsWith("http://")) v = v.substring(7);
-            if (v.startsWith("https://")) throw new UsageException("--server " + s + ": TLS is not supported by this client yet; use HOST:PORT of a plaintext server");
+            if (v.startsWith("https://")) throw new UsageException("--server " + s + ": give HOST:PORT and --tls");
             int colon = v.lastIndexOf(':');
             if (colon <= 0 || (v.indexOf(':') != colon && !v.startsWith("["))) {
                 throw new UsageException("--server " + s + ": expected HOST:PORT, e.g. localhost:4245");

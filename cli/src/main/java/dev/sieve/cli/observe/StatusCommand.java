@@ -28,6 +28,9 @@ public final class StatusCommand implements Callable<Integer> {
             description = "Observer API address (default ${DEFAULT-VALUE}).")
     String server;
 
+    @picocli.CommandLine.Mixin
+    TlsOptions tls = new TlsOptions();
+
     @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", defaultValue = "compact", description = "compact or json.")
     String output;
 
@@ -37,7 +40,7 @@ public final class StatusCommand implements Callable<Integer> {
             throw new UsageException("-o " + output + ": expected compact or json");
         }
         ServerStatusResponse s;
-        try (ObserverClient client = new ObserverClient(server)) {
+        try (ObserverClient client = new ObserverClient(server, tls)) {
             try {
                 s = client.blocking(15).serverStatus(ServerStatusRequest.getDefaultInstance());
             } catch (StatusRuntimeException e) {

@@ -6,7 +6,6 @@ import dev.sieve.api.ingest.v1.BatchAck;
 import dev.sieve.api.ingest.v1.FlowBatch;
 import dev.sieve.api.ingest.v1.FlowIngestGrpc;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -43,6 +42,8 @@ public final class RelayPusher implements AutoCloseable {
     }
 
     private final String target;
+    private final io.grpc.netty.shaded.io.netty.handler.ssl.SslContext ssl;
+    private final String serverName;
     private final String nodeName;
     private final String epoch = UUID.randomUUID().toString();
     private final Settings settings;
@@ -65,6 +66,17 @@ public final class RelayPusher implements AutoCloseable {
     private final Thread thread;
 
     public RelayPusher(String target, String nodeName, Path spoolDir, long spoolBytes, Settings settings) {
+        this(target, nodeName, spoolDir, spoolBytes, settings, null);
+    }
+
+    /** With {@code tls} (null: plaintext) for the connection to the relay; the files are read now (a bad one is an error here). */
+    public RelayPusher(String target, String nodeName, Path spoolDir, long spoolBytes, Settings settings, dev.sieve.tls.ClientTls tls) {
+        try {
+            this.ssl = tls == null ? null : dev.sieve.observer.tls.GrpcTls.client(tls);
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("relay TLS: " + e.getMessage(), e);
+        }
+        this.serverName = tls == null ? null : tls.serverName();
         this.target = target;
         this.nodeName = nodeName;
         this.settings = settings;
@@ -141,8 +153,7 @@ public final class RelayPusher implements AutoCloseable {
         while (!closed) {
             // keepalive finds a dead peer on an idle stream (every 5 min: what a gRPC server permits by default), the
             // acknowledgement deadline in stream() one that stops answering while batches wait
-            ManagedChannel channel = ManagedChannelBuilder.forTarget(target).usePlaintext()
-                    .keepAliveTime(5, TimeUnit.MINUTES).keepAliveTimeout(20, TimeUnit.SECONDS).build();
+            ManagedChannel channel = channel();
             try {
                 stream(channel);
                 backoff = 100;
@@ -166,6 +177,15 @@ public final class RelayPusher implements AutoCloseable {
             }
             backoff = Math.min(backoff * 2, settings.maxBackoff().toMillis());
         }
+    }
+
+    private ManagedChannel channel() {
+        var b = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forTarget(target)
+                .keepAliveTime(5, TimeUnit.MINUTES).keepAliveTimeout(20, TimeUnit.SECONDS);
+        if (ssl == null) return b.usePlaintext().build();
+        b.sslContext(ssl);
+        if (serverName != null && !serverName.isEmpty()) b.overrideAuthority(serverName);
+        return b.build();
     }
 
     /** One connection: send batches in order within the window, trim the spool on acks, until an error. */

@@ -12,7 +12,7 @@ import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The node's Observer gRPC server (plaintext); default address 127.0.0.1:4244, port 0 picks a free port. Beside
+ * The node's Observer gRPC server (plaintext, or TLS/mTLS); default address 127.0.0.1:4244, port 0 picks a free port. Beside
  * {@code observer.Observer} it serves the standard {@code grpc.health.v1.Health} (what {@code hubble status} asks
  * first): SERVING for the server (""), {@code observer.Observer} and {@code hubble.server.Observer} (the name Hubble
  * registers and {@code hubble status} checks) while it runs, NOT_SERVING once closing.
@@ -40,9 +40,17 @@ public final class ObserverServer implements AutoCloseable {
 
     public static ObserverServer start(InetSocketAddress address, FlowRing ring, AgentEventHub agentEvents, String nodeName,
                                        String version) throws IOException {
+        return start(address, ring, agentEvents, nodeName, version, null);
+    }
+
+    /** With {@code tls} (null: plaintext): TLS, and client certificates of its CAs required when it names any. */
+    public static ObserverServer start(InetSocketAddress address, FlowRing ring, AgentEventHub agentEvents, String nodeName,
+                                       String version, dev.sieve.tls.ServerTls tls) throws IOException {
         ObserverService service = new ObserverService(ring, agentEvents, nodeName, version, address.getHostString() + ":" + address.getPort());
         HealthStatusManager health = new HealthStatusManager();
-        Server server = NettyServerBuilder.forAddress(address).addService(service).addService(health.getHealthService()).build().start();
+        NettyServerBuilder builder = NettyServerBuilder.forAddress(address).addService(service).addService(health.getHealthService());
+        if (tls != null) builder.sslContext(dev.sieve.observer.tls.GrpcTls.server(tls));
+        Server server = builder.build().start();
         health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
         health.setStatus(ObserverGrpc.SERVICE_NAME, ServingStatus.SERVING);
         health.setStatus(HUBBLE_SERVICE_NAME, ServingStatus.SERVING);

@@ -8,6 +8,8 @@ import dev.sieve.relay.nodes.NodeRegistry;
 import dev.sieve.relay.observer.FlowService;
 import dev.sieve.relay.observer.RelayObserverService;
 import dev.sieve.relay.store.FlowStore;
+import dev.sieve.relay.tls.PeerAuthentication;
+import dev.sieve.relay.tls.RelayTls;
 import grpc.health.v1.HealthOuterClass.HealthCheckResponse.ServingStatus;
 import io.quarkus.grpc.GlobalInterceptor;
 import io.quarkus.grpc.GrpcService;
@@ -26,7 +28,7 @@ public final class GrpcEndpoints {
   public static class Ingest extends FlowIngestService {
     @Inject
     public Ingest(IngestProcessor p, NodeRegistry n, RelayBeans beans) {
-      super(p, n, beans.ingestPool());
+      super(p, n, beans.ingestPool(), beans.maxInFlightBatches());
     }
   }
 
@@ -63,4 +65,15 @@ public final class GrpcEndpoints {
   @ApplicationScoped
   @GlobalInterceptor
   public static class Headers extends IngestHeaders {}
+
+  /** Client certificates per service (see {@link PeerAuthentication}); runs before the handlers see a call. */
+  @jakarta.inject.Singleton
+  @GlobalInterceptor
+  @jakarta.annotation.Priority(100)
+  public static class Authentication extends PeerAuthentication {
+    @Inject
+    public Authentication(RelayTls tls) {
+      super(tls);
+    }
+  }
 }

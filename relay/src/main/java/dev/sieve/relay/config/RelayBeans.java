@@ -44,9 +44,14 @@ public class RelayBeans {
   @ConfigProperty(name = "sieve.relay.clickhouse.flush-interval", defaultValue = "1s") java.time.Duration chFlushInterval;
   @ConfigProperty(name = "sieve.relay.ingest.max-batch-flows", defaultValue = "10000") int maxBatchFlows;
   @ConfigProperty(name = "sieve.relay.ingest.max-batch-bytes", defaultValue = "16777216") long maxBatchBytes;
+  @ConfigProperty(name = "sieve.relay.ingest.max-sequence-gap", defaultValue = "100000") long maxSequenceGap;
+  @ConfigProperty(name = "sieve.relay.ingest.max-in-flight-batches", defaultValue = "32") int maxInFlightBatches;
+  @ConfigProperty(name = "sieve.relay.ingest.max-future-skew", defaultValue = "10m") Duration maxFutureSkew;
+  @ConfigProperty(name = "sieve.relay.ingest.max-flow-age", defaultValue = "0s") Duration maxFlowAge;
   @ConfigProperty(name = "sieve.relay.node-timeout", defaultValue = "60s") Duration nodeTimeout;
   @ConfigProperty(name = "sieve.relay.manifests") java.util.Optional<java.util.List<String>> manifests;
   @ConfigProperty(name = "sieve.relay.policy-mode", defaultValue = "default") String policyMode;
+  @ConfigProperty(name = "sieve.relay.query.max-flows", defaultValue = "1000000") long queryMaxFlows;
 
   private final ExecutorService ingestPool = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()),
       Thread.ofPlatform().name("ingest-", 0).daemon().factory());
@@ -95,13 +100,18 @@ public class RelayBeans {
   @Produces
   @Singleton
   IngestProcessor processor(FlowStore s, LiveFlows l, NodeRegistry n, RelayMetrics m) {
-    return new IngestProcessor(s, l, n, m, new IngestProcessor.Limits(maxBatchFlows, maxBatchBytes));
+    return new IngestProcessor(s, l, n, m, new IngestProcessor.Limits(maxBatchFlows, maxBatchBytes, Math.min(Math.max(1, maxSequenceGap), 1L << 40),
+        maxFutureSkew, maxFlowAge));
   }
 
   @Produces
   @Singleton
   FlowService flowService(FlowStore s, LiveFlows l) {
-    return new FlowService(s, l);
+    return new FlowService(s, l, queryMaxFlows);
+  }
+
+  public int maxInFlightBatches() {
+    return Math.max(1, maxInFlightBatches);
   }
 
   /** The manifests flows are explained with (the agents' --manifests folders); none: "why" answers unavailable. */

@@ -50,8 +50,11 @@ public class RelayResource {
   public String flows(@Context UriInfo uri) throws StoreException {
     FlowQuery q = QueryParams.parse(uri.getQueryParameters());
     if (q.follow()) throw new InvalidQueryException("follow: use /api/v1/flows/stream (Server-Sent Events)");
+    FlowQuery bounded = flows.bounded(q);
+    List<Flow> found = store.query(bounded);
+    if (bounded.number() != q.number() && found.size() > flows.maxFlows()) throw flows.tooMany();
     StringBuilder b = new StringBuilder("[");
-    for (Flow f : store.query(q)) b.append(b.length() > 1 ? ",\n" : "").append(HubbleJson.print(f));
+    for (Flow f : found) b.append(b.length() > 1 ? ",\n" : "").append(HubbleJson.print(f));
     return b.append("]\n").toString();
   }
 
@@ -69,16 +72,25 @@ public class RelayResource {
       started.set(true);
       try (sub) {
         flows.stream(q, sub, new FlowService.Sink() {
+          /**
+           * Emits only on demand (the emitter would otherwise buffer without bound for a client that stops reading):
+           * while it waits, the live subscription's bounded queue fills and what it drops arrives as lost_events.
+           */
+          private boolean demand() throws InterruptedException {
+            while (em.requested() == 0 && !em.isCancelled()) Thread.sleep(1);
+            return !em.isCancelled();
+          }
+
           @Override
-          public boolean flow(Flow f) {
-            if (em.isCancelled()) return false;
+          public boolean flow(Flow f) throws InterruptedException {
+            if (!demand()) return false;
             em.emit(HubbleJson.print(f));
             return true;
           }
 
           @Override
-          public boolean lost(long n, boolean atNode) {
-            if (em.isCancelled()) return false;
+          public boolean lost(long n, boolean atNode) throws InterruptedException {
+            if (!demand()) return false;
             em.emit("{\"lost_events\":{\"num_events_lost\":" + n + "}}");
             return true;
           }

@@ -19,6 +19,11 @@ import java.util.concurrent.Executor;
  * in order, off the transport threads; acks are written as each batch completes. A bad batch gets
  * a REJECTED ack and the stream (and every other node's) goes on.
  *
+ * <p>Never silent: a batch whose handling throws fails the stream (INTERNAL), so the node reconnects and resends. At most
+ * {@code maxInFlight} batches of a stream are read ahead of their acks; the rest wait in the transport (HTTP/2 flow
+ * control pushes back on the node). With node certificates, a stream may carry batches only for its certificate's node
+ * name: any other ends the stream PERMISSION_DENIED, and nothing of it is stored.
+ *
  * <p>Batches are received as {@link FlowBatchFrame}s, the same bytes as a FlowBatch with each flow
  * left encoded: flows are stored from their bytes, never parsed on the way in.
  */
@@ -30,11 +35,17 @@ public class FlowIngestService implements BindableService {
   private final IngestProcessor processor;
   private final NodeRegistry nodes;
   private final Executor executor;
+  private final int maxInFlight;
 
   public FlowIngestService(IngestProcessor processor, NodeRegistry nodes, Executor executor) {
+    this(processor, nodes, executor, 32);
+  }
+
+  public FlowIngestService(IngestProcessor processor, NodeRegistry nodes, Executor executor, int maxInFlight) {
     this.processor = processor;
     this.nodes = nodes;
     this.executor = executor;
+    this.maxInFlight = Math.max(1, maxInFlight);
   }
 
   @Override
@@ -45,7 +56,10 @@ public class FlowIngestService implements BindableService {
 
   public StreamObserver<FlowBatchFrame> push(StreamObserver<BatchAck> responses) {
     IngestHeaders.Info info = IngestHeaders.INFO.get();
+    String certified = dev.sieve.relay.tls.PeerAuthentication.NODE.get();
     var out = (ServerCallStreamObserver<BatchAck>) responses;
+    out.disableAutoRequest();
+    out.request(maxInFlight);
     return new StreamObserver<>() {
       private CompletableFuture<?> tail = CompletableFuture.completedFuture(null);
       private CompletableFuture<?> acks = CompletableFuture.completedFuture(null);
@@ -65,16 +79,60 @@ public class FlowIngestService implements BindableService {
         }
       }
 
+      /** Ends the stream with an error (once); the node resends what was not acknowledged. */
+      private void fail(io.grpc.Status status) {
+        synchronized (sendLock) {
+          if (done) return;
+          done = true;
+          try {
+            out.onError(status.asRuntimeException());
+          } catch (RuntimeException ignored) {
+            // already gone
+          }
+        }
+      }
+
+      private boolean failed() {
+        synchronized (sendLock) {
+          return done;
+        }
+      }
+
       @Override
       public synchronized void onNext(FlowBatchFrame b) {
+        if (failed()) return;
+        if (certified != null && !certified.equals(b.getNodeName())) {
+          nodes.rejected(certified);
+          fail(io.grpc.Status.PERMISSION_DENIED.withDescription("this stream's certificate is for node \"" + certified
+              + "\"; a batch for node \"" + b.getNodeName() + "\" is refused"));
+          return;
+        }
         if (node == null && !b.getNodeName().isEmpty()) {
           node = b.getNodeName();
           nodes.streamOpened(node, info == null ? "" : info.peer(), info == null ? -1 : info.spoolBatches(), info == null ? -1 : info.spoolBytes());
         }
         // in order per stream: handle() for batch n+1 starts after batch n was handed to the store
         tail = tail.thenComposeAsync(x -> {
-          CompletableFuture<BatchAck> f = processor.handle(b);
-          CompletableFuture<Void> sent = f.thenAccept(this::send);
+          if (failed()) return CompletableFuture.completedFuture(null); // after a failure nothing more of this stream is stored: the node resends it all in order
+          CompletableFuture<BatchAck> f;
+          try {
+            f = processor.handle(b);
+          } catch (RuntimeException | Error e) {
+            f = CompletableFuture.failedFuture(e);
+          }
+          CompletableFuture<Void> sent = f.handle((ack, err) -> {
+            if (err != null) {
+              fail(io.grpc.Status.INTERNAL.withDescription("the relay failed on batch " + b.getSequence() + "; resend: " + err));
+            } else {
+              send(ack);
+              try {
+                out.request(1);
+              } catch (RuntimeException ignored) {
+                // the call is over
+              }
+            }
+            return null;
+          });
           synchronized (this) {
             acks = CompletableFuture.allOf(acks, sent);
           }

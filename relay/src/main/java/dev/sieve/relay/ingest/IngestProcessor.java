@@ -31,15 +31,48 @@ import java.util.concurrent.CompletionException;
  * fails. Newly stored flows go to live followers.
  */
 public final class IngestProcessor {
-  public record Limits(int maxBatchFlows, long maxBatchBytes) {}
+  /**
+   * {@code maxSequenceGap}: how far above a stream's mark a batch's sequence may be (a node's sequences only skip
+   * batches its spool dropped). A batch beyond it, or whose first flow number is further above the mark than that many
+   * full batches could reach, is REJECTED without moving the mark: one forged batch cannot make a node's later genuine
+   * batches DUPLICATE (or their flows "already stored"). A stream the store holds no mark for takes any first
+   * sequence (a memory relay restarted under long-running nodes); mTLS ingest, which binds a node to its name, is what
+   * keeps others off a node's streams.
+   */
+  public record Limits(int maxBatchFlows, long maxBatchBytes, long maxSequenceGap, java.time.Duration maxFutureSkew, java.time.Duration maxAge) {
+    public Limits(int maxBatchFlows, long maxBatchBytes) {
+      this(maxBatchFlows, maxBatchBytes, DEFAULT_MAX_SEQUENCE_GAP);
+    }
+
+    public Limits(int maxBatchFlows, long maxBatchBytes, long maxSequenceGap) {
+      this(maxBatchFlows, maxBatchBytes, maxSequenceGap, DEFAULT_MAX_FUTURE_SKEW, DEFAULT_MAX_AGE);
+    }
+  }
+
+  /**
+   * F12, the rule for flow times: a batch with a flow stamped more than {@code maxFutureSkew} ahead of the relay's clock,
+   * or older than {@code maxAge} (zero: no lower bound, the default; retention removes old rows), is REJECTED whole (such a flow would sort before or after everything, land in a
+   * partition retention drops at once, or never expire): the node's clock is wrong, and the batch is counted as
+   * rejected on both sides.
+   */
+  public static final java.time.Duration DEFAULT_MAX_FUTURE_SKEW = java.time.Duration.ofMinutes(10);
+  public static final java.time.Duration DEFAULT_MAX_AGE = java.time.Duration.ZERO;
+
+  public static final long DEFAULT_MAX_SEQUENCE_GAP = 100_000;
 
   private final FlowStore store;
   private final LiveFlows live;
   private final NodeRegistry nodes;
   private final RelayMetrics metrics;
   private final Limits limits;
+  private final java.time.Clock clock;
 
   public IngestProcessor(FlowStore store, LiveFlows live, NodeRegistry nodes, RelayMetrics metrics, Limits limits) {
+    this(store, live, nodes, metrics, limits, java.time.Clock.systemUTC());
+  }
+
+  public IngestProcessor(FlowStore store, LiveFlows live, NodeRegistry nodes, RelayMetrics metrics, Limits limits, java.time.Clock clock) {
+    this.clock = clock;
     this.store = store;
     this.live = live;
     this.nodes = nodes;
@@ -77,6 +110,7 @@ public final class IngestProcessor {
       return new Checked("batch is " + size + " bytes, more than the limit of " + limits.maxBatchBytes(), false, namespaces);
     if (b.getSequence() == 0 && b.getFlowsCount() > 0) return new Checked("sequence 0 is reserved for probes and must carry no flows", false, namespaces);
     boolean unnamed = false;
+    long nowSeconds = clock.millis() / 1000;
     FlowColumns c = READERS.get();
     byte[] batchNode = b.getNodeName().getBytes(StandardCharsets.UTF_8);
     List<byte[]> seen = new ArrayList<>();
@@ -87,6 +121,7 @@ public final class IngestProcessor {
         return new Checked("flows[" + i + "]: not a valid flow.Flow: " + e.getMessage(), false, namespaces);
       }
       String why = checkFlow(c, b.getNodeName(), batchNode);
+      if (why == null) why = checkTime(c, nowSeconds);
       if (why != null) return new Checked("flows[" + i + "]: " + why, false, namespaces);
       unnamed |= c.length(FlowColumns.NODE_NAME) == 0;
       namespace(c, FlowColumns.SRC_NAMESPACE, seen, namespaces);
@@ -103,6 +138,17 @@ public final class IngestProcessor {
     if (n == 0 || Arrays.equals(c.bytes(), off, off + n, batchNodeBytes, 0, batchNodeBytes.length)) return null;
     String node = c.string(FlowColumns.NODE_NAME);
     if (!node.endsWith("/" + batchNode)) return "node_name " + node + " differs from the batch's " + batchNode;
+    return null;
+  }
+
+  /** What is wrong with a flow's time against the relay's clock, or null. */
+  private String checkTime(FlowColumns c, long nowSeconds) {
+    long t = c.seconds();
+    if (t > nowSeconds + limits.maxFutureSkew().toSeconds())
+      return "time " + java.time.Instant.ofEpochSecond(t) + " is " + (t - nowSeconds) + " s ahead of the relay's clock (at most "
+          + limits.maxFutureSkew().toSeconds() + " s allowed): the node's clock is wrong";
+    if (!limits.maxAge().isZero() && t < nowSeconds - limits.maxAge().toSeconds())
+      return "time " + java.time.Instant.ofEpochSecond(t) + " is older than the relay keeps (" + limits.maxAge().toDays() + " days)";
     return null;
   }
 
@@ -142,6 +188,12 @@ public final class IngestProcessor {
       return CompletableFuture.completedFuture(ack(b, BatchAck.Status.STATUS_RETRY, "store unavailable: " + e.getMessage(), 0));
     }
     if (b.getSequence() == 0) return CompletableFuture.completedFuture(ack(b, BatchAck.Status.STATUS_STORED, null, before.sequence()));
+    String far = beyondWindow(b, before);
+    if (far != null) {
+      nodes.rejected(b.getNodeName());
+      metrics.outOfWindow.incrementAndGet();
+      return CompletableFuture.completedFuture(ack(b, BatchAck.Status.STATUS_REJECTED, far, before.sequence()));
+    }
     long lastFlowSeq = b.getFirstFlowSeq() > 0 ? b.getFirstFlowSeq() + b.getFlowsCount() - 1 : 0;
     boolean dup = b.getSequence() <= before.sequence() && (b.getFirstFlowSeq() == 0 || lastFlowSeq <= before.flowSeq());
     if (dup) return CompletableFuture.completedFuture(ack(b, BatchAck.Status.STATUS_DUPLICATE, null, before.sequence()));
@@ -164,18 +216,45 @@ public final class IngestProcessor {
         metrics.storeErrors.incrementAndGet();
         return ack(b, BatchAck.Status.STATUS_RETRY, "store unavailable: " + c.getMessage(), 0);
       }
-      long createdMs = b.hasCreated() ? b.getCreated().getSeconds() * 1000 + b.getCreated().getNanos() / 1_000_000 : 0;
-      nodes.batch(b.getNodeName(), b.getEpoch(), freshCount, b.getLostFlows(), createdMs);
-      for (String ns : checked.namespaces()) nodes.namespace(ns);
-      metrics.stored(freshCount, System.nanoTime() - start);
+      BatchAck storedAck = ack(b, BatchAck.Status.STATUS_STORED, null, mark.sequence());
+      try {
+        long createdMs = b.hasCreated() ? b.getCreated().getSeconds() * 1000 + b.getCreated().getNanos() / 1_000_000 : 0;
+        nodes.batch(b.getNodeName(), b.getEpoch(), freshCount, b.getLostFlows(), createdMs);
+        for (String ns : checked.namespaces()) nodes.namespace(ns);
+        metrics.stored(freshCount, System.nanoTime() - start);
+      } catch (RuntimeException e) {
+        // bookkeeping only: the batch is stored and is acknowledged as such
+      }
       try {
         live.publish(flows.flows(firstFresh));
       } catch (EncodedBatch.MalformedFlowException e) {
         // stored from its bytes, but a parser refuses it deeper down: followers cannot be shown it
+      } catch (RuntimeException | StackOverflowError e) {
+        // a follower's failure never costs the node its ack: the batch is stored
       }
-      if (b.getLostFlows() > 0) live.publishLost(b.getLostFlows());
-      return ack(b, BatchAck.Status.STATUS_STORED, null, mark.sequence());
+      try {
+        if (b.getLostFlows() > 0) live.publishLost(b.getLostFlows());
+      } catch (RuntimeException e) {
+        // as above: followers' trouble is not the node's
+      }
+      return storedAck;
     });
+  }
+
+  /** Why a batch lies beyond what the stream's next batches can reach from its mark, or null. */
+  private String beyondWindow(FlowBatchFrame b, Mark m) {
+    if (b.getSequence() < 0 || b.getFirstFlowSeq() < 0) return "sequence or first_flow_seq above 2^63";
+    // a stream without a mark (new, or the memory store restarted under a long-running node) takes any first batch
+    if (m.sequence() == 0 && m.flowSeq() == 0) return null;
+    long gap = b.getSequence() - m.sequence();
+    if (gap > limits.maxSequenceGap())
+      return "sequence " + b.getSequence() + " is more than " + limits.maxSequenceGap() + " above the stream's mark " + m.sequence();
+    if (b.getFirstFlowSeq() > 0 && gap > 0) {
+      long reach = m.flowSeq() + gap * limits.maxBatchFlows() + 1; // gap <= maxSequenceGap: no overflow
+      if (b.getFirstFlowSeq() > reach)
+        return "first_flow_seq " + b.getFirstFlowSeq() + " is beyond what " + gap + " batches can reach from the stream's mark " + m.flowSeq();
+    }
+    return null;
   }
 
   /** REJECTED; the stream's mark moves past the batch (it will never be stored), so later batches are in order. */
@@ -183,6 +262,16 @@ public final class IngestProcessor {
     nodes.rejected(b.getNodeName());
     if (b.getNodeName().isEmpty() || b.getEpoch().isEmpty() || b.getSequence() == 0)
       return CompletableFuture.completedFuture(ack(b, BatchAck.Status.STATUS_REJECTED, why, 0));
+    try {
+      Mark m = store.mark(key);
+      if (beyondWindow(b, m) != null) {
+        metrics.outOfWindow.incrementAndGet();
+        return CompletableFuture.completedFuture(ack(b, BatchAck.Status.STATUS_REJECTED, why, m.sequence())); // the mark stays
+      }
+    } catch (StoreException e) {
+      metrics.storeErrors.incrementAndGet();
+      return CompletableFuture.completedFuture(ack(b, BatchAck.Status.STATUS_RETRY, "store unavailable: " + e.getMessage(), 0));
+    }
     FlowStore.Batch skip = new FlowStore.Batch(key, b.getSequence(), b.getFirstFlowSeq(), EncodedBatch.EMPTY, b.getFlowsCount(), b.getLostFlows() > 0);
     return store.appendAsync(skip).handle((mark, err) -> {
       if (err == null) return ack(b, BatchAck.Status.STATUS_REJECTED, why, mark.sequence());

@@ -11,6 +11,8 @@ public final class RelayMetrics {
 
   public final AtomicLong flowsStored = new AtomicLong();
   public final AtomicLong storeErrors = new AtomicLong();
+  /** Batches refused because their sequence or flow numbers lie too far above their stream's mark. */
+  public final AtomicLong outOfWindow = new AtomicLong();
   public final Map<String, AtomicLong> batchesByStatus = new ConcurrentHashMap<>();
   private final AtomicLongArray latencyBuckets = new AtomicLongArray(LATENCY_BUCKETS.length);
   private final AtomicLong latencyCount = new AtomicLong();
@@ -66,6 +68,9 @@ public final class RelayMetrics {
     b.append("sieve_relay_ingest_batch_latency_seconds_count ").append(latencyCount.get()).append('\n');
     help(b, "sieve_relay_store_errors_total", "counter", "Store operations that failed (insert, query, schema).");
     b.append("sieve_relay_store_errors_total ").append(storeErrors.get()).append('\n');
+    b.append("# HELP sieve_relay_ingest_out_of_window_total Batches refused: sequence or flow numbers too far above their stream's mark.\n");
+    b.append("# TYPE sieve_relay_ingest_out_of_window_total counter\n");
+    b.append("sieve_relay_ingest_out_of_window_total ").append(outOfWindow.get()).append('\n');
   }
 
   public static void help(StringBuilder b, String name, String type, String help) {

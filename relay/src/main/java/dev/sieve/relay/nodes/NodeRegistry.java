@@ -21,7 +21,7 @@ public final class NodeRegistry {
     final AtomicLong lostFlows = new AtomicLong();
     final AtomicLong rejected = new AtomicLong();
     volatile long firstSeenMs, lastSeenMs;
-    volatile String epoch = "", address = "";
+    volatile String address = "";
     volatile long spoolBatches = -1, spoolBytes = -1;
     volatile long lastBatchDelayMs;
 
@@ -30,8 +30,8 @@ public final class NodeRegistry {
     }
   }
 
-  /** A snapshot for APIs. */
-  public record NodeInfo(String name, boolean connected, int streams, String epoch, String address, long firstSeenMs, long lastSeenMs,
+  /** A snapshot for APIs. The node's epoch is not in it: with it, anyone who can push could aim a forged batch at a node's stream. */
+  public record NodeInfo(String name, boolean connected, int streams, String address, long firstSeenMs, long lastSeenMs,
                          long flows, long batches, long lostFlows, long rejectedBatches, long spoolBatches, long spoolBytes, long lastBatchDelayMs) {}
 
   private final Map<String, Node> nodes = new ConcurrentHashMap<>();
@@ -68,7 +68,6 @@ public final class NodeRegistry {
 
   public void batch(String name, String epoch, int flows, long lost, long createdMs) {
     Node n = node(name);
-    n.epoch = epoch;
     n.flows.addAndGet(flows);
     n.batches.incrementAndGet();
     n.lostFlows.addAndGet(lost);
@@ -97,7 +96,7 @@ public final class NodeRegistry {
   public List<NodeInfo> nodes() {
     List<NodeInfo> out = new ArrayList<>();
     for (Node n : nodes.values())
-      out.add(new NodeInfo(n.name, connected(n), n.streams.get(), n.epoch, n.address, n.firstSeenMs, n.lastSeenMs, n.flows.get(),
+      out.add(new NodeInfo(n.name, connected(n), n.streams.get(), n.address, n.firstSeenMs, n.lastSeenMs, n.flows.get(),
           n.batches.get(), n.lostFlows.get(), n.rejected.get(), n.spoolBatches, n.spoolBytes, n.lastBatchDelayMs));
     out.sort(Comparator.comparing(NodeInfo::name));
     return out;

@@ -3,6 +3,7 @@ package dev.sieve.relay.observer;
 import dev.sieve.api.flow.Flow;
 import dev.sieve.relay.ingest.LiveFlows;
 import dev.sieve.relay.query.FlowQuery;
+import dev.sieve.relay.query.InvalidQueryException;
 import dev.sieve.relay.query.Timestamps;
 import dev.sieve.relay.store.FlowStore;
 import dev.sieve.relay.store.StoreException;
@@ -43,17 +44,34 @@ public final class FlowService {
   private final LiveFlows live;
   private final long sortWindowNanos;
   private final int sortBufferMax;
+  private final long maxFlows;
+
+  /** What one query may return when nothing else is configured (the memory store's default capacity). */
+  public static final long DEFAULT_MAX_FLOWS = 1_000_000;
 
   public FlowService(FlowStore store, LiveFlows live) {
-    this(store, live, java.time.Duration.ofMillis(500), 10_000);
+    this(store, live, java.time.Duration.ofMillis(500), 10_000, DEFAULT_MAX_FLOWS);
   }
 
-  /** {@code sortWindow}: how long a live flow is held to be merged by time with other nodes' flows. */
+  public FlowService(FlowStore store, LiveFlows live, long maxFlows) {
+    this(store, live, java.time.Duration.ofMillis(500), 10_000, maxFlows);
+  }
+
   public FlowService(FlowStore store, LiveFlows live, java.time.Duration sortWindow, int sortBufferMax) {
+    this(store, live, sortWindow, sortBufferMax, DEFAULT_MAX_FLOWS);
+  }
+
+  /**
+   * {@code sortWindow}: how long a live flow is held to be merged by time with other nodes' flows. {@code maxFlows}:
+   * the most flows one query returns from the store (F7): a larger first/last N is refused, and an unbounded query
+   * (--all, or a time range alone) is read oldest first and ends with an error once more than that many match.
+   */
+  public FlowService(FlowStore store, LiveFlows live, java.time.Duration sortWindow, int sortBufferMax, long maxFlows) {
     this.store = store;
     this.live = live;
     this.sortWindowNanos = sortWindow.toNanos();
     this.sortBufferMax = sortBufferMax;
+    this.maxFlows = Math.max(1, maxFlows);
   }
 
   public void stream(FlowQuery q, Sink sink) throws StoreException, InterruptedException {
@@ -71,12 +89,38 @@ public final class FlowService {
     return q.follow() ? live.subscribe(q.matcher()) : null;
   }
 
+  public long maxFlows() {
+    return maxFlows;
+  }
+
+  /**
+   * The query the store is asked: a first/last N above the limit is refused; an unbounded one becomes "the first
+   * limit+1" (one more than may be returned, to tell that the limit was passed: {@link #tooMany}).
+   */
+  public FlowQuery bounded(FlowQuery q) {
+    if (q.number() == Long.MAX_VALUE && q.follow()) return q.since() == null ? q : q.withNumber(maxFlows + 1, true);
+    if (q.number() > maxFlows)
+      throw new InvalidQueryException("asked for " + q.number() + " flows, more than the relay returns for one query ("
+          + maxFlows + ", sieve.relay.query.max-flows): ask for fewer, or page with --since/--until");
+    if (q.number() == 0 && (!q.follow() || q.since() != null)) return q.withNumber(maxFlows + 1, true);
+    return q;
+  }
+
+  public InvalidQueryException tooMany() {
+    return new InvalidQueryException("more than " + maxFlows + " flows match (sieve.relay.query.max-flows); the first " + maxFlows
+        + " were returned: narrow the time range (--since/--until) or the filters, or page from the last flow's time");
+  }
+
   /** {@code sub}: from {@link #subscribe(FlowQuery)} for this query; not closed here. */
-  public void stream(FlowQuery q, LiveFlows.Subscription sub, Sink sink) throws StoreException, InterruptedException {
+  public void stream(FlowQuery asked, LiveFlows.Subscription sub, Sink sink) throws StoreException, InterruptedException {
+    FlowQuery q = bounded(asked);
+    boolean capped = q.number() != asked.number();
     if (!q.follow()) {
+      long[] sent = {0};
       try {
         store.query(q, f -> {
           try {
+            if (capped && ++sent[0] > maxFlows) throw tooMany();
             if (!sink.flow(f)) throw new Stop();
           } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -93,6 +137,7 @@ public final class FlowService {
     {
       // history: the last N (or everything since `since`); none when neither is given (Hubble: follow alone = live only)
       List<Flow> history = q.number() > 0 || q.since() != null ? store.query(q.withFollow(false)) : List.of();
+      if (capped && history.size() > maxFlows) throw tooMany();
       Set<Flow> sent = new HashSet<>();
       long lastTime = Long.MIN_VALUE;
       for (Flow f : history) {
