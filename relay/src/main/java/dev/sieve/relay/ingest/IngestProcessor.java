@@ -90,44 +90,56 @@ public final class IngestProcessor {
         .setError(error == null ? "" : error).setAckedThrough(ackedThrough).build();
   }
 
-  /**
-   * What ingest needs from a batch's flows, read from their bytes ({@link FlowColumns}, time, node
-   * name and namespaces): why the batch is malformed (or null), whether a flow names no node, the
-   * namespaces the flows mention.
-   */
-  record Checked(String problem, boolean unnamedFlows, Set<String> namespaces) {}
-
-  private static final ThreadLocal<FlowColumns> READERS = ThreadLocal.withInitial(FlowColumns::new);
-
-  Checked check(FlowBatchFrame b) {
-    Set<String> namespaces = new HashSet<>();
-    if (b.getNodeName().isEmpty()) return new Checked("node_name is empty", false, namespaces);
-    if (b.getEpoch().isEmpty()) return new Checked("epoch is empty", false, namespaces);
+  /** Why a batch is refused as a whole (before any flow is read), or null. */
+  String check(FlowBatchFrame b) {
+    if (b.getNodeName().isEmpty()) return "node_name is empty";
+    if (b.getEpoch().isEmpty()) return "epoch is empty";
     if (b.getFlowsCount() > limits.maxBatchFlows())
-      return new Checked("batch has " + b.getFlowsCount() + " flows, more than the limit of " + limits.maxBatchFlows(), false, namespaces);
+      return "batch has " + b.getFlowsCount() + " flows, more than the limit of " + limits.maxBatchFlows();
     long size = b.getSerializedSize();
-    if (size > limits.maxBatchBytes())
-      return new Checked("batch is " + size + " bytes, more than the limit of " + limits.maxBatchBytes(), false, namespaces);
-    if (b.getSequence() == 0 && b.getFlowsCount() > 0) return new Checked("sequence 0 is reserved for probes and must carry no flows", false, namespaces);
-    boolean unnamed = false;
-    long nowSeconds = clock.millis() / 1000;
-    FlowColumns c = READERS.get();
-    byte[] batchNode = b.getNodeName().getBytes(StandardCharsets.UTF_8);
-    List<byte[]> seen = new ArrayList<>();
-    for (int i = 0; i < b.getFlowsCount(); i++) {
-      try {
-        c.readHeader(b.getFlows(i));
-      } catch (InvalidProtocolBufferException e) {
-        return new Checked("flows[" + i + "]: not a valid flow.Flow: " + e.getMessage(), false, namespaces);
-      }
-      String why = checkFlow(c, b.getNodeName(), batchNode);
+    if (size > limits.maxBatchBytes()) return "batch is " + size + " bytes, more than the limit of " + limits.maxBatchBytes();
+    if (b.getSequence() == 0 && b.getFlowsCount() > 0) return "sequence 0 is reserved for probes and must carry no flows";
+    return null;
+  }
+
+  /**
+   * What ingest checks of each flow (time, node name) and gathers (namespaces), run by the store as it
+   * reads the flow's columns: each flow is read once on its way in. A flow that names no node stops
+   * the read ({@link Unnamed}): the batch's name is written into such flows, and the batch read again.
+   */
+  final class Checks implements EncodedBatch.FlowCheck {
+    final Set<String> namespaces = new HashSet<>();
+    private final List<byte[]> seen = new ArrayList<>();
+    private final String node;
+    private final byte[] nodeBytes;
+    private final boolean named;
+    private final long nowSeconds = clock.millis() / 1000;
+
+    Checks(String node, boolean named) {
+      this.node = node;
+      this.nodeBytes = node.getBytes(StandardCharsets.UTF_8);
+      this.named = named;
+    }
+
+    @Override
+    public String problem(int i, FlowColumns c) {
+      String why = checkFlow(c, node, nodeBytes);
       if (why == null) why = checkTime(c, nowSeconds);
-      if (why != null) return new Checked("flows[" + i + "]: " + why, false, namespaces);
-      unnamed |= c.length(FlowColumns.NODE_NAME) == 0;
+      if (why != null) return why;
+      if (c.length(FlowColumns.NODE_NAME) == 0 && !named) throw Unnamed.INSTANCE;
       namespace(c, FlowColumns.SRC_NAMESPACE, seen, namespaces);
       namespace(c, FlowColumns.DST_NAMESPACE, seen, namespaces);
+      return null;
     }
-    return new Checked(null, unnamed, namespaces);
+  }
+
+  /** A flow of the batch names no node. */
+  static final class Unnamed extends RuntimeException {
+    static final Unnamed INSTANCE = new Unnamed();
+
+    private Unnamed() {
+      super(null, null, false, false);
+    }
   }
 
   /** What is wrong with one flow's time or node name, or null. */
@@ -176,9 +188,9 @@ public final class IngestProcessor {
 
   public CompletableFuture<BatchAck> handle(FlowBatchFrame b) {
     long start = System.nanoTime();
-    Checked checked = check(b);
+    String problem = check(b);
     StreamKey key = new StreamKey(b.getNodeName(), b.getEpoch());
-    if (checked.problem() != null) return reject(b, key, checked.problem());
+    if (problem != null) return reject(b, key, problem);
     Mark before;
     try {
       before = store.mark(key);
@@ -198,17 +210,25 @@ public final class IngestProcessor {
     boolean dup = b.getSequence() <= before.sequence() && (b.getFirstFlowSeq() == 0 || lastFlowSeq <= before.flowSeq());
     if (dup) return CompletableFuture.completedFuture(ack(b, BatchAck.Status.STATUS_DUPLICATE, null, before.sequence()));
 
-    List<ByteString> encoded = b.getFlowsList();
-    if (checked.unnamedFlows()) encoded = named(encoded, b.getNodeName());
-    EncodedBatch flows = new EncodedBatch(encoded);
+    Checks checked = new Checks(b.getNodeName(), false);
+    EncodedBatch flows = new EncodedBatch(b.getFlowsList(), checked);
     FlowStore.Batch batch = new FlowStore.Batch(key, b.getSequence(), b.getFirstFlowSeq(), flows, 0, b.getLostFlows() > 0);
-    int firstFresh = FlowStore.alreadyStored(before, batch), freshCount = flows.size() - firstFresh;
     CompletableFuture<Mark> stored;
     try {
-      stored = store.appendAsync(batch);
+      try {
+        stored = store.appendAsync(batch);
+      } catch (Unnamed e) {
+        checked = new Checks(b.getNodeName(), true);
+        flows = new EncodedBatch(named(b.getFlowsList(), b.getNodeName()), checked);
+        batch = new FlowStore.Batch(key, b.getSequence(), b.getFirstFlowSeq(), flows, 0, b.getLostFlows() > 0);
+        stored = store.appendAsync(batch);
+      }
     } catch (EncodedBatch.MalformedFlowException e) {
       return reject(b, key, e.getMessage());
     }
+    int firstFresh = FlowStore.alreadyStored(before, batch), freshCount = flows.size() - firstFresh;
+    EncodedBatch storedFlows = flows;
+    Set<String> namespaces = checked.namespaces;
     return stored.handle((mark, err) -> {
       if (err != null) {
         Throwable c = cause(err);
@@ -220,13 +240,13 @@ public final class IngestProcessor {
       try {
         long createdMs = b.hasCreated() ? b.getCreated().getSeconds() * 1000 + b.getCreated().getNanos() / 1_000_000 : 0;
         nodes.batch(b.getNodeName(), b.getEpoch(), freshCount, b.getLostFlows(), createdMs);
-        for (String ns : checked.namespaces()) nodes.namespace(ns);
+        for (String ns : namespaces) nodes.namespace(ns);
         metrics.stored(freshCount, System.nanoTime() - start);
       } catch (RuntimeException e) {
         // bookkeeping only: the batch is stored and is acknowledged as such
       }
       try {
-        live.publish(flows.flows(firstFresh));
+        live.publish(storedFlows.flows(firstFresh));
       } catch (EncodedBatch.MalformedFlowException e) {
         // stored from its bytes, but a parser refuses it deeper down: followers cannot be shown it
       } catch (RuntimeException | StackOverflowError e) {

@@ -17,10 +17,25 @@ public final class EncodedBatch {
 
   private final List<ByteString> encoded;
   private final Flow[] parsed;
+  private final FlowCheck check;
+
+  /**
+   * What the sender checks of each flow, run as a store reads the flow's columns — one read per flow
+   * for both — before the store keeps anything of the batch.
+   */
+  public interface FlowCheck {
+    /** Why flow {@code i}, whose columns {@code c} were just read, is refused; null when it is fine. */
+    String problem(int i, FlowColumns c);
+  }
 
   public EncodedBatch(List<ByteString> encoded) {
+    this(encoded, null);
+  }
+
+  public EncodedBatch(List<ByteString> encoded, FlowCheck check) {
     this.encoded = encoded;
     this.parsed = new Flow[encoded.size()];
+    this.check = check;
   }
 
   /** A batch of flows held as objects (tests, in-process callers): encoded once here. */
@@ -78,13 +93,21 @@ public final class EncodedBatch {
     return columns(i, reader, true);
   }
 
-  /** {@link #columns(int, FlowColumns)}, checking only what the read looks at unless {@code checkAll} ({@link FlowColumns#read(ByteString, boolean)}). */
+  /**
+   * {@link #columns(int, FlowColumns)}, checking only what the read looks at unless {@code checkAll}
+   * ({@link FlowColumns#read(ByteString, boolean)}), then the batch's {@link FlowCheck}.
+   */
   public FlowColumns columns(int i, FlowColumns reader, boolean checkAll) {
     try {
-      return reader.read(encoded.get(i), checkAll);
+      reader.read(encoded.get(i), checkAll);
     } catch (InvalidProtocolBufferException e) {
-      throw new MalformedFlowException(i, e.getMessage());
+      throw new MalformedFlowException(i, "not a valid flow.Flow: " + e.getMessage());
     }
+    if (check != null) {
+      String problem = check.problem(i, reader);
+      if (problem != null) throw new MalformedFlowException(i, problem);
+    }
+    return reader;
   }
 
   /** A flow of a batch is not a valid {@code flow.Flow}; the batch is rejected. */

@@ -58,6 +58,8 @@ public final class FlowColumns {
   private int seen; // bit per singular message field met: a second one is merged by a parser
   private final int[][] labelOff = {new int[16], new int[16]}, labelLen = {new int[16], new int[16]};
   private final int[] labels = new int[2];
+  /** Each endpoint's field (tag to end) in the bytes: equal spans mean equal endpoint columns. */
+  private final int[] endpointOff = new int[2], endpointLen = new int[2];
   /** Per policy: list (0-3), name, namespace and kind spans, whether the policies column gives it back exactly. */
   private int policies;
   private int[] policyList = new int[8];
@@ -221,6 +223,20 @@ public final class FlowColumns {
 
   public int labelLength(boolean source, int i) {
     return labelLen[source ? 0 : 1][i];
+  }
+
+  /**
+   * Where the source's ({@code source}) or destination's Endpoint field starts in {@link #bytes()}, tag
+   * included; its namespace, pod, workload and labels columns are read from this span alone, so two
+   * flows whose spans hold the same bytes have the same values there (a store can look them up once).
+   */
+  public int endpointOffset(boolean source) {
+    return endpointOff[source ? 0 : 1];
+  }
+
+  /** The length of {@link #endpointOffset}'s span; 0 without the endpoint. */
+  public int endpointLength(boolean source) {
+    return endpointLen[source ? 0 : 1];
   }
 
   /** The endpoint's labels as a list of strings. */
@@ -442,6 +458,7 @@ public final class FlowColumns {
     seconds = 0;
     nanos = verdict = dropReason = direction = protocol = srcPort = dstPort = srcIdentity = dstIdentity = seen = 0;
     labels[0] = labels[1] = 0;
+    endpointOff[0] = endpointOff[1] = endpointLen[0] = endpointLen[1] = 0;
     policies = opCount = 0;
     CodedInputStream in = CodedInputStream.newInstance(buf, 0, n);
     try {
@@ -649,6 +666,8 @@ public final class FlowColumns {
     }
     leave(in, old);
     op(CLOSE, 0, 0);
+    endpointOff[side] = start;
+    endpointLen[side] = in.getTotalBytesRead() - start;
   }
 
   /**

@@ -164,14 +164,16 @@ class ClickHouseFaultTest {
   }
 
   /**
-   * {@code n} flows whose last one sorts before the others in the flows table's ORDER BY (FORWARDED,
-   * the first source namespace). An insert of a group of such batches starts with their newest flows,
-   * so a cut at a row boundary keeps the highest flow_seq of the group and leaves out lower ones.
+   * {@code n} flows whose last one sorts before the others in the flows table's ORDER BY (time, nanos:
+   * its time is just before the batch's first). An insert of a group of such batches puts each batch's
+   * newest flow first, so a cut at a row boundary keeps the highest flow_seq of the group and leaves
+   * out lower ones.
    */
   static List<Flow> newestSortsFirst(TestFlows g, int n) {
     List<Flow> fs = new ArrayList<>(g.next(n));
     Flow last = fs.getLast();
-    fs.set(n - 1, last.toBuilder().setVerdict(Verdict.FORWARDED).setSource(last.getSource().toBuilder().setNamespace("a-first")).build());
+    long first = dev.sieve.relay.query.Timestamps.nanos(fs.getFirst().getTime());
+    fs.set(n - 1, last.toBuilder().setTime(dev.sieve.relay.query.Timestamps.timestamp(first - 1_000)).build());
     return fs;
   }
 

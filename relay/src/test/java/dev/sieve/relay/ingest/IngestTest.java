@@ -147,6 +147,18 @@ class IngestTest {
     assertThat(relay.store.query(FlowQuery.all().withNumber(0, false)).stream().filter(f -> f.getNodeName().equals("node-good"))).hasSize(1000);
   }
 
+  @Test
+  void flowsThatNameNoNodeAreStoredUnderTheBatchsNode() throws Exception {
+    List<Flow> flows = new ArrayList<>(new TestFlows(9, "node-u", START).next(4));
+    flows.set(1, flows.get(1).toBuilder().clearNodeName().build());
+    flows.set(3, flows.get(3).toBuilder().clearNodeName().build());
+    try (RawStream s = new RawStream()) {
+      assertThat(s.send(batch("node-u", "e", 1, 1, flows)).getStatus()).isEqualTo(BatchAck.Status.STATUS_STORED);
+    }
+    assertThat(relay.store.query(FlowQuery.all())).extracting(Flow::getNodeName).containsExactly("node-u", "node-u", "node-u", "node-u");
+    assertThat(relay.store.query(FlowQuery.all()).get(1)).isEqualTo(flows.get(1).toBuilder().setNodeName("node-u").build());
+  }
+
   /** Flows arrive as bytes and are stored from them: bytes that are not a flow are rejected, never half-stored. */
   @Test
   void flowsThatAreNotFlowsAreRejected() throws Exception {

@@ -87,7 +87,92 @@ class ClickHouseFlowStoreTest extends FlowStoreContract {
     assertThat(again.query(FlowQuery.all())).containsExactlyElementsOf(written);
     assertThat(s.mark(new StreamKey("node-a", "e"))).isEqualTo(new FlowStore.Mark(2, 600));
     assertThat(CH.sql("SELECT partition_key, sorting_key FROM system.tables WHERE database = '" + db + "' AND name = 'flows'"))
-        .contains("toYYYYMMDD(time)").contains("toStartOfHour(time), verdict");
+        .contains("toYYYYMMDD(time)").contains("time, nanos");
+  }
+
+  @Test
+  void theTimeKeyMigrationCopiesAPopulatedStoreOnceAndResumesWhereItWasCut() throws Exception {
+    String db = "tk" + DB.incrementAndGet();
+    List<Flow> written = populateAtVersion6(db);
+    // a first attempt cut short: the copy made, the first day copied whole, the second in part
+    CH.sql("CREATE TABLE " + db + ".flows_v7 AS " + db + ".flows ENGINE = MergeTree PARTITION BY toYYYYMMDD(time) ORDER BY (time, nanos)");
+    CH.sql("INSERT INTO " + db + ".flows_v7 SELECT * FROM " + db + ".flows WHERE toYYYYMMDD(time) = 20261120");
+    CH.sql("INSERT INTO " + db + ".flows_v7 SELECT * FROM " + db + ".flows WHERE toYYYYMMDD(time) = 20261121 LIMIT 100");
+    ClickHouseFlowStore s = open(db, 3650);
+    assertThat(s.migrate()).isEqualTo(Schema.LATEST_VERSION);
+    assertMigrated(db, s, written);
+    // the views follow the table's name: new flows are counted once more, the copy was never counted
+    List<Flow> more = new TestFlows(60, "node-a", START + 3 * 86_400_000_000_000L).next(100);
+    s.append(new StreamKey("node-a", "later"), 1, 1, more);
+    written.addAll(more);
+    assertThat(CH.sql("SELECT sum(flows) FROM " + db + ".flow_minutes").trim()).isEqualTo("1300");
+    assertThat(CH.sql("SELECT sum(flows) FROM " + db + ".node_minutes").trim()).isEqualTo("1300");
+    assertThat(s.query(FlowQuery.all())).containsExactlyElementsOf(written);
+  }
+
+  @Test
+  void theTimeKeyMigrationFinishesASwapCutBetweenItsTwoRenames() throws Exception {
+    String db = "tk" + DB.incrementAndGet();
+    List<Flow> written = populateAtVersion6(db);
+    CH.sql("CREATE TABLE " + db + ".flows_v7 AS " + db + ".flows ENGINE = MergeTree PARTITION BY toYYYYMMDD(time) ORDER BY (time, nanos)");
+    CH.sql("INSERT INTO " + db + ".flows_v7 SELECT * FROM " + db + ".flows");
+    CH.sql("RENAME TABLE " + db + ".flows TO " + db + ".flows_before_v7");
+    ClickHouseFlowStore s = open(db, 3650);
+    assertThat(s.migrate()).isEqualTo(Schema.LATEST_VERSION);
+    assertMigrated(db, s, written);
+  }
+
+  @Test
+  void lastAndFirstNWidenTheirTimeWindowsUntilTheyFindNFlows() throws Exception {
+    FlowStore s = store();
+    // dense recent flows, and the only matches for the filters days before them, in a sparse stretch
+    List<Flow> old = new ArrayList<>(), recent = new TestFlows(71, "node-a", START + 5 * 86_400_000_000_000L).next(3_000);
+    long t = START;
+    for (int i = 0; i < 40; i++, t += 3_600_000_000_000L) { // one an hour
+      Flow f = new TestFlows(72 + i, "node-a", t).next();
+      old.add(f.toBuilder().setVerdict(dev.sieve.api.flow.Verdict.ERROR)
+          .setSource(f.getSource().toBuilder().clearLabels().addLabels("k8s:app=rare")).build());
+    }
+    s.append(new StreamKey("node-a", "old"), 1, 1, old);
+    s.append(new StreamKey("node-a", "recent"), 1, 1, recent);
+    var error = dev.sieve.api.flow.FlowFilter.newBuilder().addVerdict(dev.sieve.api.flow.Verdict.ERROR).build();
+    var rare = dev.sieve.api.flow.FlowFilter.newBuilder().addSourceLabel("k8s:app=rare").build(); // matched in Java
+    assertThat(s.query(FlowQuery.last(5, error))).containsExactlyElementsOf(old.subList(35, 40));
+    assertThat(s.query(FlowQuery.last(5, rare))).containsExactlyElementsOf(old.subList(35, 40));
+    assertThat(s.query(FlowQuery.last(100, error))).containsExactlyElementsOf(old);
+    assertThat(s.query(FlowQuery.last(5, error).withNumber(5, true))).containsExactlyElementsOf(old.subList(0, 5));
+    assertThat(s.query(FlowQuery.last(5, rare).withNumber(5, true))).containsExactlyElementsOf(old.subList(0, 5));
+    assertThat(s.query(FlowQuery.last(3))).containsExactlyElementsOf(recent.subList(2_997, 3_000));
+    assertThat(s.query(FlowQuery.last(3).withNumber(3, true))).containsExactlyElementsOf(old.subList(0, 3));
+    // a window inside the sparse stretch
+    Instant from = Timestamps.instant(START).plusSeconds(3_600 * 10), to = from.plusSeconds(3_600 * 5);
+    assertThat(s.query(FlowQuery.all().withRange(from, to).withNumber(2, false))).containsExactlyElementsOf(old.subList(13, 15));
+    assertThat(s.query(FlowQuery.all().withRange(from, to).withNumber(2, true))).containsExactlyElementsOf(old.subList(10, 12));
+  }
+
+  /** A store at schema 6 (the hour-first key) holding 1,200 flows over three days. */
+  private List<Flow> populateAtVersion6(String db) throws Exception {
+    ClickHouseFlowStore old = open(db, 3650);
+    assertThat(old.migrate(6)).isEqualTo(6);
+    List<Flow> written = new ArrayList<>();
+    for (int day = 0; day < 3; day++) {
+      List<Flow> b = new TestFlows(40 + day, "node-a", START + day * 86_400_000_000_000L).next(400);
+      old.append(new StreamKey("node-a", "d" + day), 1, 1, b);
+      written.addAll(b);
+    }
+    old.close();
+    assertThat(CH.sql("SELECT sorting_key FROM system.tables WHERE database = '" + db + "' AND name = 'flows'")).contains("toStartOfHour(time)");
+    return written;
+  }
+
+  private void assertMigrated(String db, ClickHouseFlowStore s, List<Flow> written) throws Exception {
+    assertThat(CH.sql("SELECT count(), uniqExact(uuid, time, nanos) FROM " + db + ".flows").trim()).isEqualTo("1200\t1200");
+    assertThat(CH.sql("SELECT sum(flows) FROM " + db + ".flow_minutes").trim()).isEqualTo("1200");
+    assertThat(CH.sql("SELECT name FROM system.tables WHERE database = '" + db + "' AND name LIKE 'flows%' ORDER BY name").trim()).isEqualTo("flows");
+    assertThat(CH.sql("SELECT sorting_key FROM system.tables WHERE database = '" + db + "' AND name = 'flows'").trim()).isEqualTo("time, nanos");
+    assertThat(s.query(FlowQuery.all())).containsExactlyElementsOf(written);
+    assertThat(s.query(FlowQuery.last(10))).containsExactlyElementsOf(written.subList(1190, 1200));
+    assertThat(s.mark(new StreamKey("node-a", "d2"))).isEqualTo(new FlowStore.Mark(1, 400));
   }
 
   private static dev.sieve.api.flow.Policy policy(String kind, String namespace, String name) {

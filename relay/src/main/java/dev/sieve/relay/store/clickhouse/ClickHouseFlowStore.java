@@ -57,7 +57,7 @@ public final class ClickHouseFlowStore implements FlowStore {
     LabelSets labelSets = new LabelSets(ch);
     this.writers = new FlowWriters(ch, new InsertTransport(ch, cfg.url(), cfg.user(), cfg.password()), migrations, labelSets,
         cfg.flushInterval(), cfg.maxGroupRows(), cfg.writers());
-    this.reads = new FlowReads(ch, labelSets);
+    this.reads = new FlowReads(ch, cfg.database(), labelSets);
   }
 
   public Config config() {

@@ -35,10 +35,12 @@ final class FlowReads {
       + "src_labels, dst_namespace, dst_pod, dst_identity, dst_labels, src_ip, dst_ip, node_name, uuid, policies, flow";
 
   private final ClickHouseConnection ch;
+  private final String database;
   private final LabelSets labelSets;
 
-  FlowReads(ClickHouseConnection ch, LabelSets labelSets) {
+  FlowReads(ClickHouseConnection ch, String database, LabelSets labelSets) {
     this.ch = ch;
+    this.database = database;
     this.labelSets = labelSets;
   }
 
@@ -53,52 +55,132 @@ final class FlowReads {
     FilterPlan.QueryPlan plan = FilterPlan.QueryPlan.of(q, FlowSql::supported);
     Predicate<Flow> matcher = plan.needsMatcher() ? q.matcher() : null;
     String where = FlowSql.where(q, plan);
-    boolean newest = !q.first();
-    String dir = newest ? " DESC" : "";
-    String order = " ORDER BY time" + dir + ", nanos" + dir;
-    String flows = ch.sql("SELECT " + FLOW_READ_COLUMNS + " FROM {db}.flows");
     long n = q.number();
-    List<Flow> out = new ArrayList<>();
-    if (n > 0 && matcher == null) {
-      // phase 1: which (time, nanos) make the top N — reads two small columns only
-      List<Row> keys = new ArrayList<>();
-      read(ch.sql("SELECT time, nanos FROM {db}.flows") + where + order + " LIMIT " + n, false, r -> { keys.add(r); return true; });
-      if (keys.isEmpty()) return;
-      Row first = keys.getFirst(), last = keys.getLast();
-      Row lo = newest ? last : first, hi = newest ? first : last;
-      // phase 2: the flows from the first to the last of those keys, to the nanosecond — about N rows to read and sort
-      // (as PREWHERE: ClickHouse reads the wide columns only of the granules that hold one of them)
-      read(flows + FlowSql.between(lo.sec(), lo.nanos(), hi.sec(), hi.nanos()) + where + order + " LIMIT " + n, true,
-          r -> { out.add(r.flow()); return true; });
-    } else if (n > 0) {
-      // a filter part that only Java can evaluate: walk time windows from the newest (or oldest)
-      // matching second, growing the window, so ClickHouse never sorts more than one window
-      List<String[]> range = ch.rows(ch.sql("SELECT toUInt32(min(time)), toUInt32(max(time)), count() FROM {db}.flows") + where);
-      if (range.isEmpty() || Long.parseLong(range.getFirst()[2]) == 0) return;
-      long min = Long.parseLong(range.getFirst()[0]), max = Long.parseLong(range.getFirst()[1]);
-      long width = 60;
-      long cursor = newest ? max : min;
-      while (out.size() < n && (newest ? cursor >= min : cursor <= max)) {
-        long lo = newest ? cursor - width + 1 : cursor, hi = newest ? cursor : cursor + width - 1;
-        read(flows + FlowSql.within(where, lo, hi) + order, true, r -> {
-          Flow f = r.flow();
-          if (matcher.test(f)) out.add(f);
-          return out.size() < n;
-        });
-        cursor = newest ? lo - 1 : hi + 1;
-        width = Math.min(width * 4, 86_400L * 7);
-      }
-    } else {
+    if (n <= 0) {
       // everything that matches, oldest first: streamed to the sink as ClickHouse sends it
-      read(flows + where + " ORDER BY time, nanos", true, r -> {
+      read(ch.sql("SELECT " + FLOW_READ_COLUMNS + " FROM {db}.flows") + where + " ORDER BY time, nanos", true, r -> {
         Flow f = r.flow();
         if (matcher == null || matcher.test(f)) sink.accept(f);
         return true;
       });
       return;
     }
+    boolean newest = !q.first();
+    Lookback windows = Lookback.of(q, n, partsSpan());
+    List<Flow> out = new ArrayList<>();
+    if (windows != null) {
+      if (matcher == null) topN(where, n, newest, windows, out);
+      else matched(where, matcher, n, newest, windows, out);
+    }
     if (newest) Collections.reverse(out);
     out.forEach(sink);
+  }
+
+  /**
+   * The N newest (or oldest) flows whose filters are all SQL, in two phases. Phase 1 finds the (time,
+   * nanos) of the top N, window by window from the newest (oldest) second: with the table keyed by
+   * time ({@link Schema#TIME_KEY}) a window is a primary-key range, so only its granules are read, and
+   * only the small columns. Phase 2 reads the flows from the first to the last of those keys, to the
+   * nanosecond, every condition in PREWHERE: ClickHouse reads the wide columns only of granules that
+   * hold one of them.
+   */
+  private void topN(String where, long n, boolean newest, Lookback windows, List<Flow> out) throws StoreException {
+    String dir = newest ? " DESC" : "";
+    String order = " ORDER BY time" + dir + ", nanos" + dir;
+    List<Row> keys = new ArrayList<>();
+    for (long[] w = windows.first(); w != null && keys.size() < n; w = windows.next()) {
+      read(ch.sql("SELECT time, nanos FROM {db}.flows") + FlowSql.within(where, w[0], w[1]) + order + " LIMIT " + (n - keys.size()), false,
+          r -> { keys.add(r); return true; });
+    }
+    if (keys.isEmpty()) return;
+    Row first = keys.getFirst(), last = keys.getLast();
+    Row lo = newest ? last : first, hi = newest ? first : last;
+    read(ch.sql("SELECT " + FLOW_READ_COLUMNS + " FROM {db}.flows") + FlowSql.prewhere(where, lo.sec(), lo.nanos(), hi.sec(), hi.nanos())
+        + order + " LIMIT " + n, true, r -> { out.add(r.flow()); return true; });
+  }
+
+  /** The N newest (oldest) flows when a filter part is evaluated in Java: whole flows, window by window. */
+  private void matched(String where, Predicate<Flow> matcher, long n, boolean newest, Lookback windows, List<Flow> out) throws StoreException {
+    String dir = newest ? " DESC" : "";
+    String flows = ch.sql("SELECT " + FLOW_READ_COLUMNS + " FROM {db}.flows");
+    for (long[] w = windows.first(); w != null && out.size() < n; w = windows.next()) {
+      read(flows + FlowSql.within(where, w[0], w[1]) + " ORDER BY time" + dir + ", nanos" + dir, true, r -> {
+        Flow f = r.flow();
+        if (matcher.test(f)) out.add(f);
+        return out.size() < n;
+      });
+    }
+  }
+
+  /** What the active parts of flows say about its time span (seconds), and the rows and span of the newest and oldest part. */
+  record PartsSpan(long min, long max, long newestRows, long newestSeconds, long oldestRows, long oldestSeconds) {}
+
+  /** From the parts' metadata (no rows read); null without rows. */
+  private PartsSpan partsSpan() throws StoreException {
+    long min = Long.MAX_VALUE, max = Long.MIN_VALUE, newestRows = 0, newestSecs = 1, oldestRows = 0, oldestSecs = 1;
+    for (String[] r : ch.rows("SELECT toUInt32(min_time), toUInt32(max_time), rows FROM system.parts WHERE database = " + Sql.str(database)
+        + " AND table = 'flows' AND active AND rows > 0")) {
+      long lo = Long.parseLong(r[0]), hi = Long.parseLong(r[1]), rows = Long.parseLong(r[2]);
+      if (hi > max || hi == max && rows > newestRows) {
+        newestRows = rows;
+        newestSecs = hi - lo + 1;
+      }
+      if (lo < min || lo == min && rows > oldestRows) {
+        oldestRows = rows;
+        oldestSecs = hi - lo + 1;
+      }
+      min = Math.min(min, lo);
+      max = Math.max(max, hi);
+    }
+    return max == Long.MIN_VALUE ? null : new PartsSpan(min, max, newestRows, newestSecs, oldestRows, oldestSecs);
+  }
+
+  /**
+   * Time windows (whole seconds, both ends included) from the newest second a query can match back
+   * (or from the oldest forward), each older than the last and 8 times as wide, until the query's
+   * bound or the stored flows' first (last) second. The first window is as wide as the newest
+   * (oldest) part says holds about 2N rows.
+   */
+  static final class Lookback {
+    private final boolean newest;
+    private final long bound;
+    private long cursor, width;
+    private long[] current;
+
+    private Lookback(boolean newest, long edge, long bound, long width) {
+      this.newest = newest;
+      this.cursor = edge;
+      this.bound = bound;
+      this.width = width;
+    }
+
+    /** The windows of a query over flows spanning {@code parts}; null when the query's range holds no stored second. */
+    static Lookback of(FlowQuery q, long n, PartsSpan parts) {
+      if (parts == null) return null;
+      long lo = parts.min(), hi = parts.max();
+      if (q.since() != null) lo = Math.max(lo, Math.floorDiv(q.sinceNanos(), 1_000_000_000L));
+      if (q.until() != null) hi = Math.min(hi, Math.floorDiv(q.untilNanos(), 1_000_000_000L));
+      if (lo > hi) return null;
+      boolean newest = !q.first();
+      long rows = newest ? parts.newestRows() : parts.oldestRows(), secs = newest ? parts.newestSeconds() : parts.oldestSeconds();
+      long width = Math.clamp((long) Math.ceil(2.0 * n * secs / Math.max(1, rows)), 1L, 86_400L);
+      return newest ? new Lookback(true, hi, lo, width) : new Lookback(false, lo, hi, width);
+    }
+
+    long[] first() {
+      return current = window();
+    }
+
+    long[] next() {
+      if (current == null || (newest ? current[0] <= bound : current[1] >= bound)) return null;
+      cursor = newest ? current[0] - 1 : current[1] + 1;
+      width = Math.min(width * 8, 86_400L * 366);
+      return current = window();
+    }
+
+    private long[] window() {
+      return newest ? new long[] {Math.max(bound, cursor - width + 1), cursor} : new long[] {cursor, Math.min(bound, cursor + width - 1)};
+    }
   }
 
   private void read(String query, boolean withFlow, RowSink sink) throws StoreException {

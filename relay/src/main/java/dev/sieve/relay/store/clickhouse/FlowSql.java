@@ -97,11 +97,15 @@ final class FlowSql {
     return (where.isEmpty() ? " WHERE " : where + " AND ") + "time >= toDateTime(" + Math.max(0, lo) + ") AND time <= toDateTime(" + hi + ")";
   }
 
-  /** A PREWHERE clause for (loSec, loNanos) through (hiSec, hiNanos), both included; goes before the WHERE clause. */
-  static String between(long loSec, long loNanos, long hiSec, long hiNanos) {
+  /**
+   * A PREWHERE clause for (loSec, loNanos) through (hiSec, hiNanos), both included, and every condition of
+   * {@code where}: ClickHouse reads the other columns only of granules where a row passes.
+   */
+  static String prewhere(String where, long loSec, long loNanos, long hiSec, long hiNanos) {
     return " PREWHERE time >= toDateTime(" + loSec + ") AND time <= toDateTime(" + hiSec + ")"
         + " AND (time > toDateTime(" + loSec + ") OR nanos >= " + loNanos + ")"
-        + " AND (time < toDateTime(" + hiSec + ") OR nanos <= " + hiNanos + ")";
+        + " AND (time < toDateTime(" + hiSec + ") OR nanos <= " + hiNanos + ")"
+        + (where.isEmpty() ? "" : " AND " + where.substring(" WHERE ".length()));
   }
 
   private static String conj(FilterPlan p) {

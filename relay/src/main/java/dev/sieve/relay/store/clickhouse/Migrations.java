@@ -46,6 +46,7 @@ final class Migrations {
       for (String st : m.statements()) {
         if (!columnAdded(st)) ch.exec(ch.sql(st));
       }
+      if (m.rebuildsFlows()) new FlowsTableRebuild(ch, database).run();
       ch.exec(ch.sql("INSERT INTO {db}.schema_migrations (version, name, applied_at) VALUES (" + m.version() + ", ")
           + Sql.str(m.name()) + ", now())");
       current = Math.max(current, m.version());

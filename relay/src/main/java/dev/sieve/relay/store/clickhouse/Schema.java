@@ -10,7 +10,15 @@ import java.util.List;
 public final class Schema {
   private Schema() {}
 
-  public record Migration(int version, String name, List<String> statements) {}
+  /**
+   * A migration: SQL statements, run in order; {@code rebuildsFlows} then copies the flows table into
+   * one with the newest sort key ({@link FlowsTableRebuild}).
+   */
+  public record Migration(int version, String name, List<String> statements, boolean rebuildsFlows) {
+    public Migration(int version, String name, List<String> statements) {
+      this(version, name, statements, false);
+    }
+  }
 
   /** The columns of a flows row as the relay inserts it (RowBinary, in this order). */
   public static final String FLOW_COLUMNS_V1 =
@@ -158,8 +166,22 @@ public final class Schema {
             "ALTER TABLE {db}.flows ADD COLUMN dns_ips Array(String) DEFAULT emptyArrayString()",
             "ALTER TABLE {db}.flows ADD COLUMN http_method String DEFAULT ''",
             "ALTER TABLE {db}.flows ADD COLUMN http_status UInt16 DEFAULT 0",
-            "ALTER TABLE {db}.flows ADD COLUMN http_url String DEFAULT ''")));
+            "ALTER TABLE {db}.flows ADD COLUMN http_url String DEFAULT ''")),
+        // Reads are by time (a window, the newest N): the key that serves them starts with the time.
+        // ClickHouse cannot change a primary key in place, so the table is copied (FlowsTableRebuild).
+        new Migration(TIME_KEY_VERSION, "flows sorted by time first (table copied partition by partition)", List.of(), true));
   }
+
+  /**
+   * From this version on the flows table is sorted by {@link #TIME_KEY}: a time window is a range of
+   * the primary key, and the newest rows are the last granules.
+   */
+  public static final int TIME_KEY_VERSION = 7;
+  /** The flows table's ORDER BY (and primary key) from {@link #TIME_KEY_VERSION} on. */
+  public static final String TIME_KEY = "time, nanos";
+  /** The table migration 7 copies the flows into: flows' columns (whatever they are), the time-first key. */
+  static final String FLOWS_TIME_KEYED = "CREATE TABLE IF NOT EXISTS {db}.flows_v7 AS {db}.flows ENGINE = MergeTree "
+      + "PARTITION BY toYYYYMMDD(time) ORDER BY (" + TIME_KEY + ") SETTINGS index_granularity = 8192";
 
   public static final int NODE_MINUTES_VERSION = 5;
   /**
@@ -170,7 +192,7 @@ public final class Schema {
    */
   public static final int L7_COLUMNS_VERSION = 6;
   /** The newest schema version. */
-  public static final int LATEST_VERSION = L7_COLUMNS_VERSION;
+  public static final int LATEST_VERSION = TIME_KEY_VERSION;
 
   /** Tables whose day partitions retention drops. */
   public static final List<String> PARTITIONED_TABLES = List.of("flows", "flow_minutes", "policy_minutes", "node_minutes", "ingest_marks");

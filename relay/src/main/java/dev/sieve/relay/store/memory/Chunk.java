@@ -3,6 +3,7 @@ package dev.sieve.relay.store.memory;
 import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.BigIntVector;
+import org.apache.arrow.vector.BitVectorHelper;
 import org.apache.arrow.vector.IntVector;
 import org.apache.arrow.vector.SmallIntVector;
 import org.apache.arrow.vector.TinyIntVector;
@@ -22,6 +23,8 @@ final class Chunk implements AutoCloseable {
   final long id;
   final int capacity;
   int size;
+  /** Where the flows' bytes end in the flow vector's data buffer. */
+  long flowBytesEnd;
   long minTime = Long.MAX_VALUE, maxTime = Long.MIN_VALUE;
 
   final BigIntVector time;
@@ -53,11 +56,25 @@ final class Chunk implements AutoCloseable {
     }
     bytes = new VarBinaryVector("flow", alloc);
     bytes.allocateNew((long) capacity * avgFlowBytes, capacity);
+    for (int i = 0; i < capacity; i++) BitVectorHelper.setBit(bytes.getValidityBuffer(), i); // no flow is null
     timeBuf = time.getDataBuffer();
     verdictBuf = verdict.getDataBuffer();
     directionBuf = direction.getDataBuffer();
     protocolBuf = protocol.getDataBuffer();
     dropBuf = dropReason.getDataBuffer();
+  }
+
+  /** The flow vector's data buffer, grown to hold at least {@code bytes} (rows are appended in runs, not with setSafe). */
+  ArrowBuf flowData(long need) {
+    if (bytes.getDataBuffer().capacity() < need) bytes.reallocDataBuffer(Math.max(need, 2 * bytes.getDataBuffer().capacity()));
+    return bytes.getDataBuffer();
+  }
+
+  /** Sets the vectors' value counts to the rows appended (the scans read the raw buffers; readers of the vectors need these). */
+  void seal() {
+    time.setValueCount(size);
+    if (size > 0) bytes.setLastSet(size - 1);
+    bytes.setValueCount(size);
   }
 
   boolean full() {

@@ -93,12 +93,9 @@ public final class MemoryFlowStore implements FlowStore {
       // every flow is read before the first goes in: a batch with a flow that is not one stores nothing
       staged.clear();
       for (int i = from; i < b.flows().size(); i++) staged.add(b.flows().columns(i, reader));
-      for (int i = 0; i < staged.rows; i++) add(i);
+      for (int s = 0; s < staged.rows; ) s += addRun(s, staged.rows - s);
       Chunk last = chunks.peekLast();
-      if (last != null) {
-        last.time.setValueCount(last.size);
-        last.bytes.setValueCount(last.size);
-      }
+      if (last != null) last.seal();
       Mark nm = FlowStore.after(m, b);
       marks.put(b.key(), nm);
       return CompletableFuture.completedFuture(nm);
@@ -135,17 +132,11 @@ public final class MemoryFlowStore implements FlowStore {
       ints[Chunk.INT_COLUMNS + 1][i] = c.direction();
       ints[Chunk.INT_COLUMNS + 2][i] = c.protocol();
       ints[Chunk.INT_COLUMNS + 3][i] = c.dropReason();
-      str(c, i, Chunk.SRC_NS, FlowColumns.SRC_NAMESPACE);
-      str(c, i, Chunk.SRC_POD, FlowColumns.SRC_POD);
-      str(c, i, Chunk.DST_NS, FlowColumns.DST_NAMESPACE);
-      str(c, i, Chunk.DST_POD, FlowColumns.DST_POD);
-      str(c, i, Chunk.SRC_WL, FlowColumns.SRC_WORKLOAD);
-      str(c, i, Chunk.DST_WL, FlowColumns.DST_WORKLOAD);
+      endpoint(c, i, true);
+      endpoint(c, i, false);
       str(c, i, Chunk.SRC_IP, FlowColumns.SRC_IP);
       str(c, i, Chunk.DST_IP, FlowColumns.DST_IP);
       str(c, i, Chunk.NODE, FlowColumns.NODE_NAME);
-      ints[Chunk.SRC_LABELS][i] = labels(c, true);
-      ints[Chunk.DST_LABELS][i] = labels(c, false);
       ints[Chunk.POLICIES][i] = policies(c);
       ints[Chunk.SRC_PORT][i] = c.srcPort();
       ints[Chunk.DST_PORT][i] = c.dstPort();
@@ -156,6 +147,30 @@ public final class MemoryFlowStore implements FlowStore {
       if (bytes.length < at + n) bytes = java.util.Arrays.copyOf(bytes, Math.max(2 * bytes.length, at + n));
       System.arraycopy(c.bytes(), 0, bytes, at, n);
       bytesAt[i + 1] = at + n;
+    }
+
+    /**
+     * An endpoint's namespace, pod, workload and labels ids: looked up once per distinct encoding of
+     * the endpoint (a flow's endpoints repeat far more than they vary), instead of four lookups a flow.
+     */
+    private void endpoint(FlowColumns c, int row, boolean source) {
+      EndpointIds e = source ? srcEndpoints : dstEndpoints;
+      int id = e.keys.id(c.bytes(), c.endpointOffset(source), c.endpointLength(source));
+      if (id == e.known) {
+        if (e.ids.length < 4 * (id + 1)) e.ids = java.util.Arrays.copyOf(e.ids, 8 * (id + 1));
+        e.ids[4 * id] = dicts[source ? Chunk.SRC_NS : Chunk.DST_NS].id(c.bytes(), c.offset(source ? FlowColumns.SRC_NAMESPACE : FlowColumns.DST_NAMESPACE),
+            c.length(source ? FlowColumns.SRC_NAMESPACE : FlowColumns.DST_NAMESPACE));
+        e.ids[4 * id + 1] = dicts[source ? Chunk.SRC_POD : Chunk.DST_POD].id(c.bytes(), c.offset(source ? FlowColumns.SRC_POD : FlowColumns.DST_POD),
+            c.length(source ? FlowColumns.SRC_POD : FlowColumns.DST_POD));
+        e.ids[4 * id + 2] = dicts[source ? Chunk.SRC_WL : Chunk.DST_WL].id(c.bytes(), c.offset(source ? FlowColumns.SRC_WORKLOAD : FlowColumns.DST_WORKLOAD),
+            c.length(source ? FlowColumns.SRC_WORKLOAD : FlowColumns.DST_WORKLOAD));
+        e.ids[4 * id + 3] = labels(c, source);
+        e.known++;
+      }
+      ints[source ? Chunk.SRC_NS : Chunk.DST_NS][row] = e.ids[4 * id];
+      ints[source ? Chunk.SRC_POD : Chunk.DST_POD][row] = e.ids[4 * id + 1];
+      ints[source ? Chunk.SRC_WL : Chunk.DST_WL][row] = e.ids[4 * id + 2];
+      ints[source ? Chunk.SRC_LABELS : Chunk.DST_LABELS][row] = e.ids[4 * id + 3];
     }
 
     private void str(FlowColumns c, int row, int col, int slot) {
@@ -191,39 +206,69 @@ public final class MemoryFlowStore implements FlowStore {
     }
   }
 
+  /** The column ids of each distinct endpoint encoding of one side (ids 4 per endpoint: namespace, pod, workload, labels). */
+  private static final class EndpointIds {
+    final StringDictionary keys = new StringDictionary(false);
+    int[] ids = new int[64];
+    int known;
+  }
+
+  private final EndpointIds srcEndpoints = new EndpointIds(), dstEndpoints = new EndpointIds();
   private final FlowColumns reader = new FlowColumns();
   private final Staged staged = new Staged();
+  /** Bytes per flow the next chunk is made for: what the last chunk held, so its flow buffer is rarely grown. */
+  private int flowBytesEstimate = 256;
 
-  private void add(int s) {
+  /** Appends staged rows {@code s}, ... to the newest chunk (a new one when it is full), column by column; returns how many went in. */
+  private int addRun(int s, int count) {
     Chunk c = chunks.peekLast();
     if (c == null || c.full()) {
       if (c != null) {
-        c.time.setValueCount(c.size);
-        c.bytes.setValueCount(c.size);
+        c.seal();
+        flowBytesEstimate = Math.max(64, (int) (c.flowBytesEnd / c.size) + 16);
       }
       if ((long) chunks.size() * chunkRows >= capacity) {
         Chunk old = chunks.pollFirst();
         size -= old.size;
         old.close();
       }
-      c = new Chunk(nextChunkId++, chunkRows, allocator, 256);
+      c = new Chunk(nextChunkId++, chunkRows, allocator, flowBytesEstimate);
       chunks.addLast(c);
     }
-    int i = c.size;
-    long t = staged.time[s];
-    // straight into the data buffers: the scans read those and nothing is ever null
-    c.timeBuf.setLong((long) i * 8, t);
-    c.verdictBuf.setByte(i, staged.ints[Chunk.INT_COLUMNS][s]);
-    c.directionBuf.setByte(i, staged.ints[Chunk.INT_COLUMNS + 1][s]);
-    c.protocolBuf.setByte(i, staged.ints[Chunk.INT_COLUMNS + 2][s]);
-    c.dropBuf.setShort((long) i * 2, staged.ints[Chunk.INT_COLUMNS + 3][s]);
-    for (int col = 0; col < Chunk.INT_COLUMNS; col++) c.intBufs[col].setInt((long) i * 4, staged.ints[col][s]);
-    int from = staged.bytesAt[s];
-    c.bytes.setSafe(i, staged.bytes, from, staged.bytesAt[s + 1] - from);
-    c.size = i + 1;
-    c.minTime = Math.min(c.minTime, t);
-    c.maxTime = Math.max(c.maxTime, t);
-    size++;
+    int k = Math.min(count, c.capacity - c.size), at = c.size;
+    long min = c.minTime, max = c.maxTime;
+    for (int r = 0; r < k; r++) {
+      long t = staged.time[s + r];
+      c.timeBuf.setLong((long) (at + r) * 8, t);
+      min = Math.min(min, t);
+      max = Math.max(max, t);
+    }
+    c.minTime = min;
+    c.maxTime = max;
+    int[] verdict = staged.ints[Chunk.INT_COLUMNS], direction = staged.ints[Chunk.INT_COLUMNS + 1];
+    int[] protocol = staged.ints[Chunk.INT_COLUMNS + 2], drop = staged.ints[Chunk.INT_COLUMNS + 3];
+    for (int r = 0; r < k; r++) {
+      // straight into the data buffers: the scans read those and nothing is ever null
+      c.verdictBuf.setByte(at + r, verdict[s + r]);
+      c.directionBuf.setByte(at + r, direction[s + r]);
+      c.protocolBuf.setByte(at + r, protocol[s + r]);
+      c.dropBuf.setShort((long) (at + r) * 2, drop[s + r]);
+    }
+    for (int col = 0; col < Chunk.INT_COLUMNS; col++) {
+      org.apache.arrow.memory.ArrowBuf buf = c.intBufs[col];
+      int[] v = staged.ints[col];
+      for (int r = 0; r < k; r++) buf.setInt((long) (at + r) * 4, v[s + r]);
+    }
+    // the flows' bytes in one copy, then their end offsets
+    int from = staged.bytesAt[s], to = staged.bytesAt[s + k];
+    long start = c.flowBytesEnd;
+    c.flowData(start + to - from).setBytes(start, staged.bytes, from, to - from);
+    org.apache.arrow.memory.ArrowBuf offsets = c.bytes.getOffsetBuffer();
+    for (int r = 1; r <= k; r++) offsets.setInt((long) (at + r) * 4, (int) (start + staged.bytesAt[s + r] - from));
+    c.flowBytesEnd = start + to - from;
+    c.size = at + k;
+    size += k;
+    return k;
   }
 
   // ------------------------------------------------------------------ queries

@@ -13,10 +13,21 @@ import java.util.function.Predicate;
  */
 final class StringDictionary {
   private final List<String> values = new ArrayList<>();
+  /** Whether values are strings (made once per value, for predicates and {@link #value}); false for byte keys only. */
+  private final boolean strings;
+  private int count;
   private byte[][] keys = new byte[16][];
   private int[] hashes = new int[16];
   /** Open addressing: id + 1 per slot, 0 = empty. */
   private int[] slots = new int[32];
+
+  StringDictionary() {
+    this(true);
+  }
+
+  StringDictionary(boolean strings) {
+    this.strings = strings;
+  }
 
   private static final java.lang.invoke.VarHandle LONG = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
 
@@ -52,8 +63,8 @@ final class StringDictionary {
   }
 
   private int add(byte[] key, int h, int slot) {
-    int id = values.size();
-    values.add(new String(key, StandardCharsets.UTF_8));
+    int id = count++;
+    if (strings) values.add(new String(key, StandardCharsets.UTF_8));
     if (id == keys.length) {
       keys = Arrays.copyOf(keys, 2 * id);
       hashes = Arrays.copyOf(hashes, 2 * id);
@@ -68,7 +79,7 @@ final class StringDictionary {
   private void rehash() {
     slots = new int[slots.length * 2];
     int mask = slots.length - 1;
-    for (int id = 0; id < values.size(); id++) {
+    for (int id = 0; id < count; id++) {
       int slot = hashes[id] & mask;
       while (slots[slot] != 0) slot = (slot + 1) & mask;
       slots[slot] = id + 1;
@@ -80,7 +91,7 @@ final class StringDictionary {
   }
 
   int size() {
-    return values.size();
+    return count;
   }
 
   /** accepted[id] for every id known now. */

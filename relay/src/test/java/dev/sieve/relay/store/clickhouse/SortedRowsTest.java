@@ -19,12 +19,31 @@ class SortedRowsTest {
 
   @Test
   void rowsComeOutInOrderByOrder() {
+    // distinct seconds over five hours: one packed sort
+    assertSorted(18_000, 3_000);
+  }
+
+  @Test
+  void aGroupSpanningMonthsIsSortedToo() {
+    // seconds over 100 days: too wide to pack with the nanos and the row, sorted by comparison
+    assertSorted(8_640_000, 3_000);
+  }
+
+  @Test
+  void rowsOfTheSameTimeKeepTheirOrder() {
+    List<Flow> flows = new ArrayList<>();
+    for (Flow f : new TestFlows(14, "node-a", START).next(200)) flows.add(f.toBuilder().setTime(Timestamps.timestamp(START + 5)).build());
+    ByteArrayOutputStream expected = new ByteArrayOutputStream();
+    flows.forEach(f -> expected.writeBytes(FlowRowEncoder.row(f, true)));
+    assertThat(SortedRows.sort(List.of(run(flows.subList(0, 100)), run(flows.subList(100, 200))))).isEqualTo(expected.toByteArray());
+  }
+
+  private static void assertSorted(long spreadSeconds, int count) {
     SplittableRandom rnd = new SplittableRandom(11);
     List<Flow> flows = new ArrayList<>();
     int i = 0;
-    for (Flow f : new TestFlows(12, "node-a", START).next(3_000)) {
-      // distinct seconds over five hours (so the order is fully determined), a few odd endpoints
-      long t = START + (i * 7L % 18_000) * 1_000_000_000L + rnd.nextInt(1_000_000_000);
+    for (Flow f : new TestFlows(12, "node-a", START).next(count)) {
+      long t = START + (i * 7919L % spreadSeconds) * 1_000_000_000L + rnd.nextInt(1_000_000_000);
       Flow.Builder b = f.toBuilder().setTime(Timestamps.timestamp(t));
       if (i % 50 == 0) b.clearSource();
       if (i % 70 == 0) b.setDestination(f.getDestination().toBuilder().setPodName(f.getDestination().getPodName() + "ü"));
@@ -35,13 +54,8 @@ class SortedRowsTest {
     for (int from = 0; from < flows.size(); from += 1_000) runs.add(run(flows.subList(from, from + 1_000)));
     byte[] sorted = SortedRows.sort(runs);
 
-    Comparator<Flow> orderBy = Comparator.<Flow>comparingLong(f -> f.getTime().getSeconds() / 3600)
-        .thenComparingInt(Flow::getVerdictValue)
-        .thenComparing(f -> f.getSource().getNamespace().getBytes(java.nio.charset.StandardCharsets.UTF_8), java.util.Arrays::compareUnsigned)
-        .thenComparing(f -> f.getSource().getPodName().getBytes(java.nio.charset.StandardCharsets.UTF_8), java.util.Arrays::compareUnsigned)
-        .thenComparing(f -> f.getDestination().getNamespace().getBytes(java.nio.charset.StandardCharsets.UTF_8), java.util.Arrays::compareUnsigned)
-        .thenComparing(f -> f.getDestination().getPodName().getBytes(java.nio.charset.StandardCharsets.UTF_8), java.util.Arrays::compareUnsigned)
-        .thenComparingLong(f -> f.getTime().getSeconds());
+    // the table's ORDER BY (time, nanos); the flows' times are distinct
+    Comparator<Flow> orderBy = Comparator.<Flow>comparingLong(f -> f.getTime().getSeconds()).thenComparingInt(f -> f.getTime().getNanos());
     ByteArrayOutputStream expected = new ByteArrayOutputStream();
     flows.stream().sorted(orderBy).forEach(f -> expected.writeBytes(FlowRowEncoder.row(f, true)));
     assertThat(sorted).isEqualTo(expected.toByteArray());
