@@ -21,6 +21,19 @@ public final class Schema {
   public static final String FLOW_COLUMNS = FLOW_COLUMNS_V1 + ", src_labels, dst_labels";
   /** The first schema version whose flows table has {@code src_labels} and {@code dst_labels}. */
   public static final int LABEL_SETS_VERSION = 4;
+  /** From migration 6 on: what the DNS and HTTP dashboards read of a flow's Layer7 record. */
+  public static final String L7_COLUMNS =
+      "l7_record, l7_type, l7_latency_ns, dns_query, dns_rcode, dns_qtypes, dns_ips, http_method, http_status, http_url";
+  /** From migration 8 on: what the Kafka dashboard reads. */
+  public static final String KAFKA_COLUMNS = "kafka_api_key, kafka_topic, kafka_error_code";
+
+  /** The columns of a flows row as the relay inserts it into a table of schema {@code version} (RowBinary, in this order). */
+  public static String flowColumns(int version) {
+    if (version < LABEL_SETS_VERSION) return FLOW_COLUMNS_V1;
+    if (version < L7_COLUMNS_VERSION) return FLOW_COLUMNS;
+    if (version < KAFKA_COLUMNS_VERSION) return FLOW_COLUMNS + ", " + L7_COLUMNS;
+    return FLOW_COLUMNS + ", " + L7_COLUMNS + ", " + KAFKA_COLUMNS;
+  }
 
   /** {db} is replaced by the quoted database name. */
   public static List<Migration> migrations() {
@@ -158,7 +171,13 @@ public final class Schema {
             "ALTER TABLE {db}.flows ADD COLUMN dns_ips Array(String) DEFAULT emptyArrayString()",
             "ALTER TABLE {db}.flows ADD COLUMN http_method String DEFAULT ''",
             "ALTER TABLE {db}.flows ADD COLUMN http_status UInt16 DEFAULT 0",
-            "ALTER TABLE {db}.flows ADD COLUMN http_url String DEFAULT ''")));
+            "ALTER TABLE {db}.flows ADD COLUMN http_url String DEFAULT ''")),
+        // What the Kafka dashboard reads of a Kafka record (Hubble's Layer7.kafka). Numbered 8: 7 is
+        // the time-first table key.
+        new Migration(KAFKA_COLUMNS_VERSION, "Kafka columns: API key, topic, error code", List.of(
+            "ALTER TABLE {db}.flows ADD COLUMN kafka_api_key String DEFAULT ''",
+            "ALTER TABLE {db}.flows ADD COLUMN kafka_topic String DEFAULT ''",
+            "ALTER TABLE {db}.flows ADD COLUMN kafka_error_code Int32 DEFAULT 0")));
   }
 
   public static final int NODE_MINUTES_VERSION = 5;
@@ -166,11 +185,13 @@ public final class Schema {
    * From this version on, flows has L7 columns: {@code l7_record} (0 none, 1 DNS, 2 HTTP, 3 Kafka),
    * {@code l7_type} (flow.L7FlowType: 1 request, 2 response, 3 sample), {@code l7_latency_ns},
    * {@code dns_query}, {@code dns_rcode}, {@code dns_qtypes}, {@code dns_ips}, {@code http_method},
-   * {@code http_status}, {@code http_url}. Not yet written by the ingest path (no L7 proxy yet).
+   * {@code http_status}, {@code http_url}, filled from the flow's Layer7 record.
    */
   public static final int L7_COLUMNS_VERSION = 6;
+  /** From this version on, flows has {@code kafka_api_key}, {@code kafka_topic}, {@code kafka_error_code}. */
+  public static final int KAFKA_COLUMNS_VERSION = 8;
   /** The newest schema version. */
-  public static final int LATEST_VERSION = L7_COLUMNS_VERSION;
+  public static final int LATEST_VERSION = KAFKA_COLUMNS_VERSION;
 
   /** Tables whose day partitions retention drops. */
   public static final List<String> PARTITIONED_TABLES = List.of("flows", "flow_minutes", "policy_minutes", "node_minutes", "ingest_marks");
