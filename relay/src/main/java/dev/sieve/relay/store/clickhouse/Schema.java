@@ -172,12 +172,41 @@ public final class Schema {
             "ALTER TABLE {db}.flows ADD COLUMN http_method String DEFAULT ''",
             "ALTER TABLE {db}.flows ADD COLUMN http_status UInt16 DEFAULT 0",
             "ALTER TABLE {db}.flows ADD COLUMN http_url String DEFAULT ''")),
-        // What the Kafka dashboard reads of a Kafka record (Hubble's Layer7.kafka). Numbered 8: 7 is
-        // the time-first table key.
-        new Migration(KAFKA_COLUMNS_VERSION, "Kafka columns: API key, topic, error code", List.of(
+        // The L7 dashboards (dashboards/): what they read of a Kafka record (Hubble's Layer7.kafka), and
+        // the L7 flows apart from the rest, by record kind first — in flows they lie in every granule, so
+        // an L7 panel read the string columns of every flow. Numbered 8: 7 is the time-first table key.
+        new Migration(KAFKA_COLUMNS_VERSION, "Kafka columns; l7_flows: the L7 flows' dashboard columns by record kind (materialized view) with backfill", List.of(
             "ALTER TABLE {db}.flows ADD COLUMN kafka_api_key String DEFAULT ''",
             "ALTER TABLE {db}.flows ADD COLUMN kafka_topic String DEFAULT ''",
-            "ALTER TABLE {db}.flows ADD COLUMN kafka_error_code Int32 DEFAULT 0")));
+            "ALTER TABLE {db}.flows ADD COLUMN kafka_error_code Int32 DEFAULT 0",
+            """
+            CREATE TABLE IF NOT EXISTS {db}.l7_flows (
+              time DateTime('UTC'),
+              l7_record UInt8,
+              l7_type UInt8,
+              verdict UInt8,
+              node_name String,
+              src_namespace String,
+              src_workload String,
+              dst_namespace String,
+              dst_workload String,
+              l7_latency_ns UInt64,
+              dns_query String,
+              dns_rcode UInt16,
+              dns_qtypes Array(String),
+              dns_ips Array(String),
+              http_method String,
+              http_status UInt16,
+              http_url String,
+              kafka_api_key String,
+              kafka_topic String,
+              kafka_error_code Int32
+            ) ENGINE = MergeTree
+            PARTITION BY toYYYYMMDD(time)
+            ORDER BY (l7_record, toStartOfHour(time), l7_type, src_namespace, src_workload, time)""",
+            "CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.l7_flows_mv TO {db}.l7_flows AS SELECT " + L7_FLOWS_COLUMNS
+                + " FROM {db}.flows WHERE l7_record != 0",
+            "INSERT INTO {db}.l7_flows SELECT " + L7_FLOWS_COLUMNS + " FROM {db}.flows WHERE l7_record != 0")));
   }
 
   public static final int NODE_MINUTES_VERSION = 5;
@@ -188,13 +217,20 @@ public final class Schema {
    * {@code http_status}, {@code http_url}, filled from the flow's Layer7 record.
    */
   public static final int L7_COLUMNS_VERSION = 6;
-  /** From this version on, flows has {@code kafka_api_key}, {@code kafka_topic}, {@code kafka_error_code}. */
+  /**
+   * From this version on, flows has {@code kafka_api_key}, {@code kafka_topic}, {@code kafka_error_code}, and
+   * {@code l7_flows} holds the L7 flows' dashboard columns (ordered by record kind, then hour).
+   */
   public static final int KAFKA_COLUMNS_VERSION = 8;
   /** The newest schema version. */
   public static final int LATEST_VERSION = KAFKA_COLUMNS_VERSION;
 
+  private static final String L7_FLOWS_COLUMNS = "time, l7_record, l7_type, verdict, node_name, src_namespace, src_workload, dst_namespace, "
+      + "dst_workload, l7_latency_ns, dns_query, dns_rcode, dns_qtypes, dns_ips, http_method, http_status, http_url, kafka_api_key, kafka_topic, "
+      + "kafka_error_code";
+
   /** Tables whose day partitions retention drops. */
-  public static final List<String> PARTITIONED_TABLES = List.of("flows", "flow_minutes", "policy_minutes", "node_minutes", "ingest_marks");
+  public static final List<String> PARTITIONED_TABLES = List.of("flows", "flow_minutes", "policy_minutes", "node_minutes", "l7_flows", "ingest_marks");
 
   static final String MIGRATIONS_TABLE = """
       CREATE TABLE IF NOT EXISTS {db}.schema_migrations (
