@@ -330,6 +330,14 @@ class ClickHouseDashboardsTest {
   void filtersSelectWhatSieveObserveWould() throws Exception {
     expect(panel("sieve-overview", "Flows/s by verdict", "A", Map.of("namespace", List.of("development"), "verdict", List.of("DROPPED")), HOUR),
         "development, DROPPED", List.of("bucket", "verdict_name", "flows_per_second"), List.of(row(T + "10:10:00", "DROPPED", 10 / 60.0)));
+    // a filter only the flows table has: the raw flows, not the per-minute aggregates
+    List<String> perSecond = List.of("bucket", "verdict_name", "flows_per_second");
+    expect(panel("sieve-flows", "Matching flows/s by verdict", "A", Map.of("from_pod", "development/"), HOUR), "from_pod development/", perSecond,
+        List.of(row(T + "10:10:00", "DROPPED", 10 / 60.0)));
+    expect(panel("sieve-flows", "Matching flows/s by verdict", "A", Map.of("protocol", List.of("udp"), "verdict", List.of("DROPPED")), HOUR),
+        "udp, DROPPED", perSecond, List.of(row(T + "10:20:00", "DROPPED", 5 / 60.0), row(T + "10:40:00", "DROPPED", 1 / 60.0)));
+    expect(panel("sieve-flows", "Matching flows/s by verdict", "A", Map.of("node", List.of("node-b"), "verdict", List.of("DROPPED")), HOUR),
+        "node-b, DROPPED", perSecond, List.of(row(T + "10:10:00", "DROPPED", 10 / 60.0), row(T + "10:50:00", "DROPPED", 1 / 60.0)));
     assertThat(flowRows(Map.of("from_pod", "development/"))).hasSize(10).allSatisfy(r -> assertThat(r.get(7)).isEqualTo("development/dev-client"));
     assertThat(flowRows(Map.of("to_port", "5432", "verdict", List.of("FORWARDED")))).hasSize(20);
     assertThat(flowRows(Map.of("protocol", List.of("udp")))).hasSize(18);
