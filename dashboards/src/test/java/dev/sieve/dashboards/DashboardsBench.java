@@ -81,7 +81,7 @@ public final class DashboardsBench {
       }
       out.put("load_seconds", (System.nanoTime() - t0) / 1e9);
       out.put("stored_flows", Long.parseLong(sql("SELECT count() FROM " + DB + ".flows").strip()));
-      for (String t : List.of("flows", "flow_minutes", "policy_minutes", "node_minutes"))
+      for (String t : List.of("flows", "flow_minutes", "policy_minutes", "node_minutes", "l7_flows"))
         out.put("rows_" + t, Long.parseLong(sql("SELECT count() FROM " + DB + "." + t).strip()));
 
       ArrayNode baseline = out.putArray("baseline");
@@ -269,7 +269,8 @@ public final class DashboardsBench {
         .append(out.path("machine_load_average_1m_at_end").asDouble()).append(" (a shared machine: indicative). Generating and merging the flows took ")
         .append(String.format(Locale.ROOT, "%.0f", out.path("load_seconds").asDouble())).append(" s; rows: flows ").append(out.path("rows_flows").asLong())
         .append(", flow_minutes ").append(out.path("rows_flow_minutes").asLong()).append(", policy_minutes ").append(out.path("rows_policy_minutes").asLong())
-        .append(", node_minutes ").append(out.path("rows_node_minutes").asLong()).append(".\n\n");
+        .append(", node_minutes ").append(out.path("rows_node_minutes").asLong()).append(", l7_flows ").append(out.path("rows_l7_flows").asLong())
+        .append(".\n\n");
     b.append("| query | median ms | p90 ms | max ms | server CPU ms/run | rows |\n|---|---:|---:|---:|---:|---:|\n");
     for (String part : List.of("baseline", "queries"))
       for (JsonNode r : out.path(part))
