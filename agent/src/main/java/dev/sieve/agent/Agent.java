@@ -453,7 +453,7 @@ public final class Agent implements AutoCloseable {
         proxy.ports().forEach((l, port) -> metrics.gauge("sieve_proxy_port", "The port of each proxy listener", "listener=\"" + l + "\"", () -> port));
         proxyStats.forEach((l, s) -> metrics.gauge("sieve_proxy_redirected_total", "Connections and datagrams handed to the L7 protocol", "listener=\"" + l + "\"", s::redirected));
         proxyStats.forEach((l, s) -> metrics.gauge("sieve_proxy_refused_total", "Redirected connections closed without a protocol or policy (fail closed)", "listener=\"" + l + "\"", s::refused));
-        proxyStats.forEach((l, s) -> metrics.gauge("sieve_proxy_errors_total", "Policy lookups and protocol handlers that failed", "listener=\"" + l + "\"", s::errors));
+        proxyStats.forEach((l, s) -> metrics.gauge("sieve_proxy_listener_errors_total", "Policy lookups and protocol handlers that failed, per listener (sieve_proxy_errors_total counts L7 flows with verdict ERROR)", "listener=\"" + l + "\"", s::errors));
         if (relay != null) {
             metrics.gauge("sieve_relay_connected", "1 while the relay stream is up", "", () -> relay.connected() ? 1 : 0);
             metrics.gauge("sieve_relay_pending_batches", "Batches waiting for the relay's acknowledgement", "", relay::pendingBatches);

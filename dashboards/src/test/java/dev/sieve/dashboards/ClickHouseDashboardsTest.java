@@ -3,17 +3,14 @@ package dev.sieve.dashboards;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.sieve.api.flow.Flow;
 import dev.sieve.dashboards.Dashboards.Dashboard;
 import dev.sieve.dashboards.Dashboards.Query;
 import dev.sieve.dashboards.GrafanaQuery.Multi;
 import dev.sieve.dashboards.GrafanaQuery.Range;
 import dev.sieve.dashboards.GrafanaQuery.Scalar;
 import dev.sieve.dashboards.GrafanaQuery.Value;
-import dev.sieve.dashboards.KnownFlows.L7Columns;
 import dev.sieve.relay.store.FlowStore.StreamKey;
 import dev.sieve.relay.store.clickhouse.ClickHouseFlowStore;
-import dev.sieve.relay.store.clickhouse.Sql;
 import dev.sieve.relay.support.ClickHouseServer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,7 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -53,31 +49,14 @@ class ClickHouseDashboardsTest {
     store.migrate();
     long seq = 1;
     for (KnownFlows.NodeFlows n : KnownFlows.all()) store.append(new StreamKey(n.node(), "e1"), seq, 1, n.flows());
-    // Stand-in for the writer's L7 mapping (not in the ingest path yet): the L7 columns of the stored rows.
-    Map<L7Columns, List<String>> byColumns = new LinkedHashMap<>();
-    for (KnownFlows.NodeFlows n : KnownFlows.all())
-      for (Flow f : n.flows()) if (L7Columns.of(f) != null) byColumns.computeIfAbsent(L7Columns.of(f), k -> new ArrayList<>()).add(f.getUuid());
-    for (var e : byColumns.entrySet()) {
-      L7Columns c = e.getKey();
-      CH.sql("ALTER TABLE " + DB + ".flows UPDATE l7_record = " + c.record() + ", l7_type = " + c.type() + ", l7_latency_ns = " + c.latencyNs()
-          + ", dns_query = " + Sql.str(c.dnsQuery()) + ", dns_rcode = " + c.dnsRcode() + ", dns_qtypes = " + array(c.dnsQtypes())
-          + ", dns_ips = " + array(c.dnsIps()) + ", http_method = " + Sql.str(c.httpMethod()) + ", http_status = " + c.httpStatus()
-          + ", http_url = " + Sql.str(c.httpUrl()) + " WHERE uuid IN " + Sql.strList(e.getValue()));
-    }
-    for (int i = 0; !CH.sql("SELECT count() FROM system.mutations WHERE database = '" + DB + "' AND is_done = 0").trim().equals("0"); i++) {
-      if (i > 600) throw new IllegalStateException("L7 column updates did not finish");
-      Thread.sleep(50);
-    }
-    assertThat(CH.sql("SELECT count(), countIf(l7_record = 1), countIf(l7_record = 2) FROM " + DB + ".flows").trim()).isEqualTo("93\t13\t4");
+    // the L7 columns come from the flows' Layer7 records, filled by the writer
+    assertThat(CH.sql("SELECT count(), countIf(l7_record = 1), countIf(l7_record = 2), countIf(l7_record = 3) FROM " + DB + ".flows").trim())
+        .isEqualTo("101\t13\t4\t8");
   }
 
   @AfterAll
   static void close() {
     if (store != null) store.close();
-  }
-
-  private static String array(List<String> values) {
-    return values.isEmpty() ? "emptyArrayString()" : values.stream().map(Sql::str).collect(Collectors.joining(", ", "[", "]"));
   }
 
   // ---------------------------------------------------------------- running a dashboard's queries
@@ -187,19 +166,23 @@ class ClickHouseDashboardsTest {
         row(T + "10:20:00", "DROPPED", 5 / 60.0),
         row(T + "10:30:00", "AUDIT", 4 / 60.0),
         row(T + "10:40:00", "DROPPED", 1 / 60.0), row(T + "10:40:00", "FORWARDED", 12 / 60.0),
-        row(T + "10:45:00", "FORWARDED", 4 / 60.0));
+        row(T + "10:45:00", "FORWARDED", 4 / 60.0),
+        row(T + "10:50:00", "DROPPED", 1 / 60.0), row(T + "10:50:00", "FORWARDED", 3 / 60.0),
+        row(T + "10:51:00", "FORWARDED", 4 / 60.0));
     // overview
     expected("sieve-overview/Flows/s by verdict/A", perSecond, byVerdict);
     expected("sieve-overview/Drops/s by reason/A", List.of("bucket", "reason", "drops_per_second"), List.of(
-        row(T + "10:10:00", "POLICY_DENIED", 10 / 60.0), row(T + "10:20:00", "POLICY_DENY", 5 / 60.0), row(T + "10:40:00", "POLICY_DENIED", 1 / 60.0)));
-    expected("sieve-overview/Flows by verdict/A", List.of("verdict_name", "flows"), List.of(row("FORWARDED", 66), row("DROPPED", 16), row("AUDIT", 4)));
+        row(T + "10:10:00", "POLICY_DENIED", 10 / 60.0), row(T + "10:20:00", "POLICY_DENY", 5 / 60.0), row(T + "10:40:00", "POLICY_DENIED", 1 / 60.0),
+        row(T + "10:50:00", "DROP_REASON_UNKNOWN", 1 / 60.0))); // an L7 denial has no drop reason (as in Cilium)
+    expected("sieve-overview/Flows by verdict/A", List.of("verdict_name", "flows"), List.of(row("FORWARDED", 73), row("DROPPED", 17), row("AUDIT", 4)));
     expected("sieve-overview/Top namespaces/A", List.of("namespace", "total", "dropped", "audit"), List.of(
-        row("production", 86, 16, 4), row("kube-system", 13, 1, 0), row("development", 10, 10, 0), row("monitoring", 4, 0, 4)));
+        row("production", 94, 17, 4), row("kube-system", 13, 1, 0), row("development", 10, 10, 0), row("monitoring", 4, 0, 4)));
     expected("sieve-overview/Nodes/A", List.of("node", "total", "dropped", "flows_per_second"), List.of(
-        row("node-a", 52, 6, 0.014), row("node-b", 34, 10, 0.009)));
+        row("node-a", 52, 6, 0.014), row("node-b", 42, 11, 0.012)));
     expected("sieve-overview/Flows/s by node/A", List.of("bucket", "node", "flows_per_second"), List.of(
         row(T + "10:05:00", "node-a", 0.5), row(T + "10:10:00", "node-b", 0.5), row(T + "10:20:00", "node-a", 5 / 60.0),
-        row(T + "10:30:00", "node-a", 4 / 60.0), row(T + "10:40:00", "node-a", 13 / 60.0), row(T + "10:45:00", "node-b", 4 / 60.0)));
+        row(T + "10:30:00", "node-a", 4 / 60.0), row(T + "10:40:00", "node-a", 13 / 60.0), row(T + "10:45:00", "node-b", 4 / 60.0),
+        row(T + "10:50:00", "node-b", 4 / 60.0), row(T + "10:51:00", "node-b", 4 / 60.0)));
     // policy
     String cnp = "CiliumNetworkPolicy";
     expected("sieve-policy/Policy verdicts/s/A", List.of("bucket", "policy_verdict", "flows_per_second"), List.of(
@@ -212,7 +195,7 @@ class ClickHouseDashboardsTest {
         row("allow", cnp, "production", "allow-fe-be", 30, 0, 0, 30), row("allow", cnp, "production", "allow-be-db", 20, 0, 0, 20),
         row("allow", cnp, "kube-system", "allow-dns", 6, 0, 0, 6), row("deny", cnp, "production", "deny-world", 0, 5, 0, 5)));
     expected("sieve-policy/Verdicts by namespace/A", List.of("namespace", "forwarded", "dropped", "audit", "total"), List.of(
-        row("production", 66, 16, 4, 86), row("kube-system", 12, 1, 0, 13), row("development", 0, 10, 0, 10), row("monitoring", 0, 0, 4, 4)));
+        row("production", 73, 17, 4, 94), row("kube-system", 12, 1, 0, 13), row("development", 0, 10, 0, 10), row("monitoring", 0, 0, 4, 4)));
     List<String> pair = List.of("src_namespace", "src_workload", "dst_namespace", "dst_workload");
     expected("sieve-policy/Audit verdicts: what would be dropped without audit mode/A", cols(pair, "flows"),
         List.of(row("monitoring", "prometheus", "production", "backend", 4)));
@@ -227,17 +210,20 @@ class ClickHouseDashboardsTest {
         row("kube-system", "coredns", "production", "frontend", 6, 0, 0),
         row("production", "frontend", "", "reserved:world", 5, 5, 0),
         row("monitoring", "prometheus", "production", "backend", 4, 0, 4),
-        row("production", "backend", "production", "frontend", 4, 0, 0)));
+        row("production", "backend", "production", "frontend", 4, 0, 0),
+        row("production", "backend", "production", "kafka", 4, 1, 0),
+        row("production", "kafka", "production", "backend", 4, 0, 0)));
     expected("sieve-workloads/Denied pairs/A", cols(pair, "dropped"), List.of(
         row("development", "dev-client", "production", "database", 10), row("production", "frontend", "", "reserved:world", 5),
-        row("production", "frontend", "kube-system", "coredns", 1)));
+        row("production", "backend", "production", "kafka", 1), row("production", "frontend", "kube-system", "coredns", 1)));
     expected("sieve-workloads/Workload graph/nodes",
         List.of("id", "title", "subtitle", "mainstat", "secondarystat", "arc__forwarded", "arc__dropped", "arc__audit", "arc__other"), List.of(
-            row("production/backend", "backend", "production", 58, 0, 54 / 58.0, 0, 4 / 58.0, 0),
+            row("production/backend", "backend", "production", 66, 1, 61 / 66.0, 1 / 66.0, 4 / 66.0, 0),
             row("production/frontend", "frontend", "production", 52, 6, 46 / 52.0, 6 / 52.0, 0, 0),
             row("production/database", "database", "production", 30, 10, 20 / 30.0, 10 / 30.0, 0, 0),
             row("kube-system/coredns", "coredns", "kube-system", 13, 1, 12 / 13.0, 1 / 13.0, 0, 0),
             row("development/dev-client", "dev-client", "development", 10, 10, 0, 1, 0, 0),
+            row("production/kafka", "kafka", "production", 8, 1, 7 / 8.0, 1 / 8.0, 0, 0),
             row("/reserved:world", "reserved:world", "(no namespace)", 5, 5, 0, 1, 0, 0),
             row("monitoring/prometheus", "prometheus", "monitoring", 4, 0, 0, 0, 1, 0)));
     expected("sieve-workloads/Workload graph/edges",
@@ -249,15 +235,17 @@ class ClickHouseDashboardsTest {
             edge("kube-system/coredns", "production/frontend", 6, 6, 0, 0, "green"),
             edge("production/frontend", "/reserved:world", 5, 0, 5, 0, "red"),
             edge("monitoring/prometheus", "production/backend", 4, 0, 0, 4, "orange"),
-            edge("production/backend", "production/frontend", 4, 4, 0, 0, "green")));
+            edge("production/backend", "production/frontend", 4, 4, 0, 0, "green"),
+            edge("production/backend", "production/kafka", 4, 3, 1, 0, "red"),
+            edge("production/kafka", "production/backend", 4, 4, 0, 0, "green")));
     // flow records
     expected("sieve-flows/Matching flows/s by verdict/A", perSecond, byVerdict);
     EXPECTED.put("sieve-flows/Flows/A", r -> {
       assertThat(r.columns()).containsExactly("time", "nanos", "node", "verdict_name", "drop_reason_name", "traffic_direction", "l4", "source",
           "source_address", "destination", "destination_address", "policies_matched", "uuid");
-      assertThat(r.rows()).hasSize(86);
-      assertThat(r.rows().getFirst()).containsExactly(T + "10:45:03", "3000", "node-b", "FORWARDED", "", "EGRESS", "tcp", "production/backend-5f6c8",
-          "10.0.1.20:8080", "production/frontend-7d4b9", "10.0.1.10:40003", "", java.util.UUID.nameUUIDFromBytes("F10/3".getBytes()).toString());
+      assertThat(r.rows()).hasSize(94);
+      assertThat(r.rows().getFirst()).containsExactly(T + "10:51:03", "3000", "node-b", "FORWARDED", "", "EGRESS", "tcp", "production/kafka-0",
+          "10.0.1.40:9092", "production/backend-5f6c8", "10.0.1.20:46003", "", java.util.UUID.nameUUIDFromBytes("F12/3".getBytes()).toString());
       assertThat(r.rows()).anySatisfy(x -> assertThat(x).containsExactly(T + "10:20:04", "4000", "node-a", "DROPPED", "POLICY_DENY", "EGRESS", "udp",
           "production/frontend-7d4b9", "10.0.1.10:53004", "reserved:world", "8.8.8.8:53", "deny:CiliumNetworkPolicy/production/deny-world",
           java.util.UUID.nameUUIDFromBytes("F4/4".getBytes()).toString()));
@@ -279,6 +267,18 @@ class ClickHouseDashboardsTest {
         row("production", "backend", "GET", 200, 3), row("production", "backend", "POST", 500, 1)));
     expected("sieve-http/Latency and errors by workload/A", List.of("namespace", "workload", "requests", "errors_5xx", "p50_ms", "p95_ms", "p99_ms"),
         List.of(row("production", "backend", 4, 1, 30, 100, 100)));
+    // Kafka: requests produce payments x3 (forwarded), orders x1 (denied); responses 0 x3 (2/4/6 ms), 29 x1 (1 ms)
+    expected("sieve-kafka/Kafka requests/s by API key and verdict/A", List.of("bucket", "api_key_verdict", "requests_per_second"), List.of(
+        row(T + "10:50:00", "produce DROPPED", 1 / 60.0), row(T + "10:50:00", "produce FORWARDED", 3 / 60.0)));
+    expected("sieve-kafka/Requests, denied, authorization failures/A", List.of("requests", "denied", "authorization_failed", "other_errors"),
+        List.of(row(4, 1, 1, 0)));
+    expected("sieve-kafka/Top topics/A", List.of("topic", "requests", "produce", "fetch", "denied"), List.of(
+        row("payments", 3, 3, 0, 0), row("orders", 1, 1, 0, 1)));
+    expected("sieve-kafka/Response error codes/A", List.of("error", "responses"), List.of(row("NONE", 3), row("TOPIC_AUTHORIZATION_FAILED", 1)));
+    expected("sieve-kafka/Requests by client workload, API key and topic/A", List.of("namespace", "workload", "api_key", "topic", "requests", "denied"),
+        List.of(row("production", "backend", "produce", "payments", 3, 0), row("production", "backend", "produce", "orders", 1, 1)));
+    // latencies 1, 2, 4, 6 ms: quantileExact(level) is the element at floor(level * n)
+    expected("sieve-kafka/Latency by API key/A", List.of("api_key", "responses", "p50_ms", "p95_ms", "p99_ms"), List.of(row("produce", 4, 4, 6, 6)));
   }
 
   private static List<String> cols(List<String> first, String... more) {
@@ -315,7 +315,7 @@ class ClickHouseDashboardsTest {
     Map<String, Value> vars = variables(overview, HOUR, ALL);
     assertThat(((Multi) vars.get("namespace")).options()).containsExactly("development", "kube-system", "monitoring", "production");
     assertThat(((Multi) vars.get("workload")).options())
-        .containsExactly("backend", "coredns", "database", "dev-client", "frontend", "prometheus", "reserved:world");
+        .containsExactly("backend", "coredns", "database", "dev-client", "frontend", "kafka", "prometheus", "reserved:world");
     // the workload list follows the namespace selection
     vars = variables(overview, HOUR, Map.of("namespace", List.of("development", "monitoring")));
     assertThat(((Multi) vars.get("workload")).options()).containsExactly("dev-client", "prometheus");
@@ -330,6 +330,14 @@ class ClickHouseDashboardsTest {
   void filtersSelectWhatSieveObserveWould() throws Exception {
     expect(panel("sieve-overview", "Flows/s by verdict", "A", Map.of("namespace", List.of("development"), "verdict", List.of("DROPPED")), HOUR),
         "development, DROPPED", List.of("bucket", "verdict_name", "flows_per_second"), List.of(row(T + "10:10:00", "DROPPED", 10 / 60.0)));
+    // a filter only the flows table has: the raw flows, not the per-minute aggregates
+    List<String> perSecond = List.of("bucket", "verdict_name", "flows_per_second");
+    expect(panel("sieve-flows", "Matching flows/s by verdict", "A", Map.of("from_pod", "development/"), HOUR), "from_pod development/", perSecond,
+        List.of(row(T + "10:10:00", "DROPPED", 10 / 60.0)));
+    expect(panel("sieve-flows", "Matching flows/s by verdict", "A", Map.of("protocol", List.of("udp"), "verdict", List.of("DROPPED")), HOUR),
+        "udp, DROPPED", perSecond, List.of(row(T + "10:20:00", "DROPPED", 5 / 60.0), row(T + "10:40:00", "DROPPED", 1 / 60.0)));
+    expect(panel("sieve-flows", "Matching flows/s by verdict", "A", Map.of("node", List.of("node-b"), "verdict", List.of("DROPPED")), HOUR),
+        "node-b, DROPPED", perSecond, List.of(row(T + "10:10:00", "DROPPED", 10 / 60.0), row(T + "10:50:00", "DROPPED", 1 / 60.0)));
     assertThat(flowRows(Map.of("from_pod", "development/"))).hasSize(10).allSatisfy(r -> assertThat(r.get(7)).isEqualTo("development/dev-client"));
     assertThat(flowRows(Map.of("to_port", "5432", "verdict", List.of("FORWARDED")))).hasSize(20);
     assertThat(flowRows(Map.of("protocol", List.of("udp")))).hasSize(18);
@@ -354,7 +362,8 @@ class ClickHouseDashboardsTest {
         List.of("bucket", "verdict_name", "flows_per_second"), List.of(
             row(T + "10:00:00", "FORWARDED", 30 / 600.0), row(T + "10:10:00", "DROPPED", 10 / 600.0), row(T + "10:10:00", "FORWARDED", 20 / 600.0),
             row(T + "10:20:00", "DROPPED", 5 / 600.0), row(T + "10:30:00", "AUDIT", 4 / 600.0),
-            row(T + "10:40:00", "DROPPED", 1 / 600.0), row(T + "10:40:00", "FORWARDED", 16 / 600.0)));
+            row(T + "10:40:00", "DROPPED", 1 / 600.0), row(T + "10:40:00", "FORWARDED", 16 / 600.0),
+            row(T + "10:50:00", "DROPPED", 1 / 600.0), row(T + "10:50:00", "FORWARDED", 7 / 600.0)));
     // Grafana's 1 s interval for a short range: still per-minute buckets (the aggregates' resolution)
     Result r = panel("sieve-overview", "Flows/s by verdict", "A", ALL, new Range(KnownFlows.FROM, KnownFlows.TO, Duration.ofSeconds(1)));
     assertThat(r.rows().getFirst()).containsExactly(T + "10:05:00", "FORWARDED", "0.5");

@@ -41,7 +41,12 @@ import java.util.UUID;
  * F8  10:40 node-a kube-system/coredns -> production/frontend  UDP reply, DNS response rcode 0 x4 (93.184.216.34), 5 x2
  * F9  10:40 node-a production/frontend -> kube-system/coredns  UDP 53 DROPPED POLICY_DENIED, DNS request evil.example.org. x1
  * F10 10:45 node-b production/backend -> production/frontend   TCP reply, HTTP responses GET 200 10/20/30 ms x3, POST 500 100 ms x1
+ * F11 10:50 node-b production/backend -> production/kafka      TCP 9092 Kafka requests produce payments FORWARDED x3, produce orders DROPPED x1
+ * F12 10:51 node-b production/kafka -> production/backend      TCP reply, Kafka responses produce payments 0 (2/4/6 ms) x3, orders 29 (1 ms) x1
  * </pre>
+ *
+ * The L7 flows carry Layer7 records as the node's proxies write them; the relay's writer fills the L7
+ * columns from them (nothing here sets a column).
  */
 final class KnownFlows {
   private KnownFlows() {}
@@ -55,9 +60,11 @@ final class KnownFlows {
       .addLabels("k8s:app=dev-client").build(); // no workload: the pod name stands in
   static final Endpoint PROMETHEUS = pod("monitoring", "prometheus-0", "prometheus", 1005);
   static final Endpoint COREDNS = pod("kube-system", "coredns-6d8c", "coredns", 1006);
+  static final Endpoint KAFKA = pod("production", "kafka-0", "kafka", 1007);
   static final Endpoint WORLD = Endpoint.newBuilder().setIdentity(2).addLabels("reserved:world").build();
   static final String IP_FRONTEND = "10.0.1.10", IP_BACKEND = "10.0.1.20", IP_DATABASE = "10.0.1.30", IP_DEV = "10.0.2.10",
-      IP_PROMETHEUS = "10.0.3.10", IP_COREDNS = "10.0.4.10", IP_WORLD = "8.8.8.8";
+      IP_PROMETHEUS = "10.0.3.10", IP_COREDNS = "10.0.4.10", IP_WORLD = "8.8.8.8",
+      IP_KAFKA = "10.0.1.40";
 
   static Policy policy(String namespace, String name) {
     return Policy.newBuilder().setKind("CiliumNetworkPolicy").setNamespace(namespace).setName(name).build();
@@ -93,6 +100,11 @@ final class KnownFlows {
         .setIsReply(BoolValue.of(true))
         .setL7(Layer7.newBuilder().setType(L7FlowType.RESPONSE).setLatencyNs(latencyMs[i] * 1_000_000L)
             .setHttp(HTTP.newBuilder().setMethod(i < 3 ? "GET" : "POST").setCode(i < 3 ? 200 : 500).setUrl("http://backend/api").setProtocol("HTTP/1.1"))));
+    long[] kafkaMs = {2, 4, 6, 1};
+    group(b, "F11", "10:50", 4, i -> tcp(BACKEND, IP_BACKEND, KAFKA, IP_KAFKA, 46000 + i, 9092, i < 3 ? Verdict.FORWARDED : Verdict.DROPPED,
+        TrafficDirection.EGRESS).setL7(kafka(L7FlowType.REQUEST, 0, "produce", i < 3 ? "payments" : "orders", 0)));
+    group(b, "F12", "10:51", 4, i -> tcp(KAFKA, IP_KAFKA, BACKEND, IP_BACKEND, 9092, 46000 + i, Verdict.FORWARDED, TrafficDirection.EGRESS)
+        .setIsReply(BoolValue.of(true)).setL7(kafka(L7FlowType.RESPONSE, kafkaMs[i] * 1_000_000L, "produce", i < 3 ? "payments" : "orders", i < 3 ? 0 : 29)));
     // each node's flows carry its name; order within a node's batch does not matter to the store
     return List.of(new NodeFlows("node-a", withNode(a, "node-a")), new NodeFlows("node-b", withNode(b, "node-b")));
   }
@@ -137,23 +149,18 @@ final class KnownFlows {
     return Layer7.newBuilder().setType(type).setDns(d).build();
   }
 
-  /**
-   * The L7 columns of migration 6 for a flow, as the writer is to fill them (the ingest path does not yet:
-   * the test sets them on the stored rows).
-   */
-  record L7Columns(int record, int type, long latencyNs, String dnsQuery, int dnsRcode, List<String> dnsQtypes, List<String> dnsIps,
-                   String httpMethod, int httpStatus, String httpUrl) {
-    static L7Columns of(Flow f) {
-      if (!f.hasL7()) return null;
-      Layer7 l7 = f.getL7();
-      int record = switch (l7.getRecordCase()) {
-        case DNS -> 1;
-        case HTTP -> 2;
-        case KAFKA -> 3;
-        default -> 0;
-      };
-      return new L7Columns(record, l7.getTypeValue(), l7.getLatencyNs(), l7.getDns().getQuery(), l7.getDns().getRcode(), l7.getDns().getQtypesList(),
-          l7.getDns().getIpsList(), l7.getHttp().getMethod(), l7.getHttp().getCode(), l7.getHttp().getUrl());
+  /** A Kafka record as the Kafka proxy writes it (built by descriptor: Hubble deprecated the message, Sieve still sends it). */
+  static Layer7 kafka(L7FlowType type, long latencyNs, String apiKey, String topic, int errorCode) {
+    var field = Layer7.getDescriptor().findFieldByName("kafka");
+    var k = field.getMessageType();
+    var record = com.google.protobuf.DynamicMessage.newBuilder(k).setField(k.findFieldByName("api_key"), apiKey)
+        .setField(k.findFieldByName("api_version"), 9).setField(k.findFieldByName("correlation_id"), 1).setField(k.findFieldByName("topic"), topic)
+        .setField(k.findFieldByName("error_code"), errorCode).build();
+    try {
+      return Layer7.parseFrom(com.google.protobuf.DynamicMessage.newBuilder(Layer7.getDescriptor()).setField(field, record).build().toByteString())
+          .toBuilder().setType(type).setLatencyNs(latencyNs).build();
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      throw new IllegalStateException(e);
     }
   }
 }

@@ -4,6 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.sieve.api.flow.Flow;
+import dev.sieve.api.flow.FlowType;
+import dev.sieve.api.flow.L7FlowType;
+import dev.sieve.api.flow.Layer7;
+import dev.sieve.api.flow.TrafficDirection;
+import dev.sieve.api.flow.Verdict;
 import dev.sieve.dashboards.Dashboards.Dashboard;
 import dev.sieve.enforcer.datapath.Datapath;
 import dev.sieve.enforcer.datapath.DatapathConfig;
@@ -38,7 +44,11 @@ import org.junit.jupiter.api.io.TempDir;
  * enforcing the seed's examples on a lab with real traffic and pushing to a relay ({@code bin/sieve-relay},
  * ClickHouse store), plus a relay with the memory store. Every metric a panel's PromQL names exists in that
  * process's {@code /metrics}, with every label the query groups by or matches on, and every exact label
- * value it selects.
+ * value it selects. The L7 metrics carry samples of real proxied requests: curl through the HTTP proxy to a
+ * real server (seed example 02: a GET passes, a DELETE is refused) and dig through the DNS proxy to dnsmasq
+ * (example 03: an allowed name is answered and learned for toFQDNs, another is REFUSED). Kafka is not
+ * driven here (a broker in this lab would add a KRaft broker and its clients to this test): its
+ * {@code sieve_proxy_kafka_*} samples come from the agent's own metrics code fed the Kafka proxy's flows.
  */
 class PrometheusDashboardsTest {
   @RegisterExtension static final ClickHouseServer CH = new ClickHouseServer();
@@ -46,8 +56,9 @@ class PrometheusDashboardsTest {
   static final Path REPO = Path.of(System.getProperty("sieve.repo.dir", ".."));
   static final Set<String> ADDED_BY_PROMETHEUS = Set.of("instance", "job");
   static Lab lab;
-  static Pod frontend, backend, database, devClient;
-  static BackgroundProcess backendServer, dbServer;
+  static Pod frontend, backend, database, devClient, apiServer, apiConsumer, uploader, kubeDns;
+  static BackgroundProcess backendServer, dbServer, httpServer, dnsServer;
+  static final String API = "10.78.1.30", DNS = "10.78.4.10", LEARNED = "198.51.100.1";
   static Process agent, relay, memoryRelay;
   static int agentMetrics, relayHttp, memoryHttp;
   static final HttpClient HTTP = HttpClient.newHttpClient();
@@ -68,28 +79,54 @@ class PrometheusDashboardsTest {
     backend = lab.addPod("backend", "10.78.1.20", null);
     database = lab.addPod("database", "10.78.1.40", null);
     devClient = lab.addPod("dev-client", "10.78.2.10", null);
+    apiServer = lab.addPod("api-server", API, null);
+    apiConsumer = lab.addPod("api-consumer", "10.78.1.31", null);
+    uploader = lab.addPod("uploader", "10.78.3.10", null);
+    kubeDns = lab.addPod("kube-dns", DNS, null);
     backendServer = backend.start("nc", "-lk", "-p", "8080");
     dbServer = database.start("nc", "-lk", "-p", "5432");
+    httpServer = apiServer.start("python3", REPO.resolve("scripts/demo/http_server.py").toString(), "80");
+    dnsServer = kubeDns.start("dnsmasq", "-k", "--conf-file=/dev/null", "--no-resolv", "--no-hosts", "--no-poll", "--bind-interfaces",
+        "--listen-address=" + DNS, "--port=53", "--pid-file=", "--user=root", "--local-ttl=30", "--host-record=s3.amazonaws.com," + LEARNED,
+        "--host-record=evil.example.org,198.51.100.2");
     Path manifests = Files.createDirectories(dir.resolve("manifests"));
     Files.writeString(manifests.resolve("cluster.yaml"), cluster());
     Files.copy(REPO.resolve("examples/policies/01-allow-frontend-to-backend.yaml"), manifests.resolve("01.yaml"));
     Files.copy(REPO.resolve("examples/policies/04-deny-dev-to-prod-db.yaml"), manifests.resolve("04.yaml"));
+    Files.copy(REPO.resolve("examples/policies/02-api-http-filter.yaml"), manifests.resolve("02.yaml"));
+    Files.copy(REPO.resolve("examples/policies/03-allow-s3-egress.yaml"), manifests.resolve("03.yaml"));
     agentMetrics = ClickHouseServer.freePort();
     agent = launch("agent", REPO.resolve("bin/sieve-agent").toString(), "--node-name", "node-1", "--manifests", manifests.toString(),
         "--netns", lab.nodeNamespace(), "--pin-prefix", lab.prefix(), "--observer-address", "127.0.0.1:0",
         "--metrics-address", "127.0.0.1:" + agentMetrics, "--relay", "127.0.0.1:" + relayGrpc, "--spool-dir", dir.resolve("spool").toString(),
         "--cleanup-on-exit");
-    waitFor("the agent's metrics", () -> scrape(agentMetrics).contains("sieve_endpoints 4"), Duration.ofSeconds(60));
+    waitFor("the agent's metrics", () -> scrape(agentMetrics).contains("sieve_endpoints 8"), Duration.ofSeconds(60));
     // traffic: allowed TCP (SYN, SYN-ACK, FIN), a denied connection, ICMP
     waitFor("frontend -> backend:8080 allowed", () -> frontend.exec(Duration.ofSeconds(5), "nc", "-z", "-w", "2", "10.78.1.20", "8080").ok(), Duration.ofSeconds(30));
     devClient.exec(Duration.ofSeconds(5), "nc", "-z", "-w", "1", "10.78.1.40", "5432");
     frontend.exec(Duration.ofSeconds(5), "ping", "-c", "1", "-W", "1", "10.78.1.20");
+    // L7 through the node's proxies: HTTP (02) allowed and refused, DNS (03) answered and refused
+    waitFor("GET through the HTTP proxy", () -> curl("GET").equals("200"), Duration.ofSeconds(30));
+    assertThat(curl("DELETE")).as("the HTTP proxy refuses DELETE").isEqualTo("403");
+    waitFor("s3.amazonaws.com through the DNS proxy", () -> dig("s3.amazonaws.com").strip().equals(LEARNED), Duration.ofSeconds(30));
+    assertThat(uploader.exec(Duration.ofSeconds(10), "dig", "@" + DNS, "+tries=1", "+time=2", "evil.example.org", "A").stdout()).contains("status: REFUSED");
     waitFor("the agent's flow metrics", () -> {
       String m = scrape(agentMetrics);
-      return m.contains("hubble_tcp_flags_total{") && m.contains("hubble_icmp_total{") && m.contains("hubble_drop_total{");
+      return m.contains("hubble_tcp_flags_total{") && m.contains("hubble_icmp_total{") && m.contains("hubble_drop_total{")
+          && m.contains("hubble_http_responses_total{") && m.contains("rcode=\"Policy denied\"") && m.contains("hubble_dns_responses_total{");
     }, Duration.ofSeconds(30));
     waitFor("the relay storing the agent's flows", () -> Pattern.compile("sieve_relay_node_flows_total\\{node=\"node-1\"} [1-9]").matcher(scrape(relayHttp)).find(),
         Duration.ofSeconds(60));
+  }
+
+  /** curl's status code for a request through the HTTP proxy from the api-consumer. */
+  static String curl(String method) {
+    return apiConsumer.exec(Duration.ofSeconds(10), "curl", "-s", "-m", "5", "-o", "/dev/null", "-w", "%{http_code}", "-X", method,
+        "http://" + API + "/api/users").stdout().strip();
+  }
+
+  static String dig(String name) {
+    return uploader.exec(Duration.ofSeconds(10), "dig", "@" + DNS, "+tries=1", "+time=2", "+short", name, "A").stdout();
   }
 
   @AfterAll
@@ -111,6 +148,52 @@ class PrometheusDashboardsTest {
   @Test
   void agentDashboardNamesWhatTheAgentExports() throws Exception {
     assertThat(check("sieve-agent-metrics", List.of(parse(scrape(agentMetrics))))).isEmpty();
+  }
+
+  @Test
+  void l7DashboardNamesWhatTheAgentsProxiesExport() throws Exception {
+    assertThat(check("sieve-l7-metrics", List.of(parse(scrape(agentMetrics)), parse(kafkaMetrics())))).isEmpty();
+  }
+
+  /**
+   * The Kafka proxy's metrics as the agent's metrics code writes them for the Kafka proxy's flows (one request
+   * allowed, one denied, their responses, an unparsable frame): what the agent exports once Kafka passes.
+   */
+  static String kafkaMetrics() throws IOException {
+    var m = new dev.sieve.observer.metrics.FlowMetrics();
+    var kafka = Layer7.getDescriptor().findFieldByName("kafka");
+    java.util.function.BiFunction<L7FlowType, Integer, Layer7> record = (type, error) -> {
+      var k = kafka.getMessageType();
+      var msg = com.google.protobuf.DynamicMessage.newBuilder(k).setField(k.findFieldByName("api_key"), "produce")
+          .setField(k.findFieldByName("topic"), error == 29 ? "orders" : "payments").setField(k.findFieldByName("error_code"), error).build();
+      try {
+        return Layer7.parseFrom(com.google.protobuf.DynamicMessage.newBuilder(Layer7.getDescriptor()).setField(kafka, msg).build().toByteString())
+            .toBuilder().setType(type).setLatencyNs(2_000_000).build();
+      } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+        throw new IllegalStateException(e);
+      }
+    };
+    for (var f : List.of(l7Flow(Verdict.FORWARDED, record.apply(L7FlowType.REQUEST, 0)), l7Flow(Verdict.DROPPED, record.apply(L7FlowType.REQUEST, 29)),
+        l7Flow(Verdict.FORWARDED, record.apply(L7FlowType.RESPONSE, 0)), l7Flow(Verdict.FORWARDED, record.apply(L7FlowType.RESPONSE, 29)),
+        l7Flow(Verdict.ERROR, record.apply(L7FlowType.REQUEST, 0))))
+      m.observe(f);
+    StringBuilder out = new StringBuilder();
+    m.write(out);
+    return out.toString();
+  }
+
+  private static Flow l7Flow(Verdict v, Layer7 l7) {
+    return Flow.newBuilder().setType(FlowType.L7).setVerdict(v).setTrafficDirection(TrafficDirection.INGRESS).setL7(l7)
+        .setEventType(dev.sieve.api.flow.CiliumEventType.newBuilder().setType(129)).build();
+  }
+
+  /** One family per metric name: a second TYPE line for a name makes Prometheus refuse the whole scrape. */
+  @Test
+  void everyMetricFamilyIsDeclaredOnce() {
+    for (String text : List.of(scrape(agentMetrics), scrape(relayHttp), scrape(memoryHttp))) {
+      List<String> types = text.lines().filter(l -> l.startsWith("# TYPE ")).map(l -> l.split(" ")[2]).toList();
+      assertThat(types).isNotEmpty().doesNotHaveDuplicates();
+    }
   }
 
   @Test
@@ -136,6 +219,22 @@ class PrometheusDashboardsTest {
     assertThat(m.get("hubble_icmp_total")).anySatisfy(l -> assertThat(l).containsEntry("family", "IPv4").containsEntry("type", "EchoRequest"));
     assertThat(m.get("hubble_policy_verdicts_total")).anySatisfy(l -> assertThat(l).containsEntry("action", "forwarded").containsEntry("direction", "ingress"));
     assertThat(m.get("hubble_flows_processed_total")).anySatisfy(l -> assertThat(l).containsEntry("type", "PolicyVerdict").containsEntry("protocol", "TCP"));
+    // L7 (pkg/hubble/metrics/http and dns, without context labels), from the proxied requests above
+    assertThat(labelNames(m, "hubble_http_requests_total")).isEqualTo(Set.of("method", "protocol", "reporter"));
+    assertThat(labelNames(m, "hubble_http_responses_total")).isEqualTo(Set.of("method", "protocol", "reporter", "status"));
+    assertThat(labelNames(m, "hubble_http_request_duration_seconds_bucket")).isEqualTo(Set.of("method", "reporter", "le"));
+    assertThat(labelNames(m, "hubble_dns_queries_total")).isEqualTo(Set.of("rcode", "qtypes", "ips_returned"));
+    assertThat(labelNames(m, "hubble_dns_responses_total")).isEqualTo(Set.of("rcode", "qtypes", "ips_returned"));
+    assertThat(labelNames(m, "hubble_dns_response_types_total")).isEqualTo(Set.of("type", "qtypes"));
+    assertThat(m.get("hubble_http_requests_total")).anySatisfy(l -> assertThat(l).containsEntry("method", "DELETE").containsEntry("reporter", "server"));
+    assertThat(m.get("hubble_http_responses_total")).anySatisfy(l -> assertThat(l).containsEntry("method", "GET").containsEntry("status", "200"));
+    assertThat(m.get("hubble_http_responses_total")).anySatisfy(l -> assertThat(l).containsEntry("method", "DELETE").containsEntry("status", "403"));
+    assertThat(m.get("hubble_dns_queries_total")).anySatisfy(l -> assertThat(l).containsEntry("rcode", "Policy denied").containsEntry("qtypes", "A"));
+    assertThat(m.get("hubble_dns_responses_total")).anySatisfy(l -> assertThat(l).containsEntry("rcode", "No Error").containsEntry("ips_returned", "1"));
+    assertThat(m.get("hubble_dns_response_types_total")).anySatisfy(l -> assertThat(l).containsEntry("type", "A").containsEntry("qtypes", "A"));
+    assertThat(m.get("hubble_policy_verdicts_total")).anySatisfy(l -> assertThat(l).containsEntry("match", "l7/http").containsEntry("action", "dropped"));
+    assertThat(m.get("hubble_policy_verdicts_total")).anySatisfy(l -> assertThat(l).containsEntry("match", "l7/dns").containsEntry("action", "forwarded"));
+    assertThat(m.get("sieve_fqdn_learned_total")).anySatisfy(l -> assertThat(l).isEmpty());
   }
 
   // ---------------------------------------------------------------- PromQL against an exposition
@@ -300,6 +399,38 @@ class PrometheusDashboardsTest {
         metadata: {name: dev-client, namespace: development, labels: {app: client}}
         spec: {nodeName: node-1}
         status: {podIP: 10.78.2.10}
+        ---
+        apiVersion: v1
+        kind: Namespace
+        metadata: {name: data-pipeline}
+        ---
+        apiVersion: v1
+        kind: Namespace
+        metadata: {name: kube-system}
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: api-server, namespace: production, labels: {app: api-server}}
+        spec: {nodeName: node-1}
+        status: {podIP: 10.78.1.30}
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: api-consumer, namespace: production, labels: {role: api-consumer}}
+        spec: {nodeName: node-1}
+        status: {podIP: 10.78.1.31}
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: uploader, namespace: data-pipeline, labels: {app: uploader}}
+        spec: {nodeName: node-1}
+        status: {podIP: 10.78.3.10}
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: kube-dns, namespace: kube-system, labels: {k8s-app: kube-dns}}
+        spec: {nodeName: node-1}
+        status: {podIP: 10.78.4.10}
         """;
   }
 }

@@ -8,8 +8,11 @@ import com.google.protobuf.UnsafeByteOperations;
 import com.google.protobuf.WireFormat;
 import dev.sieve.api.flow.Endpoint;
 import dev.sieve.api.flow.Flow;
+import dev.sieve.api.flow.DNS;
+import dev.sieve.api.flow.HTTP;
 import dev.sieve.api.flow.IP;
 import dev.sieve.api.flow.Layer4;
+import dev.sieve.api.flow.Layer7;
 import dev.sieve.api.flow.Policy;
 import dev.sieve.api.flow.TCP;
 import dev.sieve.api.flow.Workload;
@@ -38,7 +41,17 @@ public final class FlowColumns {
   /** String columns: spans of {@link #bytes()}. */
   public static final int SRC_NAMESPACE = 0, SRC_POD = 1, SRC_WORKLOAD = 2, DST_NAMESPACE = 3, DST_POD = 4, DST_WORKLOAD = 5,
       SRC_IP = 6, DST_IP = 7, NODE_NAME = 8, UUID = 9;
-  private static final int SRC_RESERVED = 10, DST_RESERVED = 11, SLOTS = 12;
+  /** String columns of the flow's Layer7 record (empty without one). */
+  public static final int DNS_QUERY = 10, HTTP_METHOD = 11, HTTP_URL = 12, KAFKA_API_KEY = 13, KAFKA_TOPIC = 14;
+  private static final int SRC_RESERVED = 15, DST_RESERVED = 16, SLOTS = 17;
+  /** The l7_record column: which record the flow's Layer7 holds. */
+  public static final int L7_NONE = 0, L7_DNS = 1, L7_HTTP = 2, L7_KAFKA = 3;
+  /** Repeated string columns of the DNS record. */
+  public static final int DNS_IPS = 0, DNS_QTYPES = 1;
+  // Kafka's record is deprecated in Hubble's proto (still sent by Cilium and Sieve): its numbers by name, not its class
+  private static final com.google.protobuf.Descriptors.Descriptor KAFKA = Layer7.getDescriptor().findFieldByName("kafka").getMessageType();
+  private static final int KAFKA_ERROR_CODE_FIELD = KAFKA.findFieldByName("error_code").getNumber(),
+      KAFKA_API_KEY_FIELD = KAFKA.findFieldByName("api_key").getNumber(), KAFKA_TOPIC_FIELD = KAFKA.findFieldByName("topic").getNumber();
   private static final byte[] RESERVED = "reserved:".getBytes(StandardCharsets.US_ASCII);
 
   /** The policy lists in the policies column's order, and each one's effect. */
@@ -55,6 +68,10 @@ public final class FlowColumns {
   private boolean hasTime;
   private long seconds;
   private int nanos, verdict, dropReason, direction, protocol, srcPort, dstPort, srcIdentity, dstIdentity;
+  private int l7Record, l7Type, dnsRcode, httpStatus, kafkaErrorCode;
+  private long l7LatencyNs;
+  private final int[][] listOff = {new int[4], new int[4]}, listLen = {new int[4], new int[4]};
+  private final int[] lists = new int[2];
   private int seen; // bit per singular message field met: a second one is merged by a parser
   private final int[][] labelOff = {new int[16], new int[16]}, labelLen = {new int[16], new int[16]};
   private final int[] labels = new int[2];
@@ -197,6 +214,54 @@ public final class FlowColumns {
 
   public int dstIdentity() {
     return dstIdentity;
+  }
+
+  /** {@link #L7_DNS}, {@link #L7_HTTP}, {@link #L7_KAFKA}, or {@link #L7_NONE} without a Layer7 record. */
+  public int l7Record() {
+    return l7Record;
+  }
+
+  /** flow.L7FlowType: 1 request, 2 response, 3 sample; 0 without Layer7. */
+  public int l7Type() {
+    return l7Type;
+  }
+
+  public long l7LatencyNs() {
+    return l7LatencyNs;
+  }
+
+  /** The DNS record's rcode (uint32). */
+  public int dnsRcode() {
+    return dnsRcode;
+  }
+
+  /** The HTTP record's status code (uint32). */
+  public int httpStatus() {
+    return httpStatus;
+  }
+
+  public int kafkaErrorCode() {
+    return kafkaErrorCode;
+  }
+
+  /** Number of values of repeated string column {@code list} ({@link #DNS_IPS}, {@link #DNS_QTYPES}). */
+  public int listCount(int list) {
+    return lists[list];
+  }
+
+  public int listOffset(int list, int i) {
+    return listOff[list][i];
+  }
+
+  public int listLength(int list, int i) {
+    return listLen[list][i];
+  }
+
+  /** Repeated string column {@code list} as strings. */
+  public java.util.List<String> list(int list) {
+    String[] out = new String[lists[list]];
+    for (int i = 0; i < out.length; i++) out[i] = new String(buf, listOff[list][i], listLen[list][i], StandardCharsets.UTF_8);
+    return java.util.List.of(out);
   }
 
   /** Where string column {@code slot} starts in {@link #bytes()}. The workload columns name the endpoint for the service map. */
@@ -387,7 +452,8 @@ public final class FlowColumns {
     private static final java.util.Map<com.google.protobuf.Descriptors.Descriptor, Shape> ALL = new java.util.concurrent.ConcurrentHashMap<>();
     static final Shape FLOW = of(Flow.getDescriptor()), ENDPOINT = of(Endpoint.getDescriptor()), IP_SHAPE = of(IP.getDescriptor()),
         L4 = of(Layer4.getDescriptor()), TIMESTAMP = of(Timestamp.getDescriptor()), WORKLOAD = of(Workload.getDescriptor()),
-        POLICY = of(Policy.getDescriptor());
+        POLICY = of(Policy.getDescriptor()), L7 = of(Layer7.getDescriptor()), DNS_SHAPE = of(DNS.getDescriptor()),
+        HTTP_SHAPE = of(HTTP.getDescriptor()), KAFKA_SHAPE = of(KAFKA);
     final com.google.protobuf.Descriptors.Descriptor type;
     private final com.google.protobuf.Descriptors.FieldDescriptor[] small = new com.google.protobuf.Descriptors.FieldDescriptor[64];
 
@@ -459,6 +525,9 @@ public final class FlowColumns {
     nanos = verdict = dropReason = direction = protocol = srcPort = dstPort = srcIdentity = dstIdentity = seen = 0;
     labels[0] = labels[1] = 0;
     endpointOff[0] = endpointOff[1] = endpointLen[0] = endpointLen[1] = 0;
+    l7Record = l7Type = dnsRcode = httpStatus = kafkaErrorCode = 0;
+    l7LatencyNs = 0;
+    lists[0] = lists[1] = 0;
     policies = opCount = 0;
     CodedInputStream in = CodedInputStream.newInstance(buf, 0, n);
     try {
@@ -496,6 +565,10 @@ public final class FlowColumns {
           }
           case Flow.L4_FIELD_NUMBER -> {
             if (delimited && !header) l4(in, start);
+            else keep(in, tag, start, Shape.FLOW);
+          }
+          case Flow.L7_FIELD_NUMBER -> {
+            if (delimited && !header) l7(in, start);
             else keep(in, tag, start, Shape.FLOW);
           }
           case Flow.SOURCE_FIELD_NUMBER, Flow.DESTINATION_FIELD_NUMBER -> {
@@ -610,6 +683,78 @@ public final class FlowColumns {
     }
     leave(in, old);
     op(COPY, start, in.getTotalBytesRead());
+  }
+
+  /**
+   * Layer7: type, latency and the record's columns (DNS query, rcode, qtypes, IPs; HTTP method, status,
+   * URL; Kafka API key, topic, error code); kept whole in the blob. A second record is the parser's
+   * to resolve (a oneof: the last one wins, the same one twice merges).
+   */
+  private void l7(CodedInputStream in, int start) throws java.io.IOException {
+    once(5);
+    int old = enter(in);
+    for (int t; (t = in.readTag()) != 0; ) {
+      if (t == tag(Layer7.TYPE_FIELD_NUMBER, WireFormat.WIRETYPE_VARINT)) l7Type = in.readEnum();
+      else if (t == tag(Layer7.LATENCY_NS_FIELD_NUMBER, WireFormat.WIRETYPE_VARINT)) l7LatencyNs = in.readUInt64();
+      else if (t == tag(Layer7.DNS_FIELD_NUMBER, WireFormat.WIRETYPE_LENGTH_DELIMITED)) dns(in);
+      else if (t == tag(Layer7.HTTP_FIELD_NUMBER, WireFormat.WIRETYPE_LENGTH_DELIMITED)) http(in);
+      else if (t == tag(Layer7.KAFKA_FIELD_NUMBER, WireFormat.WIRETYPE_LENGTH_DELIMITED)) kafka(in);
+      else check(in, t, Shape.L7);
+    }
+    leave(in, old);
+    op(COPY, start, in.getTotalBytesRead());
+  }
+
+  private void record(int kind) {
+    if (l7Record != L7_NONE) throw NeedsParser.INSTANCE;
+    l7Record = kind;
+  }
+
+  private void dns(CodedInputStream in) throws java.io.IOException {
+    record(L7_DNS);
+    int old = enter(in);
+    for (int t; (t = in.readTag()) != 0; ) {
+      if (t == tag(DNS.QUERY_FIELD_NUMBER, WireFormat.WIRETYPE_LENGTH_DELIMITED)) string(in, DNS_QUERY);
+      else if (t == tag(DNS.IPS_FIELD_NUMBER, WireFormat.WIRETYPE_LENGTH_DELIMITED)) listValue(in, DNS_IPS);
+      else if (t == tag(DNS.QTYPES_FIELD_NUMBER, WireFormat.WIRETYPE_LENGTH_DELIMITED)) listValue(in, DNS_QTYPES);
+      else if (t == tag(DNS.RCODE_FIELD_NUMBER, WireFormat.WIRETYPE_VARINT)) dnsRcode = in.readUInt32();
+      else check(in, t, Shape.DNS_SHAPE);
+    }
+    leave(in, old);
+  }
+
+  private void http(CodedInputStream in) throws java.io.IOException {
+    record(L7_HTTP);
+    int old = enter(in);
+    for (int t; (t = in.readTag()) != 0; ) {
+      if (t == tag(HTTP.CODE_FIELD_NUMBER, WireFormat.WIRETYPE_VARINT)) httpStatus = in.readUInt32();
+      else if (t == tag(HTTP.METHOD_FIELD_NUMBER, WireFormat.WIRETYPE_LENGTH_DELIMITED)) string(in, HTTP_METHOD);
+      else if (t == tag(HTTP.URL_FIELD_NUMBER, WireFormat.WIRETYPE_LENGTH_DELIMITED)) string(in, HTTP_URL);
+      else check(in, t, Shape.HTTP_SHAPE);
+    }
+    leave(in, old);
+  }
+
+  private void kafka(CodedInputStream in) throws java.io.IOException {
+    record(L7_KAFKA);
+    int old = enter(in);
+    for (int t; (t = in.readTag()) != 0; ) {
+      if (t == tag(KAFKA_ERROR_CODE_FIELD, WireFormat.WIRETYPE_VARINT)) kafkaErrorCode = in.readInt32();
+      else if (t == tag(KAFKA_API_KEY_FIELD, WireFormat.WIRETYPE_LENGTH_DELIMITED)) string(in, KAFKA_API_KEY);
+      else if (t == tag(KAFKA_TOPIC_FIELD, WireFormat.WIRETYPE_LENGTH_DELIMITED)) string(in, KAFKA_TOPIC);
+      else check(in, t, Shape.KAFKA_SHAPE);
+    }
+    leave(in, old);
+  }
+
+  private void listValue(CodedInputStream in, int list) throws java.io.IOException {
+    int o = span(in), c = lists[list]++;
+    if (listOff[list].length == c) {
+      listOff[list] = Arrays.copyOf(listOff[list], 2 * c);
+      listLen[list] = Arrays.copyOf(listLen[list], 2 * c);
+    }
+    listOff[list][c] = o;
+    listLen[list][c] = in.getTotalBytesRead() - o;
   }
 
   private static int tag(int field, int wireType) {

@@ -175,6 +175,33 @@ class ClickHouseFlowStoreTest extends FlowStoreContract {
     assertThat(s.mark(new StreamKey("node-a", "d2"))).isEqualTo(new FlowStore.Mark(1, 400));
   }
 
+  /**
+   * The L7 columns hold what each flow's Layer7 record says (expectations from the parsed flows' getters),
+   * on the newest schema and on one before the Kafka columns (migration 8), where rows are written without them.
+   */
+  @Test
+  void l7ColumnsHoldTheFlowsLayer7Records() throws Exception {
+    for (int version : List.of(Schema.L7_COLUMNS_VERSION, Schema.LATEST_VERSION)) {
+      String db = "l7v" + version + "_" + DB.incrementAndGet();
+      ClickHouseFlowStore s = open(db, 30);
+      s.migrate(version);
+      List<Flow> flows = new ArrayList<>(new TestFlows(7, "node-a", START).next(300));
+      flows.add(flows.getLast().toBuilder().setUuid("kafka-1").setL7(FlowColumnsTest.kafka(29, "produce", "orders")).build());
+      s.append(new StreamKey("node-a", "e"), 1, 1, flows);
+      boolean kafka = version >= Schema.KAFKA_COLUMNS_VERSION;
+      String columns = "l7_record, l7_type, l7_latency_ns, dns_query, dns_rcode, arrayStringConcat(dns_qtypes, ','), arrayStringConcat(dns_ips, ','), "
+          + "http_method, http_status, http_url" + (kafka ? ", kafka_api_key, kafka_topic, kafka_error_code" : "");
+      List<String> got = CH.sql("SELECT " + columns + " FROM " + db + ".flows ORDER BY uuid").lines().toList();
+      List<String> want = flows.stream().sorted(java.util.Comparator.comparing(Flow::getUuid)).map(f -> {
+        List<String> c = new ArrayList<>(List.of(FlowColumnsTest.l7Expected(f.getL7()).split("\\|", -1)));
+        return String.join("\t", kafka ? c : c.subList(0, 10));
+      }).toList();
+      assertThat(got).isEqualTo(want);
+      assertThat(got).as("DNS, HTTP and Kafka rows").anyMatch(r -> r.startsWith("1\t")).anyMatch(r -> r.startsWith("2\t")).anyMatch(r -> r.startsWith("3\t"));
+      assertThat(s.query(FlowQuery.all())).as("read back unchanged").containsExactlyInAnyOrderElementsOf(flows);
+    }
+  }
+
   private static dev.sieve.api.flow.Policy policy(String kind, String namespace, String name) {
     return dev.sieve.api.flow.Policy.newBuilder().setKind(kind).setNamespace(namespace).setName(name).build();
   }

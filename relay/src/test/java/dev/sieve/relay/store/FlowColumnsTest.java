@@ -5,7 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.sieve.api.flow.DNS;
 import dev.sieve.api.flow.Endpoint;
+import dev.sieve.api.flow.HTTP;
+import dev.sieve.api.flow.HTTPHeader;
+import dev.sieve.api.flow.L7FlowType;
+import dev.sieve.api.flow.Layer7;
 import dev.sieve.api.flow.Flow;
 import dev.sieve.api.flow.ICMPv4;
 import dev.sieve.api.flow.Layer4;
@@ -39,7 +44,11 @@ class FlowColumnsTest {
         c.string(FlowColumns.SRC_NAMESPACE), c.string(FlowColumns.SRC_POD), c.string(FlowColumns.SRC_WORKLOAD),
         c.string(FlowColumns.DST_NAMESPACE), c.string(FlowColumns.DST_POD), c.string(FlowColumns.DST_WORKLOAD),
         c.string(FlowColumns.SRC_IP), c.string(FlowColumns.DST_IP), c.string(FlowColumns.NODE_NAME), c.string(FlowColumns.UUID),
-        String.join(",", c.labels(true)), String.join(",", c.labels(false)), String.join(";", p)));
+        String.join(",", c.labels(true)), String.join(",", c.labels(false)), String.join(";", p),
+        c.l7Record() + "", c.l7Type() + "", Long.toUnsignedString(c.l7LatencyNs()), c.string(FlowColumns.DNS_QUERY), Integer.toUnsignedString(c.dnsRcode()),
+        String.join(",", c.list(FlowColumns.DNS_QTYPES)), String.join(",", c.list(FlowColumns.DNS_IPS)), c.string(FlowColumns.HTTP_METHOD),
+        Integer.toUnsignedString(c.httpStatus()), c.string(FlowColumns.HTTP_URL), c.string(FlowColumns.KAFKA_API_KEY),
+        c.string(FlowColumns.KAFKA_TOPIC), c.kafkaErrorCode() + ""));
   }
 
   /** The same from the parsed flow's getters. */
@@ -60,7 +69,24 @@ class FlowColumnsTest {
         f.getTrafficDirectionValue() + "", proto + "", sport + "", dport + "", Integer.toUnsignedString(s.getIdentity()),
         Integer.toUnsignedString(d.getIdentity()), s.getNamespace(), s.getPodName(), workload(s), d.getNamespace(), d.getPodName(),
         workload(d), f.getIP().getSource(), f.getIP().getDestination(), f.getNodeName(), f.getUuid(),
-        String.join(",", s.getLabelsList()), String.join(",", d.getLabelsList()), String.join(";", p)));
+        String.join(",", s.getLabelsList()), String.join(",", d.getLabelsList()), String.join(";", p),
+        l7Expected(f.getL7())));
+  }
+
+  /** The L7 columns from the parsed flow's Layer7 (Kafka by descriptor: its message is deprecated). */
+  static String l7Expected(Layer7 l7) {
+    int record = switch (l7.getRecordCase()) {
+      case DNS -> 1; case HTTP -> 2; case KAFKA -> 3; default -> 0;
+    };
+    var kafkaField = Layer7.getDescriptor().findFieldByName("kafka");
+    var kafka = (com.google.protobuf.Message) l7.getField(kafkaField);
+    var kd = kafkaField.getMessageType();
+    DNS dns = l7.getDns();
+    HTTP http = l7.getHttp();
+    return String.join("|", List.of(record + "", l7.getTypeValue() + "", Long.toUnsignedString(l7.getLatencyNs()), dns.getQuery(),
+        Integer.toUnsignedString(dns.getRcode()), String.join(",", dns.getQtypesList()), String.join(",", dns.getIpsList()), http.getMethod(),
+        Integer.toUnsignedString(http.getCode()), http.getUrl(), (String) kafka.getField(kd.findFieldByName("api_key")),
+        (String) kafka.getField(kd.findFieldByName("topic")), kafka.getField(kd.findFieldByName("error_code")) + ""));
   }
 
   static String workload(Endpoint e) {
@@ -139,12 +165,50 @@ class FlowColumnsTest {
             .addEgressDeniedBy(Policy.getDefaultInstance()).addIngressAllowedBy(Policy.newBuilder().setName("b").setRevision(3))
             .addEgressAllowedBy(Policy.newBuilder().setKind("A/B").setNamespace("x").setName("y/z")).build(),
         base.toBuilder().setVerdictValue(200).setDropReasonDescValue(70000).setTrafficDirectionValue(3).build(),
+        base.toBuilder().setL7(Layer7.newBuilder().setType(L7FlowType.RESPONSE).setLatencyNs(-1L)
+            .setDns(DNS.newBuilder().setQuery("api.example.com.").addIps("1.2.3.4").addIps("2001:db8::1").setTtl(30).addCnames("x.")
+                .setRcode(70000).addQtypes("A").addQtypes("AAAA").addRrtypes("A"))).build(),
+        base.toBuilder().setL7(Layer7.newBuilder().setType(L7FlowType.REQUEST)
+            .setHttp(HTTP.newBuilder().setCode(0).setMethod("DELETE").setUrl("http://ü/ä?q=1").setProtocol("HTTP/2")
+                .addHeaders(HTTPHeader.newBuilder().setKey("k").setValue("v")))).build(),
+        base.toBuilder().setL7(Layer7.newBuilder().setTypeValue(3)).build(),
+        base.toBuilder().setL7(kafka(-29, "produce", "orders")).build(),
+        base.toBuilder().setL7(Layer7.getDefaultInstance()).build(),
         base.toBuilder().setUnknownFields(com.google.protobuf.UnknownFieldSet.newBuilder()
             .addField(4000, com.google.protobuf.UnknownFieldSet.Field.newBuilder().addVarint(42).build()).build()).build()));
     for (int i = 0; i < odd.size(); i++) {
       Flow f = odd.get(i).toBuilder().setUuid(odd.get(i).getUuid() + "#" + i).build();
       assertColumns(f, f.toByteString());
     }
+  }
+
+  /** A Kafka record, built by descriptor (its message is deprecated). */
+  static Layer7 kafka(int errorCode, String apiKey, String topic) {
+    var f = Layer7.getDescriptor().findFieldByName("kafka");
+    var kd = f.getMessageType();
+    var k = com.google.protobuf.DynamicMessage.newBuilder(kd).setField(kd.findFieldByName("error_code"), errorCode)
+        .setField(kd.findFieldByName("api_version"), 9).setField(kd.findFieldByName("api_key"), apiKey)
+        .setField(kd.findFieldByName("correlation_id"), 7).setField(kd.findFieldByName("topic"), topic).build();
+    try {
+      return Layer7.parseFrom(com.google.protobuf.DynamicMessage.newBuilder(Layer7.getDescriptor()).setField(f, k).build().toByteString())
+          .toBuilder().setType(L7FlowType.REQUEST).build();
+    } catch (InvalidProtocolBufferException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  @Test
+  void aSecondL7RecordIsResolvedAsAParserWould() throws Exception {
+    Flow base = new TestFlows(9, "node-a", START).next().toBuilder().clearL7().build();
+    Flow dns = Flow.newBuilder().setL7(Layer7.newBuilder().setDns(DNS.newBuilder().setQuery("a.").addIps("1.1.1.1"))).build();
+    Flow http = Flow.newBuilder().setL7(Layer7.newBuilder().setLatencyNs(5).setHttp(HTTP.newBuilder().setMethod("GET"))).build();
+    Flow dns2 = Flow.newBuilder().setL7(Layer7.newBuilder().setDns(DNS.newBuilder().addIps("2.2.2.2").setRcode(3))).build();
+    for (ByteString bytes : List.of(base.toByteString().concat(dns.toByteString()).concat(http.toByteString()), // oneof: the last record wins
+        base.toByteString().concat(dns.toByteString()).concat(dns2.toByteString()))) { // the same record twice: merged
+      assertColumns(Flow.parseFrom(bytes), bytes);
+    }
+    assertThat(new FlowColumns().read(base.toByteString().concat(dns.toByteString()).concat(dns2.toByteString())).list(FlowColumns.DNS_IPS))
+        .containsExactly("1.1.1.1", "2.2.2.2");
   }
 
   @Test

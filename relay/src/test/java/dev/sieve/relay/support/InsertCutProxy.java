@@ -227,10 +227,10 @@ public final class InsertCutProxy implements AutoCloseable {
       return n;
     }
     int width = switch (type) {
-      case "UInt8" -> 1;
-      case "UInt16" -> 2;
-      case "UInt32" -> 4;
-      case "UInt64" -> 8;
+      case "UInt8", "Int8" -> 1;
+      case "UInt16", "Int16" -> 2;
+      case "UInt32", "Int32" -> 4;
+      case "UInt64", "Int64" -> 8;
       case "String" -> -1;
       default -> type.startsWith("DateTime") ? 4 : 0;
     };

@@ -158,7 +158,7 @@ public final class ClickHouseFlowStore implements FlowStore {
     dev.sieve.relay.store.FlowColumns reader = new dev.sieve.relay.store.FlowColumns();
     StreamKey k = new StreamKey("bench", "bench");
     long[] ids = new long[2];
-    for (int i = 0; i < flows.size(); i++) FlowRowEncoder.encode(o, flows.columns(i, reader, false), k, 1, i + 1, true, ids);
+    for (int i = 0; i < flows.size(); i++) FlowRowEncoder.encode(o, flows.columns(i, reader, false), k, 1, i + 1, Schema.LATEST_VERSION, ids);
     return o.len;
   }
 

@@ -11,9 +11,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A flows row in RowBinary from a flow's {@link FlowColumns}: column order {@link Schema#FLOW_COLUMNS},
- * or {@link Schema#FLOW_COLUMNS_V1} with the labels left in the flow column for a schema before
- * migration 4.
+ * A flows row in RowBinary from a flow's {@link FlowColumns}: column order {@link Schema#flowColumns}
+ * of the table's schema version — {@link Schema#FLOW_COLUMNS_V1} with the labels left in the flow
+ * column before migration 4, the L7 columns from migration 6, the Kafka columns from migration 8.
  *
  * <p><b>Row size is the cost</b>: ClickHouse receives, parses, compresses and merges every byte, so
  * the {@code flow} column holds the flow without what other columns hold ({@link FlowColumns#writeBlob})
@@ -25,8 +25,9 @@ final class FlowRowEncoder {
 
   private static final VarHandle LONG_LE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
-  /** Writes the row of {@code c}; with {@code labelColumns}, {@code labelIds} receives the source's and destination's label set ids. */
-  static void encode(RowBinary.Out o, FlowColumns c, StreamKey key, long batchSeq, long flowSeq, boolean labelColumns, long[] labelIds) {
+  /** Writes the row of {@code c} for schema {@code version}; with label columns, {@code labelIds} receives the source's and destination's label set ids. */
+  static void encode(RowBinary.Out o, FlowColumns c, StreamKey key, long batchSeq, long flowSeq, int version, long[] labelIds) {
+    boolean labelColumns = version >= Schema.LABEL_SETS_VERSION;
     long t = c.timeNanos();
     o.u32(Math.floorDiv(t, 1_000_000_000L));
     o.u32(Math.floorMod(t, 1_000_000_000L));
@@ -68,16 +69,47 @@ final class FlowRowEncoder {
     } else {
       labelIds[0] = labelIds[1] = 0;
     }
+    if (version >= Schema.L7_COLUMNS_VERSION) l7(o, c);
+    if (version >= Schema.KAFKA_COLUMNS_VERSION) {
+      str(o, c, FlowColumns.KAFKA_API_KEY);
+      str(o, c, FlowColumns.KAFKA_TOPIC);
+      o.u32(Integer.toUnsignedLong(c.kafkaErrorCode())); // Int32: the same four bytes
+    }
+  }
+
+  /** {@link Schema#L7_COLUMNS}; the uint32 codes beyond UInt16 are clamped (DNS rcodes end at 4095, HTTP's at 999). */
+  private static void l7(RowBinary.Out o, FlowColumns c) {
+    o.u8(c.l7Record());
+    o.u8(Math.clamp(Integer.toUnsignedLong(c.l7Type()), 0, 255));
+    o.u64(c.l7LatencyNs());
+    str(o, c, FlowColumns.DNS_QUERY);
+    o.u16(Math.clamp(Integer.toUnsignedLong(c.dnsRcode()), 0, 65535));
+    list(o, c, FlowColumns.DNS_QTYPES);
+    list(o, c, FlowColumns.DNS_IPS);
+    str(o, c, FlowColumns.HTTP_METHOD);
+    o.u16(Math.clamp(Integer.toUnsignedLong(c.httpStatus()), 0, 65535));
+    str(o, c, FlowColumns.HTTP_URL);
+  }
+
+  private static void list(RowBinary.Out o, FlowColumns c, int list) {
+    int n = c.listCount(list);
+    o.varint(n);
+    for (int i = 0; i < n; i++) o.str(c.bytes(), c.listOffset(list, i), c.listLength(list, i));
   }
 
   private static void str(RowBinary.Out o, FlowColumns c, int slot) {
     o.str(c.bytes(), c.offset(slot), c.length(slot));
   }
 
-  /** The row of one flow (tests). */
+  /** The row of one flow for the newest schema ({@code labelColumns}) or the first (tests). */
   static byte[] row(Flow f, boolean labelColumns) {
+    return row(f, labelColumns ? Schema.LATEST_VERSION : 1);
+  }
+
+  /** The row of one flow for schema {@code version} (tests). */
+  static byte[] row(Flow f, int version) {
     RowBinary.Out o = new RowBinary.Out(512);
-    encode(o, new FlowColumns().read(f), new StreamKey("n", "e"), 7, 42, labelColumns, new long[2]);
+    encode(o, new FlowColumns().read(f), new StreamKey("n", "e"), 7, 42, version, new long[2]);
     return Arrays.copyOf(o.buf, o.len);
   }
 

@@ -89,10 +89,10 @@ final class FlowWriters implements AutoCloseable {
 
   /**
    * A batch waiting for the writer, already encoded as RowBinary rows (row i starts at offsets[i]) by
-   * the caller's thread, for a flows table with label columns or without (schema before migration 4),
-   * with the label sets its rows refer to that ClickHouse may not hold yet.
+   * the caller's thread, for a flows table of schema version {@code version} (its columns:
+   * {@link Schema#flowColumns}), with the label sets its rows refer to that ClickHouse may not hold yet.
    */
-  private record Pending(Batch batch, RowBinary.Out rows, int[] offsets, boolean labelColumns, Map<Long, List<String>> newLabelSets,
+  private record Pending(Batch batch, RowBinary.Out rows, int[] offsets, int version, Map<Long, List<String>> newLabelSets,
                          CompletableFuture<Mark> done) {
     StreamKey key() {
       return batch.key();
@@ -121,7 +121,8 @@ final class FlowWriters implements AutoCloseable {
       return f;
     }
     // a schema not yet migrated (ClickHouse unreachable so far) will be: encode for the newest
-    boolean labelColumns = migrations.migratedTo() == 0 || migrations.migratedTo() >= Schema.LABEL_SETS_VERSION;
+    int version = migrations.migratedTo() == 0 ? Schema.LATEST_VERSION : migrations.migratedTo();
+    boolean labelColumns = version >= Schema.LABEL_SETS_VERSION;
     EncodedBatch flows = batch.flows();
     byte[] buffer = rowBuffer(Math.max(256, flows.size() * ROW_BYTES_ESTIMATE));
     RowBinary.Out rows = new RowBinary.Out(buffer);
@@ -133,7 +134,7 @@ final class FlowWriters implements AutoCloseable {
       for (int i = 0; i < flows.size(); i++) {
         offsets[i] = rows.len;
         FlowColumns c = flows.columns(i, reader, false); // a flow a parser refuses deeper down reads back as far as its columns go
-        FlowRowEncoder.encode(rows, c, batch.key(), batch.sequence(), batch.firstFlowSeq() > 0 ? batch.firstFlowSeq() + i : 0, labelColumns, labelIds);
+        FlowRowEncoder.encode(rows, c, batch.key(), batch.sequence(), batch.firstFlowSeq() > 0 ? batch.firstFlowSeq() + i : 0, version, labelIds);
         if (labelColumns) {
           if (isNew(labelIds[0], newSets)) newSets.put(labelIds[0], c.labels(true));
           if (isNew(labelIds[1], newSets)) newSets.put(labelIds[1], c.labels(false));
@@ -144,7 +145,7 @@ final class FlowWriters implements AutoCloseable {
       throw e;
     }
     offsets[flows.size()] = rows.len;
-    writers.get(Math.floorMod(batch.key().hashCode(), writers.size())).queue.add(new Pending(batch, rows, offsets, labelColumns, newSets, f));
+    writers.get(Math.floorMod(batch.key().hashCode(), writers.size())).queue.add(new Pending(batch, rows, offsets, version, newSets, f));
     return f;
   }
 
@@ -274,7 +275,7 @@ final class FlowWriters implements AutoCloseable {
         if (!w.storedAbove.containsKey(k)) unknown.put(k, next.get(k));
       }
       if (!unknown.isEmpty()) loadStoredAbove(w, unknown);
-      List<SortedRows.Run> runs = new ArrayList<>(), runsV1 = new ArrayList<>();
+      Map<String, List<SortedRows.Run>> runs = new LinkedHashMap<>(); // by row layout (columns)
       Map<Long, List<String>> newSets = new HashMap<>();
       List<Mark> results = new ArrayList<>(group.size());
       List<Pending> accepted = new ArrayList<>(group.size());
@@ -289,7 +290,7 @@ final class FlowWriters implements AutoCloseable {
         // flows below the mark are stored; of the others, those an insert that failed left in ClickHouse
         StoredAbove held = w.storedAbove.get(p.key());
         int skip = FlowStore.alreadyStored(m, b);
-        if (held.addMissing(p.labelColumns() ? runs : runsV1, p.rows().buf, p.offsets(), b, skip) > 0) {
+        if (held.addMissing(runs.computeIfAbsent(Schema.flowColumns(p.version()), c -> new ArrayList<>()), p.rows().buf, p.offsets(), b, skip) > 0) {
           p.newLabelSets().forEach((id, labels) -> { if (!labelSets.known(id)) newSets.put(id, labels); });
           long partly = b.firstFlowSeq() == 0 ? held.unpositionedRows(b.sequence()) : 0;
           if (partly > 0)
@@ -307,8 +308,7 @@ final class FlowWriters implements AutoCloseable {
         RowBinary.Out sets = FlowRowEncoder.labelSetRows(newSets);
         inserts.insert("label_sets", "id, labels", sets.buf, sets.len);
       }
-      if (!runs.isEmpty()) insertFlows(w, Schema.FLOW_COLUMNS, runs);
-      if (!runsV1.isEmpty()) insertFlows(w, Schema.FLOW_COLUMNS_V1, runsV1);
+      for (var r : runs.entrySet()) if (!r.getValue().isEmpty()) insertFlows(w, r.getKey(), r.getValue());
       labelSets.stored(newSets);
       RowBinary.Out mk = new RowBinary.Out(256);
       long now = System.currentTimeMillis() / 1000;

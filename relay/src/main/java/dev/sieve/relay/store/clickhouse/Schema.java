@@ -29,6 +29,19 @@ public final class Schema {
   public static final String FLOW_COLUMNS = FLOW_COLUMNS_V1 + ", src_labels, dst_labels";
   /** The first schema version whose flows table has {@code src_labels} and {@code dst_labels}. */
   public static final int LABEL_SETS_VERSION = 4;
+  /** From migration 6 on: what the DNS and HTTP dashboards read of a flow's Layer7 record. */
+  public static final String L7_COLUMNS =
+      "l7_record, l7_type, l7_latency_ns, dns_query, dns_rcode, dns_qtypes, dns_ips, http_method, http_status, http_url";
+  /** From migration 8 on: what the Kafka dashboard reads. */
+  public static final String KAFKA_COLUMNS = "kafka_api_key, kafka_topic, kafka_error_code";
+
+  /** The columns of a flows row as the relay inserts it into a table of schema {@code version} (RowBinary, in this order). */
+  public static String flowColumns(int version) {
+    if (version < LABEL_SETS_VERSION) return FLOW_COLUMNS_V1;
+    if (version < L7_COLUMNS_VERSION) return FLOW_COLUMNS;
+    if (version < KAFKA_COLUMNS_VERSION) return FLOW_COLUMNS + ", " + L7_COLUMNS;
+    return FLOW_COLUMNS + ", " + L7_COLUMNS + ", " + KAFKA_COLUMNS;
+  }
 
   /** {db} is replaced by the quoted database name. */
   public static List<Migration> migrations() {
@@ -169,7 +182,42 @@ public final class Schema {
             "ALTER TABLE {db}.flows ADD COLUMN http_url String DEFAULT ''")),
         // Reads are by time (a window, the newest N): the key that serves them starts with the time.
         // ClickHouse cannot change a primary key in place, so the table is copied (FlowsTableRebuild).
-        new Migration(TIME_KEY_VERSION, "flows sorted by time first (table copied partition by partition)", List.of(), true));
+        new Migration(TIME_KEY_VERSION, "flows sorted by time first (table copied partition by partition)", List.of(), true),
+        // The L7 dashboards (dashboards/): what they read of a Kafka record (Hubble's Layer7.kafka), and
+        // the L7 flows apart from the rest, by record kind first — in flows they lie in every granule, so
+        // an L7 panel read the string columns of every flow. Numbered 8: 7 is the time-first table key.
+        new Migration(KAFKA_COLUMNS_VERSION, "Kafka columns; l7_flows: the L7 flows' dashboard columns by record kind (materialized view) with backfill", List.of(
+            "ALTER TABLE {db}.flows ADD COLUMN kafka_api_key String DEFAULT ''",
+            "ALTER TABLE {db}.flows ADD COLUMN kafka_topic String DEFAULT ''",
+            "ALTER TABLE {db}.flows ADD COLUMN kafka_error_code Int32 DEFAULT 0",
+            """
+            CREATE TABLE IF NOT EXISTS {db}.l7_flows (
+              time DateTime('UTC'),
+              l7_record UInt8,
+              l7_type UInt8,
+              verdict UInt8,
+              node_name String,
+              src_namespace String,
+              src_workload String,
+              dst_namespace String,
+              dst_workload String,
+              l7_latency_ns UInt64,
+              dns_query String,
+              dns_rcode UInt16,
+              dns_qtypes Array(String),
+              dns_ips Array(String),
+              http_method String,
+              http_status UInt16,
+              http_url String,
+              kafka_api_key String,
+              kafka_topic String,
+              kafka_error_code Int32
+            ) ENGINE = MergeTree
+            PARTITION BY toYYYYMMDD(time)
+            ORDER BY (l7_record, toStartOfHour(time), l7_type, src_namespace, src_workload, time)""",
+            "CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.l7_flows_mv TO {db}.l7_flows AS SELECT " + L7_FLOWS_COLUMNS
+                + " FROM {db}.flows WHERE l7_record != 0",
+            "INSERT INTO {db}.l7_flows SELECT " + L7_FLOWS_COLUMNS + " FROM {db}.flows WHERE l7_record != 0")));
   }
 
   /**
@@ -188,14 +236,23 @@ public final class Schema {
    * From this version on, flows has L7 columns: {@code l7_record} (0 none, 1 DNS, 2 HTTP, 3 Kafka),
    * {@code l7_type} (flow.L7FlowType: 1 request, 2 response, 3 sample), {@code l7_latency_ns},
    * {@code dns_query}, {@code dns_rcode}, {@code dns_qtypes}, {@code dns_ips}, {@code http_method},
-   * {@code http_status}, {@code http_url}. Not yet written by the ingest path (no L7 proxy yet).
+   * {@code http_status}, {@code http_url}, filled from the flow's Layer7 record.
    */
   public static final int L7_COLUMNS_VERSION = 6;
+  /**
+   * From this version on, flows has {@code kafka_api_key}, {@code kafka_topic}, {@code kafka_error_code}, and
+   * {@code l7_flows} holds the L7 flows' dashboard columns (ordered by record kind, then hour).
+   */
+  public static final int KAFKA_COLUMNS_VERSION = 8;
   /** The newest schema version. */
-  public static final int LATEST_VERSION = TIME_KEY_VERSION;
+  public static final int LATEST_VERSION = KAFKA_COLUMNS_VERSION;
+
+  private static final String L7_FLOWS_COLUMNS = "time, l7_record, l7_type, verdict, node_name, src_namespace, src_workload, dst_namespace, "
+      + "dst_workload, l7_latency_ns, dns_query, dns_rcode, dns_qtypes, dns_ips, http_method, http_status, http_url, kafka_api_key, kafka_topic, "
+      + "kafka_error_code";
 
   /** Tables whose day partitions retention drops. */
-  public static final List<String> PARTITIONED_TABLES = List.of("flows", "flow_minutes", "policy_minutes", "node_minutes", "ingest_marks");
+  public static final List<String> PARTITIONED_TABLES = List.of("flows", "flow_minutes", "policy_minutes", "node_minutes", "l7_flows", "ingest_marks");
 
   static final String MIGRATIONS_TABLE = """
       CREATE TABLE IF NOT EXISTS {db}.schema_migrations (
