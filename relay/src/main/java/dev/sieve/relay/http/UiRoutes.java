@@ -14,16 +14,16 @@ import java.io.InputStream;
  */
 @Path("/{view: flows|map|drops|policies|nodes}")
 public class UiRoutes {
-  static final String INDEX = "META-INF/resources/index.html";
+    static final String INDEX = "META-INF/resources/index.html";
 
-  @GET
-  public Response view() throws IOException {
-    try (InputStream in = Thread.currentThread().getContextClassLoader().getResourceAsStream(INDEX)) {
-      if (in == null) {
-        return Response.status(404).type(MediaType.TEXT_PLAIN)
-            .entity("this relay was built without the web UI (ui/dist was missing): run 'make build'\n").build();
-      }
-      return Response.ok(in.readAllBytes(), MediaType.TEXT_HTML_TYPE.withCharset("UTF-8")).header("Cache-Control", "no-cache").build();
+    @GET
+    public Response view() throws IOException {
+        try (InputStream in = Thread.currentThread().getContextClassLoader().getResourceAsStream(INDEX)) {
+            if (in == null) {
+                return Response.status(404).type(MediaType.TEXT_PLAIN)
+                        .entity("this relay was built without the web UI (ui/dist was missing): run 'make build'\n").build();
+            }
+            return Response.ok(in.readAllBytes(), MediaType.TEXT_HTML_TYPE.withCharset("UTF-8")).header("Cache-Control", "no-cache").build();
+        }
     }
-  }
 }

@@ -28,144 +28,144 @@ import java.util.concurrent.Executor;
  * left encoded: flows are stored from their bytes, never parsed on the way in.
  */
 public class FlowIngestService implements BindableService {
-  /** Push as FlowIngest declares it, with requests read as frames. */
-  static final MethodDescriptor<FlowBatchFrame, BatchAck> PUSH = FlowIngestGrpc.getPushMethod().toBuilder(
-      ProtoUtils.marshaller(FlowBatchFrame.getDefaultInstance()), ProtoUtils.marshaller(BatchAck.getDefaultInstance())).build();
+    /** Push as FlowIngest declares it, with requests read as frames. */
+    static final MethodDescriptor<FlowBatchFrame, BatchAck> PUSH = FlowIngestGrpc.getPushMethod().toBuilder(
+            ProtoUtils.marshaller(FlowBatchFrame.getDefaultInstance()), ProtoUtils.marshaller(BatchAck.getDefaultInstance())).build();
 
-  private final IngestProcessor processor;
-  private final NodeRegistry nodes;
-  private final Executor executor;
-  private final int maxInFlight;
+    private final IngestProcessor processor;
+    private final NodeRegistry nodes;
+    private final Executor executor;
+    private final int maxInFlight;
 
-  public FlowIngestService(IngestProcessor processor, NodeRegistry nodes, Executor executor) {
-    this(processor, nodes, executor, 32);
-  }
+    public FlowIngestService(IngestProcessor processor, NodeRegistry nodes, Executor executor) {
+        this(processor, nodes, executor, 32);
+    }
 
-  public FlowIngestService(IngestProcessor processor, NodeRegistry nodes, Executor executor, int maxInFlight) {
-    this.processor = processor;
-    this.nodes = nodes;
-    this.executor = executor;
-    this.maxInFlight = Math.max(1, maxInFlight);
-  }
+    public FlowIngestService(IngestProcessor processor, NodeRegistry nodes, Executor executor, int maxInFlight) {
+        this.processor = processor;
+        this.nodes = nodes;
+        this.executor = executor;
+        this.maxInFlight = Math.max(1, maxInFlight);
+    }
 
-  @Override
-  public ServerServiceDefinition bindService() {
-    return ServerServiceDefinition.builder(FlowIngestGrpc.getServiceDescriptor().getName())
-        .addMethod(PUSH, ServerCalls.asyncBidiStreamingCall(this::push)).build();
-  }
+    @Override
+    public ServerServiceDefinition bindService() {
+        return ServerServiceDefinition.builder(FlowIngestGrpc.getServiceDescriptor().getName())
+                .addMethod(PUSH, ServerCalls.asyncBidiStreamingCall(this::push)).build();
+    }
 
-  public StreamObserver<FlowBatchFrame> push(StreamObserver<BatchAck> responses) {
-    IngestHeaders.Info info = IngestHeaders.INFO.get();
-    String certified = dev.sieve.relay.tls.PeerAuthentication.NODE.get();
-    var out = (ServerCallStreamObserver<BatchAck>) responses;
-    out.disableAutoRequest();
-    out.request(maxInFlight);
-    return new StreamObserver<>() {
-      private CompletableFuture<?> tail = CompletableFuture.completedFuture(null);
-      private CompletableFuture<?> acks = CompletableFuture.completedFuture(null);
-      private String node;
-      private boolean done;
+    public StreamObserver<FlowBatchFrame> push(StreamObserver<BatchAck> responses) {
+        IngestHeaders.Info info = IngestHeaders.INFO.get();
+        String certified = dev.sieve.relay.tls.PeerAuthentication.NODE.get();
+        var out = (ServerCallStreamObserver<BatchAck>) responses;
+        out.disableAutoRequest();
+        out.request(maxInFlight);
+        return new StreamObserver<>() {
+            private CompletableFuture<?> tail = CompletableFuture.completedFuture(null);
+            private CompletableFuture<?> acks = CompletableFuture.completedFuture(null);
+            private String node;
+            private boolean done;
 
-      private final Object sendLock = new Object();
+            private final Object sendLock = new Object();
 
-      private void send(BatchAck a) {
-        synchronized (sendLock) {
-          if (done || out.isCancelled()) return;
-          try {
-            out.onNext(a);
-          } catch (RuntimeException e) {
-            done = true; // the node went away; it resends what it did not see acknowledged
-          }
-        }
-      }
-
-      /** Ends the stream with an error (once); the node resends what was not acknowledged. */
-      private void fail(io.grpc.Status status) {
-        synchronized (sendLock) {
-          if (done) return;
-          done = true;
-          try {
-            out.onError(status.asRuntimeException());
-          } catch (RuntimeException ignored) {
-            // already gone
-          }
-        }
-      }
-
-      private boolean failed() {
-        synchronized (sendLock) {
-          return done;
-        }
-      }
-
-      @Override
-      public synchronized void onNext(FlowBatchFrame b) {
-        if (failed()) return;
-        if (certified != null && !certified.equals(b.getNodeName())) {
-          nodes.rejected(certified);
-          fail(io.grpc.Status.PERMISSION_DENIED.withDescription("this stream's certificate is for node \"" + certified
-              + "\"; a batch for node \"" + b.getNodeName() + "\" is refused"));
-          return;
-        }
-        if (node == null && !b.getNodeName().isEmpty()) {
-          node = b.getNodeName();
-          nodes.streamOpened(node, info == null ? "" : info.peer(), info == null ? -1 : info.spoolBatches(), info == null ? -1 : info.spoolBytes());
-        }
-        // in order per stream: handle() for batch n+1 starts after batch n was handed to the store
-        tail = tail.thenComposeAsync(x -> {
-          if (failed()) return CompletableFuture.completedFuture(null); // after a failure nothing more of this stream is stored: the node resends it all in order
-          CompletableFuture<BatchAck> f;
-          try {
-            f = processor.handle(b);
-          } catch (RuntimeException | Error e) {
-            f = CompletableFuture.failedFuture(e);
-          }
-          CompletableFuture<Void> sent = f.handle((ack, err) -> {
-            if (err != null) {
-              fail(io.grpc.Status.INTERNAL.withDescription("the relay failed on batch " + b.getSequence() + "; resend: " + err));
-            } else {
-              send(ack);
-              try {
-                out.request(1);
-              } catch (RuntimeException ignored) {
-                // the call is over
-              }
+            private void send(BatchAck a) {
+                synchronized (sendLock) {
+                    if (done || out.isCancelled()) return;
+                    try {
+                        out.onNext(a);
+                    } catch (RuntimeException e) {
+                        done = true; // the node went away; it resends what it did not see acknowledged
+                    }
+                }
             }
-            return null;
-          });
-          synchronized (this) {
-            acks = CompletableFuture.allOf(acks, sent);
-          }
-          return CompletableFuture.completedFuture(null);
-        }, executor);
-      }
 
-      @Override
-      public void onError(Throwable t) {
-        close();
-      }
-
-      @Override
-      public void onCompleted() {
-        tail.thenCompose(x -> { synchronized (this) { return acks; } }).whenComplete((x, e) -> {
-          synchronized (sendLock) {
-            if (!done) {
-              done = true;
-              try {
-                out.onCompleted();
-              } catch (RuntimeException ignored) {
-                // already gone
-              }
+            /** Ends the stream with an error (once); the node resends what was not acknowledged. */
+            private void fail(io.grpc.Status status) {
+                synchronized (sendLock) {
+                    if (done) return;
+                    done = true;
+                    try {
+                        out.onError(status.asRuntimeException());
+                    } catch (RuntimeException ignored) {
+                        // already gone
+                    }
+                }
             }
-          }
-        });
-        close();
-      }
 
-      private synchronized void close() {
-        if (node != null) nodes.streamClosed(node);
-        node = null;
-      }
-    };
-  }
+            private boolean failed() {
+                synchronized (sendLock) {
+                    return done;
+                }
+            }
+
+            @Override
+            public synchronized void onNext(FlowBatchFrame b) {
+                if (failed()) return;
+                if (certified != null && !certified.equals(b.getNodeName())) {
+                    nodes.rejected(certified);
+                    fail(io.grpc.Status.PERMISSION_DENIED.withDescription("this stream's certificate is for node \"" + certified
+                            + "\"; a batch for node \"" + b.getNodeName() + "\" is refused"));
+                    return;
+                }
+                if (node == null && !b.getNodeName().isEmpty()) {
+                    node = b.getNodeName();
+                    nodes.streamOpened(node, info == null ? "" : info.peer(), info == null ? -1 : info.spoolBatches(), info == null ? -1 : info.spoolBytes());
+                }
+                // in order per stream: handle() for batch n+1 starts after batch n was handed to the store
+                tail = tail.thenComposeAsync(x -> {
+                    if (failed()) return CompletableFuture.completedFuture(null); // after a failure nothing more of this stream is stored: the node resends it all in order
+                    CompletableFuture<BatchAck> f;
+                    try {
+                        f = processor.handle(b);
+                    } catch (RuntimeException | Error e) {
+                        f = CompletableFuture.failedFuture(e);
+                    }
+                    CompletableFuture<Void> sent = f.handle((ack, err) -> {
+                        if (err != null) {
+                            fail(io.grpc.Status.INTERNAL.withDescription("the relay failed on batch " + b.getSequence() + "; resend: " + err));
+                        } else {
+                            send(ack);
+                            try {
+                                out.request(1);
+                            } catch (RuntimeException ignored) {
+                                // the call is over
+                            }
+                        }
+                        return null;
+                    });
+                    synchronized (this) {
+                        acks = CompletableFuture.allOf(acks, sent);
+                    }
+                    return CompletableFuture.completedFuture(null);
+                }, executor);
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                close();
+            }
+
+            @Override
+            public void onCompleted() {
+                tail.thenCompose(x -> { synchronized (this) { return acks; } }).whenComplete((x, e) -> {
+                    synchronized (sendLock) {
+                        if (!done) {
+                            done = true;
+                            try {
+                                out.onCompleted();
+                            } catch (RuntimeException ignored) {
+                                // already gone
+                            }
+                        }
+                    }
+                });
+                close();
+            }
+
+            private synchronized void close() {
+                if (node != null) nodes.streamClosed(node);
+                node = null;
+            }
+        };
+    }
 }

@@ -15,24 +15,24 @@ import java.net.SocketAddress;
  * has no field for it yet).
  */
 public class IngestHeaders implements ServerInterceptor {
-  public static final Metadata.Key<String> SPOOL_BATCHES = Metadata.Key.of("sieve-spool-batches", Metadata.ASCII_STRING_MARSHALLER);
-  public static final Metadata.Key<String> SPOOL_BYTES = Metadata.Key.of("sieve-spool-bytes", Metadata.ASCII_STRING_MARSHALLER);
-  public record Info(String peer, long spoolBatches, long spoolBytes) {}
-  public static final Context.Key<Info> INFO = Context.key("sieve-ingest-info");
+    public static final Metadata.Key<String> SPOOL_BATCHES = Metadata.Key.of("sieve-spool-batches", Metadata.ASCII_STRING_MARSHALLER);
+    public static final Metadata.Key<String> SPOOL_BYTES = Metadata.Key.of("sieve-spool-bytes", Metadata.ASCII_STRING_MARSHALLER);
+    public record Info(String peer, long spoolBatches, long spoolBytes) {}
+    public static final Context.Key<Info> INFO = Context.key("sieve-ingest-info");
 
-  @Override
-  public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
-    SocketAddress a = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
-    Info info = new Info(a == null ? "" : a.toString().replaceFirst("^/", ""), num(headers.get(SPOOL_BATCHES)), num(headers.get(SPOOL_BYTES)));
-    return Contexts.interceptCall(Context.current().withValue(INFO, info), call, headers, next);
-  }
-
-  private static long num(String s) {
-    if (s == null) return -1;
-    try {
-      return Long.parseLong(s.trim());
-    } catch (NumberFormatException e) {
-      return -1;
+    @Override
+    public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+        SocketAddress a = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
+        Info info = new Info(a == null ? "" : a.toString().replaceFirst("^/", ""), num(headers.get(SPOOL_BATCHES)), num(headers.get(SPOOL_BYTES)));
+        return Contexts.interceptCall(Context.current().withValue(INFO, info), call, headers, next);
     }
-  }
+
+    private static long num(String s) {
+        if (s == null) return -1;
+        try {
+            return Long.parseLong(s.trim());
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
 }

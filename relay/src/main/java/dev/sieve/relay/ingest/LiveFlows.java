@@ -15,68 +15,68 @@ import java.util.function.Predicate;
  * LostEvent) instead of slowing ingest down.
  */
 public final class LiveFlows {
-  /** Something a follower receives: a flow, or a count of flows it (or a node) lost. */
-  public sealed interface Item {}
+    /** Something a follower receives: a flow, or a count of flows it (or a node) lost. */
+    public sealed interface Item {}
 
-  public record FlowItem(Flow flow) implements Item {}
+    public record FlowItem(Flow flow) implements Item {}
 
-  public record Lost(long count, boolean atNode) implements Item {}
+    public record Lost(long count, boolean atNode) implements Item {}
 
-  public final class Subscription implements AutoCloseable {
-    private final Predicate<Flow> filter;
-    private final BlockingQueue<Item> queue;
-    private final AtomicLong dropped = new AtomicLong();
+    public final class Subscription implements AutoCloseable {
+        private final Predicate<Flow> filter;
+        private final BlockingQueue<Item> queue;
+        private final AtomicLong dropped = new AtomicLong();
 
-    Subscription(Predicate<Flow> filter, int capacity) {
-      this.filter = filter;
-      this.queue = new ArrayBlockingQueue<>(capacity);
+        Subscription(Predicate<Flow> filter, int capacity) {
+            this.filter = filter;
+            this.queue = new ArrayBlockingQueue<>(capacity);
+        }
+
+        void offer(Flow f) {
+            if (!filter.test(f)) return;
+            if (!queue.offer(new FlowItem(f))) dropped.incrementAndGet();
+        }
+
+        void offerLost(long n) {
+            queue.offer(new Lost(n, true));
+        }
+
+        /** The next item, or null after {@code timeoutMs}; slow-consumer losses come first as a Lost item. */
+        public Item poll(long timeoutMs) throws InterruptedException {
+            long d = dropped.getAndSet(0);
+            if (d > 0) return new Lost(d, false);
+            return queue.poll(timeoutMs, TimeUnit.MILLISECONDS);
+        }
+
+        @Override
+        public void close() {
+            subscribers.remove(this);
+        }
     }
 
-    void offer(Flow f) {
-      if (!filter.test(f)) return;
-      if (!queue.offer(new FlowItem(f))) dropped.incrementAndGet();
+    private final List<Subscription> subscribers = new CopyOnWriteArrayList<>();
+    private final int queueCapacity;
+
+    public LiveFlows(int queueCapacity) {
+        this.queueCapacity = queueCapacity;
     }
 
-    void offerLost(long n) {
-      queue.offer(new Lost(n, true));
+    public Subscription subscribe(Predicate<Flow> filter) {
+        Subscription s = new Subscription(filter, queueCapacity);
+        subscribers.add(s);
+        return s;
     }
 
-    /** The next item, or null after {@code timeoutMs}; slow-consumer losses come first as a Lost item. */
-    public Item poll(long timeoutMs) throws InterruptedException {
-      long d = dropped.getAndSet(0);
-      if (d > 0) return new Lost(d, false);
-      return queue.poll(timeoutMs, TimeUnit.MILLISECONDS);
+    public void publish(List<Flow> flows) {
+        if (subscribers.isEmpty()) return;
+        for (Subscription s : subscribers) for (Flow f : flows) s.offer(f);
     }
 
-    @Override
-    public void close() {
-      subscribers.remove(this);
+    public void publishLost(long n) {
+        for (Subscription s : subscribers) s.offerLost(n);
     }
-  }
 
-  private final List<Subscription> subscribers = new CopyOnWriteArrayList<>();
-  private final int queueCapacity;
-
-  public LiveFlows(int queueCapacity) {
-    this.queueCapacity = queueCapacity;
-  }
-
-  public Subscription subscribe(Predicate<Flow> filter) {
-    Subscription s = new Subscription(filter, queueCapacity);
-    subscribers.add(s);
-    return s;
-  }
-
-  public void publish(List<Flow> flows) {
-    if (subscribers.isEmpty()) return;
-    for (Subscription s : subscribers) for (Flow f : flows) s.offer(f);
-  }
-
-  public void publishLost(long n) {
-    for (Subscription s : subscribers) s.offerLost(n);
-  }
-
-  public int subscribers() {
-    return subscribers.size();
-  }
+    public int subscribers() {
+        return subscribers.size();
+    }
 }

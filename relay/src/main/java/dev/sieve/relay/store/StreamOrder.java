@@ -20,61 +20,61 @@ import java.util.function.LongSupplier;
  * discarded those batches (spool full) and they will not come.
  */
 public final class StreamOrder {
-  public static final Duration HOLD = Duration.ofSeconds(30);
+    public static final Duration HOLD = Duration.ofSeconds(30);
 
-  /** A batch refused for coming ahead of an earlier one that failed: the node resends in order (not a store error). */
-  public static final class OutOfOrderException extends StoreException {
-    public OutOfOrderException(String message) {
-      super(message);
+    /** A batch refused for coming ahead of an earlier one that failed: the node resends in order (not a store error). */
+    public static final class OutOfOrderException extends StoreException {
+        public OutOfOrderException(String message) {
+            super(message);
+        }
     }
-  }
 
-  private record Hold(long highestFailed, long lastFailureNanos) {}
+    private record Hold(long highestFailed, long lastFailureNanos) {}
 
-  private final ConcurrentHashMap<StreamKey, Hold> holds = new ConcurrentHashMap<>();
-  private final LongSupplier nanoTime;
-  private final long holdNanos;
+    private final ConcurrentHashMap<StreamKey, Hold> holds = new ConcurrentHashMap<>();
+    private final LongSupplier nanoTime;
+    private final long holdNanos;
 
-  public StreamOrder() {
-    this(System::nanoTime, HOLD);
-  }
-
-  StreamOrder(LongSupplier nanoTime, Duration hold) {
-    this.nanoTime = nanoTime;
-    this.holdNanos = hold.toNanos();
-  }
-
-  /** Batch {@code sequence} of the stream was not stored (it will be resent). */
-  public void failed(StreamKey key, long sequence) {
-    if (sequence <= 0) return; // a probe carries nothing
-    long now = nanoTime.getAsLong();
-    holds.merge(key, new Hold(sequence, now), (a, b) -> new Hold(Math.max(a.highestFailed(), sequence), now));
-  }
-
-  /**
-   * Why batch {@code sequence} must not be stored on top of {@code mark} now, or null when it may.
-   * A refused batch raises the stream's highest failed sequence (the node resends it) but does not
-   * restart the hold's clock.
-   */
-  public String refusal(StreamKey key, Mark mark, long sequence) {
-    Hold h = holds.get(key);
-    if (h == null || sequence <= mark.sequence() + 1) return null;
-    if (nanoTime.getAsLong() - h.lastFailureNanos() > holdNanos) {
-      holds.remove(key, h);
-      return null;
+    public StreamOrder() {
+        this(System::nanoTime, HOLD);
     }
-    holds.computeIfPresent(key, (k, x) -> x.highestFailed() >= sequence ? x : new Hold(sequence, x.lastFailureNanos()));
-    return "batch " + sequence + " of " + key.node() + "/" + key.epoch() + " follows batch " + (mark.sequence() + 1)
-        + ", not stored since a failure; resend in order";
-  }
 
-  /** The stream's mark moved to {@code mark}: once past every failed batch the stream is in order again. */
-  public void stored(StreamKey key, Mark mark) {
-    holds.computeIfPresent(key, (k, h) -> mark.sequence() >= h.highestFailed() ? null : h);
-  }
+    StreamOrder(LongSupplier nanoTime, Duration hold) {
+        this.nanoTime = nanoTime;
+        this.holdNanos = hold.toNanos();
+    }
 
-  /** Whether later batches of the stream are being held back (tests, status). */
-  public boolean holding(StreamKey key) {
-    return holds.containsKey(key);
-  }
+    /** Batch {@code sequence} of the stream was not stored (it will be resent). */
+    public void failed(StreamKey key, long sequence) {
+        if (sequence <= 0) return; // a probe carries nothing
+        long now = nanoTime.getAsLong();
+        holds.merge(key, new Hold(sequence, now), (a, b) -> new Hold(Math.max(a.highestFailed(), sequence), now));
+    }
+
+    /**
+     * Why batch {@code sequence} must not be stored on top of {@code mark} now, or null when it may.
+     * A refused batch raises the stream's highest failed sequence (the node resends it) but does not
+     * restart the hold's clock.
+     */
+    public String refusal(StreamKey key, Mark mark, long sequence) {
+        Hold h = holds.get(key);
+        if (h == null || sequence <= mark.sequence() + 1) return null;
+        if (nanoTime.getAsLong() - h.lastFailureNanos() > holdNanos) {
+            holds.remove(key, h);
+            return null;
+        }
+        holds.computeIfPresent(key, (k, x) -> x.highestFailed() >= sequence ? x : new Hold(sequence, x.lastFailureNanos()));
+        return "batch " + sequence + " of " + key.node() + "/" + key.epoch() + " follows batch " + (mark.sequence() + 1)
+                + ", not stored since a failure; resend in order";
+    }
+
+    /** The stream's mark moved to {@code mark}: once past every failed batch the stream is in order again. */
+    public void stored(StreamKey key, Mark mark) {
+        holds.computeIfPresent(key, (k, h) -> mark.sequence() >= h.highestFailed() ? null : h);
+    }
+
+    /** Whether later batches of the stream are being held back (tests, status). */
+    public boolean holding(StreamKey key) {
+        return holds.containsKey(key);
+    }
 }

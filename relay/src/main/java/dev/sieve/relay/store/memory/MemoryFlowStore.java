@@ -35,478 +35,478 @@ import org.apache.arrow.memory.RootAllocator;
  * memory too, so after a relay restart nodes resend what they still spool.
  */
 public final class MemoryFlowStore implements FlowStore {
-  private final long capacity;
-  private final int chunkRows;
-  private final BufferAllocator allocator = new RootAllocator();
-  private final ArrayDeque<Chunk> chunks = new ArrayDeque<>();
-  private final StringDictionary[] dicts = new StringDictionary[Chunk.INT_COLUMNS];
-  private final ConcurrentHashMap<StreamKey, Mark> marks = new ConcurrentHashMap<>();
-  private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
-  private long nextChunkId;
-  private long size;
-  private volatile boolean closed;
+    private final long capacity;
+    private final int chunkRows;
+    private final BufferAllocator allocator = new RootAllocator();
+    private final ArrayDeque<Chunk> chunks = new ArrayDeque<>();
+    private final StringDictionary[] dicts = new StringDictionary[Chunk.INT_COLUMNS];
+    private final ConcurrentHashMap<StreamKey, Mark> marks = new ConcurrentHashMap<>();
+    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+    private long nextChunkId;
+    private long size;
+    private volatile boolean closed;
 
-  public MemoryFlowStore(long capacity) {
-    if (capacity < 1) throw new IllegalArgumentException("memory capacity must be >= 1, got " + capacity);
-    this.capacity = capacity;
-    this.chunkRows = (int) Math.max(1, Math.min(65_536, Math.max(capacity / 16, Math.min(capacity, 1024))));
-    for (int c = 0; c < dicts.length; c++) dicts[c] = new StringDictionary();
-  }
-
-  @Override
-  public String kind() {
-    return "memory";
-  }
-
-  @Override
-  public long capacity() {
-    return capacity;
-  }
-
-  @Override
-  public boolean ready() {
-    return !closed;
-  }
-
-  @Override
-  public long size() {
-    lock.readLock().lock();
-    try {
-      return size;
-    } finally {
-      lock.readLock().unlock();
-    }
-  }
-
-  @Override
-  public Mark mark(StreamKey key) {
-    return marks.getOrDefault(key, Mark.NONE);
-  }
-
-  @Override
-  public CompletableFuture<Mark> appendAsync(Batch b) {
-    if (closed) return CompletableFuture.failedFuture(new StoreException("memory store is closed"));
-    lock.writeLock().lock();
-    try {
-      Mark m = mark(b.key());
-      int from = FlowStore.alreadyStored(m, b);
-      // every flow is read before the first goes in: a batch with a flow that is not one stores nothing
-      staged.clear();
-      for (int i = from; i < b.flows().size(); i++) staged.add(b.flows().columns(i, reader));
-      for (int s = 0; s < staged.rows; ) s += addRun(s, staged.rows - s);
-      Chunk last = chunks.peekLast();
-      if (last != null) last.seal();
-      Mark nm = FlowStore.after(m, b);
-      marks.put(b.key(), nm);
-      return CompletableFuture.completedFuture(nm);
-    } finally {
-      lock.writeLock().unlock();
-    }
-  }
-
-  /**
-   * A batch's rows read but not stored yet: the columns, with strings already dictionary ids, and
-   * the flows' bytes as received. Reused from one batch to the next (under the write lock).
-   */
-  private final class Staged {
-    int rows;
-    long[] time = new long[1024];
-    int[][] ints = new int[Chunk.INT_COLUMNS + 4][1024]; // + verdict, direction, protocol, drop reason
-    int[] bytesAt = new int[1025];
-    byte[] bytes = new byte[1 << 20];
-    byte[] key = new byte[1024];
-
-    void clear() {
-      rows = 0;
+    public MemoryFlowStore(long capacity) {
+        if (capacity < 1) throw new IllegalArgumentException("memory capacity must be >= 1, got " + capacity);
+        this.capacity = capacity;
+        this.chunkRows = (int) Math.max(1, Math.min(65_536, Math.max(capacity / 16, Math.min(capacity, 1024))));
+        for (int c = 0; c < dicts.length; c++) dicts[c] = new StringDictionary();
     }
 
-    void add(FlowColumns c) {
-      int i = rows++;
-      if (i == time.length) {
-        time = java.util.Arrays.copyOf(time, 2 * i);
-        for (int k = 0; k < ints.length; k++) ints[k] = java.util.Arrays.copyOf(ints[k], 2 * i);
-        bytesAt = java.util.Arrays.copyOf(bytesAt, 2 * i + 1);
-      }
-      time[i] = c.timeNanos();
-      ints[Chunk.INT_COLUMNS][i] = c.verdict();
-      ints[Chunk.INT_COLUMNS + 1][i] = c.direction();
-      ints[Chunk.INT_COLUMNS + 2][i] = c.protocol();
-      ints[Chunk.INT_COLUMNS + 3][i] = c.dropReason();
-      endpoint(c, i, true);
-      endpoint(c, i, false);
-      str(c, i, Chunk.SRC_IP, FlowColumns.SRC_IP);
-      str(c, i, Chunk.DST_IP, FlowColumns.DST_IP);
-      str(c, i, Chunk.NODE, FlowColumns.NODE_NAME);
-      ints[Chunk.POLICIES][i] = policies(c);
-      ints[Chunk.SRC_PORT][i] = c.srcPort();
-      ints[Chunk.DST_PORT][i] = c.dstPort();
-      ints[Chunk.SRC_ID][i] = c.srcIdentity();
-      ints[Chunk.DST_ID][i] = c.dstIdentity();
-      // the flow as it arrived (a flow only a parser could read holds its canonical encoding)
-      int at = bytesAt[i], n = c.length();
-      if (bytes.length < at + n) bytes = java.util.Arrays.copyOf(bytes, Math.max(2 * bytes.length, at + n));
-      System.arraycopy(c.bytes(), 0, bytes, at, n);
-      bytesAt[i + 1] = at + n;
+    @Override
+    public String kind() {
+        return "memory";
+    }
+
+    @Override
+    public long capacity() {
+        return capacity;
+    }
+
+    @Override
+    public boolean ready() {
+        return !closed;
+    }
+
+    @Override
+    public long size() {
+        lock.readLock().lock();
+        try {
+            return size;
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    @Override
+    public Mark mark(StreamKey key) {
+        return marks.getOrDefault(key, Mark.NONE);
+    }
+
+    @Override
+    public CompletableFuture<Mark> appendAsync(Batch b) {
+        if (closed) return CompletableFuture.failedFuture(new StoreException("memory store is closed"));
+        lock.writeLock().lock();
+        try {
+            Mark m = mark(b.key());
+            int from = FlowStore.alreadyStored(m, b);
+            // every flow is read before the first goes in: a batch with a flow that is not one stores nothing
+            staged.clear();
+            for (int i = from; i < b.flows().size(); i++) staged.add(b.flows().columns(i, reader));
+            for (int s = 0; s < staged.rows; ) s += addRun(s, staged.rows - s);
+            Chunk last = chunks.peekLast();
+            if (last != null) last.seal();
+            Mark nm = FlowStore.after(m, b);
+            marks.put(b.key(), nm);
+            return CompletableFuture.completedFuture(nm);
+        } finally {
+            lock.writeLock().unlock();
+        }
     }
 
     /**
-     * An endpoint's namespace, pod, workload and labels ids: looked up once per distinct encoding of
-     * the endpoint (a flow's endpoints repeat far more than they vary), instead of four lookups a flow.
+     * A batch's rows read but not stored yet: the columns, with strings already dictionary ids, and
+     * the flows' bytes as received. Reused from one batch to the next (under the write lock).
      */
-    private void endpoint(FlowColumns c, int row, boolean source) {
-      EndpointIds e = source ? srcEndpoints : dstEndpoints;
-      int id = e.keys.id(c.bytes(), c.endpointOffset(source), c.endpointLength(source));
-      if (id == e.known) {
-        if (e.ids.length < 4 * (id + 1)) e.ids = java.util.Arrays.copyOf(e.ids, 8 * (id + 1));
-        e.ids[4 * id] = dicts[source ? Chunk.SRC_NS : Chunk.DST_NS].id(c.bytes(), c.offset(source ? FlowColumns.SRC_NAMESPACE : FlowColumns.DST_NAMESPACE),
-            c.length(source ? FlowColumns.SRC_NAMESPACE : FlowColumns.DST_NAMESPACE));
-        e.ids[4 * id + 1] = dicts[source ? Chunk.SRC_POD : Chunk.DST_POD].id(c.bytes(), c.offset(source ? FlowColumns.SRC_POD : FlowColumns.DST_POD),
-            c.length(source ? FlowColumns.SRC_POD : FlowColumns.DST_POD));
-        e.ids[4 * id + 2] = dicts[source ? Chunk.SRC_WL : Chunk.DST_WL].id(c.bytes(), c.offset(source ? FlowColumns.SRC_WORKLOAD : FlowColumns.DST_WORKLOAD),
-            c.length(source ? FlowColumns.SRC_WORKLOAD : FlowColumns.DST_WORKLOAD));
-        e.ids[4 * id + 3] = labels(c, source);
-        e.known++;
-      }
-      ints[source ? Chunk.SRC_NS : Chunk.DST_NS][row] = e.ids[4 * id];
-      ints[source ? Chunk.SRC_POD : Chunk.DST_POD][row] = e.ids[4 * id + 1];
-      ints[source ? Chunk.SRC_WL : Chunk.DST_WL][row] = e.ids[4 * id + 2];
-      ints[source ? Chunk.SRC_LABELS : Chunk.DST_LABELS][row] = e.ids[4 * id + 3];
-    }
+    private final class Staged {
+        int rows;
+        long[] time = new long[1024];
+        int[][] ints = new int[Chunk.INT_COLUMNS + 4][1024]; // + verdict, direction, protocol, drop reason
+        int[] bytesAt = new int[1025];
+        byte[] bytes = new byte[1 << 20];
+        byte[] key = new byte[1024];
 
-    private void str(FlowColumns c, int row, int col, int slot) {
-      ints[col][row] = dicts[col].id(c.bytes(), c.offset(slot), c.length(slot));
-    }
-
-    /** The endpoint's labels joined by ',' (the label dictionary's values). */
-    private int labels(FlowColumns c, boolean source) {
-      int n = 0;
-      for (int k = 0; k < c.labelCount(source); k++) {
-        int l = c.labelLength(source, k);
-        room(n + l + 1);
-        if (k > 0) key[n++] = ',';
-        System.arraycopy(c.bytes(), c.labelOffset(source, k), key, n, l);
-        n += l;
-      }
-      return dicts[source ? Chunk.SRC_LABELS : Chunk.DST_LABELS].id(key, 0, n);
-    }
-
-    /** The policies column's values joined by '\n'. */
-    private int policies(FlowColumns c) {
-      int n = 0;
-      for (int k = 0; k < c.policyCount(); k++) {
-        room(n + c.policyValueLength(k) + 1);
-        if (k > 0) key[n++] = '\n';
-        n = c.policyValue(k, key, n);
-      }
-      return dicts[Chunk.POLICIES].id(key, 0, n);
-    }
-
-    private void room(int n) {
-      if (key.length < n) key = java.util.Arrays.copyOf(key, Math.max(n, 2 * key.length));
-    }
-  }
-
-  /** The column ids of each distinct endpoint encoding of one side (ids 4 per endpoint: namespace, pod, workload, labels). */
-  private static final class EndpointIds {
-    final StringDictionary keys = new StringDictionary(false);
-    int[] ids = new int[64];
-    int known;
-  }
-
-  private final EndpointIds srcEndpoints = new EndpointIds(), dstEndpoints = new EndpointIds();
-  private final FlowColumns reader = new FlowColumns();
-  private final Staged staged = new Staged();
-  /** Bytes per flow the next chunk is made for: what the last chunk held, so its flow buffer is rarely grown. */
-  private int flowBytesEstimate = 256;
-
-  /** Appends staged rows {@code s}, ... to the newest chunk (a new one when it is full), column by column; returns how many went in. */
-  private int addRun(int s, int count) {
-    Chunk c = chunks.peekLast();
-    if (c == null || c.full()) {
-      if (c != null) {
-        c.seal();
-        flowBytesEstimate = Math.max(64, (int) (c.flowBytesEnd / c.size) + 16);
-      }
-      if ((long) chunks.size() * chunkRows >= capacity) {
-        Chunk old = chunks.pollFirst();
-        size -= old.size;
-        old.close();
-      }
-      c = new Chunk(nextChunkId++, chunkRows, allocator, flowBytesEstimate);
-      chunks.addLast(c);
-    }
-    int k = Math.min(count, c.capacity - c.size), at = c.size;
-    long min = c.minTime, max = c.maxTime;
-    for (int r = 0; r < k; r++) {
-      long t = staged.time[s + r];
-      c.timeBuf.setLong((long) (at + r) * 8, t);
-      min = Math.min(min, t);
-      max = Math.max(max, t);
-    }
-    c.minTime = min;
-    c.maxTime = max;
-    int[] verdict = staged.ints[Chunk.INT_COLUMNS], direction = staged.ints[Chunk.INT_COLUMNS + 1];
-    int[] protocol = staged.ints[Chunk.INT_COLUMNS + 2], drop = staged.ints[Chunk.INT_COLUMNS + 3];
-    for (int r = 0; r < k; r++) {
-      // straight into the data buffers: the scans read those and nothing is ever null
-      c.verdictBuf.setByte(at + r, verdict[s + r]);
-      c.directionBuf.setByte(at + r, direction[s + r]);
-      c.protocolBuf.setByte(at + r, protocol[s + r]);
-      c.dropBuf.setShort((long) (at + r) * 2, drop[s + r]);
-    }
-    for (int col = 0; col < Chunk.INT_COLUMNS; col++) {
-      org.apache.arrow.memory.ArrowBuf buf = c.intBufs[col];
-      int[] v = staged.ints[col];
-      for (int r = 0; r < k; r++) buf.setInt((long) (at + r) * 4, v[s + r]);
-    }
-    // the flows' bytes in one copy, then their end offsets
-    int from = staged.bytesAt[s], to = staged.bytesAt[s + k];
-    long start = c.flowBytesEnd;
-    c.flowData(start + to - from).setBytes(start, staged.bytes, from, to - from);
-    org.apache.arrow.memory.ArrowBuf offsets = c.bytes.getOffsetBuffer();
-    for (int r = 1; r <= k; r++) offsets.setInt((long) (at + r) * 4, (int) (start + staged.bytesAt[s + r] - from));
-    c.flowBytesEnd = start + to - from;
-    c.size = at + k;
-    size += k;
-    return k;
-  }
-
-  // ------------------------------------------------------------------ queries
-
-  /** A compiled row check over one chunk's columns. */
-  private interface RowCheck {
-    boolean test(Chunk c, int row);
-  }
-
-  private RowCheck compile(FilterPlan p) {
-    List<RowCheck> checks = new ArrayList<>();
-    for (Cond cond : p.conds()) checks.add(compile(cond));
-    RowCheck[] a = checks.toArray(RowCheck[]::new);
-    if (a.length == 0) return (c, r) -> true;
-    if (a.length == 1) return a[0];
-    return (c, r) -> {
-      for (RowCheck x : a) if (!x.test(c, r)) return false;
-      return true;
-    };
-  }
-
-  private RowCheck compile(Cond cond) {
-    return switch (cond) {
-      case FilterPlan.IntIn in -> intIn(in);
-      case FilterPlan.PodIn pod -> {
-        int nsCol = pod.source() ? Chunk.SRC_NS : Chunk.DST_NS, podCol = pod.source() ? Chunk.SRC_POD : Chunk.DST_POD;
-        int n = pod.values().size();
-        boolean[][] nsOk = new boolean[n][], podOk = new boolean[n][];
-        for (int k = 0; k < n; k++) {
-          var v = pod.values().get(k);
-          nsOk[k] = dicts[nsCol].accept(ns -> v.namespace().equals(ns));
-          podOk[k] = dicts[podCol].accept(name -> name.startsWith(v.prefix()));
+        void clear() {
+            rows = 0;
         }
-        boolean[] emptyNs = dicts[nsCol].accept(String::isEmpty), emptyPod = dicts[podCol].accept(String::isEmpty);
-        yield (c, r) -> {
-          int ns = c.intCol(nsCol, r), pd = c.intCol(podCol, r);
-          if (emptyNs[ns] && emptyPod[pd]) return false;
-          for (int k = 0; k < n; k++) if (nsOk[k][ns] && podOk[k][pd]) return true;
-          return false;
+
+        void add(FlowColumns c) {
+            int i = rows++;
+            if (i == time.length) {
+                time = java.util.Arrays.copyOf(time, 2 * i);
+                for (int k = 0; k < ints.length; k++) ints[k] = java.util.Arrays.copyOf(ints[k], 2 * i);
+                bytesAt = java.util.Arrays.copyOf(bytesAt, 2 * i + 1);
+            }
+            time[i] = c.timeNanos();
+            ints[Chunk.INT_COLUMNS][i] = c.verdict();
+            ints[Chunk.INT_COLUMNS + 1][i] = c.direction();
+            ints[Chunk.INT_COLUMNS + 2][i] = c.protocol();
+            ints[Chunk.INT_COLUMNS + 3][i] = c.dropReason();
+            endpoint(c, i, true);
+            endpoint(c, i, false);
+            str(c, i, Chunk.SRC_IP, FlowColumns.SRC_IP);
+            str(c, i, Chunk.DST_IP, FlowColumns.DST_IP);
+            str(c, i, Chunk.NODE, FlowColumns.NODE_NAME);
+            ints[Chunk.POLICIES][i] = policies(c);
+            ints[Chunk.SRC_PORT][i] = c.srcPort();
+            ints[Chunk.DST_PORT][i] = c.dstPort();
+            ints[Chunk.SRC_ID][i] = c.srcIdentity();
+            ints[Chunk.DST_ID][i] = c.dstIdentity();
+            // the flow as it arrived (a flow only a parser could read holds its canonical encoding)
+            int at = bytesAt[i], n = c.length();
+            if (bytes.length < at + n) bytes = java.util.Arrays.copyOf(bytes, Math.max(2 * bytes.length, at + n));
+            System.arraycopy(c.bytes(), 0, bytes, at, n);
+            bytesAt[i + 1] = at + n;
+        }
+
+        /**
+         * An endpoint's namespace, pod, workload and labels ids: looked up once per distinct encoding of
+         * the endpoint (a flow's endpoints repeat far more than they vary), instead of four lookups a flow.
+         */
+        private void endpoint(FlowColumns c, int row, boolean source) {
+            EndpointIds e = source ? srcEndpoints : dstEndpoints;
+            int id = e.keys.id(c.bytes(), c.endpointOffset(source), c.endpointLength(source));
+            if (id == e.known) {
+                if (e.ids.length < 4 * (id + 1)) e.ids = java.util.Arrays.copyOf(e.ids, 8 * (id + 1));
+                e.ids[4 * id] = dicts[source ? Chunk.SRC_NS : Chunk.DST_NS].id(c.bytes(), c.offset(source ? FlowColumns.SRC_NAMESPACE : FlowColumns.DST_NAMESPACE),
+                        c.length(source ? FlowColumns.SRC_NAMESPACE : FlowColumns.DST_NAMESPACE));
+                e.ids[4 * id + 1] = dicts[source ? Chunk.SRC_POD : Chunk.DST_POD].id(c.bytes(), c.offset(source ? FlowColumns.SRC_POD : FlowColumns.DST_POD),
+                        c.length(source ? FlowColumns.SRC_POD : FlowColumns.DST_POD));
+                e.ids[4 * id + 2] = dicts[source ? Chunk.SRC_WL : Chunk.DST_WL].id(c.bytes(), c.offset(source ? FlowColumns.SRC_WORKLOAD : FlowColumns.DST_WORKLOAD),
+                        c.length(source ? FlowColumns.SRC_WORKLOAD : FlowColumns.DST_WORKLOAD));
+                e.ids[4 * id + 3] = labels(c, source);
+                e.known++;
+            }
+            ints[source ? Chunk.SRC_NS : Chunk.DST_NS][row] = e.ids[4 * id];
+            ints[source ? Chunk.SRC_POD : Chunk.DST_POD][row] = e.ids[4 * id + 1];
+            ints[source ? Chunk.SRC_WL : Chunk.DST_WL][row] = e.ids[4 * id + 2];
+            ints[source ? Chunk.SRC_LABELS : Chunk.DST_LABELS][row] = e.ids[4 * id + 3];
+        }
+
+        private void str(FlowColumns c, int row, int col, int slot) {
+            ints[col][row] = dicts[col].id(c.bytes(), c.offset(slot), c.length(slot));
+        }
+
+        /** The endpoint's labels joined by ',' (the label dictionary's values). */
+        private int labels(FlowColumns c, boolean source) {
+            int n = 0;
+            for (int k = 0; k < c.labelCount(source); k++) {
+                int l = c.labelLength(source, k);
+                room(n + l + 1);
+                if (k > 0) key[n++] = ',';
+                System.arraycopy(c.bytes(), c.labelOffset(source, k), key, n, l);
+                n += l;
+            }
+            return dicts[source ? Chunk.SRC_LABELS : Chunk.DST_LABELS].id(key, 0, n);
+        }
+
+        /** The policies column's values joined by '\n'. */
+        private int policies(FlowColumns c) {
+            int n = 0;
+            for (int k = 0; k < c.policyCount(); k++) {
+                room(n + c.policyValueLength(k) + 1);
+                if (k > 0) key[n++] = '\n';
+                n = c.policyValue(k, key, n);
+            }
+            return dicts[Chunk.POLICIES].id(key, 0, n);
+        }
+
+        private void room(int n) {
+            if (key.length < n) key = java.util.Arrays.copyOf(key, Math.max(n, 2 * key.length));
+        }
+    }
+
+    /** The column ids of each distinct endpoint encoding of one side (ids 4 per endpoint: namespace, pod, workload, labels). */
+    private static final class EndpointIds {
+        final StringDictionary keys = new StringDictionary(false);
+        int[] ids = new int[64];
+        int known;
+    }
+
+    private final EndpointIds srcEndpoints = new EndpointIds(), dstEndpoints = new EndpointIds();
+    private final FlowColumns reader = new FlowColumns();
+    private final Staged staged = new Staged();
+    /** Bytes per flow the next chunk is made for: what the last chunk held, so its flow buffer is rarely grown. */
+    private int flowBytesEstimate = 256;
+
+    /** Appends staged rows {@code s}, ... to the newest chunk (a new one when it is full), column by column; returns how many went in. */
+    private int addRun(int s, int count) {
+        Chunk c = chunks.peekLast();
+        if (c == null || c.full()) {
+            if (c != null) {
+                c.seal();
+                flowBytesEstimate = Math.max(64, (int) (c.flowBytesEnd / c.size) + 16);
+            }
+            if ((long) chunks.size() * chunkRows >= capacity) {
+                Chunk old = chunks.pollFirst();
+                size -= old.size;
+                old.close();
+            }
+            c = new Chunk(nextChunkId++, chunkRows, allocator, flowBytesEstimate);
+            chunks.addLast(c);
+        }
+        int k = Math.min(count, c.capacity - c.size), at = c.size;
+        long min = c.minTime, max = c.maxTime;
+        for (int r = 0; r < k; r++) {
+            long t = staged.time[s + r];
+            c.timeBuf.setLong((long) (at + r) * 8, t);
+            min = Math.min(min, t);
+            max = Math.max(max, t);
+        }
+        c.minTime = min;
+        c.maxTime = max;
+        int[] verdict = staged.ints[Chunk.INT_COLUMNS], direction = staged.ints[Chunk.INT_COLUMNS + 1];
+        int[] protocol = staged.ints[Chunk.INT_COLUMNS + 2], drop = staged.ints[Chunk.INT_COLUMNS + 3];
+        for (int r = 0; r < k; r++) {
+            // straight into the data buffers: the scans read those and nothing is ever null
+            c.verdictBuf.setByte(at + r, verdict[s + r]);
+            c.directionBuf.setByte(at + r, direction[s + r]);
+            c.protocolBuf.setByte(at + r, protocol[s + r]);
+            c.dropBuf.setShort((long) (at + r) * 2, drop[s + r]);
+        }
+        for (int col = 0; col < Chunk.INT_COLUMNS; col++) {
+            org.apache.arrow.memory.ArrowBuf buf = c.intBufs[col];
+            int[] v = staged.ints[col];
+            for (int r = 0; r < k; r++) buf.setInt((long) (at + r) * 4, v[s + r]);
+        }
+        // the flows' bytes in one copy, then their end offsets
+        int from = staged.bytesAt[s], to = staged.bytesAt[s + k];
+        long start = c.flowBytesEnd;
+        c.flowData(start + to - from).setBytes(start, staged.bytes, from, to - from);
+        org.apache.arrow.memory.ArrowBuf offsets = c.bytes.getOffsetBuffer();
+        for (int r = 1; r <= k; r++) offsets.setInt((long) (at + r) * 4, (int) (start + staged.bytesAt[s + r] - from));
+        c.flowBytesEnd = start + to - from;
+        c.size = at + k;
+        size += k;
+        return k;
+    }
+
+    // ------------------------------------------------------------------ queries
+
+    /** A compiled row check over one chunk's columns. */
+    private interface RowCheck {
+        boolean test(Chunk c, int row);
+    }
+
+    private RowCheck compile(FilterPlan p) {
+        List<RowCheck> checks = new ArrayList<>();
+        for (Cond cond : p.conds()) checks.add(compile(cond));
+        RowCheck[] a = checks.toArray(RowCheck[]::new);
+        if (a.length == 0) return (c, r) -> true;
+        if (a.length == 1) return a[0];
+        return (c, r) -> {
+            for (RowCheck x : a) if (!x.test(c, r)) return false;
+            return true;
         };
-      }
-      case FilterPlan.IpIn ip -> {
-        yield dictCheck(ip.source() ? Chunk.SRC_IP : Chunk.DST_IP, ip.matcher());
-      }
-      case FilterPlan.NodeIn node -> {
-        yield dictCheck(Chunk.NODE, node.matcher());
-      }
-      case FilterPlan.LabelIn l -> {
-        var m = l.matcher();
-        yield dictCheck(l.source() ? Chunk.SRC_LABELS : Chunk.DST_LABELS, s -> m.test(s.isEmpty() ? List.of() : List.of(s.split(","))));
-      }
-    };
-  }
+    }
 
-  private RowCheck dictCheck(int col, java.util.function.Predicate<String> p) {
-    boolean[] ok = dicts[col].accept(p);
-    return (c, r) -> ok[c.intCol(col, r)];
-  }
+    private RowCheck compile(Cond cond) {
+        return switch (cond) {
+            case FilterPlan.IntIn in -> intIn(in);
+            case FilterPlan.PodIn pod -> {
+                int nsCol = pod.source() ? Chunk.SRC_NS : Chunk.DST_NS, podCol = pod.source() ? Chunk.SRC_POD : Chunk.DST_POD;
+                int n = pod.values().size();
+                boolean[][] nsOk = new boolean[n][], podOk = new boolean[n][];
+                for (int k = 0; k < n; k++) {
+                    var v = pod.values().get(k);
+                    nsOk[k] = dicts[nsCol].accept(ns -> v.namespace().equals(ns));
+                    podOk[k] = dicts[podCol].accept(name -> name.startsWith(v.prefix()));
+                }
+                boolean[] emptyNs = dicts[nsCol].accept(String::isEmpty), emptyPod = dicts[podCol].accept(String::isEmpty);
+                yield (c, r) -> {
+                    int ns = c.intCol(nsCol, r), pd = c.intCol(podCol, r);
+                    if (emptyNs[ns] && emptyPod[pd]) return false;
+                    for (int k = 0; k < n; k++) if (nsOk[k][ns] && podOk[k][pd]) return true;
+                    return false;
+                };
+            }
+            case FilterPlan.IpIn ip -> {
+                yield dictCheck(ip.source() ? Chunk.SRC_IP : Chunk.DST_IP, ip.matcher());
+            }
+            case FilterPlan.NodeIn node -> {
+                yield dictCheck(Chunk.NODE, node.matcher());
+            }
+            case FilterPlan.LabelIn l -> {
+                var m = l.matcher();
+                yield dictCheck(l.source() ? Chunk.SRC_LABELS : Chunk.DST_LABELS, s -> m.test(s.isEmpty() ? List.of() : List.of(s.split(","))));
+            }
+        };
+    }
 
-  private static RowCheck intIn(FilterPlan.IntIn in) {
-    long[] v = in.values();
-    return switch (in.col()) {
-      case VERDICT -> v.length == 1 ? (c, r) -> c.verdict(r) == v[0] : (c, r) -> contains(v, c.verdict(r));
-      case DROP_REASON -> (c, r) -> contains(v, c.dropReason(r));
-      case DIRECTION -> (c, r) -> contains(v, c.direction(r));
-      case PROTOCOL -> (c, r) -> contains(v, c.protocol(r));
-      case SRC_PORT -> (c, r) -> contains(v, c.intCol(Chunk.SRC_PORT, r));
-      case DST_PORT -> (c, r) -> contains(v, c.intCol(Chunk.DST_PORT, r));
-      case SRC_IDENTITY -> (c, r) -> contains(v, Integer.toUnsignedLong(c.intCol(Chunk.SRC_ID, r)));
-      case DST_IDENTITY -> (c, r) -> contains(v, Integer.toUnsignedLong(c.intCol(Chunk.DST_ID, r)));
-    };
-  }
+    private RowCheck dictCheck(int col, java.util.function.Predicate<String> p) {
+        boolean[] ok = dicts[col].accept(p);
+        return (c, r) -> ok[c.intCol(col, r)];
+    }
 
-  private static boolean contains(long[] a, long x) {
-    for (long v : a) if (v == x) return true;
-    return false;
-  }
+    private static RowCheck intIn(FilterPlan.IntIn in) {
+        long[] v = in.values();
+        return switch (in.col()) {
+            case VERDICT -> v.length == 1 ? (c, r) -> c.verdict(r) == v[0] : (c, r) -> contains(v, c.verdict(r));
+            case DROP_REASON -> (c, r) -> contains(v, c.dropReason(r));
+            case DIRECTION -> (c, r) -> contains(v, c.direction(r));
+            case PROTOCOL -> (c, r) -> contains(v, c.protocol(r));
+            case SRC_PORT -> (c, r) -> contains(v, c.intCol(Chunk.SRC_PORT, r));
+            case DST_PORT -> (c, r) -> contains(v, c.intCol(Chunk.DST_PORT, r));
+            case SRC_IDENTITY -> (c, r) -> contains(v, Integer.toUnsignedLong(c.intCol(Chunk.SRC_ID, r)));
+            case DST_IDENTITY -> (c, r) -> contains(v, Integer.toUnsignedLong(c.intCol(Chunk.DST_ID, r)));
+        };
+    }
 
-  private record Hit(long time, Chunk chunk, int row) {}
+    private static boolean contains(long[] a, long x) {
+        for (long v : a) if (v == x) return true;
+        return false;
+    }
 
-  @Override
-  public void query(FlowQuery q, Consumer<Flow> sink) throws StoreException {
-    List<Flow> out = new ArrayList<>();
-    lock.readLock().lock();
-    try {
-      FilterPlan.QueryPlan plan = FilterPlan.QueryPlan.of(q, c -> true);
-      RowCheck[] white = plan.whitelist().stream().map(this::compile).toArray(RowCheck[]::new);
-      RowCheck[] black = plan.exactBlacklist().stream().map(this::compile).toArray(RowCheck[]::new);
-      java.util.function.Predicate<Flow> matcher = plan.needsMatcher() ? q.matcher() : null;
-      long since = q.sinceNanos(), until = q.untilNanos();
-      long n = q.number();
-      boolean newest = !q.first();
-      // newest N: max-time wins, so the heap head is the oldest kept; first N: the reverse.
-      Comparator<Hit> order = Comparator.comparingLong(Hit::time);
-      PriorityQueue<Hit> heap = n > 0 ? new PriorityQueue<>(newest ? order : order.reversed()) : null;
-      List<Hit> all = n > 0 ? null : new ArrayList<>();
-      Iterator<Chunk> it = newest ? chunks.descendingIterator() : chunks.iterator();
-      while (it.hasNext()) {
-        Chunk c = it.next();
-        if (c.size == 0 || c.maxTime < since || c.minTime > until) continue;
-        if (heap != null && heap.size() >= n) {
-          long bound = heap.peek().time();
-          if (newest ? c.maxTime < bound : c.minTime > bound) continue;
+    private record Hit(long time, Chunk chunk, int row) {}
+
+    @Override
+    public void query(FlowQuery q, Consumer<Flow> sink) throws StoreException {
+        List<Flow> out = new ArrayList<>();
+        lock.readLock().lock();
+        try {
+            FilterPlan.QueryPlan plan = FilterPlan.QueryPlan.of(q, c -> true);
+            RowCheck[] white = plan.whitelist().stream().map(this::compile).toArray(RowCheck[]::new);
+            RowCheck[] black = plan.exactBlacklist().stream().map(this::compile).toArray(RowCheck[]::new);
+            java.util.function.Predicate<Flow> matcher = plan.needsMatcher() ? q.matcher() : null;
+            long since = q.sinceNanos(), until = q.untilNanos();
+            long n = q.number();
+            boolean newest = !q.first();
+            // newest N: max-time wins, so the heap head is the oldest kept; first N: the reverse.
+            Comparator<Hit> order = Comparator.comparingLong(Hit::time);
+            PriorityQueue<Hit> heap = n > 0 ? new PriorityQueue<>(newest ? order : order.reversed()) : null;
+            List<Hit> all = n > 0 ? null : new ArrayList<>();
+            Iterator<Chunk> it = newest ? chunks.descendingIterator() : chunks.iterator();
+            while (it.hasNext()) {
+                Chunk c = it.next();
+                if (c.size == 0 || c.maxTime < since || c.minTime > until) continue;
+                if (heap != null && heap.size() >= n) {
+                    long bound = heap.peek().time();
+                    if (newest ? c.maxTime < bound : c.minTime > bound) continue;
+                }
+                boolean whole = c.minTime >= since && c.maxTime <= until;
+                for (int r = 0; r < c.size; r++) {
+                    long t;
+                    if (!whole) {
+                        t = c.time(r);
+                        if (t < since || t > until) continue;
+                    }
+                    if (white.length > 0) {
+                        boolean any = false;
+                        for (RowCheck w : white) if (w.test(c, r)) { any = true; break; }
+                        if (!any) continue;
+                    }
+                    boolean out_ = false;
+                    for (RowCheck b : black) if (b.test(c, r)) { out_ = true; break; }
+                    if (out_) continue;
+                    t = c.time(r);
+                    if (heap != null && heap.size() >= n) {
+                        long bound = heap.peek().time();
+                        if (newest ? t <= bound : t >= bound) continue;
+                    }
+                    if (matcher != null && !matcher.test(decode(c, r))) continue;
+                    Hit h = new Hit(t, c, r);
+                    if (heap != null) {
+                        heap.add(h);
+                        if (heap.size() > n) heap.poll();
+                    } else {
+                        all.add(h);
+                    }
+                }
+            }
+            List<Hit> hits = heap != null ? new ArrayList<>(heap) : all;
+            hits.sort(order);
+            for (Hit h : hits) out.add(decode(h.chunk(), h.row()));
+        } finally {
+            lock.readLock().unlock();
         }
-        boolean whole = c.minTime >= since && c.maxTime <= until;
-        for (int r = 0; r < c.size; r++) {
-          long t;
-          if (!whole) {
-            t = c.time(r);
-            if (t < since || t > until) continue;
-          }
-          if (white.length > 0) {
-            boolean any = false;
-            for (RowCheck w : white) if (w.test(c, r)) { any = true; break; }
-            if (!any) continue;
-          }
-          boolean out_ = false;
-          for (RowCheck b : black) if (b.test(c, r)) { out_ = true; break; }
-          if (out_) continue;
-          t = c.time(r);
-          if (heap != null && heap.size() >= n) {
-            long bound = heap.peek().time();
-            if (newest ? t <= bound : t >= bound) continue;
-          }
-          if (matcher != null && !matcher.test(decode(c, r))) continue;
-          Hit h = new Hit(t, c, r);
-          if (heap != null) {
-            heap.add(h);
-            if (heap.size() > n) heap.poll();
-          } else {
-            all.add(h);
-          }
+        out.forEach(sink);
+    }
+
+    private static Flow decode(Chunk c, int row) {
+        try {
+            return Flow.parseFrom(c.flowBytes(row));
+        } catch (InvalidProtocolBufferException e) {
+            throw new IllegalStateException("stored flow does not parse", e);
         }
-      }
-      List<Hit> hits = heap != null ? new ArrayList<>(heap) : all;
-      hits.sort(order);
-      for (Hit h : hits) out.add(decode(h.chunk(), h.row()));
-    } finally {
-      lock.readLock().unlock();
     }
-    out.forEach(sink);
-  }
 
-  private static Flow decode(Chunk c, int row) {
-    try {
-      return Flow.parseFrom(c.flowBytes(row));
-    } catch (InvalidProtocolBufferException e) {
-      throw new IllegalStateException("stored flow does not parse", e);
+    // ------------------------------------------------------------------ aggregates
+
+    private interface RowVisitor {
+        void visit(Chunk c, int row);
     }
-  }
 
-  // ------------------------------------------------------------------ aggregates
-
-  private interface RowVisitor {
-    void visit(Chunk c, int row);
-  }
-
-  private void scan(Instant since, Instant until, String namespace, RowVisitor v) {
-    long s = since == null ? Long.MIN_VALUE : Timestamps.nanos(since);
-    long u = until == null ? Long.MAX_VALUE : Timestamps.nanos(until);
-    boolean[] nsOk = namespace == null || namespace.isEmpty() ? null : dicts[Chunk.SRC_NS].accept(namespace::equals);
-    boolean[] dnsOk = nsOk == null ? null : dicts[Chunk.DST_NS].accept(namespace::equals);
-    lock.readLock().lock();
-    try {
-      for (Chunk c : chunks) {
-        if (c.size == 0 || c.maxTime < s || c.minTime > u) continue;
-        for (int r = 0; r < c.size; r++) {
-          long t = c.time(r);
-          if (t < s || t > u) continue;
-          if (nsOk != null && !nsOk[c.intCol(Chunk.SRC_NS, r)] && !dnsOk[c.intCol(Chunk.DST_NS, r)]) continue;
-          v.visit(c, r);
+    private void scan(Instant since, Instant until, String namespace, RowVisitor v) {
+        long s = since == null ? Long.MIN_VALUE : Timestamps.nanos(since);
+        long u = until == null ? Long.MAX_VALUE : Timestamps.nanos(until);
+        boolean[] nsOk = namespace == null || namespace.isEmpty() ? null : dicts[Chunk.SRC_NS].accept(namespace::equals);
+        boolean[] dnsOk = nsOk == null ? null : dicts[Chunk.DST_NS].accept(namespace::equals);
+        lock.readLock().lock();
+        try {
+            for (Chunk c : chunks) {
+                if (c.size == 0 || c.maxTime < s || c.minTime > u) continue;
+                for (int r = 0; r < c.size; r++) {
+                    long t = c.time(r);
+                    if (t < s || t > u) continue;
+                    if (nsOk != null && !nsOk[c.intCol(Chunk.SRC_NS, r)] && !dnsOk[c.intCol(Chunk.DST_NS, r)]) continue;
+                    v.visit(c, r);
+                }
+            }
+        } finally {
+            lock.readLock().unlock();
         }
-      }
-    } finally {
-      lock.readLock().unlock();
     }
-  }
 
-  @Override
-  public List<Aggregates.Bucket> counts(Instant since, Instant until, Duration bucket, String namespace) {
-    long step = Math.max(1, bucket.toSeconds());
-    TreeMap<Long, Map<String, Long>> by = new TreeMap<>();
-    scan(since, until, namespace, (c, r) -> {
-      long b = Math.floorDiv(Math.floorDiv(c.time(r), 1_000_000_000L), step) * step;
-      by.computeIfAbsent(b, k -> new TreeMap<>()).merge(Aggregates.verdictName(c.verdict(r)), 1L, Long::sum);
-    });
-    List<Aggregates.Bucket> out = new ArrayList<>();
-    by.forEach((b, m) -> out.add(new Aggregates.Bucket(b, m.values().stream().mapToLong(Long::longValue).sum(), m.getOrDefault("DROPPED", 0L), m)));
-    return out;
-  }
-
-  @Override
-  public List<Aggregates.Edge> serviceMap(Instant since, Instant until, String namespace) {
-    Map<List<Integer>, Map<String, Long>> by = new HashMap<>();
-    scan(since, until, namespace, (c, r) -> by.computeIfAbsent(
-            List.of(c.intCol(Chunk.SRC_NS, r), c.intCol(Chunk.SRC_WL, r), c.intCol(Chunk.DST_NS, r), c.intCol(Chunk.DST_WL, r)),
-            k -> new TreeMap<>())
-        .merge(Aggregates.verdictName(c.verdict(r)), 1L, Long::sum));
-    List<Aggregates.Edge> out = new ArrayList<>();
-    lock.readLock().lock();
-    try {
-      by.forEach((k, m) -> out.add(new Aggregates.Edge(dicts[Chunk.SRC_NS].value(k.get(0)), dicts[Chunk.SRC_WL].value(k.get(1)),
-          dicts[Chunk.DST_NS].value(k.get(2)), dicts[Chunk.DST_WL].value(k.get(3)), m.values().stream().mapToLong(Long::longValue).sum(), m)));
-    } finally {
-      lock.readLock().unlock();
+    @Override
+    public List<Aggregates.Bucket> counts(Instant since, Instant until, Duration bucket, String namespace) {
+        long step = Math.max(1, bucket.toSeconds());
+        TreeMap<Long, Map<String, Long>> by = new TreeMap<>();
+        scan(since, until, namespace, (c, r) -> {
+            long b = Math.floorDiv(Math.floorDiv(c.time(r), 1_000_000_000L), step) * step;
+            by.computeIfAbsent(b, k -> new TreeMap<>()).merge(Aggregates.verdictName(c.verdict(r)), 1L, Long::sum);
+        });
+        List<Aggregates.Bucket> out = new ArrayList<>();
+        by.forEach((b, m) -> out.add(new Aggregates.Bucket(b, m.values().stream().mapToLong(Long::longValue).sum(), m.getOrDefault("DROPPED", 0L), m)));
+        return out;
     }
-    out.sort(Comparator.comparingLong(Aggregates.Edge::flows).reversed());
-    return out;
-  }
 
-  @Override
-  public List<Aggregates.PolicyUse> policies(Instant since, Instant until) {
-    Map<String, Map<String, Long>> by = new TreeMap<>();
-    Map<Integer, String[]> split = new HashMap<>();
-    scan(since, until, null, (c, r) -> {
-      int id = c.intCol(Chunk.POLICIES, r);
-      String[] ps = split.computeIfAbsent(id, k -> {
-        String s = dicts[Chunk.POLICIES].value(k);
-        return s.isEmpty() ? new String[0] : s.split("\n");
-      });
-      for (String p : ps) by.computeIfAbsent(p, k -> new TreeMap<>()).merge(Aggregates.verdictName(c.verdict(r)), 1L, Long::sum);
-    });
-    List<Aggregates.PolicyUse> out = new ArrayList<>();
-    by.forEach((k, m) -> out.add(Aggregates.PolicyUse.parse(k, m.values().stream().mapToLong(Long::longValue).sum(), m)));
-    return out;
-  }
-
-  @Override
-  public void close() {
-    lock.writeLock().lock();
-    try {
-      closed = true;
-      chunks.forEach(Chunk::close);
-      chunks.clear();
-      size = 0;
-      allocator.close();
-    } finally {
-      lock.writeLock().unlock();
+    @Override
+    public List<Aggregates.Edge> serviceMap(Instant since, Instant until, String namespace) {
+        Map<List<Integer>, Map<String, Long>> by = new HashMap<>();
+        scan(since, until, namespace, (c, r) -> by.computeIfAbsent(
+                        List.of(c.intCol(Chunk.SRC_NS, r), c.intCol(Chunk.SRC_WL, r), c.intCol(Chunk.DST_NS, r), c.intCol(Chunk.DST_WL, r)),
+                        k -> new TreeMap<>())
+                .merge(Aggregates.verdictName(c.verdict(r)), 1L, Long::sum));
+        List<Aggregates.Edge> out = new ArrayList<>();
+        lock.readLock().lock();
+        try {
+            by.forEach((k, m) -> out.add(new Aggregates.Edge(dicts[Chunk.SRC_NS].value(k.get(0)), dicts[Chunk.SRC_WL].value(k.get(1)),
+                    dicts[Chunk.DST_NS].value(k.get(2)), dicts[Chunk.DST_WL].value(k.get(3)), m.values().stream().mapToLong(Long::longValue).sum(), m)));
+        } finally {
+            lock.readLock().unlock();
+        }
+        out.sort(Comparator.comparingLong(Aggregates.Edge::flows).reversed());
+        return out;
     }
-  }
+
+    @Override
+    public List<Aggregates.PolicyUse> policies(Instant since, Instant until) {
+        Map<String, Map<String, Long>> by = new TreeMap<>();
+        Map<Integer, String[]> split = new HashMap<>();
+        scan(since, until, null, (c, r) -> {
+            int id = c.intCol(Chunk.POLICIES, r);
+            String[] ps = split.computeIfAbsent(id, k -> {
+                String s = dicts[Chunk.POLICIES].value(k);
+                return s.isEmpty() ? new String[0] : s.split("\n");
+            });
+            for (String p : ps) by.computeIfAbsent(p, k -> new TreeMap<>()).merge(Aggregates.verdictName(c.verdict(r)), 1L, Long::sum);
+        });
+        List<Aggregates.PolicyUse> out = new ArrayList<>();
+        by.forEach((k, m) -> out.add(Aggregates.PolicyUse.parse(k, m.values().stream().mapToLong(Long::longValue).sum(), m)));
+        return out;
+    }
+
+    @Override
+    public void close() {
+        lock.writeLock().lock();
+        try {
+            closed = true;
+            chunks.forEach(Chunk::close);
+            chunks.clear();
+            size = 0;
+            allocator.close();
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
 }
