@@ -80,7 +80,7 @@ public final class KafkaProxyBench {
             long events = producers.events.size() + consumers.events.size();
             results.put("proxy_l7_events", events);
         }
-        StringBuilder json = new StringBuilder("{\n  \"note\": \"one run on a shared, busy 2-core machine; broker, proxy (two Netty event loops per role, as the agent runs it) and clients in one JVM\",\n");
+        StringBuilder json = new StringBuilder("{\n  \"note\": \"one run on this 2-core machine (other work on it moves the figures); broker, proxy (two Netty event loops per role, as the agent runs it) and clients in one JVM\",\n");
         int i = 0;
         for (var e : results.entrySet()) {
             json.append("  \"").append(e.getKey()).append("\": ").append(e.getValue() instanceof Map<?, ?> m ? toJson(m) : e.getValue());
