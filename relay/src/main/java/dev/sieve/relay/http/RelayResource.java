@@ -68,43 +68,55 @@ public class RelayResource {
         // every flow stored from then on
         LiveFlows.Subscription sub = flows.subscribe(q);
         AtomicBoolean started = new AtomicBoolean();
-        return Multi.createFrom().<String>emitter(em -> Thread.ofVirtual().name("sse").start(() -> {
-            started.set(true);
-            try (sub) {
-                flows.stream(q, sub, new FlowService.Sink() {
-                    /**
-                     * Emits only on demand (the emitter would otherwise buffer without bound for a client that stops reading):
-                     * while it waits, the live subscription's bounded queue fills and what it drops arrives as lost_events.
-                     */
-                    private boolean demand() throws InterruptedException {
-                        while (em.requested() == 0 && !em.isCancelled()) Thread.sleep(1);
-                        return !em.isCancelled();
-                    }
+        return Multi.createFrom().<String>emitter(em -> {
+            // woken by the client's requests and by cancellation, not by polling
+            Object demandChanged = new Object();
+            Runnable wake = () -> {
+                synchronized (demandChanged) {
+                    demandChanged.notifyAll();
+                }
+            };
+            em.onRequest(n -> wake.run()).onTermination(wake);
+            Thread.ofVirtual().name("sse").start(() -> {
+                started.set(true);
+                try (sub) {
+                    flows.stream(q, sub, new FlowService.Sink() {
+                        /**
+                         * Emits only on demand (the emitter would otherwise buffer without bound for a client that stops reading):
+                         * while it waits, the live subscription's bounded queue fills and what it drops arrives as lost_events.
+                         */
+                        private boolean demand() throws InterruptedException {
+                            synchronized (demandChanged) {
+                                while (em.requested() == 0 && !em.isCancelled()) demandChanged.wait(1000);
+                            }
+                            return !em.isCancelled();
+                        }
 
-                    @Override
-                    public boolean flow(Flow f) throws InterruptedException {
-                        if (!demand()) return false;
-                        em.emit(HubbleJson.print(f));
-                        return true;
-                    }
+                        @Override
+                        public boolean flow(Flow f) throws InterruptedException {
+                            if (!demand()) return false;
+                            em.emit(HubbleJson.print(f));
+                            return true;
+                        }
 
-                    @Override
-                    public boolean lost(long n, boolean atNode) throws InterruptedException {
-                        if (!demand()) return false;
-                        em.emit("{\"lost_events\":{\"num_events_lost\":" + n + "}}");
-                        return true;
-                    }
+                        @Override
+                        public boolean lost(long n, boolean atNode) throws InterruptedException {
+                            if (!demand()) return false;
+                            em.emit("{\"lost_events\":{\"num_events_lost\":" + n + "}}");
+                            return true;
+                        }
 
-                    @Override
-                    public boolean cancelled() {
-                        return em.isCancelled();
-                    }
-                });
-                em.complete();
-            } catch (Exception e) {
-                em.fail(e);
-            }
-        })).onTermination().invoke(() -> {
+                        @Override
+                        public boolean cancelled() {
+                            return em.isCancelled();
+                        }
+                    });
+                    em.complete();
+                } catch (Exception e) {
+                    em.fail(e);
+                }
+            });
+        }).onTermination().invoke(() -> {
             if (sub != null && !started.get()) sub.close(); // cancelled before the stream ran
         });
     }
