@@ -48,6 +48,7 @@ public final class PushSyntheticFlows {
         long t0 = System.currentTimeMillis() - n; // one flow per millisecond, ending now
         SplittableRandom rnd = new SplittableRandom(42);
         Path spool = Files.createTempDirectory("sieve-bench-spool");
+        spool.toFile().deleteOnExit(); // empty once every batch is acknowledged (the run fails otherwise)
         long started = System.nanoTime();
         try (RelayPusher pusher = new RelayPusher(target, "bench-node", spool, 1L << 30,
                 new RelayPusher.Settings(2000, Duration.ofMillis(100), 32, Duration.ofSeconds(1)))) {
