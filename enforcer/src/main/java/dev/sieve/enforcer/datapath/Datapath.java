@@ -326,12 +326,8 @@ public final class Datapath implements AutoCloseable {
             writeArraySlot(ifindex, info);
             written = true;
         }
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment k = a.allocate(ValueLayout.JAVA_INT);
-            k.set(ValueLayout.JAVA_INT, 0, ifindex);
-            MemorySegment v = a.allocate(MapLayouts.ENDPOINT_INFO);
-            info.write(v);
-            endpoints.update(k, v, LibBpf.BPF_ANY);
+        try {
+            writeEndpointHash(ifindex, info);
             written = true;
         } catch (BpfException e) {
             if (!written) throw e;
@@ -380,6 +376,11 @@ public final class Datapath implements AutoCloseable {
     }
 
     private void writeEndpoint(int ifindex, EndpointInfo info) {
+        writeEndpointHash(ifindex, info);
+        writeArraySlot(ifindex, info);
+    }
+
+    private void writeEndpointHash(int ifindex, EndpointInfo info) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment k = a.allocate(ValueLayout.JAVA_INT);
             k.set(ValueLayout.JAVA_INT, 0, ifindex);
@@ -387,7 +388,6 @@ public final class Datapath implements AutoCloseable {
             info.write(v);
             endpoints.update(k, v, LibBpf.BPF_ANY);
         }
-        writeArraySlot(ifindex, info);
     }
 
     /**
