@@ -100,9 +100,8 @@ public final class FlowEnricher {
         this.names = names == null ? NameResolver.NONE : names;
     }
 
-    /** The enriched flow for one event. */
-    @SuppressWarnings("deprecation")
-    public Flow enrich(VerdictEvent e) {
+    /** The caches of peers and policies hold until the resolver's cluster view changes. */
+    private void forgetIfResolverChanged() {
         long g = resolver.generation();
         if (g != generation) {
             peers.clear();
@@ -110,6 +109,12 @@ public final class FlowEnricher {
             noPolicy.clear();
             generation = g;
         }
+    }
+
+    /** The enriched flow for one event. */
+    @SuppressWarnings("deprecation")
+    public Flow enrich(VerdictEvent e) {
+        forgetIfResolverChanged();
         boolean ingress = e.direction() == Direction.INGRESS;
         // a packet dropped for its forged source (132) is the sending pod's, whoever owns that address
         Peer src = e.dropReason() == INVALID_SOURCE_IP
@@ -185,13 +190,7 @@ public final class FlowEnricher {
      */
     @SuppressWarnings("deprecation")
     public Flow enrich(dev.sieve.proxy.L7Event e) {
-        long g = resolver.generation();
-        if (g != generation) {
-            peers.clear();
-            policies.clear();
-            noPolicy.clear();
-            generation = g;
-        }
+        forgetIfResolverChanged();
         byte[] sa = e.source().getAddress().getAddress(), da = e.destination().getAddress().getAddress();
         Peer src = peer(sa, resolver.identityOf(sa), 0);
         Peer dst = peer(da, resolver.identityOf(da), 0);
