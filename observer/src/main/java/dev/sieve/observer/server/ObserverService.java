@@ -341,17 +341,23 @@ public final class ObserverService extends ObserverGrpc.ObserverImplBase {
         responseObserver.onCompleted();
     }
 
+    /** The events' window of a request; null when it is invalid (the call then ends with INVALID_ARGUMENT). */
+    private static EventWindow window(long number, boolean first, boolean follow, Timestamp since, Timestamp until,
+                                      StreamObserver<?> out) {
+        try {
+            return EventWindow.of(number, first, follow, since, until);
+        } catch (IllegalArgumentException e) {
+            out.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+            return null;
+        }
+    }
+
     @Override
     public void getAgentEvents(GetAgentEventsRequest request, StreamObserver<GetAgentEventsResponse> responseObserver) {
         ServerCallStreamObserver<GetAgentEventsResponse> out = (ServerCallStreamObserver<GetAgentEventsResponse>) responseObserver;
-        EventWindow w;
-        try {
-            w = EventWindow.of(request.getNumber(), request.getFirst(), request.getFollow(),
-                    request.hasSince() ? request.getSince() : null, request.hasUntil() ? request.getUntil() : null);
-        } catch (IllegalArgumentException e) {
-            out.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
-            return;
-        }
+        EventWindow w = window(request.getNumber(), request.getFirst(), request.getFollow(),
+                request.hasSince() ? request.getSince() : null, request.hasUntil() ? request.getUntil() : null, out);
+        if (w == null) return;
         long end = agentEvents.nextSeq();
         for (AgentEventHub.Entry e : w.history(agentEvents.from(0), end)) out.onNext(e.response());
         if (!w.follow()) {
@@ -395,14 +401,9 @@ public final class ObserverService extends ObserverGrpc.ObserverImplBase {
     @Override
     public void getDebugEvents(GetDebugEventsRequest request, StreamObserver<GetDebugEventsResponse> responseObserver) {
         ServerCallStreamObserver<GetDebugEventsResponse> out = (ServerCallStreamObserver<GetDebugEventsResponse>) responseObserver;
-        EventWindow w;
-        try {
-            w = EventWindow.of(request.getNumber(), request.getFirst(), request.getFollow(),
-                    request.hasSince() ? request.getSince() : null, request.hasUntil() ? request.getUntil() : null);
-        } catch (IllegalArgumentException e) {
-            out.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
-            return;
-        }
+        EventWindow w = window(request.getNumber(), request.getFirst(), request.getFollow(),
+                request.hasSince() ? request.getSince() : null, request.hasUntil() ? request.getUntil() : null, out);
+        if (w == null) return;
         if (!w.follow()) {
             out.onCompleted();
             return;
