@@ -95,7 +95,8 @@ class HubbleCliCompatibilityTest {
         }
         Thread.sleep(1500);
         until = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
-        Thread.sleep(2500); // the agent pushes, the relay stores: the window is complete on both servers
+        // the agent pushes, the relay stores: the window is complete on both servers once all is acknowledged
+        if (!agent.relay().flush(Duration.ofSeconds(30))) throw new IllegalStateException("the relay did not acknowledge the node's flows");
 
         // a second relay on a real ClickHouse, holding the same flows: the node's buffer pushed as the agent pushes it
         clickhouse = new ClickHouseServer().start();

@@ -133,8 +133,8 @@ class RelayAppTest {
                     // closed
                 }
             });
+            // the history arrived, so the stream is open: its live subscription exists already (no grace period)
             assertThat(events.poll(10, TimeUnit.SECONDS)).contains(flows.get(499).getUuid());
-            Thread.sleep(300);
             Flow live = g.next();
             push.onNext(FlowBatch.newBuilder().setNodeName("node-x").setEpoch("e").setSequence(6).setFirstFlowSeq(501).addFlows(live).build());
             assertThat(acks.poll(10, TimeUnit.SECONDS).getStatus()).isEqualTo(BatchAck.Status.STATUS_STORED);
