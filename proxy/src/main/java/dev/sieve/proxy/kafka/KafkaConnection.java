@@ -4,6 +4,7 @@ import dev.sieve.api.flow.Verdict;
 import dev.sieve.policy.compute.RuleInfo;
 import dev.sieve.proxy.ProxiedConnection;
 import dev.sieve.proxy.kafka.KafkaJudge.Judgement;
+import dev.sieve.proxy.kafka.TopicSplit.TopicRef;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -19,20 +20,25 @@ import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.message.ApiVersionsResponseData;
-import org.apache.kafka.common.message.MetadataRequestData;
+import org.apache.kafka.common.message.FetchRequestData;
+import org.apache.kafka.common.message.FetchResponseData;
 import org.apache.kafka.common.message.MetadataResponseData;
 import org.apache.kafka.common.message.ResponseHeaderData;
 import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.ByteBufferAccessor;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.protocol.Message;
 import org.apache.kafka.common.requests.AbstractRequest;
 import org.apache.kafka.common.requests.AbstractResponse;
 import org.apache.kafka.common.requests.ApiVersionsResponse;
@@ -82,9 +88,12 @@ final class KafkaConnection {
         boolean parseResponse = true;
         FetchRequest fetch;
         List<String> fetchTopics = List.of();
-        /** Metadata: each topic's own verdict; the denied ones were taken out of the forwarded request. */
+        /** Fetch: the session's partitions answered TOPIC_AUTHORIZATION_FAILED (those of the request included). */
+        Map<TopicRef, Set<Integer>> fetchDenied = Map.of();
+        /** A split request: each topic's own verdict; the denied ones were taken out of the forwarded request. */
         Map<String, Judgement> perTopic;
-        List<String> deniedTopics = List.of();
+        /** A split request: the entries answering its denied topics, merged into the broker's response. */
+        List<Message> errorEntries = List.of();
         ByteBuf response;
         int errorCode;
 
@@ -108,8 +117,17 @@ final class KafkaConnection {
     private final long stallNanos;
     private final KafkaEvents events;
     private final ArrayDeque<Exchange> inFlight = new ArrayDeque<>();
-    /** Fetch sessions (KIP-227) the broker opened on this connection, with the topics judged into them. */
-    private final Map<Integer, Set<String>> fetchSessions = new HashMap<>();
+    /**
+     * Fetch sessions (KIP-227) the broker opened on this connection: the topics judged into them, and the partitions
+     * the client has in its session but the broker has not (denied; answered in every response, as the broker
+     * answers a partition in error in every response of a session).
+     */
+    private final Map<Integer, FetchSession> fetchSessions = new HashMap<>();
+
+    private static final class FetchSession {
+        final Set<String> topics = new LinkedHashSet<>();
+        Map<TopicRef, Set<Integer>> denied = Map.of();
+    }
     /** Verdicts by request shape: a connection's policy is fixed, and clients repeat the same few requests. */
     private final Map<VerdictKey, Judgement> judged = new HashMap<>();
     private Channel upstream;
@@ -245,15 +263,11 @@ final class KafkaConnection {
         List<String> shown = new ArrayList<>(topics.names());
         for (Uuid id : topics.unknownIds()) shown.add(id.toString());
 
-        if (request instanceof MetadataRequest m && !topics.allTopics() && topics.unknownIds().isEmpty()
-                && (version > 0 || topics.names().stream().anyMatch(t -> KafkaJudge.mayDescribe(connection.policy(), version, clientId, t)))) {
-            metadataRequest(frame, header, m, topics);
-            return;
-        }
         Errors denial = Errors.TOPIC_AUTHORIZATION_FAILED;
         Judgement j;
         Set<String> judgedTopics = new LinkedHashSet<>(topics.names());
         FetchRequest fetch = request instanceof FetchRequest f ? f : null;
+        FetchSession session = null;
         if (!topics.unknownIds().isEmpty()) {
             denial = Errors.UNKNOWN_TOPIC_ID;
             j = new Judgement(dev.sieve.policy.trace.Verdict.DROPPED, List.of(), List.of(),
@@ -267,8 +281,16 @@ final class KafkaConnection {
             j = whole.allowed() ? whole : new Judgement(dev.sieve.policy.trace.Verdict.FORWARDED, List.of(), List.of(),
                     "Metadata for all topics: the answer shows only the topics the rules allow");
         } else {
-            if (fetch != null && fetch.data().sessionId() != 0) judgedTopics.addAll(fetchSessions.get(fetch.data().sessionId()));
+            if (fetch != null && fetch.data().sessionId() != 0) {
+                session = fetchSessions.get(fetch.data().sessionId());
+                judgedTopics.addAll(session.topics);
+            }
             j = judge(apiKey, version, clientId, judgedTopics);
+            boolean sessionDenials = session != null && fetch.data().sessionEpoch() > 0 && !session.denied.isEmpty();
+            if ((!j.allowed() || sessionDenials) && TopicSplit.splits(request)
+                    && split(frame, header, request, j, session)) {
+                return;
+            }
         }
         Verdict verdict = KafkaEvents.flowVerdict(j.verdict());
         events.request(apiKey, version, header.correlationId(), shown, verdict, j.egressRules(), j.ingressRules());
@@ -280,6 +302,7 @@ final class KafkaConnection {
             if (fetch != null) {
                 x.fetch = fetch;
                 x.fetchTopics = List.copyOf(judgedTopics);
+                if (session != null && fetch.data().sessionEpoch() > 0) x.fetchDenied = session.denied;
             }
             boolean answered = !(request instanceof ProduceRequest p && p.acks() == 0);
             if (answered) enqueue(x);
@@ -300,44 +323,117 @@ final class KafkaConnection {
             return;
         }
         x.errorCode = denial.code();
-        x.response = serialize(client.alloc(), error, header.apiKey(), version, header.correlationId());
+        x.response = serialize(client.alloc(), error.data(), header.apiKey(), version, header.correlationId());
         enqueue(x);
         drain();
     }
 
     /**
-     * Metadata answers per topic, as the broker does for topics a client may not describe: the denied topics are
-     * taken out of the forwarded request (so the broker never auto-creates them) and put back into the answer with
-     * {@code TOPIC_AUTHORIZATION_FAILED}. (A whole error response carries no brokers, which clients ignore.)
+     * Answers a request per topic, as the broker's own authorizer does ({@link TopicSplit}): the denied topics are
+     * taken out of the forwarded request (so the broker never sees them, nor auto-creates them) and put back into
+     * its answer with {@code TOPIC_AUTHORIZATION_FAILED}. Returns false when the request is better answered whole
+     * (every topic denied and nothing to forward: the API's own error response).
+     *
+     * <p>Metadata v1+ is forwarded even when every topic is denied (its answer carries the brokers, which clients
+     * need; an error answer without them is ignored), and so is a Fetch of a session (KIP-227): the broker's session
+     * epoch must advance with the client's. A Fetch session's denied partitions stay in the client's session but
+     * never enter the broker's: every response of the session answers them again, the client's forgetting them is
+     * taken out of the forwarded request, and a sessionless Fetch of denied topics only is answered per partition by
+     * the proxy (kafka-clients' own error response for Fetch is a top-level error, which consumers ignore).
      */
-    private void metadataRequest(ByteBuf frame, RequestHeader header, MetadataRequest m, RequestTopics topics) {
+    private boolean split(ByteBuf frame, RequestHeader header, AbstractRequest request, Judgement whole, FetchSession session) {
+        int apiKey = header.apiKey().id;
         short version = header.apiVersion();
-        Map<String, Judgement> each = KafkaJudge.judgeEach(connection.policy(), header.apiKey().id, version, header.clientId(), topics.names());
-        List<String> denied = new ArrayList<>();
-        Judgement first = null;
-        for (Map.Entry<String, Judgement> e : each.entrySet()) {
-            Judgement j = e.getValue();
-            if (!j.allowed()) denied.add(e.getKey());
-            else if (first == null) first = j;
-            events.request(header.apiKey().id, version, header.correlationId(), List.of(e.getKey()),
-                    KafkaEvents.flowVerdict(j.verdict()), j.egressRules(), j.ingressRules());
+        String clientId = header.clientId();
+        Map<String, Judgement> perTopic = new LinkedHashMap<>();
+        Map<TopicRef, String> names = new HashMap<>();
+        for (TopicRef ref : TopicSplit.topics(request)) {
+            String name = ref.name() != null ? ref.name() : topicIds.name(ref.id());
+            if (name == null) return false; // unnamed IDs are answered whole, before this
+            names.put(ref, name);
+            perTopic.computeIfAbsent(name, t -> judge(apiKey, version, clientId, Set.of(t)));
+        }
+        Predicate<TopicRef> denied = ref -> !perTopic.get(names.get(ref)).allowed();
+        boolean anyAllowed = perTopic.values().stream().anyMatch(Judgement::allowed);
+        boolean anyDenied = perTopic.values().stream().anyMatch(t -> !t.allowed());
+        FetchRequest fetch = request instanceof FetchRequest f ? f : null;
+        boolean forwardAnyway = (request instanceof MetadataRequest && version > 0) || (fetch != null && fetch.data().sessionId() != 0);
+        if (!anyAllowed && !forwardAnyway && fetch == null) return false;
+
+        if (perTopic.isEmpty()) {
+            events.request(apiKey, version, header.correlationId(), List.of(), KafkaEvents.flowVerdict(whole.verdict()),
+                    whole.egressRules(), whole.ingressRules());
+        }
+        for (Map.Entry<String, Judgement> e : perTopic.entrySet()) {
+            Judgement tj = e.getValue();
+            events.request(apiKey, version, header.correlationId(), List.of(e.getKey()), KafkaEvents.flowVerdict(tj.verdict()),
+                    tj.egressRules(), tj.ingressRules());
+        }
+        Judgement first = perTopic.values().stream().filter(Judgement::allowed).findFirst().orElse(whole);
+        Exchange x = new Exchange(apiKey, version, header.correlationId(), clientId, List.copyOf(perTopic.keySet()), first, true);
+        x.perTopic = perTopic;
+        ApiMessage forwardData = anyDenied ? TopicSplit.without(request, denied) : null;
+        List<Message> entries;
+        if (fetch != null) {
+            x.fetch = (FetchRequest) request;
+            x.fetchTopics = perTopic.entrySet().stream().filter(e -> e.getValue().allowed()).map(Map.Entry::getKey).toList();
+            Map<TopicRef, Set<Integer>> sessionDenied = new LinkedHashMap<>();
+            boolean incremental = session != null && fetch.data().sessionEpoch() > 0;
+            if (incremental) session.denied.forEach((t, ps) -> sessionDenied.put(t, new java.util.TreeSet<>(ps)));
+            if (incremental && !fetch.data().forgottenTopicsData().isEmpty()) {
+                // the client forgets partitions: those the broker never had leave the proxy's session, not the broker's
+                FetchRequestData d = (FetchRequestData) (forwardData != null ? forwardData : fetch.data().duplicate());
+                boolean touched = false;
+                var it = d.forgottenTopicsData().iterator();
+                while (it.hasNext()) {
+                    FetchRequestData.ForgottenTopic ft = it.next();
+                    Set<Integer> ps = sessionDenied.get(TopicRef.of(ft.topic(), ft.topicId()));
+                    if (ps == null) continue;
+                    touched = true;
+                    ps.removeAll(ft.partitions());
+                    if (ps.isEmpty()) sessionDenied.remove(TopicRef.of(ft.topic(), ft.topicId()));
+                    ft.partitions().removeAll(session.denied.get(TopicRef.of(ft.topic(), ft.topicId())));
+                    if (ft.partitions().isEmpty()) it.remove();
+                }
+                if (touched) forwardData = d;
+            }
+            for (FetchRequestData.FetchTopic t : fetch.data().topics()) {
+                TopicRef ref = TopicRef.of(t.topic(), t.topicId());
+                if (!denied.test(ref)) continue;
+                Set<Integer> ps = sessionDenied.computeIfAbsent(ref, k -> new java.util.TreeSet<>());
+                for (FetchRequestData.FetchPartition p : t.partitions()) ps.add(p.partition());
+            }
+            x.fetchDenied = sessionDenied;
+            entries = new ArrayList<>();
+            sessionDenied.forEach((t, ps) -> entries.add(TopicSplit.fetchErrorEntry(t, ps, Errors.TOPIC_AUTHORIZATION_FAILED)));
+            if (!anyAllowed && !forwardAnyway) {
+                // a sessionless (or new session's) Fetch of denied topics only: answered per partition, no session
+                frame.release();
+                FetchResponseData answer = new FetchResponseData();
+                TopicSplit.merge(ApiKeys.FETCH, answer, entries);
+                x.errorCode = Errors.TOPIC_AUTHORIZATION_FAILED.code();
+                x.response = serialize(client.alloc(), answer, header.apiKey(), version, header.correlationId());
+                enqueue(x);
+                drain();
+                return true;
+            }
+        } else {
+            entries = anyDenied ? TopicSplit.errorEntries(request, denied, Errors.TOPIC_AUTHORIZATION_FAILED) : List.of();
         }
         ByteBuf out = frame;
-        if (!denied.isEmpty()) {
-            MetadataRequestData d = m.data().duplicate();
-            d.topics().removeIf(t -> denied.contains(t.name() != null ? t.name() : topicIds.name(t.topicId())));
-            ByteBuffer b = RequestUtils.serialize(header.data(), header.headerVersion(), d, version);
+        if (forwardData != null) {
+            ByteBuffer b = RequestUtils.serialize(header.data(), header.headerVersion(), forwardData, version);
             out = client.alloc().buffer(4 + b.remaining());
             out.writeInt(b.remaining());
             out.writeBytes(b);
             frame.release();
         }
-        Exchange x = new Exchange(header.apiKey().id, version, header.correlationId(), header.clientId(),
-                List.copyOf(each.keySet()), first != null ? first : each.values().iterator().next(), true);
-        x.perTopic = each;
-        x.deniedTopics = List.copyOf(denied);
-        enqueue(x);
+        if (entries != null) { // null: Produce with acks=0, which expects no answer
+            x.errorEntries = entries;
+            enqueue(x);
+        }
         upstream.write(out);
+        return true;
     }
 
     // ---- responses -----------------------------------------------------------------------------------------
@@ -396,17 +492,19 @@ final class KafkaConnection {
             if (x.parseResponse) {
                 AbstractResponse response = AbstractResponse.parseResponse(api, new ByteBufferAccessor(buf), x.version);
                 x.errorCode = errorCode(response);
-                AbstractResponse rewritten = switch (response) {
+                boolean merge = !x.errorEntries.isEmpty();
+                boolean rewritten = switch (response) {
                     case MetadataResponse m -> metadata(x, m);
                     case ApiVersionsResponse a -> apiVersions(a);
                     case FetchResponse f -> {
-                        fetchSession(x, f);
-                        yield null;
+                        merge &= fetchSession(x, f);
+                        yield false;
                     }
-                    default -> null;
+                    default -> false;
                 };
-                if (rewritten != null) {
-                    out = serialize(client.alloc(), rewritten, api, x.version, x.correlationId);
+                if (merge) TopicSplit.merge(api, response.data(), x.errorEntries);
+                if (rewritten || merge) {
+                    out = serialize(client.alloc(), response.data(), api, x.version, x.correlationId);
                     frame.release();
                 }
             }
@@ -424,30 +522,24 @@ final class KafkaConnection {
     }
 
     /** Learns topic IDs; for a Metadata request for all topics, keeps only the topics the rules let it describe. */
-    private AbstractResponse metadata(Exchange x, MetadataResponse m) {
+    private boolean metadata(Exchange x, MetadataResponse m) {
         MetadataResponseData data = m.data();
-        boolean removed = !x.deniedTopics.isEmpty();
-        for (String t : x.deniedTopics) {
-            if (data.topics().find(t) != null) continue;
-            data.topics().add(new MetadataResponseData.MetadataResponseTopic().setName(t)
-                    .setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code()));
-        }
+        boolean removed = false;
         var it = data.topics().iterator();
         while (it.hasNext()) {
             MetadataResponseData.MetadataResponseTopic t = it.next();
             topicIds.learn(t.topicId(), t.name());
-            if (x.deniedTopics.contains(t.name())) continue;
             if (x.allTopicsMetadata && (t.name() == null
                     || !KafkaJudge.mayDescribe(connection.policy(), x.version, x.clientId, t.name()))) {
                 it.remove();
                 removed = true;
             }
         }
-        return removed ? new MetadataResponse(data, x.version) : null;
+        return removed;
     }
 
     /** Caps the versions the broker offers at those this proxy can parse, so clients never send one it cannot. */
-    private static AbstractResponse apiVersions(ApiVersionsResponse a) {
+    private static boolean apiVersions(ApiVersionsResponse a) {
         boolean changed = false;
         var it = a.data().apiKeys().iterator();
         while (it.hasNext()) {
@@ -463,19 +555,32 @@ final class KafkaConnection {
                 changed = true;
             }
         }
-        return changed ? new ApiVersionsResponse(a.data()) : null;
+        return changed;
     }
 
-    private void fetchSession(Exchange x, FetchResponse f) {
+    /**
+     * Keeps the session the broker opened or moved on (its judged topics and denied partitions); returns whether the
+     * denied partitions belong in this response (not when it is a top-level error, which carries no partitions).
+     */
+    private boolean fetchSession(Exchange x, FetchResponse f) {
         int requested = x.fetch.data().sessionId();
-        if (f.error() != Errors.NONE || x.fetch.data().sessionEpoch() == -1) {
+        int epoch = x.fetch.data().sessionEpoch();
+        if (f.error() != Errors.NONE || epoch == -1) {
             fetchSessions.remove(requested);
-            return;
+            return f.error() == Errors.NONE;
         }
         int id = f.sessionId();
-        if (id == 0) return;
+        if (epoch == 0 && requested != 0 && requested != id) fetchSessions.remove(requested);
+        if (id == 0) return true;
         if (fetchSessions.size() >= MAX_FETCH_SESSIONS && !fetchSessions.containsKey(id)) fetchSessions.clear();
-        fetchSessions.computeIfAbsent(id, k -> new LinkedHashSet<>()).addAll(x.fetchTopics);
+        FetchSession session = epoch == 0 ? null : fetchSessions.get(id);
+        if (session == null) {
+            session = new FetchSession();
+            fetchSessions.put(id, session);
+        }
+        session.topics.addAll(x.fetchTopics);
+        session.denied = x.fetchDenied;
+        return true;
     }
 
     private static int errorCode(AbstractResponse response) {
@@ -533,9 +638,9 @@ final class KafkaConnection {
         return j.allowed() ? KafkaEvents.flowVerdict(j.verdict()) : Verdict.FORWARDED;
     }
 
-    static ByteBuf serialize(ByteBufAllocator alloc, AbstractResponse response, ApiKeys api, short version, int correlationId) {
+    static ByteBuf serialize(ByteBufAllocator alloc, ApiMessage response, ApiKeys api, short version, int correlationId) {
         ByteBuffer body = RequestUtils.serialize(new ResponseHeaderData().setCorrelationId(correlationId),
-                api.responseHeaderVersion(version), response.data(), version);
+                api.responseHeaderVersion(version), response, version);
         ByteBuf out = alloc.buffer(4 + body.remaining());
         out.writeInt(body.remaining());
         out.writeBytes(body);

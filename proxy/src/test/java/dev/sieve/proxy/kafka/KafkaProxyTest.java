@@ -151,9 +151,13 @@ class KafkaProxyTest {
         assertThat(readAll("orders")).doesNotContain("order");
     }
 
-    /** A Produce naming a denied topic is answered by the proxy in the broker's place, whole, in correlation order. */
+    /**
+     * A Produce naming an allowed and a denied topic: the allowed part is forwarded and the denied topic answered
+     * in the same response, in its place among pipelined requests; a Produce of a denied topic only is answered by
+     * the proxy alone.
+     */
     @Test
-    void deniedProduceIsAnsweredInOrderAmongForwardedRequests() throws Exception {
+    void mixedProduceIsAnsweredPerTopicInOrderAmongForwardedRequests() throws Exception {
         short v = ApiKeys.PRODUCE.latestVersion();
         try (RawKafkaClient c = new RawKafkaClient(producerProxy.address())) {
             c.send(new ApiVersionsRequest.Builder().build((short) 3), 1);
@@ -161,17 +165,22 @@ class KafkaProxyTest {
             c.send(MetadataRequest.Builder.forTopicNames(List.of("payments"), false).build((short) 12), 2);
             MetadataResponse md = (MetadataResponse) c.receive(ApiKeys.METADATA, (short) 12).response();
             Uuid paymentsId = md.data().topics().find("payments").topicId();
-            // pipelined: allowed metadata, produce to orders+payments (denied whole), allowed produce by topic ID
+            // pipelined: allowed metadata, produce to orders+payments (split), orders alone (denied), payments by topic ID
             c.send(MetadataRequest.Builder.forTopicNames(List.of("payments"), false).build((short) 12), 3);
             c.send(produce((short) 12, List.of("orders", "payments"), null), 4);
-            c.send(produce(v, List.of(), paymentsId), 5);
+            c.send(produce((short) 12, List.of("orders"), null), 5);
+            c.send(produce(v, List.of(), paymentsId), 6);
             RawKafkaClient.Answer a3 = c.receive(ApiKeys.METADATA, (short) 12);
             RawKafkaClient.Answer a4 = c.receive(ApiKeys.PRODUCE, (short) 12);
-            RawKafkaClient.Answer a5 = c.receive(ApiKeys.PRODUCE, v);
-            assertThat(List.of(a3.correlationId(), a4.correlationId(), a5.correlationId())).containsExactly(3, 4, 5);
-            assertThat(((ProduceResponse) a4.response()).data().responses()).hasSize(2).allSatisfy(t ->
+            RawKafkaClient.Answer a5 = c.receive(ApiKeys.PRODUCE, (short) 12);
+            RawKafkaClient.Answer a6 = c.receive(ApiKeys.PRODUCE, v);
+            assertThat(List.of(a3.correlationId(), a4.correlationId(), a5.correlationId(), a6.correlationId())).containsExactly(3, 4, 5, 6);
+            Map<String, Short> codes = new java.util.HashMap<>();
+            ((ProduceResponse) a4.response()).data().responses().forEach(t -> codes.put(t.name(), t.partitionResponses().getFirst().errorCode()));
+            assertThat(codes).isEqualTo(Map.of("orders", Errors.TOPIC_AUTHORIZATION_FAILED.code(), "payments", Errors.NONE.code()));
+            assertThat(((ProduceResponse) a5.response()).data().responses()).singleElement().satisfies(t ->
                     assertThat(t.partitionResponses()).allSatisfy(p -> assertThat(p.errorCode()).isEqualTo(Errors.TOPIC_AUTHORIZATION_FAILED.code())));
-            assertThat(a5.response().errorCounts()).containsOnlyKeys(Errors.NONE);
+            assertThat(a6.response().errorCounts()).containsOnlyKeys(Errors.NONE);
         }
         assertThat(readAll("orders")).doesNotContain("raw");
         assertThat(events(producerProxy, e -> request(e, "produce", "orders"))).isNotEmpty()
