@@ -610,7 +610,7 @@ final class KafkaConnection {
             client.write(x.response);
             x.response = null;
             long latency = System.nanoTime() - x.startNanos;
-            if (x.perTopic != null) {
+            if (x.perTopic != null && !x.perTopic.isEmpty()) {
                 for (Map.Entry<String, Judgement> e : x.perTopic.entrySet()) {
                     Judgement j = e.getValue();
                     events.response(x.apiKey, x.version, x.correlationId, List.of(e.getKey()),

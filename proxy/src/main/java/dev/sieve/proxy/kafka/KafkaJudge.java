@@ -11,9 +11,9 @@ import java.util.List;
 
 /**
  * Judges one Kafka request with the connection's policy, as Cilium's Kafka matcher did: a request that names
- * several topics is allowed when every topic is allowed by some rule (the rules may differ per topic), else it is
- * denied as a whole. Each topic is judged as a one-topic {@link KafkaRequest}, the request that
- * {@code sieve policy trace --kafka-topic} judges.
+ * several topics is allowed when every topic is allowed by some rule (the rules may differ per topic); when it is
+ * not, the proxy judges each topic alone and answers per topic where the API allows ({@link TopicSplit}). Each topic
+ * is judged as a one-topic {@link KafkaRequest}, the request that {@code sieve policy trace --kafka-topic} judges.
  */
 final class KafkaJudge {
 

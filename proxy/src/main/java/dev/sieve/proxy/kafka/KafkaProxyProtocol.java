@@ -8,8 +8,9 @@ import java.time.Duration;
 /**
  * The Kafka proxy: each request of a redirected connection is parsed with Kafka's own classes (kafka-clients'
  * {@code RequestHeader} and {@code AbstractRequest}), judged per topic with the connection's policy (the same
- * judge as {@code sieve policy trace --kafka-*}), and forwarded or answered in the broker's place with the API's own
- * error response ({@code TOPIC_AUTHORIZATION_FAILED}), in correlation-id order. A frame it cannot parse closes the
+ * judge as {@code sieve policy trace --kafka-*}), and forwarded, split per topic (the allowed topics forwarded, the
+ * denied ones answered {@code TOPIC_AUTHORIZATION_FAILED} in the broker's response) or answered in the broker's place
+ * with the API's own error response, in correlation-id order. A frame it cannot parse closes the
  * connection (flow ERROR). One instance serves every connection of a node proxy: the topic IDs it learns from
  * relayed Metadata responses are shared by all of them.
  */

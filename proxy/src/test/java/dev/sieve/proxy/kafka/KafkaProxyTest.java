@@ -77,6 +77,10 @@ class KafkaProxyTest {
                 new KafkaBroker.Listener("PRODUCERS", producerListener, producerProxy.address()),
                 new KafkaBroker.Listener("CONSUMERS", consumerListener, consumerProxy.address())));
         broker.createTopics("payments", "notifications", "orders", "audit");
+        // the partitions' leadership is in place once a direct producer is acknowledged (raw requests do not retry)
+        try (KafkaProducer<String, String> direct = new KafkaProducer<>(producerConfig(parse(broker.bootstrap())))) {
+            for (String t : List.of("payments", "orders")) direct.send(new ProducerRecord<>(t, "warm", "up")).get(20, TimeUnit.SECONDS);
+        }
     }
 
     @AfterAll
