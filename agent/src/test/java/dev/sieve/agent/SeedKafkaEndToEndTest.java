@@ -93,11 +93,18 @@ class SeedKafkaEndToEndTest {
         assertThat(p.get("produce:orders")).isEqualTo("error TopicAuthorizationException");
         assertThat(p.get("topics")).as("Metadata for all topics shows the producer its topic only").isEqualTo("ok payments");
 
+        // one raw Produce naming payments and orders: split by the proxy, payments stored, orders refused in the same answer
+        Map<String, String> split = probe(producer, "rawproduce:9:payments,orders", "rawproduce:12:orders,payments");
+        assertThat(split.get("rawproduce:9:payments,orders")).isEqualTo("ok orders-0=29,payments-0=0");
+        assertThat(split.get("rawproduce:12:orders,payments")).isEqualTo("ok orders-0=29,payments-0=0");
+
         Map<String, String> c = probe(consumer, "group:billing:payments,notifications", "fetch:audit", "produce:payments", "topics");
         assertThat(c.get("group:billing:payments,notifications")).startsWith("ok {notifications=").contains("payments=");
         assertThat(c.get("fetch:audit")).isEqualTo("error TopicAuthorizationException");
         assertThat(c.get("produce:payments")).as("the consume role does not produce").isEqualTo("error TopicAuthorizationException");
         assertThat(c.get("topics")).isEqualTo("ok notifications,payments");
+        Map<String, String> cf = probe(consumer, "rawfetch:12:payments,audit");
+        assertThat(cf.get("rawfetch:12:payments,audit")).isEqualTo("ok audit-0=29,payments-0=0");
 
         Map<String, String> s = probe(stranger, "topics");
         assertThat(s.get("topics")).as("no rule admits the stranger").startsWith("error");
@@ -118,6 +125,16 @@ class SeedKafkaEndToEndTest {
                 && f.getSource().getPodName().equals("consumer"))).as("the consumer's produce").isNotEmpty();
         assertThat(flows(f -> kafka(f, L7FlowType.REQUEST, "fetch", "notifications") && f.getVerdict() == Verdict.FORWARDED
                 && f.getSource().getPodName().equals("consumer"))).isNotEmpty();
+        // the split Produce: one request, its flows per topic (payments FORWARDED, orders DROPPED, same correlation id)
+        Flow splitOrders = flows(f -> kafka(f, L7FlowType.REQUEST, "produce", "orders") && f.getVerdict() == Verdict.DROPPED
+                && f.getL7().getKafka().getApiVersion() == 9).getLast();
+        assertThat(flows(f -> kafka(f, L7FlowType.REQUEST, "produce", "payments") && f.getVerdict() == Verdict.FORWARDED
+                && f.getL7().getKafka().getApiVersion() == 9 && f.getSource().getPodName().equals("producer")
+                && f.getL7().getKafka().getCorrelationId() == splitOrders.getL7().getKafka().getCorrelationId())).isNotEmpty();
+        assertThat(flows(f -> kafka(f, L7FlowType.RESPONSE, "produce", "orders") && f.getL7().getKafka().getErrorCode() == 29
+                && f.getL7().getKafka().getApiVersion() == 9)).isNotEmpty();
+        assertThat(flows(f -> kafka(f, L7FlowType.REQUEST, "fetch", "audit") && f.getVerdict() == Verdict.DROPPED
+                && f.getL7().getKafka().getApiVersion() == 12)).isNotEmpty();
         assertThat(flows(f -> f.getType() == FlowType.L3_L4 && f.getVerdict() == Verdict.DROPPED
                 && f.getSource().getPodName().equals("stranger"))).as("the stranger's SYN dropped at L3/L4").isNotEmpty();
     }

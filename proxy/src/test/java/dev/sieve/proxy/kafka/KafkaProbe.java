@@ -25,6 +25,10 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  *     group:GROUP:TOPIC[,TOPIC]     a consumer group member reads until it got a record of each topic
  *     fetch:TOPIC                   a group-less consumer reads partition 0 from the beginning
  *     topics                        the topic names Metadata for all topics shows
+ *     rawproduce:VERSION:T[,T]      one raw Produce (acks=1) of a record to partition 0 of each topic, by name:
+ *                                   each partition's error code, {@code ok payments-0=0,orders-0=29}
+ *     rawfetch:VERSION:T[,T]        one raw sessionless Fetch of partition 0 of each topic from offset 0, by name:
+ *                                   each partition's error code
  * </pre>
  * Each step prints one line {@code STEP -> ok ...} or {@code STEP -> error <exception class>}; the steps are
  * independent (one failing does not stop the next).
@@ -80,8 +84,47 @@ public final class KafkaProbe {
                     yield String.join(",", new TreeSet<>(admin.listTopics().names().get(10, TimeUnit.SECONDS)));
                 }
             }
+            case "rawproduce" -> raw(bootstrap, Short.parseShort(step[1]), List.of(step[2].split(",")), true);
+            case "rawfetch" -> raw(bootstrap, Short.parseShort(step[1]), List.of(step[2].split(",")), false);
             default -> throw new IllegalArgumentException("unknown step " + step[0]);
         };
+    }
+
+    /** One raw Produce or Fetch naming {@code topics}, answered per partition (the proxy splits mixed requests). */
+    private static String raw(String bootstrap, short version, List<String> topics, boolean produce) throws Exception {
+        int colon = bootstrap.lastIndexOf(':');
+        java.util.TreeMap<String, Short> codes = new java.util.TreeMap<>();
+        try (RawKafkaClient c = new RawKafkaClient(new java.net.InetSocketAddress(bootstrap.substring(0, colon),
+                Integer.parseInt(bootstrap.substring(colon + 1))))) {
+            if (produce) {
+                var data = new org.apache.kafka.common.message.ProduceRequestData.TopicProduceDataCollection();
+                for (String t : topics) {
+                    data.add(new org.apache.kafka.common.message.ProduceRequestData.TopicProduceData().setName(t).setPartitionData(List.of(
+                            new org.apache.kafka.common.message.ProduceRequestData.PartitionProduceData().setIndex(0).setRecords(
+                                    org.apache.kafka.common.record.internal.MemoryRecords.withRecords(org.apache.kafka.common.compress.Compression.NONE,
+                                            new org.apache.kafka.common.record.internal.SimpleRecord("raw-probe".getBytes()))))));
+                }
+                c.send(new org.apache.kafka.common.requests.ProduceRequest.Builder(version, version,
+                        new org.apache.kafka.common.message.ProduceRequestData().setAcks((short) 1).setTimeoutMs(10_000).setTopicData(data)).build(version), 1);
+                var r = (org.apache.kafka.common.requests.ProduceResponse) c.receive(org.apache.kafka.common.protocol.ApiKeys.PRODUCE, version).response();
+                r.data().responses().forEach(t -> t.partitionResponses().forEach(p -> codes.put(t.name() + "-" + p.index(), p.errorCode())));
+            } else {
+                List<org.apache.kafka.common.message.FetchRequestData.FetchTopic> fetch = new java.util.ArrayList<>();
+                for (String t : topics) {
+                    fetch.add(new org.apache.kafka.common.message.FetchRequestData.FetchTopic().setTopic(t).setPartitions(List.of(
+                            new org.apache.kafka.common.message.FetchRequestData.FetchPartition().setPartition(0).setPartitionMaxBytes(1 << 20))));
+                }
+                var data = new org.apache.kafka.common.message.FetchRequestData().setReplicaId(-1).setMaxWaitMs(100).setMaxBytes(1 << 20)
+                        .setSessionId(0).setSessionEpoch(-1).setTopics(fetch);
+                c.send(new org.apache.kafka.common.requests.FetchRequest(data, version), 1);
+                var r = (org.apache.kafka.common.requests.FetchResponse) c.receive(org.apache.kafka.common.protocol.ApiKeys.FETCH, version).response();
+                if (r.error() != org.apache.kafka.common.protocol.Errors.NONE) throw new IllegalStateException("top-level error " + r.error());
+                r.data().responses().forEach(t -> t.partitions().forEach(p -> codes.put(t.topic() + "-" + p.partitionIndex(), p.errorCode())));
+            }
+        }
+        StringBuilder out = new StringBuilder();
+        codes.forEach((k, v) -> out.append(out.isEmpty() ? "" : ",").append(k).append('=').append(v));
+        return out.toString();
     }
 
     private static String group(String bootstrap, String group, List<String> topics) {
