@@ -44,14 +44,6 @@ final class KafkaJudge {
                 String.join("; ", reasons));
     }
 
-    /** Each topic judged alone (Metadata answers per topic: the allowed ones from the broker, the others denied). */
-    static java.util.Map<String, Judgement> judgeEach(ConnectionPolicy policy, int apiKey, int apiVersion, String clientId,
-                                                      Collection<String> topics) {
-        java.util.Map<String, Judgement> out = new java.util.LinkedHashMap<>();
-        for (String t : topics) out.put(t, of(policy.judge(new KafkaRequest(apiKey, apiVersion, clientId, List.of(t)))));
-        return out;
-    }
-
     /** Whether a Metadata answer may show {@code topic} to this client (Metadata for all topics is filtered so). */
     static boolean mayDescribe(ConnectionPolicy policy, int apiVersion, String clientId, String topic) {
         return policy.judge(new KafkaRequest(3, apiVersion, clientId, List.of(topic))).allowed();

@@ -35,6 +35,7 @@ import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.message.FetchRequestData;
 import org.apache.kafka.common.message.FetchResponseData;
+import org.apache.kafka.common.message.ListOffsetsRequestData;
 import org.apache.kafka.common.message.ProduceRequestData;
 import org.apache.kafka.common.message.ProduceResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
@@ -44,6 +45,8 @@ import org.apache.kafka.common.record.internal.RecordBatch;
 import org.apache.kafka.common.record.internal.SimpleRecord;
 import org.apache.kafka.common.requests.FetchRequest;
 import org.apache.kafka.common.requests.FetchResponse;
+import org.apache.kafka.common.requests.ListOffsetsRequest;
+import org.apache.kafka.common.requests.ListOffsetsResponse;
 import org.apache.kafka.common.requests.MetadataRequest;
 import org.apache.kafka.common.requests.MetadataResponse;
 import org.apache.kafka.common.requests.ProduceRequest;
@@ -308,6 +311,32 @@ class KafkaPartialAnswersTest {
             }
         }
         assertThat(events(consumerProxy, e -> request(e, "fetch", "orders"))).allSatisfy(e -> assertThat(e.verdict()).isEqualTo(Verdict.DROPPED));
+    }
+
+    /** The same table serves the other per-topic APIs: ListOffsets of payments and orders, at the oldest and newest version. */
+    @Test
+    void listOffsetsIsAnsweredPerTopic() throws Exception {
+        try (RawKafkaClient c = new RawKafkaClient(consumerProxy.address())) {
+            for (short v : new short[] {ApiKeys.LIST_OFFSETS.oldestVersion(), ApiKeys.LIST_OFFSETS.latestVersion()}) {
+                List<ListOffsetsRequestData.ListOffsetsTopic> topics = new ArrayList<>();
+                for (String t : List.of("payments", "orders")) {
+                    List<ListOffsetsRequestData.ListOffsetsPartition> parts = new ArrayList<>();
+                    for (int p = 0; p < (t.equals("orders") ? 2 : 1); p++) {
+                        parts.add(new ListOffsetsRequestData.ListOffsetsPartition().setPartitionIndex(p)
+                                .setTimestamp(ListOffsetsRequest.LATEST_TIMESTAMP));
+                    }
+                    topics.add(new ListOffsetsRequestData.ListOffsetsTopic().setName(t).setPartitions(parts));
+                }
+                ListOffsetsRequestData data = new ListOffsetsRequestData().setReplicaId(-1).setTopics(topics);
+                c.send(ListOffsetsRequest.parse(org.apache.kafka.common.protocol.MessageUtil.toByteBufferAccessor(data, v), v), 30 + v);
+                RawKafkaClient.Answer a = c.receive(ApiKeys.LIST_OFFSETS, v);
+                assertThat(a.correlationId()).isEqualTo(30 + v);
+                Map<String, Short> codes = new HashMap<>();
+                ((ListOffsetsResponse) a.response()).data().topics().forEach(t -> t.partitions().forEach(p ->
+                        codes.put(t.name() + "-" + p.partitionIndex(), p.errorCode())));
+                assertThat(codes).as("v" + v).isEqualTo(Map.of("payments-0", (short) 0, "orders-0", TAF, "orders-1", TAF));
+            }
+        }
     }
 
     // ---- helpers --------------------------------------------------------------------------------------------
