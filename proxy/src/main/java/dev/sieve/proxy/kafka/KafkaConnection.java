@@ -31,7 +31,6 @@ import java.util.logging.Logger;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.message.ApiVersionsResponseData;
 import org.apache.kafka.common.message.FetchRequestData;
-import org.apache.kafka.common.message.FetchResponseData;
 import org.apache.kafka.common.message.MetadataResponseData;
 import org.apache.kafka.common.message.ResponseHeaderData;
 import org.apache.kafka.common.protocol.ApiKeys;
@@ -358,7 +357,7 @@ final class KafkaConnection {
         boolean anyDenied = perTopic.values().stream().anyMatch(t -> !t.allowed());
         FetchRequest fetch = request instanceof FetchRequest f ? f : null;
         boolean forwardAnyway = (request instanceof MetadataRequest && version > 0) || (fetch != null && fetch.data().sessionId() != 0);
-        if (!anyAllowed && !forwardAnyway && fetch == null) return false;
+        if (!anyAllowed && !forwardAnyway && !TopicSplit.answersLocally(request)) return false;
 
         if (perTopic.isEmpty()) {
             events.request(apiKey, version, header.correlationId(), List.of(), KafkaEvents.flowVerdict(whole.verdict()),
@@ -406,19 +405,18 @@ final class KafkaConnection {
             x.fetchDenied = sessionDenied;
             entries = new ArrayList<>();
             sessionDenied.forEach((t, ps) -> entries.add(TopicSplit.fetchErrorEntry(t, ps, Errors.TOPIC_AUTHORIZATION_FAILED)));
-            if (!anyAllowed && !forwardAnyway) {
-                // a sessionless (or new session's) Fetch of denied topics only: answered per partition, no session
-                frame.release();
-                FetchResponseData answer = new FetchResponseData();
-                TopicSplit.merge(ApiKeys.FETCH, answer, entries);
-                x.errorCode = Errors.TOPIC_AUTHORIZATION_FAILED.code();
-                x.response = serialize(client.alloc(), answer, header.apiKey(), version, header.correlationId());
-                enqueue(x);
-                drain();
-                return true;
-            }
         } else {
             entries = anyDenied ? TopicSplit.errorEntries(request, denied, Errors.TOPIC_AUTHORIZATION_FAILED) : List.of();
+        }
+        if (!anyAllowed && !forwardAnyway) {
+            // denied topics only, answered per partition by the proxy (a Fetch without a session, or its new session)
+            frame.release();
+            x.errorCode = Errors.TOPIC_AUTHORIZATION_FAILED.code();
+            x.response = serialize(client.alloc(), TopicSplit.localAnswer(request, entries), header.apiKey(), version,
+                    header.correlationId());
+            enqueue(x);
+            drain();
+            return true;
         }
         ByteBuf out = frame;
         if (forwardData != null) {

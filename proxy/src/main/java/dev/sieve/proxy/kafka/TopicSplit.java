@@ -67,11 +67,12 @@ final class TopicSplit {
      * (mutable, for additions).
      */
     private record Row(Function<ApiMessage, Collection<?>> requestTopics, Function<Object, TopicRef> ref,
-                       Function<ApiMessage, Collection<?>> responseTopics, ErrorEntries errorEntries) {
+                       Function<ApiMessage, Collection<?>> responseTopics, ErrorEntries errorEntries,
+                       Function<ApiMessage, ApiMessage> emptyResponse) {
 
         Row(Function<ApiMessage, Collection<?>> requestTopics, Function<Object, TopicRef> ref,
             Function<ApiMessage, Collection<?>> responseTopics) {
-            this(requestTopics, ref, responseTopics, null);
+            this(requestTopics, ref, responseTopics, null, null);
         }
     }
 
@@ -89,7 +90,8 @@ final class TopicSplit {
                     d -> ((FetchRequestData) d).topics(),
                     t -> TopicRef.of(((FetchRequestData.FetchTopic) t).topic(), ((FetchRequestData.FetchTopic) t).topicId()),
                     r -> ((FetchResponseData) r).responses(),
-                    (d, denied, error) -> fetchErrorEntries((FetchRequestData) d, denied, error)),
+                    (d, denied, error) -> fetchErrorEntries((FetchRequestData) d, denied, error),
+                    d -> new FetchResponseData()),
             ApiKeys.LIST_OFFSETS, new Row(
                     d -> ((ListOffsetsRequestData) d).topics(),
                     t -> TopicRef.of(((ListOffsetsRequestData.ListOffsetsTopic) t).name(), null),
@@ -110,7 +112,10 @@ final class TopicSplit {
                             : TopicRef.of(((OffsetFetchRequestData.OffsetFetchRequestTopic) t).name(), null),
                     r -> ((OffsetFetchResponseData) r).groups().isEmpty() ? ((OffsetFetchResponseData) r).topics()
                             : ((OffsetFetchResponseData) r).groups().get(0).topics(),
-                    (d, denied, error) -> offsetFetchErrorEntries((OffsetFetchRequestData) d, denied, error)),
+                    (d, denied, error) -> offsetFetchErrorEntries((OffsetFetchRequestData) d, denied, error),
+                    d -> ((OffsetFetchRequestData) d).groups().isEmpty() ? new OffsetFetchResponseData()
+                            : new OffsetFetchResponseData().setGroups(new ArrayList<>(List.of(new OffsetFetchResponseData.OffsetFetchResponseGroup()
+                                    .setGroupId(((OffsetFetchRequestData) d).groups().get(0).groupId()))))),
             ApiKeys.CREATE_TOPICS, new Row(
                     d -> ((CreateTopicsRequestData) d).topics(),
                     t -> TopicRef.of(((CreateTopicsRequestData.CreatableTopic) t).name(), null),
@@ -157,6 +162,22 @@ final class TopicSplit {
         List<TopicRef> out = new ArrayList<>();
         for (Object t : row.requestTopics.apply(request.data())) out.add(row.ref.apply(t));
         return out;
+    }
+
+    /**
+     * Whether a request of denied topics only is answered by the proxy with an empty response and the error entries
+     * (Fetch, OffsetFetch: their {@code getErrorResponse} is a top-level error, which clients do not take per topic);
+     * the others get kafka-clients' {@code getErrorResponse} of the whole request, per topic already.
+     */
+    static boolean answersLocally(AbstractRequest request) {
+        return row(request.apiKey()).emptyResponse != null;
+    }
+
+    /** The proxy's own answer to a request of denied topics only: an empty response with {@code entries}. */
+    static ApiMessage localAnswer(AbstractRequest request, List<Message> entries) {
+        ApiMessage answer = row(request.apiKey()).emptyResponse.apply(request.data());
+        merge(request.apiKey(), answer, entries);
+        return answer;
     }
 
     /** A copy of the request's data without the topics {@code drop} selects. */

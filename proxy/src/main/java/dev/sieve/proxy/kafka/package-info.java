@@ -26,8 +26,9 @@
  *       client's header, so the broker never sees them, nor auto-creates them) and the broker's response is merged
  *       with the API's own error entries for them (kafka-clients' {@code getErrorResponse} of a request naming only
  *       those; per partition for Fetch and OffsetFetch, whose {@code getErrorResponse} is a top-level error). A
- *       request whose topics are all denied is answered by the proxy alone, in correlation-id order among the
- *       forwarded ones, and the connection stays. Produce with acks=0 gets no answer either way (the broker closes
+ *       request whose topics are all denied is answered by the proxy alone (that same {@code getErrorResponse}, or
+ *       for Fetch and OffsetFetch an empty response with the per-partition entries), in correlation-id order among
+ *       the forwarded ones, and the connection stays. Produce with acks=0 gets no answer either way (the broker closes
  *       the connection after an error there; the proxy keeps it). Unlike Cilium, which denied such a request whole,
  *       a Produce to an allowed and a denied topic stores the allowed records.</li>
  *   <li>Answered whole: AddPartitionsToTxn (the broker answers the other topics {@code OPERATION_NOT_ATTEMPTED}),

@@ -194,6 +194,23 @@ class TopicSplitTest {
         }
     }
 
+    /** Fetch and OffsetFetch of denied topics only: the proxy's answer names each partition, with no top-level error. */
+    @Test
+    void localAnswersOfFetchAndOffsetFetchArePerPartition() {
+        for (ApiKeys api : List.of(ApiKeys.FETCH, ApiKeys.OFFSET_FETCH)) {
+            for (short v = api.oldestVersion(); v <= api.latestVersion(true); v++) {
+                AbstractRequest request = RequestTopicsTest.parse(api, v, REQUESTS.get(api).apply(v));
+                assertThat(TopicSplit.answersLocally(request)).isTrue();
+                ApiMessage answer = TopicSplit.localAnswer(request, TopicSplit.errorEntries(request, t -> true, Errors.TOPIC_AUTHORIZATION_FAILED));
+                AbstractResponse parsed = AbstractResponse.parseResponse(api, new ByteBufferAccessor(MessageUtil.toByteBufferAccessor(answer, v).buffer()), v);
+                assertThat(parsed.errorCounts().keySet()).as(api + " v" + v).isSubsetOf(Errors.TOPIC_AUTHORIZATION_FAILED, Errors.NONE);
+                assertThat(parsed.errorCounts().get(Errors.TOPIC_AUTHORIZATION_FAILED)).as(api + " v" + v).isEqualTo(api == ApiKeys.FETCH ? 4 : 2);
+            }
+        }
+        AbstractRequest produce = RequestTopicsTest.parse(ApiKeys.PRODUCE, 9, REQUESTS.get(ApiKeys.PRODUCE).apply((short) 9));
+        assertThat(TopicSplit.answersLocally(produce)).as("kafka-clients' own error response is per partition").isFalse();
+    }
+
     @Test
     void produceWithAcksZeroExpectsNoAnswer() {
         ProduceRequestData data = (ProduceRequestData) REQUESTS.get(ApiKeys.PRODUCE).apply((short) 9);
