@@ -98,7 +98,19 @@ public final class KafkaBroker implements AutoCloseable {
                 "-c", config.toString(), "--ignore-formatted"}, new PrintStream(log, true, StandardCharsets.UTF_8));
         if (rc != 0) throw new IllegalStateException("kafka storage format failed: " + log.toString(StandardCharsets.UTF_8));
         KafkaRaftServer server = new KafkaRaftServer(KafkaConfig.fromProps(p, false), Time.SYSTEM);
-        server.startup();
+        try {
+            server.startup();
+        } catch (RuntimeException e) {
+            // e.g. a listener port taken meanwhile on a busy machine: its threads would keep the JVM alive
+            try {
+                server.shutdown();
+                server.awaitShutdown();
+            } catch (RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            if (ownsDir) deleteTree(dir);
+            throw e;
+        }
         return new KafkaBroker(server, dir, ownsDir, host, plain);
     }
 
