@@ -50,6 +50,9 @@ final class ResponseFramer {
     private boolean sizeDigits;
     /** Bytes of the current chunk-size line or of the trailers, against their limits. */
     private int lineBytes;
+    /** A copy of the bytes a head is looked for in. */
+    private byte[] scratch = new byte[1024];
+    private final Head head = new Head();
 
     ResponseFramer(Sink sink, ByteBufAllocator alloc, int maxHead) {
         this.sink = sink;
@@ -134,18 +137,17 @@ final class ResponseFramer {
             in.skipBytes(1); // empty lines before a response, as Netty's decoder skips them
         }
         if (!in.isReadable()) return false;
-        int start = in.readerIndex(), end = in.writerIndex();
-        int headEnd = -1;
-        for (int i = start; i < end; i++) { // a line that is empty (LF or CRLF) ends the head
-            if (in.getByte(i) != '\n') continue;
-            if (i + 1 < end && in.getByte(i + 1) == '\n') {
-                headEnd = i + 2;
-                break;
-            }
-            if (i + 2 < end && in.getByte(i + 1) == '\r' && in.getByte(i + 2) == '\n') {
-                headEnd = i + 3;
-                break;
-            }
+        int start = in.readerIndex();
+        // the head is read from a copy: one bulk copy of a few hundred bytes, then plain array access
+        int n = Math.min(in.readableBytes(), Math.max(scratch.length, 1024));
+        if (scratch.length < n) scratch = new byte[n];
+        in.getBytes(start, scratch, 0, n);
+        int headEnd = headEnd(scratch, n);
+        if (headEnd < 0 && in.readableBytes() > n) {
+            n = Math.min(in.readableBytes(), maxHead + 1);
+            scratch = new byte[n];
+            in.getBytes(start, scratch, 0, n);
+            headEnd = headEnd(scratch, n);
         }
         if (headEnd < 0) {
             if (in.readableBytes() > maxHead) {
@@ -156,11 +158,12 @@ final class ResponseFramer {
             partialHead.writeBytes(in);
             return false;
         }
-        if (headEnd - start > maxHead) {
+        if (headEnd > maxHead) {
             fail("response head longer than " + maxHead + " bytes");
             return false;
         }
-        Head h = Head.parse(in, start, headEnd);
+        Head h = head;
+        h.parse(scratch, headEnd);
         if (h.error != null) {
             fail(h.error);
             return false;
@@ -188,7 +191,7 @@ final class ResponseFramer {
         State body = state;
         sink.head(status, h.keepAlive, untilClose);
         if (state == State.DONE) return false; // the sink stopped
-        sink.bytes(in.readRetainedSlice(headEnd - start));
+        sink.bytes(in.readRetainedSlice(headEnd));
         if (body == State.HEAD) endResponse();
         return true;
     }
@@ -311,96 +314,131 @@ final class ResponseFramer {
         return true;
     }
 
-    /** What the framing needs from a response head. */
+    /** Where the head in {@code b[0, n)} ends (after the empty line, LF or CRLF), or -1. */
+    private static int headEnd(byte[] b, int n) {
+        for (int i = 0; i < n; i++) {
+            if (b[i] != '\n') continue;
+            if (i + 1 < n && b[i + 1] == '\n') return i + 2;
+            if (i + 2 < n && b[i + 1] == '\r' && b[i + 2] == '\n') return i + 3;
+        }
+        return -1;
+    }
+
+    /** What the framing needs from a response head (one instance per framer, filled for each response). */
     private static final class Head {
         int status;
         boolean keepAlive;
         boolean chunked;
         boolean transferEncoding;
-        long contentLength = -1;
+        long contentLength;
         String error;
 
-        static Head parse(ByteBuf b, int start, int end) {
-            Head h = new Head();
-            int eol = lineEnd(b, start, end);
-            String status = b.toString(start, eol - start, StandardCharsets.ISO_8859_1);
+        private static final byte[] CONTENT_LENGTH = "content-length".getBytes(StandardCharsets.US_ASCII);
+        private static final byte[] TRANSFER_ENCODING = "transfer-encoding".getBytes(StandardCharsets.US_ASCII);
+        private static final byte[] CONNECTION = "connection".getBytes(StandardCharsets.US_ASCII);
+
+        /** Reads the head in {@code b[0, end)}, which ends with its empty line. */
+        void parse(byte[] b, int end) {
+            status = 0;
+            keepAlive = chunked = transferEncoding = false;
+            contentLength = -1;
+            error = null;
+            int eol = lineEnd(b, 0, end);
             // HTTP-version SP 3DIGIT [SP reason]
-            if (!status.startsWith("HTTP/1.") || status.length() < 12 || status.charAt(8) != ' '
-                    || !digit(status.charAt(9)) || !digit(status.charAt(10)) || !digit(status.charAt(11))
-                    || status.length() > 12 && status.charAt(12) != ' ') {
-                h.error = "bad status line";
-                return h;
+            if (eol < 12 || !startsWith(b, "HTTP/1.") || b[8] != ' ' || !digit(b[9]) || !digit(b[10]) || !digit(b[11])
+                    || eol > 12 && b[12] != ' ') {
+                error = "bad status line";
+                return;
             }
-            boolean http10 = status.charAt(7) == '0';
-            h.status = (status.charAt(9) - '0') * 100 + (status.charAt(10) - '0') * 10 + (status.charAt(11) - '0');
+            boolean http10 = b[7] == '0';
+            status = (b[9] - '0') * 100 + (b[10] - '0') * 10 + (b[11] - '0');
             boolean close = false, keepAliveToken = false;
             int pos = next(b, eol, end);
             while (pos < end) {
                 eol = lineEnd(b, pos, end);
                 if (eol == pos) break; // the empty line
-                int colon = b.indexOf(pos, eol, (byte) ':');
+                int colon = indexOf(b, pos, eol, (byte) ':');
                 if (colon > pos) {
                     int nameLen = colon - pos;
-                    String value = b.toString(colon + 1, eol - colon - 1, StandardCharsets.ISO_8859_1).strip();
-                    if (is(b, pos, nameLen, "content-length")) {
-                        long len;
-                        try {
-                            len = Long.parseLong(value);
-                        } catch (NumberFormatException e) {
-                            len = -2;
+                    if (is(b, pos, nameLen, CONTENT_LENGTH)) {
+                        long len = digits(b, colon + 1, eol);
+                        if (len < 0 || contentLength >= 0 && contentLength != len) {
+                            error = "bad Content-Length";
+                            return;
                         }
-                        if (len < 0 || h.contentLength >= 0 && h.contentLength != len) {
-                            h.error = "bad Content-Length";
-                            return h;
-                        }
-                        h.contentLength = len;
-                    } else if (is(b, pos, nameLen, "transfer-encoding")) {
-                        h.transferEncoding = true;
-                        String v = value.toLowerCase(java.util.Locale.ROOT);
-                        int comma = v.lastIndexOf(',');
-                        h.chunked = v.substring(comma + 1).strip().equals("chunked");
-                    } else if (is(b, pos, nameLen, "connection")) {
-                        for (String t : value.split(",")) {
+                        contentLength = len;
+                    } else if (is(b, pos, nameLen, TRANSFER_ENCODING)) {
+                        transferEncoding = true;
+                        String v = value(b, colon, eol).toLowerCase(java.util.Locale.ROOT);
+                        chunked = v.substring(v.lastIndexOf(',') + 1).strip().equals("chunked");
+                    } else if (is(b, pos, nameLen, CONNECTION)) {
+                        for (String t : value(b, colon, eol).split(",")) {
                             String token = t.strip();
                             if (token.equalsIgnoreCase("close")) close = true;
                             else if (token.equalsIgnoreCase("keep-alive")) keepAliveToken = true;
                         }
                     }
-                } else if (b.getByte(pos) != ' ' && b.getByte(pos) != '\t') { // not an obs-fold continuation
-                    h.error = "bad header line";
-                    return h;
+                } else if (b[pos] != ' ' && b[pos] != '\t') { // not an obs-fold continuation
+                    error = "bad header line";
+                    return;
                 }
                 pos = next(b, eol, end);
             }
-            h.keepAlive = !close && (!http10 || keepAliveToken);
-            return h;
+            keepAlive = !close && (!http10 || keepAliveToken);
         }
 
-        private static boolean digit(char c) {
+        private static String value(byte[] b, int colon, int eol) {
+            return new String(b, colon + 1, eol - colon - 1, StandardCharsets.ISO_8859_1).strip();
+        }
+
+        /** The decimal number between optional whitespace in {@code b[from, to)}, or -1. */
+        private static long digits(byte[] b, int from, int to) {
+            while (from < to && (b[from] == ' ' || b[from] == '\t')) from++;
+            while (to > from && (b[to - 1] == ' ' || b[to - 1] == '\t')) to--;
+            if (from == to || to - from > 18) return -1;
+            long v = 0;
+            for (int i = from; i < to; i++) {
+                if (!digit(b[i])) return -1;
+                v = v * 10 + (b[i] - '0');
+            }
+            return v;
+        }
+
+        private static boolean startsWith(byte[] b, String prefix) {
+            for (int i = 0; i < prefix.length(); i++) if (b[i] != prefix.charAt(i)) return false;
+            return true;
+        }
+
+        private static boolean digit(byte c) {
             return c >= '0' && c <= '9';
         }
 
+        private static int indexOf(byte[] b, int from, int to, byte c) {
+            for (int i = from; i < to; i++) if (b[i] == c) return i;
+            return -1;
+        }
+
         /** Index of the line's end (its CR, or LF), from {@code from}. */
-        private static int lineEnd(ByteBuf b, int from, int end) {
-            int lf = b.indexOf(from, end, (byte) '\n');
+        private static int lineEnd(byte[] b, int from, int end) {
+            int lf = indexOf(b, from, end, (byte) '\n');
             if (lf < 0) lf = end;
-            return lf > from && b.getByte(lf - 1) == '\r' ? lf - 1 : lf;
+            return lf > from && b[lf - 1] == '\r' ? lf - 1 : lf;
         }
 
         /** The start of the line after the one ending at {@code eol}. */
-        private static int next(ByteBuf b, int eol, int end) {
+        private static int next(byte[] b, int eol, int end) {
             int i = eol;
-            if (i < end && b.getByte(i) == '\r') i++;
-            if (i < end && b.getByte(i) == '\n') i++;
+            if (i < end && b[i] == '\r') i++;
+            if (i < end && b[i] == '\n') i++;
             return i;
         }
 
-        private static boolean is(ByteBuf b, int from, int len, String lowerName) {
-            if (len != lowerName.length()) return false;
+        private static boolean is(byte[] b, int from, int len, byte[] lowerName) {
+            if (len != lowerName.length) return false;
             for (int i = 0; i < len; i++) {
-                int c = b.getByte(from + i);
+                int c = b[from + i];
                 if (c >= 'A' && c <= 'Z') c += 32;
-                if (c != lowerName.charAt(i)) return false;
+                if (c != lowerName[i]) return false;
             }
             return true;
         }
