@@ -53,6 +53,9 @@ final class ResponseFramer {
     /** A copy of the bytes a head is looked for in. */
     private byte[] scratch = new byte[1024];
     private final Head head = new Head();
+    /** The read being framed, and where its bytes not yet handed on begin. */
+    private ByteBuf current;
+    private int emitFrom;
 
     ResponseFramer(Sink sink, ByteBufAllocator alloc, int maxHead) {
         this.sink = sink;
@@ -81,7 +84,11 @@ final class ResponseFramer {
         state = State.DONE;
     }
 
-    /** Frames {@code in} (taken over: released or handed on). */
+    /**
+     * Frames {@code in} (taken over: released or handed on). What belongs to one response goes on as one slice: the
+     * framing walks {@code in}'s reader index, and the walked bytes are handed on at a response's end and at the end
+     * of the read.
+     */
     void feed(ByteBuf in) {
         if (partialHead != null) {
             partialHead.writeBytes(in);
@@ -89,6 +96,8 @@ final class ResponseFramer {
             in = partialHead;
             partialHead = null;
         }
+        current = in;
+        emitFrom = in.readerIndex();
         try {
             while (in.isReadable()) {
                 switch (state) {
@@ -100,21 +109,31 @@ final class ResponseFramer {
                     }
                     case FIXED -> {
                         int n = (int) Math.min(remaining, in.readableBytes());
-                        sink.bytes(in.readRetainedSlice(n));
+                        in.skipBytes(n);
                         remaining -= n;
                         if (remaining == 0) endResponse();
                     }
-                    case UNTIL_CLOSE, TUNNEL -> sink.bytes(in.readRetainedSlice(in.readableBytes()));
+                    case UNTIL_CLOSE, TUNNEL -> in.skipBytes(in.readableBytes());
                     default -> chunked(in);
                 }
             }
         } finally {
+            if (state != State.DONE) emit();
+            current = null;
             in.release();
         }
     }
 
+    /** Hands on the bytes walked since the last hand-over. */
+    private void emit() {
+        int to = current.readerIndex();
+        if (to > emitFrom) sink.bytes(current.retainedSlice(emitFrom, to - emitFrom));
+        emitFrom = to;
+    }
+
     private void endResponse() {
         state = State.HEAD;
+        emit();
         sink.end();
     }
 
@@ -136,6 +155,7 @@ final class ResponseFramer {
         while (in.isReadable() && (in.getByte(in.readerIndex()) == '\r' || in.getByte(in.readerIndex()) == '\n')) {
             in.skipBytes(1); // empty lines before a response, as Netty's decoder skips them
         }
+        emitFrom = in.readerIndex();
         if (!in.isReadable()) return false;
         int start = in.readerIndex();
         // the head is read from a copy: one bulk copy of a few hundred bytes, then plain array access
@@ -156,6 +176,7 @@ final class ResponseFramer {
             }
             partialHead = alloc.buffer(Math.max(256, in.readableBytes() * 2));
             partialHead.writeBytes(in);
+            emitFrom = in.readerIndex(); // kept for the next read, not handed on
             return false;
         }
         if (headEnd > maxHead) {
@@ -191,7 +212,7 @@ final class ResponseFramer {
         State body = state;
         sink.head(status, h.keepAlive, untilClose);
         if (state == State.DONE) return false; // the sink stopped
-        sink.bytes(in.readRetainedSlice(headEnd));
+        in.skipBytes(headEnd);
         if (body == State.HEAD) endResponse();
         return true;
     }
@@ -294,7 +315,7 @@ final class ResponseFramer {
                 default -> throw new IllegalStateException(state.name());
             }
         }
-        sink.bytes(in.readRetainedSlice(i - start));
+        in.readerIndex(i);
         if (ended) endResponse();
     }
 

@@ -20,6 +20,7 @@ class ResponseFramerTest {
         final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         final List<Boolean> headRequests;
         int asked;
+        int slices;
         /** Switches this framer to a tunnel at the end of a response, as the proxy does after a 101. */
         ResponseFramer tunnelOnEnd;
 
@@ -40,6 +41,7 @@ class ResponseFramerTest {
 
         @Override
         public void bytes(ByteBuf b) {
+            slices++;
             byte[] a = new byte[b.readableBytes()];
             b.readBytes(a);
             b.release();
@@ -87,6 +89,18 @@ class ResponseFramerTest {
         for (byte x : b) f.feed(Unpooled.wrappedBuffer(new byte[] {x}));
         assertThat(r.events).isEqualTo(expected);
         assertThat(r.bytes.toString(StandardCharsets.ISO_8859_1)).isEqualTo(all);
+    }
+
+    /** A response that arrives in one read goes on as one slice of it (one buffer for the client's socket write). */
+    @Test
+    void oneReadOneSlice() {
+        Recorder r = new Recorder(List.of());
+        ResponseFramer f = new ResponseFramer(r, ByteBufAllocator.DEFAULT, 4096);
+        f.feed(Unpooled.copiedBuffer(CHUNKED, StandardCharsets.ISO_8859_1));
+        assertThat(r.slices).isEqualTo(1);
+        f.feed(Unpooled.copiedBuffer(FIXED + FIXED, StandardCharsets.ISO_8859_1));
+        assertThat(r.slices).isEqualTo(3);
+        assertThat(r.events).containsExactly("head 200", "end", "head 200", "end", "head 200", "end");
     }
 
     @Test
