@@ -343,9 +343,9 @@ final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
         }
 
         @Override
-        public boolean headRequest() {
+        public boolean noBody(int status) {
             Exchange x = pending.peek();
-            return x != null && x.method.equals("HEAD");
+            return x != null && (x.method.equals("HEAD") || status / 100 == 2 && x.method.equals("CONNECT"));
         }
 
         @Override

@@ -17,8 +17,11 @@ final class ResponseFramer {
 
     /** Where the framed bytes go, in order: head, the response's bytes (head included), end. */
     interface Sink {
-        /** Whether the request the next response answers was a HEAD (its response has no body). */
-        boolean headRequest();
+        /**
+         * Whether the request the next response ({@code status}) answers rules out a body whatever the headers say:
+         * a HEAD, or a CONNECT answered 2xx (a tunnel follows).
+         */
+        boolean noBody(int status);
 
         /** A response's head is in; {@code untilClose}: its body ends when the server closes. */
         void head(int status, boolean keepAlive, boolean untilClose);
@@ -190,7 +193,7 @@ final class ResponseFramer {
             return false;
         }
         int status = h.status;
-        boolean noBody = status < 200 || status == 204 || status == 304 || sink.headRequest();
+        boolean noBody = status < 200 || status == 204 || status == 304 || sink.noBody(status);
         boolean untilClose = false;
         if (noBody) {
             state = State.HEAD;

@@ -29,7 +29,7 @@ class ResponseFramerTest {
         }
 
         @Override
-        public boolean headRequest() {
+        public boolean noBody(int status) {
             return asked < headRequests.size() && headRequests.get(asked);
         }
 
