@@ -64,7 +64,7 @@ nginx_conf origin 1 "server { listen 127.0.0.1:$origin; location / { return 200 
 nginx_conf reverse auto "upstream origin { server 127.0.0.1:$origin; keepalive 128; }
   server { listen 127.0.0.1:$nginx_proxy;
     location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection \"\"; } }"
-"$java_home/bin/java" -XX:+UseParallelGC -Xms512m -Xmx512m --enable-native-access=ALL-UNNAMED -cp "$classpath" \
+"$java_home/bin/java" -XX:+UseParallelGC -Xms512m -Xmx512m -Xlog:gc:file="$work/gc.log" --enable-native-access=ALL-UNNAMED -cp "$classpath" \
   dev.sieve.proxy.testing.PlainProxyHarness "$sieve" "127.0.0.1:$origin" production/api-consumer production/api-server 80 \
   examples/cluster examples/policies/02-api-http-filter.yaml >"$work/sieve.log" 2>&1 &
 sieve_pid=$!
@@ -91,7 +91,9 @@ measure() { # PORT CONNECTIONS SECONDS
 for port in "$sieve" "$nginx_proxy" "$origin"; do measure "$port" 64 "$warm" >/dev/null; done
 measure "$sieve" 1 "$warm" >/dev/null; measure "$sieve" 64 "$warm" >/dev/null
 
-json="{\"seconds_per_run\": $secs, \"note\": \"wrk, proxy and origin share this machine ($(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg) at start); other work was running\", \"http\": ["
+load_start=$(cut -d' ' -f1 /proc/loadavg)
+gc_from=$(wc -l <"$work/gc.log")
+json="{\"seconds_per_run\": $secs, \"http\": ["
 sep=""
 for conns in 1 64; do
   for target in direct sieve nginx; do
@@ -106,11 +108,19 @@ for conns in 1 64; do
   done
 done
 json+="]"
+# the proxy's young collections during the measured runs (a p99 suspect): count, longest and total pause
+gc=$(tail -n +"$((gc_from + 1))" "$work/gc.log" | python3 -c '
+import re, sys
+p = [float(m.group(1)) for m in (re.search(r"Pause.* ([0-9.]+)ms$", l.strip()) for l in sys.stdin) if m]
+print("{\"pauses\": %d, \"max_ms\": %.3f, \"total_ms\": %.3f}" % (len(p), max(p, default=0), sum(p)))')
+echo "  sieve's GC during the measured runs: $gc"
+json+=", \"sieve_gc\": $gc"
 
 grpc=$("$java_home/bin/java" -XX:+UseParallelGC --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -cp "$classpath" \
   dev.sieve.proxy.testing.GrpcUnaryBench "$grpc_secs" 64 examples 2>/dev/null | tail -1)
 echo "  grpc unary (64 outstanding): $grpc"
-json+=", \"grpc_unary\": $grpc}"
+json+=", \"grpc_unary\": $grpc"
+json+=", \"note\": \"wrk, proxy and origin share this machine ($(nproc) cores, load average $load_start at the start of the measured runs, $(cut -d' ' -f1 /proc/loadavg) at the end)\"}"
 echo "$json" | python3 -m json.tool >"$results/http.json"
 python3 - "$results/http.json" <<'PY'
 import json, sys

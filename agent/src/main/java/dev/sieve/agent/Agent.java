@@ -135,7 +135,7 @@ public final class Agent implements AutoCloseable {
         // The L7 proxy, in this process: its listeners in the datapath's namespace, its ports in the policy entries.
         ProxyRouting.install(netns);
         this.proxy = new NodeProxy(new NodeProxy.Settings(options.proxyPortLow(), options.proxyPortHigh(), proxyStateFile(),
-                netns.threadFactory("sieve-proxy"), 2, true), this::connectionPolicy, this::l7Event);
+                netns.threadFactory("sieve-proxy"), NodeProxy.defaultEventLoops(), true), this::connectionPolicy, this::l7Event);
         proxy.start();
         for (String uplink : uplinks()) { // replies from outside the node to the proxy's upstream connections
             try {
@@ -570,6 +570,7 @@ public final class Agent implements AutoCloseable {
     }
 
     public static void main(String[] args) {
+        NodeProxy.leakSamplingOffUnlessConfigured();
         AgentOptions options;
         try {
             options = AgentOptions.parse(args, System.getenv());

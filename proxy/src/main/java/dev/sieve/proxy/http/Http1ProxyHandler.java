@@ -10,13 +10,12 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.DecoderResult;
-import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.handler.codec.http.HttpObject;
-import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpRequestDecoder;
+import io.netty.handler.codec.http.HttpRequestEncoder;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
@@ -273,8 +272,8 @@ final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
         ChannelFuture f = conn.upstream().connect(ctx.channel().eventLoop(), new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {
-                ch.pipeline().addLast(new HttpClientCodec(4096, 64 * 1024, 16 * 1024, false));
-                ch.pipeline().addLast(new UpstreamHandler());
+                ch.pipeline().addLast(new HttpRequestEncoder());
+                ch.pipeline().addLast(new UpstreamHandler(ch.alloc()));
             }
         });
         f.addListener((ChannelFutureListener) done -> {
@@ -316,96 +315,119 @@ final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
         else answerLocal();
     }
 
-    private final class UpstreamHandler extends ChannelInboundHandlerAdapter {
+    /**
+     * The upstream connection's responses, framed by {@link ResponseFramer} and relayed as the server sent them (slices
+     * of its reads): only the status and the framing headers are read, for the flow and for where a response ends.
+     */
+    private final class UpstreamHandler extends ChannelInboundHandlerAdapter implements ResponseFramer.Sink {
+
+        /** The status line and headers of a response: the request decoder's limits. */
+        private static final int MAX_HEAD = 4096 + 64 * 1024;
+
+        private final ResponseFramer framer;
+        private ChannelHandlerContext uctx;
+
+        UpstreamHandler(io.netty.buffer.ByteBufAllocator alloc) {
+            this.framer = new ResponseFramer(this, alloc, MAX_HEAD);
+        }
+
+        @Override
+        public void handlerAdded(ChannelHandlerContext uctx) {
+            this.uctx = uctx;
+        }
 
         @Override
         public void channelRead(ChannelHandlerContext uctx, Object msg) {
-            if (tunnel) {
-                if (msg instanceof io.netty.buffer.ByteBuf) {
-                    ctx.write(msg, ctx.voidPromise());
-                    deadline.wrote();
-                } else {
-                    ReferenceCountUtil.release(msg);
-                }
-                return;
-            }
-            if (!(msg instanceof HttpObject o) || o.decoderResult().isFailure()) {
-                ReferenceCountUtil.release(msg);
+            if (msg instanceof io.netty.buffer.ByteBuf b) framer.feed(b);
+            else ReferenceCountUtil.release(msg);
+        }
+
+        @Override
+        public boolean noBody(int status) {
+            Exchange x = pending.peek();
+            return x != null && (x.method.equals("HEAD") || status / 100 == 2 && x.method.equals("CONNECT"));
+        }
+
+        @Override
+        public void head(int code, boolean keepAlive, boolean untilClose) {
+            Exchange x = pending.peek();
+            if (x == null || !x.forwarded()) { // a response nobody asked for
+                framer.stop();
                 uctx.close();
                 return;
             }
-            if (msg instanceof HttpResponse resp) {
-                Exchange x = pending.peek();
-                if (x == null || !x.forwarded()) { // a response nobody asked for
-                    ReferenceCountUtil.release(msg);
-                    uctx.close();
-                    return;
-                }
-                responding = x;
-                int code = resp.status().code();
-                x.interim = code >= 100 && code < 200 && code != 101;
-                if (!x.interim) {
-                    events.response(x, code, Verdict.FORWARDED);
-                    // 101 (WebSocket): once its headers are through, the connection is a tunnel; a body delimited
-                    // by the server's close must end with the client's connection too
-                    if (code == 101) x.upgraded = true;
-                    else if (!HttpUtil.isKeepAlive(resp) || closeDelimited(x, resp)) x.closeAfter = true;
-                }
-            }
-            Exchange x = responding;
-            if (x == null) {
-                ReferenceCountUtil.release(msg);
+            responding = x;
+            x.interim = code >= 100 && code < 200 && code != 101;
+            if (x.interim) return;
+            events.response(x, code, Verdict.FORWARDED);
+            // 101 (WebSocket), or a CONNECT answered 2xx: once its head is through, the connection is a tunnel; a
+            // body delimited by the server's close must end with the client's connection too
+            if (code == 101 || code / 100 == 2 && x.method.equals("CONNECT")) x.upgraded = true;
+            else if (!keepAlive || untilClose) x.closeAfter = true;
+        }
+
+        @Override
+        public void bytes(io.netty.buffer.ByteBuf bytes) {
+            if (responding == null && !tunnel) {
+                bytes.release();
                 return;
             }
-            ctx.write(msg, ctx.voidPromise());
+            ctx.write(bytes, ctx.voidPromise());
             deadline.wrote();
-            if (msg instanceof LastHttpContent) {
-                if (x.interim) {
-                    x.interim = false;
-                    return;
-                }
-                responding = null;
-                pending.poll();
-                if (x.upgraded) {
-                    becomeTunnel(uctx);
-                    return;
-                }
-                if (x.closeAfter) {
-                    stopped = true;
-                    ctx.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
-                    discardPending();
-                    return;
-                }
-                answerLocal();
+        }
+
+        @Override
+        public void end() {
+            Exchange x = responding;
+            if (x == null) return;
+            if (x.interim) {
+                x.interim = false;
+                return;
             }
+            responding = null;
+            pending.poll();
+            if (x.upgraded) {
+                becomeTunnel();
+                return;
+            }
+            if (x.closeAfter) {
+                framer.stop();
+                stopped = true;
+                ctx.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+                discardPending();
+                return;
+            }
+            answerLocal();
+        }
+
+        @Override
+        public void malformed(String why) {
+            uctx.close();
         }
 
         /**
          * The server switched protocols for an allowed request (Envoy's {@code upgrade_configs} for websocket do
-         * the same): the HTTP codecs leave both pipelines and bytes go through unchanged, with the same back
-         * pressure and idle timeout. A request pipelined behind the upgrade has no place in it: then both close.
+         * the same): the request decoder leaves the client's pipeline and bytes go through unchanged both ways, with
+         * the same back pressure and idle timeout. A request pipelined behind the upgrade has no place in it: then
+         * both close.
          */
-        private void becomeTunnel(ChannelHandlerContext uctx) {
+        private void becomeTunnel() {
             ctx.flush();
             if (!pending.isEmpty() || reading != null || stopped) {
+                framer.stop();
                 stopped = true;
                 ctx.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
                 discardPending();
                 return;
             }
             tunnel = true;
+            framer.tunnel();
             deadline.headersDone();
             stats.upgrades.increment();
-            // what the codecs still hold is passed on as plain bytes when they are removed
-            uctx.pipeline().remove(HttpClientCodec.class);
-            ctx.pipeline().remove(io.netty.handler.codec.http.HttpServerCodec.class);
+            // what the decoder still holds is passed on as plain bytes when it is removed
+            uctx.pipeline().remove(HttpRequestEncoder.class);
+            ctx.pipeline().remove(HttpRequestDecoder.class);
             updateReading();
-        }
-
-        private static boolean closeDelimited(Exchange x, HttpResponse resp) {
-            int code = resp.status().code();
-            if (code == 204 || code == 304 || x.method.equals("HEAD")) return false;
-            return !HttpUtil.isContentLengthSet(resp) && !HttpUtil.isTransferEncodingChunked(resp);
         }
 
         @Override
@@ -420,6 +442,7 @@ final class Http1ProxyHandler extends ChannelInboundHandlerAdapter {
 
         @Override
         public void channelInactive(ChannelHandlerContext uctx) {
+            framer.inputClosed(); // ends a response delimited by the close
             if (upstream == uctx.channel()) upstream = null;
             boolean outstanding = pending.stream().anyMatch(Exchange::forwarded);
             if (outstanding && ctx.channel().isActive()) {

@@ -6,7 +6,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.HttpDecoderConfig;
-import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpRequestDecoder;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.util.concurrent.TimeUnit;
 
@@ -83,7 +83,8 @@ public final class HttpProxyProtocol implements ProxyProtocol {
                 .setMaxHeaderSize(limits.maxHeaderBytes())
                 .setMaxChunkSize(16 * 1024);
         Http1ProxyHandler h = new Http1ProxyHandler(connection, limits, stats, deadline);
-        p.addBefore("idle-close", "http1-codec", new HttpServerCodec(cfg));
+        // requests are decoded (to be judged) and encoded again; responses go back as the server sent them
+        p.addBefore("idle-close", "http1-codec", new HttpRequestDecoder(cfg));
         p.addBefore("idle-close", "http1-proxy", h);
         return h;
     }

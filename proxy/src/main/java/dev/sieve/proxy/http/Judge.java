@@ -49,32 +49,36 @@ final class Judge {
         headers = names.toArray(String[]::new);
     }
 
-    /** The last request's method, path, host and verdict, when the rules test no header (keep-alive polling). */
+    /** The last request's method, path, host, tested header values and verdict (keep-alive polling repeats them). */
     private String lastMethod, lastPath, lastHost;
+    private String[] lastValues;
     private L7Verdict lastVerdict;
 
     /** {@code header} looks a header up by lower-case name (all values joined with ","), null when absent. */
     L7Verdict judge(String method, String path, String host, Function<String, String> header) {
-        if (headers.length == 0 && lastVerdict != null && method.equals(lastMethod) && path.equals(lastPath)
-                && java.util.Objects.equals(host, lastHost)) {
+        String[] values = headers.length == 0 ? NO_VALUES : new String[headers.length];
+        for (int i = 0; i < headers.length; i++) values[i] = header.apply(headers[i]);
+        if (lastVerdict != null && method.equals(lastMethod) && path.equals(lastPath)
+                && java.util.Objects.equals(host, lastHost) && java.util.Arrays.equals(values, lastValues)) {
             return lastVerdict; // the same request again: no key to build
         }
-        L7Verdict v = judgeFully(method, path, host, header);
-        if (headers.length == 0) {
-            lastMethod = method;
-            lastPath = path;
-            lastHost = host;
-            lastVerdict = v;
-        }
+        L7Verdict v = judgeFully(method, path, host, values);
+        lastMethod = method;
+        lastPath = path;
+        lastHost = host;
+        lastValues = values;
+        lastVerdict = v;
         return v;
     }
 
-    private L7Verdict judgeFully(String method, String path, String host, Function<String, String> header) {
+    private static final String[] NO_VALUES = new String[0];
+
+    private L7Verdict judgeFully(String method, String path, String host, String[] values) {
         Map<String, String> tested = headers.length == 0 ? Map.of() : new LinkedHashMap<>();
         StringBuilder key = new StringBuilder(method.length() + path.length() + 32)
                 .append(method).append('\n').append(path).append('\n').append(host);
-        for (String name : headers) {
-            String v = header.apply(name);
+        for (int i = 0; i < headers.length; i++) {
+            String name = headers[i], v = values[i];
             key.append('\n');
             if (v != null) {
                 tested.put(name, v);

@@ -1,14 +1,10 @@
 package dev.sieve.proxy.http;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.handler.codec.DateFormatter;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpVersion;
 import java.util.Date;
 
 /** The proxy's own answers, shaped as Envoy's local replies: a short text/plain body with its length and a date. */
@@ -33,14 +29,16 @@ final class LocalReplies {
         };
     }
 
-    static FullHttpResponse http1(ByteBufAllocator alloc, int status, boolean close) {
-        byte[] body = body(status).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status),
-                ByteBufUtil.writeAscii(alloc, body(status)));
-        r.headers().set(HttpHeaderNames.CONTENT_LENGTH, body.length)
-                .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.TEXT_PLAIN)
-                .set(HttpHeaderNames.DATE, DateFormatter.format(new Date()));
-        if (close) r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        return r;
+    /** An HTTP/1.1 answer, encoded (responses are relayed as bytes; there is no response encoder in the pipeline). */
+    static ByteBuf http1(ByteBufAllocator alloc, int status, boolean close) {
+        String body = body(status);
+        StringBuilder r = new StringBuilder(160).append("HTTP/1.1 ").append(status).append(' ')
+                .append(HttpResponseStatus.valueOf(status).reasonPhrase()).append("\r\n")
+                .append("content-length: ").append(body.length()).append("\r\n")
+                .append("content-type: text/plain\r\n")
+                .append("date: ").append(DateFormatter.format(new Date())).append("\r\n");
+        if (close) r.append("connection: close\r\n");
+        r.append("\r\n").append(body);
+        return ByteBufUtil.writeAscii(alloc, r);
     }
 }

@@ -142,6 +142,22 @@ public final class NodeProxy implements AutoCloseable {
      * relay share a class path (the end-to-end tests), and the listeners must run there too.
      */
     @SuppressWarnings("deprecation")
+    /**
+     * For the process that runs the proxy (the agent's main, the benchmark's harness): Netty's leak detection samples
+     * one buffer in 128 and records a stack trace at its allocation and at its release, on the I/O thread, a cost in
+     * the latency tail of the requests it hits. Off unless {@code io.netty.leakDetection.level} is set (tests keep it).
+     */
+    public static void leakSamplingOffUnlessConfigured() {
+        if (System.getProperty("io.netty.leakDetection.level") == null) {
+            io.netty.util.ResourceLeakDetector.setLevel(io.netty.util.ResourceLeakDetector.Level.DISABLED);
+        }
+    }
+
+    /** The default number of event loops: one per core (at least two), the client and upstream of a connection on one. */
+    public static int defaultEventLoops() {
+        return Math.max(2, Runtime.getRuntime().availableProcessors());
+    }
+
     private EventLoopGroup newGroup() {
         return new EpollEventLoopGroup(settings.eventLoops(), settings.threads());
     }

@@ -177,12 +177,13 @@ public final class PlainProxyHarness implements AutoCloseable {
             System.err.println("usage: PlainProxyHarness PORT UPSTREAM_HOST:PORT FROM TO DPORT MANIFEST...");
             System.exit(2);
         }
+        dev.sieve.proxy.transparent.NodeProxy.leakSamplingOffUnlessConfigured(); // as the agent runs it
         int port = Integer.parseInt(args[0]);
         String[] up = args[1].split(":");
         List<Path> manifests = new ArrayList<>();
         for (int i = 5; i < args.length; i++) manifests.add(Path.of(args[i]));
         ConnectionPolicy policy = policy(manifests, args[2], args[3], Integer.parseInt(args[4]));
-        int threads = Integer.getInteger("threads", Runtime.getRuntime().availableProcessors());
+        int threads = Integer.getInteger("threads", dev.sieve.proxy.transparent.NodeProxy.defaultEventLoops());
         PlainProxyHarness h = new PlainProxyHarness(new dev.sieve.proxy.http.HttpProxyProtocol(),
                 new InetSocketAddress(up[0], Integer.parseInt(up[1])), true, policy, threads, port, false);
         System.out.println(h.port());
