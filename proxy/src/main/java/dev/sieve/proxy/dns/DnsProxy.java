@@ -89,9 +89,18 @@ public final class DnsProxy {
     /** As above, with the connection's policy already looked up (the node proxy's listener did). */
     public void onDatagram(byte[] query, InetSocketAddress client, InetSocketAddress server, boolean ingress, int proxyPort,
                            ConnectionPolicy policy, Consumer<byte[]> reply, DnsUpstream via) {
+        onDatagram(query, client, server, ingress, proxyPort, policy, reply, via, false);
+    }
+
+    /**
+     * As above; {@code viaTimesOut}: {@code via}'s answers fail by themselves after {@link DnsProxyConfig#upstreamTimeout}
+     * (the node's UDP path sweeps its waiting queries on its event loop, cheaper than a timer per query).
+     */
+    public void onDatagram(byte[] query, InetSocketAddress client, InetSocketAddress server, boolean ingress, int proxyPort,
+                           ConnectionPolicy policy, Consumer<byte[]> reply, DnsUpstream via, boolean viaTimesOut) {
         try {
             handle(new Exchange(query, client, server, 17, ingress, proxyPort, policy), reply,
-                    q -> via.exchange(client, server, q));
+                    q -> via.exchange(client, server, q), viaTimesOut);
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "DNS query from " + client + " failed", e); // the client times out and retries
         }
@@ -106,8 +115,18 @@ public final class DnsProxy {
     record Exchange(byte[] query, InetSocketAddress client, InetSocketAddress server, int l4Protocol, boolean ingress,
                     int proxyPort, ConnectionPolicy policy) {}
 
+    public DnsProxyConfig config() {
+        return config;
+    }
+
     /** Handles one query: {@code forward} sends the unchanged query to the server and returns the answer. */
     void handle(Exchange ex, Consumer<byte[]> reply, java.util.function.Function<byte[], CompletableFuture<byte[]>> forward) {
+        handle(ex, reply, forward, false);
+    }
+
+    /** As above; {@code forwardTimesOut}: the forward's answer fails by itself after the upstream timeout. */
+    void handle(Exchange ex, Consumer<byte[]> reply, java.util.function.Function<byte[], CompletableFuture<byte[]>> forward,
+                boolean forwardTimesOut) {
         long start = System.nanoTime();
         long epoch = epochNanos();
         byte[] q = ex.query;
@@ -169,7 +188,8 @@ public final class DnsProxy {
         report(ex, epoch, verdict, egress, ingress, request(fqdn(name), qtypes), summary, false);
         CompletableFuture<byte[]> answer;
         try {
-            answer = forward.apply(q).orTimeout(config.upstreamTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            answer = forward.apply(q);
+            if (!forwardTimesOut) answer = answer.orTimeout(config.upstreamTimeout().toMillis(), TimeUnit.MILLISECONDS);
         } catch (RuntimeException e) {
             answer = CompletableFuture.failedFuture(e);
         }
