@@ -1,5 +1,6 @@
 package dev.sieve.proxy.dns;
 
+import dev.sieve.proxy.transparent.BatchedFlush;
 import dev.sieve.proxy.transparent.DatagramProtocol;
 import dev.sieve.proxy.transparent.RedirectedDatagram;
 import io.netty.buffer.ByteBufUtil;
@@ -160,7 +161,7 @@ public final class TransparentDnsDatagrams implements DatagramProtocol, AutoClos
             u.scheduleSweep(timeoutNanos);
             Channel ch = u.connected.channel();
             if (u.connected.isSuccess()) {
-                ch.writeAndFlush(Unpooled.wrappedBuffer(query), ch.voidPromise()); // a failed write closes it: closed() fails the query
+                BatchedFlush.write(ch, Unpooled.wrappedBuffer(query), ch.voidPromise()); // a failed write closes it: closed() fails the query
                 return;
             }
             SharedUpstream shared = u;

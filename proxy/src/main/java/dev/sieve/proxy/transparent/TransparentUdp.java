@@ -115,7 +115,7 @@ public final class TransparentUdp implements AutoCloseable {
                 return;
             }
             payload.retain(); // kept for a resend on a fresh socket
-            f.channel().writeAndFlush(new DatagramPacket(payload, to)).addListener((ChannelFutureListener) w -> {
+            BatchedFlush.write(f.channel(), new DatagramPacket(payload, to)).addListener((ChannelFutureListener) w -> {
                 if (w.isSuccess()) {
                     payload.release();
                     sent.setSuccess(null);
