@@ -156,7 +156,11 @@ class DnsRedirectBench {
                     + "answers from dnsmasq's), 'direct' clients in a pod allowed port 53 at L4 (straight through the datapath). Blocking UDP "
                     + "clients, one query in flight each, A s3.amazonaws.com. answer_to_map: from the proxy's learn call (right after it read the "
                     + "answer) until the ipcache entry and the policy keys are written, over fresh names, each a new address; every address "
-                    + "was then looked up in the kernel's ipcache (missing_in_kernel_ipcache).\",\n");
+                    + "was then looked up in the kernel's ipcache (missing_in_kernel_ipcache); learner_queue_share, lock_wait_share, "
+                    + "datapath_sync_share: the parts of that time spent waiting for the learner's thread, for the agent's lock, and writing "
+                    + "the maps. jvm_cpu_us_per_query: CPU time of this JVM's threads per query during the run (from /proc, user and sys "
+                    + "apart): the proxy's event loops, the L7 flow publisher, the FQDN learner, the agent's other threads, and the JVM's "
+                    + "own (GC, JIT; the clients run in this JVM, their threads are left out).\",\n");
             json.append("  \"seconds_per_run\": ").append(seconds).append(",\n  \"runs\": [\n");
             for (int i = 0; i < results.size(); i++) {
                 Result r = results.get(i);
