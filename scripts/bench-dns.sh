@@ -6,6 +6,8 @@
 # datapath), 1 and 32 concurrent clients: queries/s and p50/p99 (goal: >= 80% of direct queries/s, p99 added
 # <= 1 ms); then fresh names, each a new address: the time from the proxy's learn call (answer read) until the
 # ipcache entry and policy keys are written (goal p99 < 1 ms), every address then checked in the kernel's ipcache.
+# Per run also the CPU time per query of the agent's threads (/proc, user and system apart: proxy event loops, L7 flow
+# publisher, FQDN learner, JVM's own), a figure a busy machine disturbs less than queries/s.
 # Needs root and the built tree (make build). Writes $1/dns.json. About 1.5 minutes (mostly the Maven start).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,7 +33,10 @@ r = json.load(open(sys.argv[1]))
 r["load_average_at_end"] = open("/proc/loadavg").read().split()[:3]
 json.dump(r, open(sys.argv[2], "w"), indent=2)
 for x in r["runs"]:
-    print("%-6s %2d clients: %8.0f queries/s  p50 %.3f ms  p99 %.3f ms" % (x["target"], x["clients"], x["qps"], x["p50_ms"], x["p99_ms"]))
+    cpu = x.get("jvm_cpu_us_per_query", {})
+    proxy = cpu.get("proxy_loops_user", 0) + cpu.get("proxy_loops_sys", 0)
+    flows = cpu.get("l7_flow_publisher_user", 0) + cpu.get("l7_flow_publisher_sys", 0)
+    print("%-6s %2d clients: %8.0f queries/s  p50 %.3f ms  p99 %.3f ms  CPU us/query: proxy loops %.1f, L7 flows %.1f" % (x["target"], x["clients"], x["qps"], x["p50_ms"], x["p99_ms"], proxy, flows))
 for x in r["summary"]:
     print("%2d clients: proxy at %.0f%% of direct queries/s, p99 +%.3f ms" % (x["clients"], 100 * x["proxy_qps_of_direct"], x["p99_added_ms"]))
 a = r["answer_to_map"]

@@ -52,7 +52,39 @@ class DnsRedirectBench {
     @TempDir
     Path dir;
 
-    record Result(String target, int clients, double qps, double p50Ms, double p99Ms, long queries, long timeouts) {}
+    record Result(String target, int clients, double qps, double p50Ms, double p99Ms, long queries, long timeouts,
+                  Map<String, Double> cpuMicrosPerQuery) {}
+
+    /**
+     * CPU time of this JVM's threads so far in nanoseconds (from /proc: user and system apart), by group: the proxy's
+     * event loops, the L7 flow publisher, the FQDN learner, the rest of the agent, the clients, the JVM's own (GC, JIT).
+     */
+    static Map<String, Long> threadCpu() {
+        Map<String, Long> out = new java.util.TreeMap<>();
+        long tick = 10_000_000L; // USER_HZ 100
+        try (var tasks = Files.list(Path.of("/proc/self/task"))) {
+            for (Path t : (Iterable<Path>) tasks::iterator) {
+                String stat;
+                try {
+                    stat = Files.readString(t.resolve("stat"));
+                } catch (java.io.IOException e) {
+                    continue; // ended meanwhile
+                }
+                int open = stat.indexOf('('), close = stat.lastIndexOf(')');
+                String n = stat.substring(open + 1, close);
+                String[] f = stat.substring(close + 2).split(" ");
+                long user = Long.parseLong(f[11]) * tick, sys = Long.parseLong(f[12]) * tick;
+                String group = n.startsWith("sieve-proxy") ? "proxy_loops" : n.startsWith("sieve-l7-flows") ? "l7_flow_publisher"
+                        : n.startsWith("sieve-fqdn") ? "fqdn_learner" : n.startsWith("bench-") ? "clients" : n.startsWith("sieve-") ? "agent_other" : "jvm_other";
+                if (group.equals("jvm_other")) out.merge("thread:" + n.replaceAll("[0-9]+", "N"), user + sys, Long::sum);
+                out.merge(group + "_user", user, Long::sum);
+                out.merge(group + "_sys", sys, Long::sum);
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return out;
+    }
 
     @Test
     void directVersusThroughTheProxy() throws Exception {
@@ -85,8 +117,9 @@ class DnsRedirectBench {
             awaitAnswer(straight);
 
             List<Result> results = new ArrayList<>();
-            load("direct", straight, 4, 2, "s3.amazonaws.com"); // warm-up (JIT, caches)
-            load("proxy", proxied, 4, 3, "s3.amazonaws.com");
+            load("direct", straight, 32, 2, "s3.amazonaws.com"); // warm-up (JIT, caches), both paths, both loads
+            load("proxy", proxied, 1, 2, "s3.amazonaws.com");
+            load("proxy", proxied, 32, 4, "s3.amazonaws.com");
             for (int clients : new int[] {1, 32}) {
                 results.add(load("direct", straight, clients, seconds, "s3.amazonaws.com"));
                 results.add(load("proxy", proxied, clients, seconds, "s3.amazonaws.com"));
@@ -95,12 +128,18 @@ class DnsRedirectBench {
             // fresh names, one at a time: every answer teaches the datapath a new address
             var learner = agent.fqdnLearner();
             long updatesBefore = learner.updates();
+            double u0 = learner.updateSecondsTotal(), q0 = learner.queueSecondsTotal(), l0 = learner.lockWaitSecondsTotal(), s0 = learner.syncSecondsTotal();
             long[] client = new long[names];
             for (int i = 0; i < names; i++) {
                 String name = "n" + i + ".amazonaws.com";
                 client[i] = CompletableFuture.supplyAsync(() -> ask(name), r -> proxied.newThread(r).start()).get(10, TimeUnit.SECONDS);
             }
             long learned = learner.updates() - updatesBefore;
+            double upd = learner.updateSecondsTotal() - u0;
+            String phases = String.format(Locale.ROOT, "\"learner_queue_share\": %.3f, \"lock_wait_share\": %.3f, \"datapath_sync_share\": %.3f",
+                    upd == 0 ? 0 : (learner.queueSecondsTotal() - q0) / upd, upd == 0 ? 0 : (learner.lockWaitSecondsTotal() - l0) / upd,
+                    upd == 0 ? 0 : (learner.syncSecondsTotal() - s0) / upd);
+            System.out.println("answer to map phases: " + phases);
             long[] toMap = learner.recentUpdateNanos((int) Math.min(learned, names));
             Map<String, Integer> ipcache = new java.util.HashMap<>();
             agent.datapathIpcache().forEach((k, v) -> ipcache.put(k, v));
@@ -117,14 +156,20 @@ class DnsRedirectBench {
                     + "answers from dnsmasq's), 'direct' clients in a pod allowed port 53 at L4 (straight through the datapath). Blocking UDP "
                     + "clients, one query in flight each, A s3.amazonaws.com. answer_to_map: from the proxy's learn call (right after it read the "
                     + "answer) until the ipcache entry and the policy keys are written, over fresh names, each a new address; every address "
-                    + "was then looked up in the kernel's ipcache (missing_in_kernel_ipcache).\",\n");
+                    + "was then looked up in the kernel's ipcache (missing_in_kernel_ipcache); learner_queue_share, lock_wait_share, "
+                    + "datapath_sync_share: the parts of that time spent waiting for the learner's thread, for the agent's lock, and writing "
+                    + "the maps. jvm_cpu_us_per_query: CPU time of this JVM's threads per query during the run (from /proc, user and sys "
+                    + "apart): the proxy's event loops, the L7 flow publisher, the FQDN learner, the agent's other threads, and the JVM's "
+                    + "own (GC, JIT; the clients run in this JVM, their threads are left out).\",\n");
             json.append("  \"seconds_per_run\": ").append(seconds).append(",\n  \"runs\": [\n");
             for (int i = 0; i < results.size(); i++) {
                 Result r = results.get(i);
-                json.append(String.format(Locale.ROOT, "    {\"target\": \"%s\", \"clients\": %d, \"qps\": %.0f, \"p50_ms\": %.3f, \"p99_ms\": %.3f, \"queries\": %d, \"timeouts\": %d}%s%n",
-                        r.target, r.clients, r.qps, r.p50Ms, r.p99Ms, r.queries, r.timeouts, i < results.size() - 1 ? "," : ""));
-                System.out.printf(Locale.ROOT, "%-6s %2d clients: %8.0f queries/s  p50 %.3f ms  p99 %.3f ms  (%d queries, %d timeouts)%n",
-                        r.target, r.clients, r.qps, r.p50Ms, r.p99Ms, r.queries, r.timeouts);
+                StringBuilder cpu = new StringBuilder();
+                r.cpuMicrosPerQuery.forEach((k, v) -> cpu.append(cpu.isEmpty() ? "" : ", ").append('"').append(k).append("\": ").append(v));
+                json.append(String.format(Locale.ROOT, "    {\"target\": \"%s\", \"clients\": %d, \"qps\": %.0f, \"p50_ms\": %.3f, \"p99_ms\": %.3f, \"queries\": %d, \"timeouts\": %d, \"jvm_cpu_us_per_query\": {%s}}%s%n",
+                        r.target, r.clients, r.qps, r.p50Ms, r.p99Ms, r.queries, r.timeouts, cpu, i < results.size() - 1 ? "," : ""));
+                System.out.printf(Locale.ROOT, "%-6s %2d clients: %8.0f queries/s  p50 %.3f ms  p99 %.3f ms  (%d queries, %d timeouts)  cpu us/query %s%n",
+                        r.target, r.clients, r.qps, r.p50Ms, r.p99Ms, r.queries, r.timeouts, r.cpuMicrosPerQuery);
             }
             json.append("  ],\n  \"summary\": [\n");
             List<String> sums = new ArrayList<>();
@@ -137,10 +182,10 @@ class DnsRedirectBench {
             json.append(String.join(",\n", sums)).append("\n  ],\n");
             json.append(String.format(Locale.ROOT, "  \"answer_to_map\": {\"p50_ms\": %.3f, \"p99_ms\": %.3f, \"max_ms\": %.3f, \"names\": %d, "
                             + "\"missing_in_kernel_ipcache\": %d, \"fresh_name_query_p50_ms\": %.3f, \"fresh_name_query_p99_ms\": %.3f, "
-                            + "\"incremental_syncs\": %d, \"full_syncs\": %d, \"datapath_sync_share\": %.3f, \"known_answers_released_at_once\": %d}\n}\n",
+                            + "\"incremental_syncs\": %d, \"full_syncs\": %d, %s, \"known_answers_released_at_once\": %d}\n}\n",
                     quantile(toMap, 0.5), quantile(toMap, 0.99), toMap.length == 0 ? 0 : toMap[toMap.length - 1] / 1e6, toMap.length, missing,
                     quantile(client, 0.5), quantile(client, 0.99), agent.endpointManager().incrementalSyncs(), agent.endpointManager().fullSyncs(),
-                    learner.updateSecondsTotal() == 0 ? 0 : learner.syncSecondsTotal() / learner.updateSecondsTotal(), learner.knownAnswers()));
+                    phases, learner.knownAnswers()));
             System.out.printf(Locale.ROOT, "answer to map: p50 %.3f ms, p99 %.3f ms over %d fresh names (%d missing in the kernel ipcache)%n",
                     quantile(toMap, 0.5), quantile(toMap, 0.99), toMap.length, missing);
             Files.createDirectories(out.toAbsolutePath().getParent());
@@ -197,6 +242,7 @@ class DnsRedirectBench {
     }
 
     static Result load(String target, ThreadFactory in, int clients, int seconds, String name) throws Exception {
+        Map<String, Long> cpuBefore = threadCpu();
         long start = System.nanoTime();
         long end = start + TimeUnit.SECONDS.toNanos(seconds);
         AtomicLong timeouts = new AtomicLong();
@@ -244,6 +290,18 @@ class DnsRedirectBench {
         double elapsed = (System.nanoTime() - start) / 1e9;
         int total = 0;
         for (int n : counts) total += n;
+        Map<String, Long> cpuAfter = threadCpu(); // threads that ended meanwhile (the clients) are not counted
+        Map<String, Double> cpu = new java.util.TreeMap<>();
+        for (var e : cpuAfter.entrySet()) {
+            if (e.getKey().startsWith("clients")) continue; // ended before this reading
+            if (e.getKey().startsWith("thread:")) {
+                long used = e.getValue() - cpuBefore.getOrDefault(e.getKey(), 0L);
+                if (used > 50_000_000L) System.out.printf(Locale.ROOT, "  %s %s: %.0f ms%n", target, e.getKey(), used / 1e6);
+                continue;
+            }
+            long used = e.getValue() - cpuBefore.getOrDefault(e.getKey(), 0L);
+            cpu.put(e.getKey(), total == 0 ? 0 : Math.round(used / 1e3 / total * 100) / 100.0);
+        }
         long[] all = new long[total];
         int k = 0;
         for (int c = 0; c < clients; c++) {
@@ -252,7 +310,7 @@ class DnsRedirectBench {
         }
         Arrays.sort(all);
         if (bad.get() > 0) throw new IllegalStateException(target + ": " + bad.get() + " answers were not NOERROR with one A record");
-        return new Result(target, clients, total / elapsed, quantile(all, 0.5), quantile(all, 0.99), total, timeouts.get());
+        return new Result(target, clients, total / elapsed, quantile(all, 0.5), quantile(all, 0.99), total, timeouts.get(), cpu);
     }
 
     static byte[] query(int id, String name) {

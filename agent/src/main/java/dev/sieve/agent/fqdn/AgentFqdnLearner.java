@@ -73,6 +73,8 @@ public final class AgentFqdnLearner implements FqdnLearner, AutoCloseable {
     private final AtomicLong updates = new AtomicLong();
     private final AtomicLong updateNanos = new AtomicLong();
     private final AtomicLong syncNanos = new AtomicLong();
+    private final AtomicLong queueNanos = new AtomicLong();
+    private final AtomicLong lockWaitNanos = new AtomicLong();
     private final long[] latencies = new long[LATENCY_SAMPLES];
     private volatile int cacheSize;
 
@@ -158,7 +160,11 @@ public final class AgentFqdnLearner implements FqdnLearner, AutoCloseable {
     }
 
     private void learnNow(InetAddress endpoint, List<String> names, List<InetAddress> ips, long ttlSeconds, long t0, boolean timed) {
+        long started = System.nanoTime();
+        if (timed) queueNanos.addAndGet(started - t0);
         synchronized (lock) {
+            long locked = System.nanoTime();
+            if (timed) lockWaitNanos.addAndGet(locked - started);
             Endpoint ep = engine.endpointByIp(endpoint.getAddress());
             if (ep == null) return; // not a local endpoint: nothing of ours to open
             String epIp = Cidr.formatAddress(endpoint.getAddress()); // one spelling everywhere (compressed IPv6)
@@ -354,6 +360,15 @@ public final class AgentFqdnLearner implements FqdnLearner, AutoCloseable {
     /** Of {@link #updateSecondsTotal()}, the part spent writing the maps (the datapath sync). */
     public double syncSecondsTotal() {
         return syncNanos.get() / 1e9;
+    }
+
+    /** Of {@link #updateSecondsTotal()}: waiting for the learner's thread, and for the agent's lock. */
+    public double queueSecondsTotal() {
+        return queueNanos.get() / 1e9;
+    }
+
+    public double lockWaitSecondsTotal() {
+        return lockWaitNanos.get() / 1e9;
     }
 
     public double updateSecondsTotal() {

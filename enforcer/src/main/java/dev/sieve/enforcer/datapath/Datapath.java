@@ -491,6 +491,31 @@ public final class Datapath implements AutoCloseable {
         if (plan.isEmpty()) {
             return plan;
         }
+        writePlan(plan);
+        endpoints().forEach((ifindex, info) -> {
+            if (info.endpointId() == endpointId) {
+                writeEndpoint(ifindex, info.withRevision(info.policyRevision() + 1));
+            }
+        });
+        return plan;
+    }
+
+    /**
+     * As {@link #applyPolicyPlan} for the endpoint of interface {@code ifindex} whose endpoint id is that ifindex (the
+     * agent's endpoints): its revision is read with one lookup instead of a walk of the endpoint map (the incremental
+     * sync of learned addresses, once per DNS answer that teaches something).
+     */
+    public synchronized PolicyUpdatePlan applyPolicyPlanOfInterface(int ifindex, PolicyUpdatePlan plan) {
+        if (plan.isEmpty()) {
+            return plan;
+        }
+        writePlan(plan);
+        endpoint(ifindex).filter(info -> info.endpointId() == ifindex)
+                .ifPresent(info -> writeEndpoint(ifindex, info.withRevision(info.policyRevision() + 1)));
+        return plan;
+    }
+
+    private void writePlan(PolicyUpdatePlan plan) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment k = a.allocate(MapLayouts.POLICY_KEY);
             MemorySegment v = a.allocate(MapLayouts.POLICY_VALUE);
@@ -499,12 +524,6 @@ public final class Datapath implements AutoCloseable {
             plan.upsertAllow().forEach((key, value) -> put(k, v, key, value));
             plan.deleteDeny().forEach(key -> remove(k, key));
         }
-        endpoints().forEach((ifindex, info) -> {
-            if (info.endpointId() == endpointId) {
-                writeEndpoint(ifindex, info.withRevision(info.policyRevision() + 1));
-            }
-        });
-        return plan;
     }
 
     private void put(MemorySegment k, MemorySegment v, PolicyKey key, PolicyValue value) {

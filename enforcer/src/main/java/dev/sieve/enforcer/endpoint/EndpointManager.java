@@ -246,7 +246,7 @@ public final class EndpointManager {
             int policyChanges = 0, ipcacheChanges = 0;
             for (Map.Entry<Integer, PolicyUpdatePlan> p : plans.entrySet()) {
                 PolicyUpdatePlan plan = p.getValue();
-                datapath.applyPolicyPlan(p.getKey(), new PolicyUpdatePlan(plan.upsertDeny(), List.of(), plan.upsertAllow(), List.of()));
+                datapath.applyPolicyPlanOfInterface(p.getKey(), new PolicyUpdatePlan(plan.upsertDeny(), List.of(), plan.upsertAllow(), List.of()));
                 policyChanges += plan.changes();
             }
             for (Cidr host : hosts) {
@@ -258,7 +258,7 @@ public final class EndpointManager {
             }
             for (Map.Entry<Integer, PolicyUpdatePlan> p : plans.entrySet()) {
                 PolicyUpdatePlan plan = p.getValue();
-                datapath.applyPolicyPlan(p.getKey(), new PolicyUpdatePlan(Map.of(), plan.deleteAllow(), Map.of(), plan.deleteDeny()));
+                datapath.applyPolicyPlanOfInterface(p.getKey(), new PolicyUpdatePlan(Map.of(), plan.deleteAllow(), Map.of(), plan.deleteDeny()));
             }
             incrementalSyncs++;
             syncedGeneration = generation;

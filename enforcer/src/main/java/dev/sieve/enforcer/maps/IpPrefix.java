@@ -38,7 +38,7 @@ public record IpPrefix(InetAddress address, int length) {
 
     /** Parses an IP literal; never resolves names. */
     public static InetAddress literal(String addr, String context) {
-        boolean looksLiteral = addr.contains(":") || addr.matches("[0-9.]+");
+        boolean looksLiteral = addr.contains(":") || !addr.isEmpty() && addr.chars().allMatch(c -> c >= '0' && c <= '9' || c == '.');
         if (!looksLiteral || addr.isEmpty()) {
             throw new IllegalArgumentException("not an IP address: '" + context + "'");
         }

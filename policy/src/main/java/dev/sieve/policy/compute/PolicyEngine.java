@@ -271,6 +271,19 @@ public final class PolicyEngine {
      * The toFQDNs selectors (matchName or matchPattern text) of egress rules that select {@code subject} and match
      * {@code name}: what makes an answer for that name worth learning for that endpoint.
      */
+    /** Compiled toFQDNs matchers by their text (a pattern is compiled once, not per DNS answer; a pure function of the text). */
+    private final Map<String, DnsRule> dnsRules = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private DnsRule dnsRule(Peer.Fqdn f) {
+        String key = (f.matchName() != null ? "n:" : "p:") + f.text();
+        DnsRule r = dnsRules.get(key);
+        if (r != null) return r;
+        if (dnsRules.size() > 4096) dnsRules.clear();
+        r = f.matchName() != null ? DnsRule.name(f.matchName()) : DnsRule.pattern(f.matchPattern());
+        dnsRules.put(key, r);
+        return r;
+    }
+
     public List<String> fqdnSelectors(Identity subject, String name) {
         List<String> out = new ArrayList<>();
         for (Policy p : policies.values()) {
@@ -279,8 +292,7 @@ public final class PolicyEngine {
                 for (PeerRule pr : r.egress()) {
                     for (Peer peer : pr.peers()) {
                         if (!(peer instanceof Peer.Fqdn f) || out.contains(f.text())) continue;
-                        DnsRule rule = f.matchName() != null ? DnsRule.name(f.matchName()) : DnsRule.pattern(f.matchPattern());
-                        if (rule.matches(name)) out.add(f.text());
+                        if (dnsRule(f).matches(name)) out.add(f.text());
                     }
                 }
             }
@@ -515,7 +527,7 @@ public final class PolicyEngine {
                 for (Rule r : p.rules()) {
                     for (PeerRule pr : r.egress()) {
                         for (Peer peer : pr.peers()) {
-                            if (peer instanceof Peer.Fqdn f) all.add(f.matchName() != null ? DnsRule.name(f.matchName()) : DnsRule.pattern(f.matchPattern()));
+                            if (peer instanceof Peer.Fqdn f) all.add(dnsRule(f));
                         }
                     }
                 }

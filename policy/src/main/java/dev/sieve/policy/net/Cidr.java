@@ -37,6 +37,26 @@ public record Cidr(byte[] address, int bits) implements Comparable<Cidr> {
     }
 
     /** Parses a literal IPv4 or IPv6 address; never resolves names. */
+    /** 1 to {@code max} ASCII digits (what {@code \\d{1,max}} matched, without compiling a regex per call). */
+    private static boolean digits(String s, int max) {
+        if (s.isEmpty() || s.length() > max) return false;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < '0' || c > '9') return false;
+        }
+        return true;
+    }
+
+    /** Only {@code [0-9a-fA-F:.]}, at least one. */
+    private static boolean ipv6Chars(String s) {
+        if (s.isEmpty()) return false;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (!(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' || c == ':' || c == '.')) return false;
+        }
+        return true;
+    }
+
     public static byte[] parseAddress(String addr) {
         if (addr.isEmpty()) throw new IllegalArgumentException("empty address");
         if (addr.indexOf(':') < 0) {
@@ -44,14 +64,14 @@ public record Cidr(byte[] address, int bits) implements Comparable<Cidr> {
             if (parts.length != 4) throw new IllegalArgumentException("invalid IPv4 address '" + addr + "'");
             byte[] out = new byte[4];
             for (int i = 0; i < 4; i++) {
-                if (!parts[i].matches("\\d{1,3}")) throw new IllegalArgumentException("invalid IPv4 address '" + addr + "'");
+                if (!digits(parts[i], 3)) throw new IllegalArgumentException("invalid IPv4 address '" + addr + "'");
                 int v = Integer.parseInt(parts[i]);
                 if (v > 255) throw new IllegalArgumentException("invalid IPv4 address '" + addr + "'");
                 out[i] = (byte) v;
             }
             return out;
         }
-        if (!addr.matches("[0-9a-fA-F:.]+")) throw new IllegalArgumentException("invalid IPv6 address '" + addr + "'");
+        if (!ipv6Chars(addr)) throw new IllegalArgumentException("invalid IPv6 address '" + addr + "'");
         try {
             byte[] b = InetAddress.getByName(addr).getAddress();
             if (b.length == 4) { // IPv4-mapped form, keep it as IPv6

@@ -89,9 +89,18 @@ public final class DnsProxy {
     /** As above, with the connection's policy already looked up (the node proxy's listener did). */
     public void onDatagram(byte[] query, InetSocketAddress client, InetSocketAddress server, boolean ingress, int proxyPort,
                            ConnectionPolicy policy, Consumer<byte[]> reply, DnsUpstream via) {
+        onDatagram(query, client, server, ingress, proxyPort, policy, reply, via, false);
+    }
+
+    /**
+     * As above; {@code viaTimesOut}: {@code via}'s answers fail by themselves after {@link DnsProxyConfig#upstreamTimeout}
+     * (the node's UDP path sweeps its waiting queries on its event loop, cheaper than a timer per query).
+     */
+    public void onDatagram(byte[] query, InetSocketAddress client, InetSocketAddress server, boolean ingress, int proxyPort,
+                           ConnectionPolicy policy, Consumer<byte[]> reply, DnsUpstream via, boolean viaTimesOut) {
         try {
             handle(new Exchange(query, client, server, 17, ingress, proxyPort, policy), reply,
-                    q -> via.exchange(client, server, q));
+                    q -> via.exchange(client, server, q), viaTimesOut);
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "DNS query from " + client + " failed", e); // the client times out and retries
         }
@@ -106,8 +115,18 @@ public final class DnsProxy {
     record Exchange(byte[] query, InetSocketAddress client, InetSocketAddress server, int l4Protocol, boolean ingress,
                     int proxyPort, ConnectionPolicy policy) {}
 
+    public DnsProxyConfig config() {
+        return config;
+    }
+
     /** Handles one query: {@code forward} sends the unchanged query to the server and returns the answer. */
     void handle(Exchange ex, Consumer<byte[]> reply, java.util.function.Function<byte[], CompletableFuture<byte[]>> forward) {
+        handle(ex, reply, forward, false);
+    }
+
+    /** As above; {@code forwardTimesOut}: the forward's answer fails by itself after the upstream timeout. */
+    void handle(Exchange ex, Consumer<byte[]> reply, java.util.function.Function<byte[], CompletableFuture<byte[]>> forward,
+                boolean forwardTimesOut) {
         long start = System.nanoTime();
         long epoch = epochNanos();
         byte[] q = ex.query;
@@ -169,7 +188,8 @@ public final class DnsProxy {
         report(ex, epoch, verdict, egress, ingress, request(fqdn(name), qtypes), summary, false);
         CompletableFuture<byte[]> answer;
         try {
-            answer = forward.apply(q).orTimeout(config.upstreamTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            answer = forward.apply(q);
+            if (!forwardTimesOut) answer = answer.orTimeout(config.upstreamTimeout().toMillis(), TimeUnit.MILLISECONDS);
         } catch (RuntimeException e) {
             answer = CompletableFuture.failedFuture(e);
         }
@@ -203,11 +223,13 @@ public final class DnsProxy {
         for (DnsMessage.Answer a : ans.answers()) rrtypes.add(DnsWire.typeName(a.type()));
         DNS.Builder dns = DNS.newBuilder().setQuery(fqdn(qname)).setObservationSource(OBSERVATION_SOURCE)
                 .setRcode(ans.rcode()).addAllQtypes(qtypes).addAllRrtypes(rrtypes).setTtl((int) Math.min(chain.ttl, Integer.MAX_VALUE));
-        for (InetAddress ip : chain.ips) dns.addIps(Cidr.formatAddress(ip.getAddress())); // as Hubble prints them (fd00::1)
+        List<String> ipTexts = new ArrayList<>(chain.ips.size());
+        for (InetAddress ip : chain.ips) ipTexts.add(Cidr.formatAddress(ip.getAddress())); // as Hubble prints them (fd00::1)
+        dns.addAllIps(ipTexts);
         for (String c : chain.cnames) dns.addCnames(fqdn(c));
         long latency = System.nanoTime() - start;
         Layer7 l7 = Layer7.newBuilder().setType(L7FlowType.RESPONSE).setLatencyNs(latency).setDns(dns).build();
-        String summary = summaryAnswer(qname, qtypes, ans.rcode(), chain);
+        String summary = summaryAnswer(qname, qtypes, ans.rcode(), chain, ipTexts);
         Runnable release = () -> {
             reply.accept(bytes);
             report(ex, epoch, verdict, egress, ingress, l7, summary, true);
@@ -251,15 +273,30 @@ public final class DnsProxy {
     record Chain(List<String> cnames, List<InetAddress> ips, long ttl) {}
 
     static Chain chain(String qname, DnsMessage ans) {
+        List<DnsMessage.Answer> answers = ans.answers();
+        boolean anyCname = false;
+        for (int i = 0; i < answers.size(); i++) anyCname |= answers.get(i).type() == DnsMessage.TYPE_CNAME;
+        if (!anyCname) { // the common answer: addresses of the queried name only, no set of names to follow
+            List<InetAddress> ips = new ArrayList<>(answers.size());
+            long ttl = Long.MAX_VALUE;
+            for (int i = 0; i < answers.size(); i++) {
+                DnsMessage.Answer a = answers.get(i);
+                if (a.address() != null && a.name().equalsIgnoreCase(qname) && !ips.contains(a.address())) {
+                    ips.add(a.address());
+                    ttl = Math.min(ttl, a.ttl());
+                }
+            }
+            return new Chain(List.of(), ips, ttl == Long.MAX_VALUE ? 0 : ttl);
+        }
         Set<String> names = new LinkedHashSet<>();
         names.add(qname.toLowerCase(java.util.Locale.ROOT));
         List<String> cnames = new ArrayList<>();
         long ttl = Long.MAX_VALUE;
         boolean grew = true;
         // records may come in any order; a chain is at most as long as the answer section
-        for (int round = 0; grew && round <= ans.answers().size(); round++) {
+        for (int round = 0; grew && round <= answers.size(); round++) {
             grew = false;
-            for (DnsMessage.Answer a : ans.answers()) {
+            for (DnsMessage.Answer a : answers) {
                 if (a.type() != DnsMessage.TYPE_CNAME || !names.contains(a.name().toLowerCase(java.util.Locale.ROOT))) continue;
                 String t = a.target().toLowerCase(java.util.Locale.ROOT);
                 if (names.add(t)) {
@@ -270,7 +307,7 @@ public final class DnsProxy {
             }
         }
         Set<InetAddress> ips = new LinkedHashSet<>();
-        for (DnsMessage.Answer a : ans.answers()) {
+        for (DnsMessage.Answer a : answers) {
             if (a.address() != null && names.contains(a.name().toLowerCase(java.util.Locale.ROOT))) {
                 ips.add(a.address());
                 ttl = Math.min(ttl, a.ttl());
@@ -301,21 +338,59 @@ public final class DnsProxy {
 
     /** Hubble's request summary: {@code DNS Query example.com. A}. */
     static String summaryQuery(String name, List<String> qtypes) {
-        return "DNS Query " + fqdn(name) + " " + String.join(",", qtypes);
+        StringBuilder sb = new StringBuilder(32 + name.length()).append("DNS Query ");
+        appendFqdn(sb, name).append(' ');
+        return appendJoined(sb, qtypes).toString();
     }
 
     /** Hubble's answer summary: {@code DNS Answer "1.2.3.4" TTL: 30 (Proxy example.com. A)}, or the rcode's name. */
     static String summaryAnswer(String name, List<String> qtypes, int rcode, Chain chain) {
-        String answer;
+        return summaryAnswer(name, qtypes, rcode, chain, null);
+    }
+
+    /** As above; {@code ips}: the chain's addresses already formatted (or null). */
+    static String summaryAnswer(String name, List<String> qtypes, int rcode, Chain chain, List<String> ips) {
+        StringBuilder sb = new StringBuilder(64 + name.length()).append("DNS Answer ");
         if (rcode != DnsMessage.RCODE_NOERROR) {
-            answer = "RCode: " + DnsWire.rcodeName(rcode);
+            sb.append("RCode: ").append(DnsWire.rcodeName(rcode));
         } else {
-            List<String> parts = new ArrayList<>();
-            if (!chain.ips.isEmpty()) parts.add("\"" + String.join(",", chain.ips.stream().map(ip -> Cidr.formatAddress(ip.getAddress())).toList()) + "\"");
-            if (!chain.cnames.isEmpty()) parts.add("CNAMEs: \"" + String.join(",", chain.cnames.stream().map(DnsProxy::fqdn).toList()) + "\"");
-            answer = String.join(" ", parts);
+            boolean any = false;
+            if (!chain.ips.isEmpty()) {
+                sb.append('"');
+                for (int i = 0; i < chain.ips.size(); i++) {
+                    if (i > 0) sb.append(',');
+                    sb.append(ips != null ? ips.get(i) : Cidr.formatAddress(chain.ips.get(i).getAddress()));
+                }
+                sb.append('"');
+                any = true;
+            }
+            if (!chain.cnames.isEmpty()) {
+                if (any) sb.append(' ');
+                sb.append("CNAMEs: \"");
+                for (int i = 0; i < chain.cnames.size(); i++) {
+                    if (i > 0) sb.append(',');
+                    appendFqdn(sb, chain.cnames.get(i));
+                }
+                sb.append('"');
+            }
         }
-        return "DNS Answer " + answer + " TTL: " + chain.ttl + " (Proxy " + fqdn(name) + " " + String.join(",", qtypes) + ")";
+        sb.append(" TTL: ").append(chain.ttl).append(" (Proxy ");
+        appendFqdn(sb, name).append(' ');
+        return appendJoined(sb, qtypes).append(')').toString();
+    }
+
+    private static StringBuilder appendFqdn(StringBuilder sb, String name) {
+        sb.append(name);
+        if (!name.endsWith(".")) sb.append('.');
+        return sb;
+    }
+
+    private static StringBuilder appendJoined(StringBuilder sb, List<String> parts) {
+        for (int i = 0; i < parts.size(); i++) {
+            if (i > 0) sb.append(',');
+            sb.append(parts.get(i));
+        }
+        return sb;
     }
 
     private static long epochNanos() {

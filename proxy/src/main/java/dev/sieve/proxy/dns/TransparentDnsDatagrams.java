@@ -1,5 +1,6 @@
 package dev.sieve.proxy.dns;
 
+import dev.sieve.proxy.transparent.BatchedFlush;
 import dev.sieve.proxy.transparent.DatagramProtocol;
 import dev.sieve.proxy.transparent.RedirectedDatagram;
 import io.netty.buffer.ByteBufUtil;
@@ -14,6 +15,8 @@ import io.netty.channel.socket.DatagramPacket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -30,7 +33,9 @@ import java.util.concurrent.atomic.LongAdder;
  * recently used goes), each closed after {@code idle} without a query.
  *
  * <p>Sockets are made on the datagram's event loop: only the node proxy's threads are in the datapath's network
- * namespace, and the proxy may answer from another thread (after learning).
+ * namespace, and the proxy may answer from another thread (after learning). A query, its upstream socket, its answer
+ * and the reply stay on the listener's event loop (no thread hop, no wake-up per query); a query's timeout is a
+ * sweep per socket, not a timer per query.
  */
 public final class TransparentDnsDatagrams implements DatagramProtocol, AutoCloseable {
 
@@ -42,6 +47,7 @@ public final class TransparentDnsDatagrams implements DatagramProtocol, AutoClos
     private final long idleNanos;
     private final ConcurrentHashMap<UpstreamKey, SharedUpstream> upstreams = new ConcurrentHashMap<>();
     private final LongAdder upstreamsOpened = new LongAdder();
+    private final long timeoutNanos;
 
     public TransparentDnsDatagrams(DnsProxy dns) {
         this(dns, DEFAULT_MAX_UPSTREAMS, DEFAULT_IDLE);
@@ -51,6 +57,7 @@ public final class TransparentDnsDatagrams implements DatagramProtocol, AutoClos
         this.dns = dns;
         this.maxUpstreams = maxUpstreams;
         this.idleNanos = idle.toNanos();
+        this.timeoutNanos = dns.config().upstreamTimeout().toNanos();
     }
 
     @Override
@@ -59,17 +66,24 @@ public final class TransparentDnsDatagrams implements DatagramProtocol, AutoClos
         EventLoop loop = d.loop();
         dns.onDatagram(query, d.client(), d.originalDestination(), d.ingress(), d.proxyPort(), d.policy(),
                 answer -> onAnyLoop(loop, here -> d.transport().reply(here, d.originalDestination(), d.client(), Unpooled.wrappedBuffer(answer))),
-                (client, server, q) -> exchange(d, q));
+                (client, server, q) -> exchange(d, q), true);
     }
 
-    private record UpstreamKey(InetAddress client, InetSocketAddress server, boolean ingress) {}
+    private record UpstreamKey(InetAddress client, InetSocketAddress server, boolean ingress, EventLoop loop) {}
 
-    /** One kept upstream socket and the queries waiting on it, by DNS ID. */
+    /** A query waiting for its answer, and until when (System.nanoTime). */
+    private record Pending(CompletableFuture<byte[]> answer, long deadline) {}
+
+    /**
+     * One kept upstream socket and the queries waiting on it, by DNS ID. Everything runs on its event loop (the
+     * listener's: the query, its answer and the reply never change threads).
+     */
     private final class SharedUpstream {
         final UpstreamKey key;
-        final ConcurrentHashMap<Integer, CompletableFuture<byte[]>> waiting = new ConcurrentHashMap<>();
+        final io.netty.util.collection.IntObjectHashMap<Pending> waiting = new io.netty.util.collection.IntObjectHashMap<>();
         ChannelFuture connected;
-        volatile long lastUsed = System.nanoTime();
+        long lastUsed = System.nanoTime();
+        boolean sweeping;
 
         SharedUpstream(UpstreamKey key) {
             this.key = key;
@@ -77,14 +91,46 @@ public final class TransparentDnsDatagrams implements DatagramProtocol, AutoClos
 
         void answered(byte[] answer) {
             if (answer.length < 2) return;
-            CompletableFuture<byte[]> f = waiting.remove((answer[0] & 0xFF) << 8 | (answer[1] & 0xFF));
-            if (f != null) f.complete(answer);
+            Pending p = waiting.remove((answer[0] & 0xFF) << 8 | (answer[1] & 0xFF));
+            if (p != null) p.answer.complete(answer);
         }
 
         void closed() {
             upstreams.remove(key, this);
-            for (CompletableFuture<byte[]> f : waiting.values()) f.completeExceptionally(new java.nio.channels.ClosedChannelException());
+            fail(new java.nio.channels.ClosedChannelException());
+        }
+
+        void fail(Throwable cause) {
+            if (waiting.isEmpty()) return;
+            List<Pending> all = new ArrayList<>(waiting.values());
             waiting.clear();
+            for (Pending p : all) p.answer.completeExceptionally(cause);
+        }
+
+        /** Fails the queries past their deadline; runs again while any wait (one timer per socket, not per query). */
+        void sweep() {
+            sweeping = false;
+            long now = System.nanoTime();
+            long next = Long.MAX_VALUE;
+            List<Pending> late = null;
+            for (var it = waiting.entries().iterator(); it.hasNext(); ) {
+                Pending p = it.next().value();
+                if (p.deadline - now <= 0) {
+                    it.remove();
+                    if (late == null) late = new ArrayList<>();
+                    late.add(p);
+                } else {
+                    next = Math.min(next, p.deadline - now);
+                }
+            }
+            if (late != null) for (Pending p : late) p.answer.completeExceptionally(new java.util.concurrent.TimeoutException("no answer from " + key.server));
+            if (next != Long.MAX_VALUE) scheduleSweep(next);
+        }
+
+        void scheduleSweep(long delayNanos) {
+            if (sweeping) return;
+            sweeping = true;
+            connected.channel().eventLoop().schedule(this::sweep, Math.max(delayNanos, TimeUnit.MILLISECONDS.toNanos(10)), TimeUnit.NANOSECONDS);
         }
     }
 
@@ -97,34 +143,35 @@ public final class TransparentDnsDatagrams implements DatagramProtocol, AutoClos
         }
         int id = (query[0] & 0xFF) << 8 | (query[1] & 0xFF);
         onLoop(d.loop(), () -> {
-            UpstreamKey key = new UpstreamKey(d.client().getAddress(), d.originalDestination(), d.ingress());
+            UpstreamKey key = new UpstreamKey(d.client().getAddress(), d.originalDestination(), d.ingress(), d.loop());
             SharedUpstream u = upstreams.get(key);
             if (u == null || !u.connected.channel().isOpen()) { // opened outside the map: its listeners may remove it
                 if (u != null) upstreams.remove(key, u);
-                SharedUpstream fresh = open(d, key);
-                u = upstreams.putIfAbsent(key, fresh);
-                if (u == null) {
-                    u = fresh;
-                } else {
-                    fresh.connected.channel().close();
-                }
+                u = open(d, key);
+                upstreams.put(key, u);
             }
-            u.lastUsed = System.nanoTime();
+            long now = System.nanoTime();
+            u.lastUsed = now;
             if (upstreams.size() > maxUpstreams) evictLeastRecentlyUsed(u);
-            if (u.waiting.putIfAbsent(id, answer) != null) { // that ID is in flight on the shared socket: one of its own
-                ownSocket(d, query, answer);
+            if (u.waiting.containsKey(id)) { // that ID is in flight on the shared socket: one of its own
+                ownSocket(d, query, answer, timeoutNanos);
+                return;
+            }
+            u.waiting.put(id, new Pending(answer, now + timeoutNanos));
+            u.scheduleSweep(timeoutNanos);
+            Channel ch = u.connected.channel();
+            if (u.connected.isSuccess()) {
+                BatchedFlush.write(ch, Unpooled.wrappedBuffer(query), ch.voidPromise()); // a failed write closes it: closed() fails the query
                 return;
             }
             SharedUpstream shared = u;
-            answer.whenComplete((v, e) -> shared.waiting.remove(id, answer)); // answered, timed out, or closed
             u.connected.addListener((ChannelFutureListener) f -> {
                 if (!f.isSuccess()) {
+                    shared.waiting.remove(id);
                     answer.completeExceptionally(f.cause());
                     return;
                 }
-                f.channel().writeAndFlush(Unpooled.wrappedBuffer(query)).addListener((ChannelFutureListener) w -> {
-                    if (!w.isSuccess()) answer.completeExceptionally(w.cause());
-                });
+                f.channel().writeAndFlush(Unpooled.wrappedBuffer(query), f.channel().voidPromise());
             });
         });
         return answer;
@@ -132,9 +179,8 @@ public final class TransparentDnsDatagrams implements DatagramProtocol, AutoClos
 
     private SharedUpstream open(RedirectedDatagram d, UpstreamKey key) {
         SharedUpstream u = new SharedUpstream(key);
-        // made here (a thread in the datapath's namespace), served by another of the proxy's loops when there is one:
-        // the answers' work (learning, flows, the reply) then runs beside the listener's, on another core
-        u.connected = d.transport().upstream(otherLoop(d.loop()), d.client().getAddress(), d.originalDestination(), d.ingress(),
+        // on the listener's loop: the query, its answer, the learning check and the reply stay on one thread
+        u.connected = d.transport().upstream(d.loop(), d.client().getAddress(), d.originalDestination(), d.ingress(),
                 new SimpleChannelInboundHandler<DatagramPacket>() {
             @Override
             protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket p) {
@@ -181,17 +227,8 @@ public final class TransparentDnsDatagrams implements DatagramProtocol, AutoClos
         }
     }
 
-    private static EventLoop otherLoop(EventLoop listener) {
-        if (!(listener.parent() instanceof io.netty.channel.EventLoopGroup group)) return listener;
-        for (int i = 0; i < 4; i++) {
-            EventLoop l = group.next();
-            if (l != listener) return l;
-        }
-        return listener;
-    }
-
     /** A socket for one query only (its ID was already waiting on the shared one). */
-    private static void ownSocket(RedirectedDatagram d, byte[] query, CompletableFuture<byte[]> answer) {
+    private static void ownSocket(RedirectedDatagram d, byte[] query, CompletableFuture<byte[]> answer, long timeoutNanos) {
         ChannelFuture connected = d.upstream(new SimpleChannelInboundHandler<DatagramPacket>() {
             @Override
             protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket p) {
@@ -202,7 +239,13 @@ public final class TransparentDnsDatagrams implements DatagramProtocol, AutoClos
             if (!f.isSuccess()) answer.completeExceptionally(f.cause());
             else f.channel().writeAndFlush(Unpooled.wrappedBuffer(query));
         });
-        answer.whenComplete((v, e) -> connected.channel().close()); // also on the proxy's timeout
+        var timeout = d.loop().schedule(() -> {
+            answer.completeExceptionally(new java.util.concurrent.TimeoutException("no answer from " + d.originalDestination()));
+        }, timeoutNanos, TimeUnit.NANOSECONDS);
+        answer.whenComplete((v, e) -> {
+            timeout.cancel(false);
+            connected.channel().close();
+        });
     }
 
     /** Upstream sockets kept now. */

@@ -44,7 +44,7 @@ public final class TransparentUdp implements AutoCloseable {
 
     private final int maxReplySockets;
     private final long replyIdleNanos;
-    private final ConcurrentHashMap<InetSocketAddress, ReplySocket> replySockets = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<ReplyKey, ReplySocket> replySockets = new ConcurrentHashMap<>();
     private final LongAdder replySocketsOpened = new LongAdder();
     private volatile boolean closed;
 
@@ -58,13 +58,16 @@ public final class TransparentUdp implements AutoCloseable {
         this.replyIdleNanos = replyIdle.toNanos();
     }
 
+    /** An answer socket per original destination and event loop: an answer is written on the loop it is on. */
+    private record ReplyKey(InetSocketAddress from, EventLoop loop) {}
+
     /** One kept answer socket: bound (or binding) to an original destination. */
     private static final class ReplySocket {
-        final InetSocketAddress from;
+        final ReplyKey from;
         final ChannelFuture bound;
         volatile long lastUsed = System.nanoTime();
 
-        ReplySocket(InetSocketAddress from, ChannelFuture bound) {
+        ReplySocket(ReplyKey from, ChannelFuture bound) {
             this.from = from;
             this.bound = bound;
         }
@@ -81,7 +84,8 @@ public final class TransparentUdp implements AutoCloseable {
         return sent;
     }
 
-    private void send(EventLoop loop, InetSocketAddress from, InetSocketAddress to, ByteBuf payload, Promise<Void> sent, boolean retry) {
+    private void send(EventLoop loop, InetSocketAddress fromAddress, InetSocketAddress to, ByteBuf payload, Promise<Void> sent, boolean retry) {
+        ReplyKey from = new ReplyKey(fromAddress, loop);
         ReplySocket s = replySockets.get(from);
         if (s == null || !s.bound.channel().isOpen()) { // opened outside the map: its listeners may remove it
             if (s != null) replySockets.remove(from, s);
@@ -111,13 +115,13 @@ public final class TransparentUdp implements AutoCloseable {
                 return;
             }
             payload.retain(); // kept for a resend on a fresh socket
-            f.channel().writeAndFlush(new DatagramPacket(payload, to)).addListener((ChannelFutureListener) w -> {
+            BatchedFlush.write(f.channel(), new DatagramPacket(payload, to)).addListener((ChannelFutureListener) w -> {
                 if (w.isSuccess()) {
                     payload.release();
                     sent.setSuccess(null);
                 } else if (retry && !w.channel().isActive()) { // closed under us (idle, evicted): once more on a new one
                     replySockets.remove(from, socket);
-                    send(loop, from, to, payload, sent, false);
+                    send(loop, fromAddress, to, payload, sent, false);
                 } else {
                     payload.release();
                     sent.setFailure(w.cause());
@@ -126,14 +130,14 @@ public final class TransparentUdp implements AutoCloseable {
         });
     }
 
-    private ReplySocket open(EventLoop loop, InetSocketAddress from) {
-        boolean v6 = from.getAddress() instanceof Inet6Address;
+    private ReplySocket open(EventLoop loop, ReplyKey from) {
+        boolean v6 = from.from().getAddress() instanceof Inet6Address;
         Bootstrap b = new Bootstrap().group(loop)
                 .channelFactory(() -> TransparentUpstream.marked(new EpollDatagramChannel(v6 ? InternetProtocolFamily.IPv6 : InternetProtocolFamily.IPv4), 0, v6))
                 .option(EpollChannelOption.IP_TRANSPARENT, true)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .handler(new DiscardInbound());
-        ReplySocket s = new ReplySocket(from, b.bind(from));
+        ReplySocket s = new ReplySocket(from, b.bind(from.from()));
         replySocketsOpened.increment();
         s.bound.channel().closeFuture().addListener(f -> replySockets.remove(from, s));
         scheduleIdleCheck(s, replyIdleNanos);
