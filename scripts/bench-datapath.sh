@@ -6,7 +6,7 @@
 # sizes. Per configuration: TCP throughput (iperf3), TCP_RR, TCP_CRR (new connections) and the programs' own ns per
 # run under TCP_RR and iperf3 (kernel BPF stats of exactly these programs). Then per size the paired A/Bs against no
 # program (TCP_RR: PAIRS pairs of 1 s; throughput: STREAM_PAIRS pairs of 0.5 s segments of one iperf3 stream) and the
-# interleaved program-cost A/B previous vs this (COST_PAIRS pairs of 1 s TCP_RR windows). Writes $1/datapath.json and
+# interleaved program-cost A/B previous vs this (COST_PAIRS pairs of 1 s TCP_RR windows, at COST_SIZES entries). Writes $1/datapath.json and
 # the log $1/datapath.txt. About 12 minutes on the idle 2-vCPU machine; QUICK=1 (none, sieve-10000 and
 # previous-10000, fewer pairs) about 4. REPS / SECONDS_PER_RUN / PAIRS / STREAM_PAIRS / COST_PAIRS / CONFIGS
 # (e.g. none,sieve-10000,previous-10000) tune it; PREVIOUS_BPF=path uses a ready object instead of building
@@ -46,8 +46,8 @@ if [ -z "$previous" ] && [ -n "$previous_rev" ]; then
 fi
 mkdir -p "$results"
 start=$(date +%s)
-"$java_home/bin/java" --enable-native-access=ALL-UNNAMED -Dbench.pairs="${PAIRS:-20}" \
-  -Dbench.verbose="${VERBOSE:-false}" -Dbench.stream.pairs="${STREAM_PAIRS:-40}" -Dbench.cost.pairs="${COST_PAIRS:-20}" \
+"$java_home/bin/java" --enable-native-access=ALL-UNNAMED -Dbench.pairs="${PAIRS:-16}" \
+  -Dbench.verbose="${VERBOSE:-false}" -Dbench.stream.pairs="${STREAM_PAIRS:-32}" -Dbench.cost.pairs="${COST_PAIRS:-20}" -Dbench.cost.sizes="${COST_SIZES:-10000}" \
   -Dbench.previous.object="$previous" \
   -cp "enforcer/target/classes:enforcer/target/test-classes:$(cat "$cp_file")" \
   dev.sieve.enforcer.bench.DatapathBench "$results/datapath.json" "${REPS:-2}" "${SECONDS_PER_RUN:-2}" ${CONFIGS:+"$CONFIGS"} \

@@ -61,6 +61,8 @@ public final class DatapathBench {
     static final int PAIRS_2S = Integer.getInteger("bench.pairs.2s", 0);
     /** Pairs of 1 s TCP_RR windows alternating the previous version's programs and this one's, per size ({@link #costAb}). */
     static final int COST_PAIRS = Integer.getInteger("bench.cost.pairs", 20);
+    /** The sizes the cost A/B runs at (bench.cost.sizes, comma-separated; the figure is at 10,000 entries). */
+    static final List<String> COST_SIZES = List.of(System.getProperty("bench.cost.sizes", "10000").split(","));
     /**
      * An earlier build of bpf/sieve.bpf.o (bench.previous.object): its programs run as the previous-N configurations on
      * the same pinned maps, so no program, this version and the previous one are measured in one run of one lab.
@@ -158,7 +160,7 @@ public final class DatapathBench {
                 }
                 if (previous != null && COST_PAIRS > 0) {
                     for (int n : SIZES) {
-                        if (configs.contains("sieve-" + n) && configs.contains(PREVIOUS + n)) {
+                        if (configs.contains("sieve-" + n) && configs.contains(PREVIOUS + n) && COST_SIZES.contains(Integer.toString(n))) {
                             costAb.put("sieve-" + n, costAb(lab, dp, client, server, n, COST_PAIRS));
                         }
                     }
@@ -213,7 +215,9 @@ public final class DatapathBench {
         json.append("  \"program_cost_ab_previous_vs_this_under_tcp_rr\": {\"pairs\": ").append(COST_PAIRS)
                 .append(", \"previous_object\": \"").append(PREVIOUS_OBJECT.isEmpty() ? "" : Path.of(PREVIOUS_OBJECT).getFileName()).append('"');
         costAb.forEach((c, r) -> json.append(String.format(Locale.ROOT, ", \"%s\": {\"previous_ns\": %.0f, \"this_ns\": %.0f, "
-                + "\"median_pair_difference_pct\": %.1f, \"ci95_low_pct\": %.1f, \"ci95_high_pct\": %.1f}", c, r[0], r[1], r[2], r[3], r[4])));
+                + "\"median_pair_difference_pct\": %.1f, \"ci95_low_pct\": %.1f, \"ci95_high_pct\": %.1f, "
+                + "\"crr_previous_per_s\": %.0f, \"crr_this_per_s\": %.0f, \"crr_median_pair_difference_pct\": %.1f, "
+                + "\"crr_ci95_low_pct\": %.1f, \"crr_ci95_high_pct\": %.1f}", c, r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9])));
         json.append("},\n");
         json.append("  \"tcp_throughput_paired_2s_alternation\": {\"pairs\": ").append(PAIRS_2S)
                 .append(abJson(pairedGbps, "gbps", "%.2f")).append("},\n");
@@ -311,8 +315,9 @@ public final class DatapathBench {
     static double[] costAb(Lab lab, Datapath dp, Pod client, Pod server, int n, int pairs) throws Exception {
         configure(lab, dp, client, server, "sieve-" + n);
         List<Double> before = new ArrayList<>(), after = new ArrayList<>(), diff = new ArrayList<>();
+        List<Double> crrBefore = new ArrayList<>(), crrAfter = new ArrayList<>(), crrDiff = new ArrayList<>();
         for (int i = 0; i < pairs; i++) {
-            double a = 0, b = 0;
+            double a = 0, b = 0, ca = 0, cb = 0;
             for (boolean current : i % 2 == 0 ? new boolean[] {false, true} : new boolean[] {true, false}) {
                 Datapath programs = current ? dp : previous;
                 programs.attach(client.hostInterface());
@@ -323,8 +328,19 @@ public final class DatapathBench {
                 } catch (IllegalStateException e) {
                     ns = Double.NaN;
                 }
-                if (current) b = ns;
-                else a = ns;
+                double crr = javaRr(client, server, 1, true); // new connections per second, the same programs
+                if (current) {
+                    b = ns;
+                    cb = crr;
+                } else {
+                    a = ns;
+                    ca = crr;
+                }
+            }
+            if (ca > 0 && cb > 0) {
+                crrBefore.add(ca);
+                crrAfter.add(cb);
+                crrDiff.add((cb / ca - 1) * 100);
             }
             if (Double.isNaN(a) || Double.isNaN(b) || a == 0 || b == 0) {
                 System.out.printf(Locale.ROOT, "  pair %d left out: a window without a figure (machine too busy)%n", i);
@@ -338,9 +354,13 @@ public final class DatapathBench {
         dp.attach(client.hostInterface());
         dp.attach(server.hostInterface());
         double[] ci = medianInterval(diff);
-        double[] r = {median(before), median(after), median(diff), ci[0], ci[1]};
+        double[] crrCi = medianInterval(crrDiff);
+        double[] r = {median(before), median(after), median(diff), ci[0], ci[1],
+            median(crrBefore), median(crrAfter), median(crrDiff), crrCi[0], crrCi[1]};
         System.out.printf(Locale.ROOT, "cost A/B sieve-%d, from-pod ns per run under TCP_RR (%d pairs of 1 s): previous %.0f, this %.0f; "
                 + "median pair difference %+.1f%% (95%% CI %+.1f%% .. %+.1f%%)%n", n, pairs, r[0], r[1], r[2], r[3], r[4]);
+        System.out.printf(Locale.ROOT, "A/B sieve-%d, new connections/s (TCP_CRR, 1 s beside each window): previous %.0f, this %.0f; "
+                + "median pair difference %+.1f%% (95%% CI %+.1f%% .. %+.1f%%)%n", n, r[5], r[6], r[7], r[8], r[9]);
         return r;
     }
 
