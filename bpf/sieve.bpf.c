@@ -85,6 +85,16 @@ struct {
 	__uint(max_entries, SIEVE_EP_ARRAY_SIZE);
 } sieve_ep_array_v2 SEC(".maps");
 
+/* Two addresses (IPv4, IPv6) per endpoint; sized by the agent from --bpf-endpoint-map-max (MapSizes.java). */
+#define LXC_SIZE (2 * ENDPOINTS_SIZE)
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct lxc_key);
+	__type(value, struct lxc_info);
+	__uint(max_entries, LXC_SIZE);
+} sieve_lxc SEC(".maps");
+
 /* _v2: one entry per connection under its canonical tuple (v1 keyed the first packet's tuple);
  * the agent migrates a v1 map it finds pinned (see ConntrackMigration.java). */
 struct {
@@ -877,6 +887,48 @@ static __always_inline void unredirect(const struct judge_at *at, struct decisio
 	}
 }
 
+/* The lxc entry of a local endpoint's address, or NULL. */
+static __always_inline struct lxc_info *lxc_at(__u8 family, const __u8 *addr)
+{
+	struct lxc_key k = {.family = family};
+	if (family == 4)
+		__builtin_memcpy(k.addr, addr, 4);
+	else
+		copy16(k.addr, addr);
+	return bpf_map_lookup_elem(&sieve_lxc, &k);
+}
+
+static __always_inline int mac_set(const __u8 *m)
+{
+	const __u16 *w = (const __u16 *)m;
+	return (w[0] | w[1] | w[2]) != 0;
+}
+
+/*
+ * Fills the lxc entry's pod MAC from a packet the pod sent (its Ethernet source), when the agent could not
+ * (the host had not resolved the pod's neighbour entry) or it changed. Only the entry of the interface the
+ * packet came in on: a pod cannot write another's. Called on the slow path only (new connections, first
+ * replies, flag changes), so the established packets' path pays nothing for it.
+ */
+SIEVE_GLOBAL int learn_pod_mac(struct __sk_buff *skb, const struct pkt *p)
+{
+	if (!p)
+		return 0;
+	struct lxc_info *e = lxc_at(p->family, p->saddr);
+	if (!e || e->ifindex != skb->ifindex)
+		return 0;
+	__u16 src[3];
+	if (load(skb, ETH_ALEN, src, ETH_ALEN) < 0)
+		return 0;
+	__u16 *have = (__u16 *)e->mac;
+	if (have[0] != src[0] || have[1] != src[1] || have[2] != src[2]) {
+		have[0] = src[0];
+		have[1] = src[1];
+		have[2] = src[2];
+	}
+	return 0;
+}
+
 /*
  * Judges the parsed packet p against endpoint ep's policy at "at": conntrack, policy, counters
  * and events; everything judge() does not settle itself.
@@ -906,6 +958,8 @@ SIEVE_GLOBAL int judge_slow(struct __sk_buff *skb, const struct pkt *p, const st
 		report_event(skb, p, ep, at, SIEVE_ID_WORLD, SIEVE_VERDICT_DROPPED, SIEVE_DROP_EP_NOT_READY, 0, 0, 0);
 		return JUDGED_DROP;
 	}
+	if (dir == SIEVE_DIR_EGRESS)
+		learn_pod_mac(skb, p);
 	struct ct_key k;
 	if (p->related) {
 		/* An ICMP error about a connection this endpoint tracks passes like a reply, if it travels
@@ -1266,50 +1320,42 @@ drop:
 	return TC_ACT_SHOT;
 }
 
-#define AF_INET  2
-#define AF_INET6 10
-#define IP_TTL_OFF   (sizeof(struct ethhdr) + offsetof(struct iphdr, ttl))
-#define IP6_HOPS_OFF (sizeof(struct ethhdr) + offsetof(struct ipv6hdr, hop_limit))
+
+/* Offsets in the first 26 bytes of a frame that bpf delivery rewrites: both MACs, and the IPv4 TTL and checksum
+ * or the IPv6 hop limit (IPv6's bytes 22-25 are the source address's first four, written back unchanged). */
+#define HDR_REWRITE_LEN 26
+#define IP_TTL_AT  (sizeof(struct ethhdr) + offsetof(struct iphdr, ttl))
+#define IP_CSUM_AT (sizeof(struct ethhdr) + offsetof(struct iphdr, check))
+#define IP6_HOPS_AT (sizeof(struct ethhdr) + offsetof(struct ipv6hdr, hop_limit))
 
 /*
  * A packet a pod sends to another pod of this node goes straight into the receiver's namespace
  * (bpf_redirect_peer), as Cilium's BPF host routing does: the receiver's ingress policy is
  * judged here, and the host's routing, forwarding and the receiver's tc egress hook are skipped.
- * The route and the receiver's MAC come from the host's own tables (bpf_fib_lookup), so the
- * packet goes exactly where the stack would have sent it. Anything else (no route, neighbour not
- * resolved yet, not a Sieve endpoint, TTL running out) returns TC_ACT_OK untouched and takes the
- * stack, whose packets the receiver's sieve_to_pod judges.
+ * The receiver is found by the destination address in sieve_lxc (its host veth and both MACs, as
+ * Cilium's lxc map): one hash lookup instead of the host's FIB and neighbour tables. Anything else
+ * (not a local endpoint's address, its MACs not known yet, the sender's own address, TTL running
+ * out, a receiver not fully programmed) returns TC_ACT_OK untouched and takes the stack, whose
+ * packets the receiver's sieve_to_pod judges.
  */
 static __always_inline int deliver_local(struct __sk_buff *skb, const struct pkt *p, __u32 ifindex,
 					 __u32 agg)
 {
-	struct bpf_fib_lookup f = {};
-	if (p->family == 4) {
-		f.family = AF_INET;
-		__builtin_memcpy(&f.ipv4_src, p->saddr, 4);
-		__builtin_memcpy(&f.ipv4_dst, p->daddr, 4);
-	} else {
-		f.family = AF_INET6;
-		copy16((__u8 *)f.ipv6_src, p->saddr);
-		copy16((__u8 *)f.ipv6_dst, p->daddr);
-	}
-	f.l4_protocol = p->proto;
-	f.sport = bpf_htons(p->sport);
-	f.dport = bpf_htons(p->dport);
-	f.ifindex = ifindex;
-	if (bpf_fib_lookup(skb, &f, sizeof(f), 0) != BPF_FIB_LKUP_RET_SUCCESS || f.ifindex == ifindex)
+	struct lxc_info *rx = lxc_at(p->family, p->daddr);
+	if (!rx || rx->ifindex == ifindex || !mac_set(rx->mac) || !mac_set(rx->node_mac))
 		return TC_ACT_OK;
-	__u32 to = f.ifindex;
+	__u32 to = rx->ifindex;
 	struct endpoint_info *dst = endpoint_at(to);
 	if (!dst)
 		return TC_ACT_OK;
 	if (dst->flags & SIEVE_EPF_NOT_READY)
 		return TC_ACT_OK; /* the stack takes it, and the receiver's sieve_to_pod drops and reports it */
-	/* IPv4: TTL, protocol, checksum; IPv6: the hop limit and 3 bytes of the source address */
-	__u8 w[4];
-	if (load(skb, p->family == 4 ? IP_TTL_OFF : IP6_HOPS_OFF, w, sizeof(w)) < 0 || w[0] <= 1)
+	__u8 h[HDR_REWRITE_LEN];
+	if (load(skb, 0, h, sizeof(h)) < 0)
+		return TC_ACT_OK;
+	__u8 ttl = p->family == 4 ? h[IP_TTL_AT] : h[IP6_HOPS_AT];
+	if (ttl <= 1)
 		return TC_ACT_OK; /* the stack answers with ICMP time exceeded */
-	__u8 ttl = w[0];
 
 	struct judge_at at = {.ifindex = to, .dir = SIEVE_DIR_INGRESS, .agg = agg};
 	int v = judge_receiver_fast(skb, p, dst, &at);
@@ -1320,26 +1366,23 @@ static __always_inline int deliver_local(struct __sk_buff *skb, const struct pkt
 	if (v == JUDGED_PROXY) /* the receiver's ingress redirects: its proxy takes it here */
 		return to_proxy(skb, p, dst, &at);
 
-	/* What forwarding does to the packet: one hop less, this node's MAC to the receiver's. The
-	 * IPv4 TTL, protocol and checksum are rewritten in one store, the checksum updated
-	 * incrementally (RFC 1624); both MACs in another. */
-	w[0] = ttl - 1;
+	/* What forwarding does to the packet, in one store: this node's MAC to the receiver's, one hop less (the
+	 * IPv4 checksum updated incrementally, RFC 1624). */
+	__builtin_memcpy(h, rx->mac, ETH_ALEN);
+	__builtin_memcpy(h + ETH_ALEN, rx->node_mac, ETH_ALEN);
 	if (p->family == 4) {
-		__u16 csum = ((__u16)w[2] << 8) | w[3];
+		h[IP_TTL_AT] = ttl - 1;
+		__u16 csum = ((__u16)h[IP_CSUM_AT] << 8) | h[IP_CSUM_AT + 1];
 		__u32 sum = (__u16)~csum + (__u16)~((__u16)ttl << 8) + ((__u16)(ttl - 1) << 8);
 		sum = (sum & 0xffff) + (sum >> 16);
 		sum = (sum & 0xffff) + (sum >> 16);
 		csum = ~sum;
-		w[2] = csum >> 8;
-		w[3] = csum;
-		bpf_skb_store_bytes(skb, IP_TTL_OFF, w, sizeof(w), 0);
+		h[IP_CSUM_AT] = csum >> 8;
+		h[IP_CSUM_AT + 1] = csum;
 	} else {
-		bpf_skb_store_bytes(skb, IP6_HOPS_OFF, w, 1, 0);
+		h[IP6_HOPS_AT] = ttl - 1;
 	}
-	__u8 macs[2 * ETH_ALEN];
-	__builtin_memcpy(macs, f.dmac, ETH_ALEN);
-	__builtin_memcpy(macs + ETH_ALEN, f.smac, ETH_ALEN);
-	bpf_skb_store_bytes(skb, 0, macs, sizeof(macs), 0);
+	bpf_skb_store_bytes(skb, 0, h, sizeof(h), 0);
 	return bpf_redirect_peer(to, 0);
 }
 

@@ -149,6 +149,24 @@ struct endpoint_info {
 };
 
 /*
+ * lxc: hash, a local endpoint's own address -> where it is (Cilium's lxc map). bpf delivery finds a same-node
+ * receiver here by the packet's destination, instead of asking the host's FIB and neighbour tables per packet.
+ * The agent writes ifindex and node_mac (the host-side veth's MAC, the receiver's "router") and the pod's MAC
+ * when the host's neighbour table has it; the datapath fills mac from the pod's own packets when it is still 0.
+ * An entry without both MACs is not used (the stack delivers).
+ */
+struct lxc_key {
+	__u32 family; /* 4 or 6 */
+	__u8 addr[16]; /* IPv4 in addr[0..3] */
+};
+
+struct lxc_info {
+	__u32 ifindex;  /* the host-side veth (the key of sieve_ep_array / sieve_endpoints) */
+	__u8 mac[6];    /* the pod's interface */
+	__u8 node_mac[6];
+};
+
+/*
  * conntrack: LRU hash, scoped to the endpoint whose program saw the flow (a
  * pod-to-pod flow has one entry per endpoint, as each enforces its own
  * policy). The tuple is canonical: the lower (address, port) side first, so

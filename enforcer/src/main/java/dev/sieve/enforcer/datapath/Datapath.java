@@ -49,7 +49,7 @@ public final class Datapath implements AutoCloseable {
     public static final String PROG_TO_POD = "sieve_to_pod";
     public static final String PROG_FROM_HOST = "sieve_from_host";
     public static final List<String> MAPS = List.of(
-            "sieve_ipcache", "sieve_policy", "sieve_endpoints_v2", "sieve_ep_array_v2", "sieve_ct_v2", "sieve_metrics_v3", "sieve_drops", "sieve_config", "sieve_events");
+            "sieve_ipcache", "sieve_policy", "sieve_endpoints_v2", "sieve_ep_array_v2", "sieve_lxc", "sieve_ct_v2", "sieve_metrics_v3", "sieve_drops", "sieve_config", "sieve_events");
 
     private static final Logger LOG = Logger.getLogger(Datapath.class.getName());
 
@@ -61,6 +61,8 @@ public final class Datapath implements AutoCloseable {
     /** Copy of the endpoints whose ifindex is below its size, which the programs read instead. */
     private final BpfMap endpointArray;
     private final int endpointArraySize;
+    /** Local endpoints by address (ifindex and MACs), bpf delivery's receiver lookup; null in an object without it. */
+    private final BpfMap lxc;
     private final BpfMap conntrack;
     private final BpfMap metrics;
     private final BpfMap drops;
@@ -81,6 +83,7 @@ public final class Datapath implements AutoCloseable {
         this.endpoints = object.map("sieve_endpoints_v2");
         this.endpointArray = object.map("sieve_ep_array_v2");
         this.endpointArraySize = endpointArray.maxEntries();
+        this.lxc = object.hasMap("sieve_lxc") ? object.map("sieve_lxc") : null;
         this.conntrack = object.map("sieve_ct_v2");
         this.metrics = object.map("sieve_metrics_v3");
         this.drops = object.map("sieve_drops");
@@ -92,6 +95,14 @@ public final class Datapath implements AutoCloseable {
 
     /** Loads the datapath object and creates or reuses its pinned maps. */
     public static Datapath open(DatapathConfig config) {
+        return open(config, objectBytes());
+    }
+
+    /**
+     * Loads the given build of the datapath object (benchmarks compare an earlier version's programs on the same
+     * pinned maps; the maps it lacks are left alone) and creates or reuses its pinned maps.
+     */
+    public static Datapath open(DatapathConfig config, byte[] objectBytes) {
         LibBpf.ensureAvailable();
         ensureBpffs(config.pinRoot());
         Path dir = config.pinDir();
@@ -101,16 +112,21 @@ public final class Datapath implements AutoCloseable {
         } catch (IOException e) {
             throw new BpfException("cannot create pin directory " + dir + ": " + e.getMessage(), 0);
         }
-        BpfObject obj = BpfObject.open("sieve.bpf.o", objectBytes());
+        BpfObject obj = BpfObject.open("sieve.bpf.o", objectBytes);
         try {
             for (String m : MAPS) {
-                obj.map(m).setPinPath(dir.resolve(m).toString());
+                if (obj.hasMap(m)) { // an earlier version's object (the benchmark's baseline) may lack a newer map
+                    obj.map(m).setPinPath(dir.resolve(m).toString());
+                }
             }
             obj.map("sieve_events").setMaxEntries(config.ringBufferBytes());
             size(obj, dir, "sieve_ct_v2", config.mapSizes().conntrack());
             size(obj, dir, "sieve_policy", config.mapSizes().policy());
             size(obj, dir, "sieve_ipcache", config.mapSizes().ipcache());
             size(obj, dir, "sieve_endpoints_v2", config.mapSizes().endpoints());
+            if (obj.hasMap("sieve_lxc")) {
+                size(obj, dir, "sieve_lxc", 2 * config.mapSizes().endpoints()); // an IPv4 and an IPv6 address each
+            }
             obj.load();
             Datapath dp = new Datapath(config, obj);
             dp.configure(config.aggregation(), config.localDelivery());
@@ -307,9 +323,180 @@ public final class Datapath implements AutoCloseable {
 
     /** Sets the endpoint behind host veth {@code ifindex}; keeps its policy revision if known. */
     public synchronized void setEndpoint(int ifindex, EndpointConfig ep) {
-        int revision = endpoint(ifindex).map(EndpointInfo::policyRevision).orElse(1);
+        var before = endpoint(ifindex);
+        int revision = before.map(EndpointInfo::policyRevision).orElse(1);
         writeEndpoint(ifindex, new EndpointInfo(ep.endpointId(), ep.identity(), revision,
                 ep.enforceIngress(), ep.enforceEgress(), ep.audit(), !ep.addresses().isEmpty(), ep.ipv4(), ep.ipv6(), false));
+        syncLocalEndpoint(ifindex, before.orElse(null), ep);
+    }
+
+    /**
+     * Where bpf delivery finds a local endpoint by its address: its host veth and MACs (sieve_lxc). The endpoint's
+     * addresses are written when new or when what they hold is incomplete, its former addresses removed. A failed
+     * write costs only the fast delivery (the stack delivers, the receiver's own program judges), so it is logged,
+     * not raised.
+     */
+    private void syncLocalEndpoint(int ifindex, EndpointInfo before, EndpointConfig ep) {
+        if (lxc == null) {
+            return;
+        }
+        List<java.net.InetAddress> now = new ArrayList<>();
+        if (ep.ipv4() != null) now.add(ep.ipv4());
+        if (ep.ipv6() != null) now.add(ep.ipv6());
+        try {
+            if (before != null) {
+                for (java.net.InetAddress old : java.util.Arrays.asList(before.ipv4(), before.ipv6())) {
+                    if (old != null && !now.contains(old)) deleteLocalEndpoint(old, ifindex);
+                }
+            }
+            byte[] nodeMac = null;
+            for (java.net.InetAddress address : now) {
+                LocalEndpoint have = localEndpoint(address).orElse(null);
+                boolean same = have != null && have.ifindex() == ifindex;
+                if (same && have.complete()) continue;
+                if (nodeMac == null) nodeMac = interfaceMac(ifindex);
+                byte[] podMac = same && LocalEndpoint.set(have.mac()) ? have.mac() : neighbourMac(address, ifindex);
+                writeLocalEndpoint(address, new LocalEndpoint(ifindex, podMac, nodeMac));
+            }
+        } catch (RuntimeException e) {
+            LOG.warning("local endpoint " + now + " at ifindex " + ifindex + ": " + e.getMessage()
+                    + " (delivered through the host's stack meanwhile)");
+        }
+    }
+
+    /**
+     * A local endpoint as bpf delivery sees it: its host veth, the pod's MAC (zero until the host's neighbour table or
+     * the pod's own packets tell it) and the host veth's MAC.
+     */
+    public record LocalEndpoint(int ifindex, byte[] mac, byte[] nodeMac) {
+        private static final long MAC = MapLayouts.offset(MapLayouts.LXC_INFO, "mac");
+        private static final long NODE_MAC = MapLayouts.offset(MapLayouts.LXC_INFO, "node_mac");
+
+        public LocalEndpoint {
+            mac = mac == null ? new byte[6] : mac.clone();
+            nodeMac = nodeMac == null ? new byte[6] : nodeMac.clone();
+        }
+
+        /** Both MACs known: the datapath delivers to it. */
+        public boolean complete() {
+            return set(mac) && set(nodeMac);
+        }
+
+        static boolean set(byte[] mac) {
+            for (byte b : mac) if (b != 0) return true;
+            return false;
+        }
+
+        void write(MemorySegment v) {
+            v.fill((byte) 0);
+            v.set(ValueLayout.JAVA_INT, 0, ifindex);
+            MemorySegment.copy(mac, 0, v, ValueLayout.JAVA_BYTE, MAC, 6);
+            MemorySegment.copy(nodeMac, 0, v, ValueLayout.JAVA_BYTE, NODE_MAC, 6);
+        }
+
+        static LocalEndpoint read(MemorySegment v) {
+            byte[] mac = new byte[6], nodeMac = new byte[6];
+            MemorySegment.copy(v, ValueLayout.JAVA_BYTE, MAC, mac, 0, 6);
+            MemorySegment.copy(v, ValueLayout.JAVA_BYTE, NODE_MAC, nodeMac, 0, 6);
+            return new LocalEndpoint(v.get(ValueLayout.JAVA_INT, 0), mac, nodeMac);
+        }
+    }
+
+    /** The sieve_lxc entry of a local endpoint's address (empty also in an object without the map). */
+    public java.util.Optional<LocalEndpoint> localEndpoint(java.net.InetAddress address) {
+        if (lxc == null) return java.util.Optional.empty();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment k = localEndpointKey(a, address);
+            MemorySegment v = a.allocate(MapLayouts.LXC_INFO);
+            return lxc.lookup(k, v) ? java.util.Optional.of(LocalEndpoint.read(v)) : java.util.Optional.empty();
+        }
+    }
+
+    /** Overwrites the sieve_lxc entry of a local endpoint's address (tools and tests; the agent's is setEndpoint's). */
+    public synchronized void writeLocalEndpoint(java.net.InetAddress address, LocalEndpoint entry) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment v = a.allocate(MapLayouts.LXC_INFO);
+            entry.write(v);
+            lxc.update(localEndpointKey(a, address), v, LibBpf.BPF_ANY);
+        }
+    }
+
+    private void deleteLocalEndpoint(java.net.InetAddress address, int ifindex) {
+        if (lxc == null) return;
+        if (localEndpoint(address).map(e -> e.ifindex() == ifindex).orElse(false)) {
+            try (Arena a = Arena.ofConfined()) {
+                lxc.delete(localEndpointKey(a, address));
+            }
+        }
+    }
+
+    private static MemorySegment localEndpointKey(Arena a, java.net.InetAddress address) {
+        MemorySegment k = a.allocate(MapLayouts.LXC_KEY);
+        byte[] raw = address.getAddress();
+        k.set(ValueLayout.JAVA_INT, 0, raw.length == 4 ? 4 : 6);
+        MemorySegment.copy(raw, 0, k, ValueLayout.JAVA_BYTE, MapLayouts.offset(MapLayouts.LXC_KEY, "addr"), raw.length);
+        return k;
+    }
+
+    private static final Pattern LINK_NAME = Pattern.compile("\"ifname\"\\s*:\\s*\"([^\"]+)\"");
+    private static final Pattern LINK_MAC = Pattern.compile("\"address\"\\s*:\\s*\"([0-9a-fA-F:]{17})\"");
+    private static final Pattern NEIGH_LLADDR = Pattern.compile("\"lladdr\"\\s*:\\s*\"([0-9a-fA-F:]{17})\"");
+
+    /** [name, MAC] of interface {@code ifindex} in the datapath's namespace (ip -j link; the JDK's interface list reads /proc/net of the process, not of the namespace), or null. */
+    private String[] interfaceNameAndMac(int ifindex) {
+        String out = ip("-j", "link", "show");
+        if (out == null) return null;
+        for (String link : out.split("\\{\"ifindex\"\\s*:\\s*")) {
+            if (!link.startsWith(ifindex + ",")) continue;
+            Matcher name = LINK_NAME.matcher(link);
+            Matcher mac = LINK_MAC.matcher(link);
+            return name.find() ? new String[] {name.group(1), mac.find() ? mac.group(1) : null} : null;
+        }
+        return null;
+    }
+
+    /** The MAC of interface {@code ifindex} of the datapath's namespace (null when it has none or is gone). */
+    private byte[] interfaceMac(int ifindex) {
+        String[] link = interfaceNameAndMac(ifindex);
+        return link == null ? null : parseMac(link[1]);
+    }
+
+    /**
+     * The pod's MAC as the host's neighbour table has it for {@code address} on the pod's host veth (a CNI writes it;
+     * the lab does), or null when it is not resolved: the datapath then learns it from the pod's first packets.
+     */
+    private byte[] neighbourMac(java.net.InetAddress address, int ifindex) {
+        String[] link = interfaceNameAndMac(ifindex);
+        String out = link == null ? null : ip("-j", "neigh", "show", "to", address.getHostAddress(), "dev", link[0]);
+        Matcher m = out == null ? null : NEIGH_LLADDR.matcher(out);
+        return m != null && m.find() ? parseMac(m.group(1)) : null;
+    }
+
+    private static byte[] parseMac(String text) {
+        if (text == null) return null;
+        String[] parts = text.split(":");
+        byte[] mac = new byte[6];
+        for (int i = 0; i < 6; i++) mac[i] = (byte) Integer.parseInt(parts[i], 16);
+        return mac;
+    }
+
+    /** Output of the ip command in the datapath's namespace, or null when it failed. */
+    private String ip(String... args) {
+        List<String> cmd = new ArrayList<>(List.of("ip"));
+        if (!config.netns().isCurrent()) {
+            cmd.addAll(List.of("-n", config.netns().name()));
+        }
+        cmd.addAll(List.of(args));
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            return p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0 ? out : null;
+        } catch (IOException e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
     }
 
     /**
@@ -370,6 +557,9 @@ public final class Datapath implements AutoCloseable {
             endpoints.delete(k);
         }
         info.ifPresent(i -> {
+            for (java.net.InetAddress address : java.util.Arrays.asList(i.ipv4(), i.ipv6())) {
+                if (address != null) deleteLocalEndpoint(address, ifindex);
+            }
             applyPolicy(i.endpointId(), List.of());
             flushConntrack(i.endpointId());
         });

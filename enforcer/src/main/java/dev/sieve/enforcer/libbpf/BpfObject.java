@@ -48,6 +48,19 @@ public final class BpfObject implements AutoCloseable {
         return name;
     }
 
+    /** Whether the object has a map called {@code mapName} (an earlier version's object may lack a newer map). */
+    public synchronized boolean hasMap(String mapName) {
+        checkOpen();
+        if (maps.containsKey(mapName)) {
+            return true;
+        }
+        try {
+            return !((MemorySegment) LibBpf.OBJECT_FIND_MAP.invokeExact(obj, arena.allocateFrom(mapName))).equals(MemorySegment.NULL);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
     /** The map called {@code mapName} in the object (the C variable name). */
     public synchronized BpfMap map(String mapName) {
         checkOpen();

@@ -54,6 +54,15 @@ public final class MapLayouts {
             sequenceLayout(4, JAVA_BYTE).withName("ipv4"),
             sequenceLayout(16, JAVA_BYTE).withName("ipv6")).withName("endpoint_info");
 
+    public static final StructLayout LXC_KEY = structLayout(
+            JAVA_INT.withName("family"),
+            sequenceLayout(16, JAVA_BYTE).withName("addr")).withName("lxc_key");
+
+    public static final StructLayout LXC_INFO = structLayout(
+            JAVA_INT.withName("ifindex"),
+            sequenceLayout(6, JAVA_BYTE).withName("mac"),
+            sequenceLayout(6, JAVA_BYTE).withName("node_mac")).withName("lxc_info");
+
     public static final StructLayout CT_KEY = structLayout(
             sequenceLayout(16, JAVA_BYTE).withName("saddr"),
             sequenceLayout(16, JAVA_BYTE).withName("daddr"),
@@ -119,6 +128,8 @@ public final class MapLayouts {
             Map.entry("policy_key", POLICY_KEY),
             Map.entry("policy_value", POLICY_VALUE),
             Map.entry("endpoint_info", ENDPOINT_INFO),
+            Map.entry("lxc_key", LXC_KEY),
+            Map.entry("lxc_info", LXC_INFO),
             Map.entry("ct_key", CT_KEY),
             Map.entry("ct_value", CT_VALUE),
             Map.entry("metrics_value", METRICS_VALUE),

@@ -57,6 +57,20 @@ public final class DatapathBench {
     /** Pairs of 0.5 s segments of one iperf3 stream, detached and attached, per size ({@link #inStreamAb}). */
     static final int STREAM_PAIRS = Integer.getInteger("bench.stream.pairs", 2 * PAIRS);
     static final double STREAM_SEGMENT_SECS = 0.5;
+    /** Pairs of 2 s throughput runs per size (0: left out; the in-stream A/B is the throughput figure). */
+    static final int PAIRS_2S = Integer.getInteger("bench.pairs.2s", 0);
+    /** Pairs of 1 s TCP_RR windows alternating the previous version's programs and this one's, per size ({@link #costAb}). */
+    static final int COST_PAIRS = Integer.getInteger("bench.cost.pairs", 20);
+    /** The sizes the cost A/B runs at (bench.cost.sizes, comma-separated; the figure is at 10,000 entries). */
+    static final List<String> COST_SIZES = List.of(System.getProperty("bench.cost.sizes", "10000").split(","));
+    /**
+     * An earlier build of bpf/sieve.bpf.o (bench.previous.object): its programs run as the previous-N configurations on
+     * the same pinned maps, so no program, this version and the previous one are measured in one run of one lab.
+     */
+    static final String PREVIOUS_OBJECT = System.getProperty("bench.previous.object", "");
+    static final String PREVIOUS = "previous-";
+    /** The previous version's datapath (its programs; the maps are this version's pins), or null. */
+    static Datapath previous;
     /** Prints every pair of the A/Bs. */
     static final boolean VERBOSE = Boolean.getBoolean("bench.verbose");
 
@@ -69,8 +83,10 @@ public final class DatapathBench {
         Map<String, double[]> paired = new LinkedHashMap<>(); // config -> [median rr/s none, sieve, median pair difference %, CI low, CI high]
         Map<String, double[]> pairedGbps = new LinkedHashMap<>(); // the same for throughput
         Map<String, double[]> inStream = new LinkedHashMap<>(); // the same, segments of one stream
+        Map<String, double[]> costAb = new LinkedHashMap<>(); // config -> [median ns previous, this, median pair difference %, CI]
         List<String> configs = new ArrayList<>(List.of("none"));
         for (int n : SIZES) configs.add("sieve-" + n);
+        if (!PREVIOUS_OBJECT.isEmpty()) for (int n : SIZES) configs.add(PREVIOUS + n);
         configs.add(STACK_DELIVERY + SIZES[0]); // through the host's forwarding, each side judged by its own program
         for (int n : SIZES) configs.add("iptables-" + n);
         if (args.length > 3) configs.retainAll(List.of(args[3].split(","))); // a subset, for quick comparisons
@@ -84,6 +100,7 @@ public final class DatapathBench {
                     ? server.start("taskset", "-c", "1", "sockperf", "server", "--tcp", "-i", server.ipv4(), "-p", Integer.toString(SOCKPERF_PORT))
                     : null;
             try (Datapath dp = Datapath.open(config)) {
+                if (!PREVIOUS_OBJECT.isEmpty()) previous = Datapath.open(config, Files.readAllBytes(Path.of(PREVIOUS_OBJECT)));
                 dp.upsertIpcache(client.ipv4() + "/32", ID_CLIENT);
                 dp.upsertIpcache(server.ipv4() + "/32", ID_SERVER);
                 VerdictEventReader reader = dp.openEventReader(e -> { });
@@ -108,10 +125,11 @@ public final class DatapathBench {
                         samples.computeIfAbsent(c, k -> new ArrayList<>()).add(new double[] {gbps, rr[0], rr[1], crr});
                         System.out.printf(Locale.ROOT, "rep %d %-15s %7.2f Gbit/s  %8.0f RR/s (%6.0f at the median RTT)  %7.0f CRR/s%n",
                                 rep + 1, c, gbps, rr[0], rr[1], crr);
-                        if (c.startsWith("sieve-")) {
+                        if (c.startsWith("sieve-") || c.startsWith(PREVIOUS)) {
                             double costSecs = Math.min(secs, 2);
-                            double[] ns = programCost(() -> rrWithMedian(client, server, costSecs)[0]);
-                            double[] bulk = programCost(() -> iperf(client, server, costSecs));
+                            Datapath programs = c.startsWith(PREVIOUS) ? previous : dp;
+                            double[] ns = programCost(programs, () -> rrWithMedian(client, server, costSecs)[0]);
+                            double[] bulk = programCost(programs, () -> iperf(client, server, costSecs));
                             costs.computeIfAbsent(c, k -> new ArrayList<>()).add(new double[] {ns[0], ns[1], bulk[0], bulk[1], bulk[2], bulk[3]});
                             System.out.printf(Locale.ROOT, "      %-15s program cost under TCP_RR: %.0f ns from pod, %.0f ns to pod; "
                                     + "under iperf3: %.0f ns from pod, %.0f ns to pod at %.0f + %.0f runs/s%n", c, ns[0], ns[1], bulk[0], bulk[1], bulk[2], bulk[3]);
@@ -123,20 +141,32 @@ public final class DatapathBench {
                         if (!configs.contains("sieve-" + n)) continue;
                         paired.put("sieve-" + n, pairedAb(lab, dp, client, server, "sieve-" + n, PAIRS, "TCP_RR/s at the median RTT",
                                 () -> rrWithMedian(client, server, 1)[1]));
-                        pairedGbps.put("sieve-" + n, pairedAb(lab, dp, client, server, "sieve-" + n, PAIRS / 2, "TCP Gbit/s",
-                                () -> iperf(client, server, 2)));
+                        if (PAIRS_2S > 0) {
+                            pairedGbps.put("sieve-" + n, pairedAb(lab, dp, client, server, "sieve-" + n, PAIRS_2S, "TCP Gbit/s",
+                                    () -> iperf(client, server, 2)));
+                        }
                         inStream.put("sieve-" + n, inStreamAb(lab, dp, client, server, "sieve-" + n, STREAM_PAIRS, STREAM_SEGMENT_SECS));
                     }
                     String stack = STACK_DELIVERY + SIZES[0];
                     if (configs.contains(stack)) {
                         paired.put(stack, pairedAb(lab, dp, client, server, stack, PAIRS, "TCP_RR/s at the median RTT",
                                 () -> rrWithMedian(client, server, 1)[1]));
-                        pairedGbps.put(stack, pairedAb(lab, dp, client, server, stack, PAIRS / 2, "TCP Gbit/s",
-                                () -> iperf(client, server, 2)));
+                        if (PAIRS_2S > 0) {
+                            pairedGbps.put(stack, pairedAb(lab, dp, client, server, stack, PAIRS_2S, "TCP Gbit/s",
+                                    () -> iperf(client, server, 2)));
+                        }
                         inStream.put(stack, inStreamAb(lab, dp, client, server, stack, STREAM_PAIRS, STREAM_SEGMENT_SECS));
                     }
                 }
+                if (previous != null && COST_PAIRS > 0) {
+                    for (int n : SIZES) {
+                        if (configs.contains("sieve-" + n) && configs.contains(PREVIOUS + n) && COST_SIZES.contains(Integer.toString(n))) {
+                            costAb.put("sieve-" + n, costAb(lab, dp, client, server, n, COST_PAIRS));
+                        }
+                    }
+                }
                 configure(lab, dp, client, server, "none");
+                if (previous != null) previous.close();
                 polling.set(false);
                 poller.join(1000);
                 reader.close();
@@ -159,7 +189,7 @@ public final class DatapathBench {
         json.append("  \"tcp_rr_tool\": \"").append(SOCKPERF ? "sockperf ping-pong, client and server pinned to CPU 0 and 1" : "java loop").append("\",\n");
         json.append("  \"repetitions\": ").append(reps).append(",\n  \"seconds_per_measurement\": ").append(secs).append(",\n");
         json.append("  \"pod_to_pod\": {\n");
-        double[] base = medians(samples.get("none"));
+        double[] base = samples.containsKey("none") ? medians(samples.get("none")) : new double[4];
         int i = 0;
         for (String c : configs) {
             double[] m = medians(samples.get(c));
@@ -182,7 +212,14 @@ public final class DatapathBench {
         json.append(String.join(", ", costJson)).append("},\n");
         json.append("  \"tcp_rr_paired_1s_alternation\": {\"pairs\": ").append(PAIRS)
                 .append(abJson(paired, "rr_median_rtt_per_s", "%.0f")).append("},\n");
-        json.append("  \"tcp_throughput_paired_2s_alternation\": {\"pairs\": ").append(PAIRS / 2)
+        json.append("  \"program_cost_ab_previous_vs_this_under_tcp_rr\": {\"pairs\": ").append(COST_PAIRS)
+                .append(", \"previous_object\": \"").append(PREVIOUS_OBJECT.isEmpty() ? "" : Path.of(PREVIOUS_OBJECT).getFileName()).append('"');
+        costAb.forEach((c, r) -> json.append(String.format(Locale.ROOT, ", \"%s\": {\"previous_ns\": %.0f, \"this_ns\": %.0f, "
+                + "\"median_pair_difference_pct\": %.1f, \"ci95_low_pct\": %.1f, \"ci95_high_pct\": %.1f, "
+                + "\"crr_previous_per_s\": %.0f, \"crr_this_per_s\": %.0f, \"crr_median_pair_difference_pct\": %.1f, "
+                + "\"crr_ci95_low_pct\": %.1f, \"crr_ci95_high_pct\": %.1f}", c, r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9])));
+        json.append("},\n");
+        json.append("  \"tcp_throughput_paired_2s_alternation\": {\"pairs\": ").append(PAIRS_2S)
                 .append(abJson(pairedGbps, "gbps", "%.2f")).append("},\n");
         json.append("  \"tcp_throughput_in_stream_alternation\": {\"pairs\": ").append(STREAM_PAIRS).append(", \"segment_s\": ")
                 .append(STREAM_SEGMENT_SECS).append(abJson(inStream, "gbps", "%.2f")).append("},\n");
@@ -252,6 +289,10 @@ public final class DatapathBench {
                     a = m.run();
                 }
             }
+            if (Double.isNaN(a) || Double.isNaN(b)) {
+                System.out.printf(Locale.ROOT, "  pair %d left out: a window without a figure (machine too busy)%n", i);
+                continue;
+            }
             off.add(a);
             on.add(b);
             diff.add((b / a - 1) * 100);
@@ -263,6 +304,64 @@ public final class DatapathBench {
         dp.attach(server.hostInterface());
         double[] ci = medianInterval(diff);
         return new double[] {median(off), median(on), median(diff), ci[0], ci[1]};
+    }
+
+    /**
+     * The programs' own cost, previous version against this one, finely interleaved: with n entries in place (the
+     * same maps), 1 s TCP_RR windows alternate the previous object's programs and this one's (every other pair this
+     * one first), each window's from-pod ns per run read from the kernel's BPF stats of the programs attached in it.
+     * Returns [median ns previous, median ns this, median pair difference %, interval low %, interval high %].
+     */
+    static double[] costAb(Lab lab, Datapath dp, Pod client, Pod server, int n, int pairs) throws Exception {
+        configure(lab, dp, client, server, "sieve-" + n);
+        List<Double> before = new ArrayList<>(), after = new ArrayList<>(), diff = new ArrayList<>();
+        List<Double> crrBefore = new ArrayList<>(), crrAfter = new ArrayList<>(), crrDiff = new ArrayList<>();
+        for (int i = 0; i < pairs; i++) {
+            double a = 0, b = 0, ca = 0, cb = 0;
+            for (boolean current : i % 2 == 0 ? new boolean[] {false, true} : new boolean[] {true, false}) {
+                Datapath programs = current ? dp : previous;
+                programs.attach(client.hostInterface());
+                programs.attach(server.hostInterface());
+                double ns;
+                try {
+                    ns = programCost(programs, () -> rrWithMedian(client, server, 1)[0])[0];
+                } catch (IllegalStateException e) {
+                    ns = Double.NaN;
+                }
+                double crr = javaRr(client, server, 1, true); // new connections per second, the same programs
+                if (current) {
+                    b = ns;
+                    cb = crr;
+                } else {
+                    a = ns;
+                    ca = crr;
+                }
+            }
+            if (ca > 0 && cb > 0) {
+                crrBefore.add(ca);
+                crrAfter.add(cb);
+                crrDiff.add((cb / ca - 1) * 100);
+            }
+            if (Double.isNaN(a) || Double.isNaN(b) || a == 0 || b == 0) {
+                System.out.printf(Locale.ROOT, "  pair %d left out: a window without a figure (machine too busy)%n", i);
+                continue;
+            }
+            before.add(a);
+            after.add(b);
+            diff.add((b / a - 1) * 100);
+            if (VERBOSE) System.out.printf(Locale.ROOT, "  pair %d: previous %.0f ns, this %.0f ns%n", i, a, b);
+        }
+        dp.attach(client.hostInterface());
+        dp.attach(server.hostInterface());
+        double[] ci = medianInterval(diff);
+        double[] crrCi = medianInterval(crrDiff);
+        double[] r = {median(before), median(after), median(diff), ci[0], ci[1],
+            median(crrBefore), median(crrAfter), median(crrDiff), crrCi[0], crrCi[1]};
+        System.out.printf(Locale.ROOT, "cost A/B sieve-%d, from-pod ns per run under TCP_RR (%d pairs of 1 s): previous %.0f, this %.0f; "
+                + "median pair difference %+.1f%% (95%% CI %+.1f%% .. %+.1f%%)%n", n, pairs, r[0], r[1], r[2], r[3], r[4]);
+        System.out.printf(Locale.ROOT, "A/B sieve-%d, new connections/s (TCP_CRR, 1 s beside each window): previous %.0f, this %.0f; "
+                + "median pair difference %+.1f%% (95%% CI %+.1f%% .. %+.1f%%)%n", n, r[5], r[6], r[7], r[8], r[9]);
+        return r;
     }
 
     /**
@@ -320,6 +419,7 @@ public final class DatapathBench {
     static double[] medianInterval(List<Double> v) {
         double[] a = v.stream().mapToDouble(Double::doubleValue).sorted().toArray();
         int n = a.length;
+        if (n < 2) return new double[] {Double.NaN, Double.NaN};
         int k = 1;
         while (true) {
             double below = 0; // P(X <= k) for X ~ Bin(n, 1/2), i.e. P(X < k + 1)
@@ -343,7 +443,8 @@ public final class DatapathBench {
     }
 
     static double median(List<Double> v) {
-        double[] a = v.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        double[] a = v.stream().mapToDouble(Double::doubleValue).filter(d -> !Double.isNaN(d)).sorted().toArray();
+        if (a.length == 0) return Double.NaN;
         return a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
     }
 
@@ -371,17 +472,25 @@ public final class DatapathBench {
                 + System.getProperty("os.version") + ", Java " + Runtime.version();
     }
 
+    static List<String> addresses(Pod pod) {
+        List<String> a = new ArrayList<>(List.of(pod.ipv4()));
+        pod.ipv6().ifPresent(a::add);
+        return a;
+    }
+
     /** Puts one configuration in place: programs and entries, or iptables rules, or neither. */
     static void configure(Lab lab, Datapath dp, Pod client, Pod server, String c) throws Exception {
-        boolean sieve = c.startsWith("sieve-");
+        boolean sieve = c.startsWith("sieve-") || c.startsWith(PREVIOUS);
+        Datapath programs = c.startsWith(PREVIOUS) ? previous : dp;
         boolean ipt = c.startsWith("iptables-");
         int n = sieve || ipt ? Integer.parseInt(c.substring(c.lastIndexOf('-') + 1)) : 0;
         if (sieve) {
             dp.setLocalDelivery(c.startsWith(STACK_DELIVERY) ? LocalDelivery.STACK : LocalDelivery.BPF);
-            int ci = dp.attach(client.hostInterface());
-            int si = dp.attach(server.hostInterface());
-            dp.setEndpoint(ci, new EndpointConfig(ci, ID_CLIENT, true, true, false));
-            dp.setEndpoint(si, new EndpointConfig(si, ID_SERVER, true, true, false));
+            int ci = programs.attach(client.hostInterface());
+            int si = programs.attach(server.hostInterface());
+            // with their addresses, as the agent sets them: the source check on, and bpf delivery finds each by address
+            dp.setEndpoint(ci, new EndpointConfig(ci, ID_CLIENT, true, true, false, addresses(client)));
+            dp.setEndpoint(si, new EndpointConfig(si, ID_SERVER, true, true, false, addresses(server)));
             dp.applyPolicy(ci, entries(Direction.EGRESS, ID_SERVER, n));
             dp.applyPolicy(si, entries(Direction.INGRESS, ID_CLIENT, n));
         } else {
@@ -469,8 +578,11 @@ public final class DatapathBench {
         String out = r.stdout() + r.stderr();
         Matcher total = SOCKPERF_RESULT.matcher(out);
         Matcher median = SOCKPERF_MEDIAN.matcher(out);
-        if (!total.find() || !median.find()) {
+        if (!total.find()) {
             throw new IllegalStateException("sockperf: unexpected output " + r.stdout().lines().limit(20).toList());
+        }
+        if (!median.find()) { // "No valid observations": a window too starved (a loaded machine) for sockperf's statistics
+            return new double[] {Long.parseLong(total.group(2)) / Double.parseDouble(total.group(1)), Double.NaN};
         }
         // sockperf reports half the round trip as the latency
         return new double[] {Long.parseLong(total.group(2)) / Double.parseDouble(total.group(1)), 1e6 / (2 * Double.parseDouble(median.group(1)))};
@@ -521,24 +633,21 @@ public final class DatapathBench {
         });
     }
 
-    private static final Pattern PROG_STATS = Pattern.compile(
-            "\"name\":\"(sieve_from_pod|sieve_to_pod)\".*?\"run_time_ns\":(\\d+),\"run_cnt\":(\\d+)");
-
     /**
-     * Nanoseconds per program run while TCP_RR traffic flows, from the kernel's own accounting
-     * (kernel.bpf_stats_enabled, on only for this probe since it adds two clock reads per run).
+     * [ns per run from pod, to pod, runs/s from pod, to pod] while {@code load} runs, from the kernel's own accounting
+     * (kernel.bpf_stats_enabled, on only for this probe since it adds two clock reads per run) of this datapath's two
+     * programs: read from their fds' fdinfo, so the Sieve programs of other agents or tests on the machine do not count.
      */
-    /** [ns per run from pod, to pod, runs/s from pod, to pod] while {@code load} runs, from the kernel's BPF stats. */
-    static double[] programCost(Measurement load) throws Exception {
+    static double[] programCost(Datapath dp, Measurement load) throws Exception {
         Path stats = Path.of("/proc/sys/kernel/bpf_stats_enabled");
         String statsWere = Files.readString(stats).trim();
         Files.writeString(stats, "1");
         try {
-            long[] before = progStats();
+            long[] before = progStats(dp);
             long t0 = System.nanoTime();
             load.run();
             double secs = (System.nanoTime() - t0) / 1e9;
-            long[] after = progStats();
+            long[] after = progStats(dp);
             return new double[] {
                 (after[0] - before[0]) / (double) Math.max(1, after[1] - before[1]),
                 (after[2] - before[2]) / (double) Math.max(1, after[3] - before[3]),
@@ -548,18 +657,17 @@ public final class DatapathBench {
         }
     }
 
-    /** [from-pod run_time_ns, run_cnt, to-pod run_time_ns, run_cnt] summed over loaded Sieve programs. */
-    static long[] progStats() throws Exception {
-        Process p = new ProcessBuilder("bpftool", "-j", "prog", "show").redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-        p.waitFor();
+    private static final Pattern FDINFO_STATS = Pattern.compile("run_time_ns:\\s*(\\d+)\\s+run_cnt:\\s*(\\d+)");
+
+    /** [from-pod run_time_ns, run_cnt, to-pod run_time_ns, run_cnt] of this datapath's programs. */
+    static long[] progStats(Datapath dp) throws Exception {
         long[] s = new long[4];
-        for (String obj : out.split("\\},\\{")) {
-            Matcher m = PROG_STATS.matcher(obj);
+        int[] fds = {dp.programFd(Datapath.PROG_FROM_POD), dp.programFd(Datapath.PROG_TO_POD)};
+        for (int i = 0; i < 2; i++) {
+            Matcher m = FDINFO_STATS.matcher(Files.readString(Path.of("/proc/self/fdinfo/" + fds[i])));
             if (m.find()) {
-                int base = m.group(1).equals("sieve_from_pod") ? 0 : 2;
-                s[base] += Long.parseLong(m.group(2));
-                s[base + 1] += Long.parseLong(m.group(3));
+                s[2 * i] = Long.parseLong(m.group(1));
+                s[2 * i + 1] = Long.parseLong(m.group(2));
             }
         }
         return s;

@@ -376,6 +376,7 @@ class DatapathTest {
     @Test
     @org.junit.jupiter.api.Timeout(60)
     void podToPodDeliveryBypassesTheHostStackOnlyInBpfMode() {
+        withAddresses(); // as the agent sets endpoints: bpf delivery finds the receiver by its address
         for (LocalDelivery mode : LocalDelivery.values()) {
             dp.setLocalDelivery(mode);
             dp.applyPolicy(EP_SERVER, List.of(allow(INGRESS, ID_CLIENT, TCP, 8080, 8080, 10),
@@ -413,6 +414,67 @@ class DatapathTest {
                 assertThat(v6Forwarded).as("IPv6 packets the node forwarded").isPositive();
             }
         }
+    }
+
+    static void withAddresses() {
+        dp.setEndpoint(clientIfindex, new EndpointConfig(EP_CLIENT, ID_CLIENT, false, false, false,
+                List.of(client.ipv4(), client.ipv6().orElseThrow())));
+        dp.setEndpoint(serverIfindex, new EndpointConfig(EP_SERVER, ID_SERVER, true, false, false,
+                List.of(server.ipv4(), server.ipv6().orElseThrow())));
+    }
+
+    static byte[] podMac(Pod pod) {
+        return mac(pod.exec("cat", "/sys/class/net/eth0/address").orThrow("pod MAC").stdout());
+    }
+
+    static byte[] mac(String text) {
+        String[] hex = text.strip().split(":");
+        byte[] mac = new byte[6];
+        for (int i = 0; i < 6; i++) mac[i] = (byte) Integer.parseInt(hex[i], 16);
+        return mac;
+    }
+
+    /**
+     * bpf delivery's receiver lookup (sieve_lxc): the agent writes each endpoint's addresses with its host veth,
+     * the veth's MAC and the pod's MAC from the node's neighbour table; an entry whose pod MAC is not known yet is
+     * not used (the node forwards) until the pod's own packets fill it in; the endpoint's removal removes it.
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(60)
+    void theReceiverIsFoundByItsAddressAndItsMacLearnedFromItsPackets() throws Exception {
+        dp.setLocalDelivery(LocalDelivery.BPF);
+        withAddresses();
+        dp.applyPolicy(EP_SERVER, List.of(allow(INGRESS, ID_CLIENT, TCP, 8080, 8080, 10)));
+        java.net.InetAddress serverV4 = java.net.InetAddress.getByName(server.ipv4());
+        java.net.InetAddress serverV6 = java.net.InetAddress.getByName(server.ipv6().orElseThrow());
+        byte[] serverMac = podMac(server);
+        byte[] hostMac = mac(lab.execNode("cat", "/sys/class/net/" + server.hostInterface() + "/address").orThrow("host veth MAC").stdout());
+        for (java.net.InetAddress a : List.of(serverV4, serverV6)) {
+            Datapath.LocalEndpoint e = dp.localEndpoint(a).orElseThrow(() -> new AssertionError("no sieve_lxc entry for " + a));
+            assertThat(e.ifindex()).isEqualTo(serverIfindex);
+            assertThat(e.mac()).as("the pod's MAC, from the node's neighbour table").isEqualTo(serverMac);
+            assertThat(e.nodeMac()).as("the host veth's MAC").isEqualTo(hostMac);
+        }
+
+        // the pod's MAC unknown: the node's stack delivers the first packet; the server's answer teaches it
+        dp.writeLocalEndpoint(serverV4, new Datapath.LocalEndpoint(serverIfindex, null, hostMac));
+        long forwarded = nodeCounter("/proc/net/snmp", "Ip:", "ForwDatagrams");
+        assertThat(tcpEventually(client, server.ipv4(), 8080)).isTrue();
+        assertThat(nodeCounter("/proc/net/snmp", "Ip:", "ForwDatagrams") - forwarded).as("forwarded by the node").isPositive();
+        assertThat(dp.localEndpoint(serverV4).orElseThrow().mac()).as("learned from the server's packets").isEqualTo(serverMac);
+        forwarded = nodeCounter("/proc/net/snmp", "Ip:", "ForwDatagrams");
+        assertThat(tcp(client, server.ipv4(), 8080)).isTrue();
+        assertThat(tcp(client, server.ipv4(), 8081)).as("the receiver's ingress still judged").isFalse();
+        assertThat(nodeCounter("/proc/net/snmp", "Ip:", "ForwDatagrams") - forwarded).as("forwarded by the node once learned").isZero();
+
+        // a pod cannot write another's entry: packets from the client leave the server's entry alone
+        assertThat(dp.localEndpoint(java.net.InetAddress.getByName(client.ipv4())).orElseThrow().ifindex()).isEqualTo(clientIfindex);
+
+        dp.setEndpoint(serverIfindex, new EndpointConfig(EP_SERVER, ID_SERVER, true, false, false, List.of(server.ipv4())));
+        assertThat(dp.localEndpoint(serverV6)).as("an address the endpoint no longer has").isEmpty();
+        dp.removeEndpoint(serverIfindex);
+        assertThat(dp.localEndpoint(serverV4)).as("a removed endpoint's address").isEmpty();
+        endpoint(server, EP_SERVER, ID_SERVER, true, false, false);
     }
 
     /** A counter of the node namespace's /proc/net/snmp (header line + value line) or snmp6 (name value). */
