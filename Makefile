@@ -26,8 +26,6 @@ build: deps maven
 	@scripts/build-ui.sh
 	$(MVN) $(MVN_FLAGS) -q -DskipTests install
 	@rm -f cli/target/sieve-cli.jsa cli/target/sieve-cli.aot && SIEVE_CLI_DAEMON=0 SIEVE_TRAIN_AOT=1 bin/sieve --version >/dev/null # trains the CLI's AOT cache
-	@clang -O2 -Wall -o cli/target/sieve-client cli/src/main/c/sieve_client.c \
-	  || echo "no native sieve client (clang failed): bin/sieve runs a JVM per command"
 	@echo "built: bin/sieve bin/sieve-agent bin/sieve-relay"
 
 test: deps maven
