@@ -148,8 +148,13 @@ static int connect_daemon(const char *dir) {
     return fd;
 }
 
-/* Starts `bin/sieve daemon run` detached (its own session, not our child), with only the environment a JVM needs. */
+/*
+ * Starts `bin/sieve daemon run` detached (its own session, not our child, in /), with only the environment a JVM
+ * needs. It waits until this process (about to become the JVM that runs the command) ends, up to 3 s: two JVMs
+ * starting at once on two cores would make the first call slower than a plain JVM.
+ */
 static void spawn_daemon(const char *dir, const char *build) {
+    pid_t client = getpid();
     pid_t pid = fork();
     if (pid < 0) return;
     if (pid > 0) {
@@ -158,6 +163,8 @@ static void spawn_daemon(const char *dir, const char *build) {
     }
     setsid();
     if (fork() != 0) _exit(0);
+    if (chdir("/") != 0) _exit(1);
+    for (int i = 0; i < 150 && kill(client, 0) == 0; i++) usleep(20000);
     char log[PATH_MAX];
     snprintf(log, sizeof log, "%s/daemon.log", dir);
     int nul = open("/dev/null", O_RDONLY), lg = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);

@@ -425,6 +425,7 @@ class HubbleCliCompatibilityTest {
             ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile());
             pb.environment().put("HOME", dir.toString()); // no user config of hubble
             pb.environment().put("SIEVE_CLI_SOCKET_DIR", dir.resolve("cli-daemon").toString());
+            pb.environment().put("SIEVE_CLI_DAEMON_IDLE_SECONDS", "120"); // gone soon even if the JVM running this suite is killed
             pb.environment().remove("SIEVE_CLI_DAEMON");
             pb.environment().putAll(env);
             Process p = pb.start();

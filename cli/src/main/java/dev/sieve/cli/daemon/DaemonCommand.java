@@ -1,6 +1,7 @@
 package dev.sieve.cli.daemon;
 
 import dev.sieve.cli.Invocation;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -32,6 +33,7 @@ public final class DaemonCommand implements Runnable {
 
     static int ask(CommandSpec spec, String what) throws java.io.IOException {
         Path dir = dir();
+        if (Files.isDirectory(dir)) SocketDir.checked(dir); // a folder others control: no answer from it is trusted
         DaemonClient.Reply r = DaemonClient.call(dir, new Frames.Request("", 0, "/", new String[] {"daemon", what}, new String[0]));
         if (r == null) {
             spec.commandLine().getOut().println("sieve CLI daemon: not running (" + dir.resolve(SocketDir.SOCKET) + ")");
