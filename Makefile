@@ -25,7 +25,7 @@ $(MVN):
 build: deps maven
 	@scripts/build-ui.sh
 	$(MVN) $(MVN_FLAGS) -q -DskipTests install
-	@rm -f cli/target/sieve-cli.jsa cli/target/sieve-cli.aot && SIEVE_TRAIN_AOT=1 bin/sieve --version >/dev/null # trains the CLI's AOT cache
+	@rm -f cli/target/sieve-cli.jsa cli/target/sieve-cli.aot && SIEVE_CLI_DAEMON=0 SIEVE_TRAIN_AOT=1 bin/sieve --version >/dev/null # trains the CLI's AOT cache
 	@echo "built: bin/sieve bin/sieve-agent bin/sieve-relay"
 
 test: deps maven

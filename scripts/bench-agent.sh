@@ -4,6 +4,7 @@
 # until the buffer is full, then VmRSS from /proc. Writes $1/agent.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export SIEVE_CLI_DAEMON=0 # each bin/sieve here in its own JVM: no CLI daemon outlives the script
 results=${1:-bench/results}
 prefix=bagent
 work=$(mktemp -d /tmp/sieve-bench-agent.XXXXXX)

@@ -5,6 +5,9 @@
 # BENCH_CLI_FLOWS (default 1,000,000) synthetic flows pushed over the ingest API:
 #   observe --last 20, observe --last 10000 -o json, status; and sieve policy validate examples (hubble has none);
 #   observe --last 20 also with the launcher's dynamic CDS archive instead of the AOT cache, and with neither.
+# bin/sieve runs through the native client and its warm CLI daemon (its own socket folder here, stopped at the end):
+# that path, the first call of all (no daemon yet: a JVM runs it while the daemon starts), and the plain JVM
+# (SIEVE_CLI_DAEMON=0) are measured each; the daemon's own CPU per call is read from /proc.
 # The ratio per pair is the median of the per-round sieve/hubble wall-time ratios. Needs `make build`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,8 +28,10 @@ if [ ! -s "$cp_file" ] || [ cli/pom.xml -nt "$cp_file" ]; then
 fi
 
 tmp=$(mktemp -d /tmp/sieve-bench-cli.XXXXXX)
+export SIEVE_CLI_SOCKET_DIR=$tmp/daemon
 relay_pid=
 cleanup() {
+  bin/sieve daemon stop >/dev/null 2>&1 || true
   if [ -n "$relay_pid" ] && kill -0 "$relay_pid" 2>/dev/null; then
     kill "$relay_pid" 2>/dev/null || true
     for _ in $(seq 50); do kill -0 "$relay_pid" 2>/dev/null || break; sleep 0.2; done
@@ -65,8 +70,15 @@ sleep 3 # let the relay finish compiling and collecting after the ingest before 
 for _ in $(seq 5); do bin/sieve observe --server "$relay" --last 10000 -o json >/dev/null; done
 for _ in $(seq 5); do bin/sieve observe --server "$relay" --last 20 >/dev/null; done
 sleep 2
-bin/sieve --version >/dev/null # trains the class-data archive if the build did not
-SIEVE_CLI_CACHE=cds bin/sieve --version >/dev/null # the dynamic archive too, for the CDS-only pair
+SIEVE_CLI_DAEMON=0 bin/sieve --version >/dev/null # trains the class-data archive if the build did not
+SIEVE_CLI_DAEMON=0 SIEVE_CLI_CACHE=cds bin/sieve --version >/dev/null # the dynamic archive too, for the CDS-only pair
+daemon_pid() { bin/sieve daemon status 2>/dev/null | sed -n 's/.*pid \([0-9]*\),.*/\1/p'; }
+daemon_ticks() { local p; p=$(daemon_pid); [ -n "$p" ] && awk '{print $14+$15}' "/proc/$p/stat" 2>/dev/null || echo 0; }
+no_daemon() { # stops the CLI daemon (one still starting up first comes up): the next call is a first call
+  for _ in $(seq 100); do [ -S "$SIEVE_CLI_SOCKET_DIR/sock" ] && break; sleep 0.1; done
+  bin/sieve daemon stop >/dev/null 2>&1 || true
+  sleep 0.5
+}
 # pair NAME "SIEVE CMD" "HUBBLE CMD": runs them alternately $runs times (after one warm-up each), one run of each
 # per round, so both see the same machine load; records the medians and the median of the per-round ratios
 hubble=${HUBBLE:-}
@@ -80,36 +92,51 @@ timed() { # FILE CMD...: appends "wall cpu"
   /usr/bin/time -f "%e %U %S" -a -o "$f" bash -c "$*" >/dev/null 2>"$tmp/err" || { echo "bench-cli: '$*' failed:" >&2; cat "$tmp/err" >&2; exit 1; }
 }
 median() { sort -n | awk '{a[NR]=$1} END{if (NR==0) print "null"; else print a[int((NR+1)/2)]}'; }
-pair() {
-  local name=$1 s=$2 h=$3
+pair() { # NAME SIEVE HUBBLE [BEFORE: run untimed before each sieve run]
+  local name=$1 s=$2 h=$3 before=${4:-}
   : >"$tmp/s"; : >"$tmp/h"
   bash -c "$s" >/dev/null 2>&1 || true
   [ -n "$h" ] && { bash -c "$h" >/dev/null 2>&1 || true; }
+  local t0 t1 dcpu=null
+  t0=$(daemon_ticks)
   for _ in $(seq "$runs"); do
+    [ -n "$before" ] && eval "$before"
     timed "$tmp/s" "$s"
     [ -n "$h" ] && timed "$tmp/h" "$h"
   done
+  t1=$(daemon_ticks)
+  # the daemon's CPU per call (when one daemon served the whole pair): what the client's user+sys does not show
+  [ -z "$before" ] && [ "$t0" != 0 ] && [ "$t1" -ge "$t0" ] && dcpu=$(awk -v a="$t0" -v b="$t1" -v n="$runs" -v hz="$(getconf CLK_TCK)" 'BEGIN{printf "%.3f", (b-a)/hz/n}')
   local sw sc hw hc ratio ds dh
   ds=${s//$relay/RELAY}; dh=${h//$hubble/hubble}; dh=${dh//$relay/RELAY}
   sw=$(awk '{print $1}' "$tmp/s" | median); sc=$(awk '{printf "%.2f\n", $2+$3}' "$tmp/s" | median)
   if [ -n "$h" ]; then
     hw=$(awk '{print $1}' "$tmp/h" | median); hc=$(awk '{printf "%.2f\n", $2+$3}' "$tmp/h" | median)
     ratio=$(paste -d' ' "$tmp/s" "$tmp/h" | awk '{h=($4>0.005)?$4:0.005; printf "%.2f\n", $1/h}' | median)
-    printf "%-32s sieve wall %5.2f s cpu %5.2f s | hubble wall %5.2f s cpu %5.2f s | wall ratio %s (median of %d rounds)\n" "$name" "$sw" "$sc" "$hw" "$hc" "$ratio" "$runs"
-    pairs_json+=("{\"name\": \"$name\", \"sieve\": \"$ds\", \"hubble\": \"$dh\", \"sieve_wall_s_median\": $sw, \"sieve_user_sys_s_median\": $sc, \"hubble_wall_s_median\": $hw, \"hubble_user_sys_s_median\": $hc, \"wall_ratio_median\": $ratio}")
+    printf "%-40s sieve wall %5.2f s cpu %5.2f s | hubble wall %5.2f s cpu %5.2f s | wall ratio %s (median of %d rounds)\n" "$name" "$sw" "$sc" "$hw" "$hc" "$ratio" "$runs"
+    pairs_json+=("{\"name\": \"$name\", \"sieve\": \"$ds\", \"hubble\": \"$dh\", \"sieve_wall_s_median\": $sw, \"sieve_user_sys_s_median\": $sc, \"hubble_wall_s_median\": $hw, \"hubble_user_sys_s_median\": $hc, \"wall_ratio_median\": $ratio, \"daemon_cpu_s_per_call\": $dcpu}")
   else
-    printf "%-32s sieve wall %5.2f s cpu %5.2f s | no hubble equivalent\n" "$name" "$sw" "$sc"
-    pairs_json+=("{\"name\": \"$name\", \"sieve\": \"$ds\", \"hubble\": null, \"sieve_wall_s_median\": $sw, \"sieve_user_sys_s_median\": $sc}")
+    printf "%-40s sieve wall %5.2f s cpu %5.2f s | no hubble equivalent\n" "$name" "$sw" "$sc"
+    pairs_json+=("{\"name\": \"$name\", \"sieve\": \"$ds\", \"hubble\": null, \"sieve_wall_s_median\": $sw, \"sieve_user_sys_s_median\": $sc, \"daemon_cpu_s_per_call\": $dcpu}")
   fi
   eval "wall_$(echo "$name" | tr -c 'a-z0-9' '_')=$sw"
 }
+bin/sieve --version >/dev/null # starts the daemon
+for _ in $(seq 100); do [ -S "$SIEVE_CLI_SOCKET_DIR/sock" ] && break; sleep 0.1; done
 pair "observe --last 20" "bin/sieve observe --server $relay --last 20" "$hubble observe --server $relay --last 20"
 pair "observe --last 10000 -o json" "bin/sieve observe --server $relay --last 10000 -o json" "$hubble observe --server $relay --last 10000 -o json"
-# the same command with the launcher's other start-up caches: the dynamic class-data archive alone, and none
-pair "observe --last 20 (CDS archive)" "SIEVE_CLI_CACHE=cds bin/sieve observe --server $relay --last 20" "$hubble observe --server $relay --last 20"
-pair "observe --last 20 (no app cache)" "SIEVE_CLI_CACHE=none bin/sieve observe --server $relay --last 20" "$hubble observe --server $relay --last 20"
 pair "policy validate examples" "bin/sieve policy validate examples" ""
 pair "status" "bin/sieve status --server $relay" "$hubble status --server $relay"
+# the first call (no daemon yet: a JVM runs it while the daemon starts beside it)
+pair "observe --last 20 (first call)" "bin/sieve observe --server $relay --last 20" "$hubble observe --server $relay --last 20" no_daemon
+no_daemon
+# the plain JVM (no daemon) with the launcher's start-up caches: the AOT cache, the dynamic class-data archive alone, none
+pair "observe --last 20 (JVM)" "SIEVE_CLI_DAEMON=0 bin/sieve observe --server $relay --last 20" "$hubble observe --server $relay --last 20"
+pair "observe --last 10000 -o json (JVM)" "SIEVE_CLI_DAEMON=0 bin/sieve observe --server $relay --last 10000 -o json" "$hubble observe --server $relay --last 10000 -o json"
+pair "observe --last 20 (JVM, CDS archive)" "SIEVE_CLI_DAEMON=0 SIEVE_CLI_CACHE=cds bin/sieve observe --server $relay --last 20" "$hubble observe --server $relay --last 20"
+pair "observe --last 20 (JVM, no app cache)" "SIEVE_CLI_DAEMON=0 SIEVE_CLI_CACHE=none bin/sieve observe --server $relay --last 20" "$hubble observe --server $relay --last 20"
+pair "policy validate examples (JVM)" "SIEVE_CLI_DAEMON=0 bin/sieve policy validate examples" ""
+pair "status (JVM)" "SIEVE_CLI_DAEMON=0 bin/sieve status --server $relay" "$hubble status --server $relay"
 lines=$(bin/sieve observe --server "$relay" --last 10000 -o json | wc -l)
 [ "$lines" -eq 10000 ] || { echo "bench-cli: --last 10000 printed $lines flows" >&2; exit 1; }
 
@@ -135,6 +162,7 @@ j = json.load(open(sys.argv[1]))
 print(f"relay flows: {j['relay_flows']}; {j['runs']} alternated rounds; medians")
 for p in j["pairs"]:
     h = f"hubble wall {p['hubble_wall_s_median']} s, cpu {p['hubble_user_sys_s_median']} s, ratio {p['wall_ratio_median']}" if p["hubble"] else "no hubble equivalent"
-    print(f"{p['name']:32s} sieve wall {p['sieve_wall_s_median']} s, cpu {p['sieve_user_sys_s_median']} s; {h}")
+    d = f" (+ daemon cpu {p['daemon_cpu_s_per_call']} s/call)" if p.get("daemon_cpu_s_per_call") is not None else ""
+    print(f"{p['name']:40s} sieve wall {p['sieve_wall_s_median']} s, cpu {p['sieve_user_sys_s_median']} s{d}; {h}")
 PY
 echo "wrote $results/cli.json"

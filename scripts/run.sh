@@ -14,6 +14,7 @@
 # everything in plaintext.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export SIEVE_CLI_DAEMON=0 # each bin/sieve here in its own JVM: no CLI daemon outlives the script
 root=$PWD
 
 headless=0 duration=0

@@ -4,6 +4,7 @@
 # verdicts, and after teardown that nothing is left behind. Writes "passed failed" counts to $1 if given.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+export SIEVE_CLI_DAEMON=0 # each bin/sieve here in its own JVM: no CLI daemon outlives the script
 out=${1:-}
 export SIEVE_RUN_PREFIX=smoke$$ SIEVE_OBSERVER_PORT=${SIEVE_OBSERVER_PORT:-24244} SIEVE_METRICS_PORT=${SIEVE_METRICS_PORT:-29965}
 export SIEVE_RELAY_GRPC_PORT=${SIEVE_RELAY_GRPC_PORT:-24245} SIEVE_RELAY_HTTP_PORT=${SIEVE_RELAY_HTTP_PORT:-22000}

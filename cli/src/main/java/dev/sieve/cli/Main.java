@@ -45,6 +45,7 @@ public final class Main implements Runnable {
         SUBCOMMANDS.put("fqdn", dev.sieve.cli.fqdn.FqdnCommand::new);
         SUBCOMMANDS.put("certs", dev.sieve.cli.certs.CertsCommand::new);
         SUBCOMMANDS.put("lab", LabCommand::new);
+        SUBCOMMANDS.put("daemon", dev.sieve.cli.daemon.DaemonCommand::new);
         SUBCOMMANDS.put("completion", CompletionCommand::new);
         SUBCOMMANDS.put("help", CommandLine.HelpCommand::new);
     }
@@ -71,6 +72,14 @@ public final class Main implements Runnable {
     /** Runs the CLI with the given streams; used by main and by tests. */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
         CommandLine cmd = commandLine(args);
+        Invocation inv = Invocation.current();
+        // the run's working directory and environment, not the process's: the same in a plain JVM, the client's in the daemon
+        cmd.registerConverter(java.nio.file.Path.class, inv::resolve);
+        cmd.setDefaultValueProvider(Main::envDefault);
+        if (Invocation.CURRENT.isBound()) { // in the daemon picocli's own terminal check would look at the daemon's
+            boolean ansi = inv.stdoutTerminal() && inv.env("NO_COLOR") == null && !"dumb".equals(inv.env("TERM"));
+            cmd.setColorScheme(CommandLine.Help.defaultColorScheme(ansi ? CommandLine.Help.Ansi.ON : CommandLine.Help.Ansi.OFF));
+        }
         cmd.setOut(out);
         cmd.setErr(err);
         cmd.setExitCodeExceptionMapper(e -> ExitCode.USAGE);
@@ -94,6 +103,22 @@ public final class Main implements Runnable {
         out.flush();
         err.flush();
         return code;
+    }
+
+    private static final java.util.regex.Pattern ENV_DEFAULT = java.util.regex.Pattern.compile("\\$\\{env:([A-Za-z0-9_]+)(?::-(.*))?}");
+
+    /**
+     * An option's {@code ${env:NAME:-fallback}} default, read from the run's environment ({@link Invocation}); null
+     * (picocli's own default) for every other option.
+     */
+    static String envDefault(CommandLine.Model.ArgSpec arg) {
+        if (!(arg.userObject() instanceof java.lang.reflect.AnnotatedElement el)) return null;
+        CommandLine.Option option = el.getAnnotation(CommandLine.Option.class);
+        if (option == null) return null;
+        var m = ENV_DEFAULT.matcher(option.defaultValue());
+        if (!m.matches()) return null;
+        String v = Invocation.current().env(m.group(1));
+        return v != null ? v : m.group(2);
     }
 
     /**

@@ -124,6 +124,7 @@ class HubbleCliCompatibilityTest {
     @AfterAll
     static void tearDown() throws Exception {
         try {
+            if (dir != null) stopCliDaemon();
             if (pusher != null) pusher.close();
             if (agent != null) agent.close();
         } finally {
@@ -375,11 +376,47 @@ class HubbleCliCompatibilityTest {
         return run(HUBBLE, args);
     }
 
+    /**
+     * {@code bin/sieve} both ways: through the native client and its CLI daemon (this suite's own socket folder), and
+     * in a plain JVM ({@code SIEVE_CLI_DAEMON=0}); the two must agree to the byte and in the exit code.
+     */
     static Result sieve(String... args) {
-        return run(SIEVE, args);
+        Result viaDaemon = run(SIEVE, Map.of(), args);
+        Result jvm = run(SIEVE, Map.of("SIEVE_CLI_DAEMON", "0"), args);
+        assertThat(viaDaemon).as("sieve %s through the CLI daemon vs a plain JVM", List.of(args)).isEqualTo(jvm);
+        return viaDaemon;
+    }
+
+    static void stopCliDaemon() {
+        Result status = run(SIEVE, Map.of("SIEVE_CLI_DAEMON", "0"), "daemon", "status");
+        run(SIEVE, Map.of("SIEVE_CLI_DAEMON", "0"), "daemon", "stop");
+        var m = java.util.regex.Pattern.compile("pid (\\d+),").matcher(status.out());
+        if (m.find()) ProcessHandle.of(Long.parseLong(m.group(1))).ifPresent(p -> {
+            try {
+                p.onExit().get(10, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                p.destroyForcibly();
+            }
+        });
+    }
+
+    @Test
+    void sieveRanThroughTheCliDaemon() {
+        assumeTrue(Files.isExecutable(REPO.resolve("cli/target/sieve-client")), "needs the native client");
+        sieve("policy", "validate", REPO.resolve("examples").toString());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        Result status;
+        do {
+            status = run(SIEVE, Map.of(), "daemon", "status");
+        } while (status.code() != 0 && System.nanoTime() < deadline);
+        assertThat(status.out()).as("%s", status).contains("runs served");
     }
 
     static Result run(Path exe, String... args) {
+        return run(exe, Map.of(), args);
+    }
+
+    static Result run(Path exe, Map<String, String> env, String... args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(exe.toString());
         cmd.addAll(List.of(args));
@@ -387,6 +424,10 @@ class HubbleCliCompatibilityTest {
             Path out = Files.createTempFile(dir, "out", ".txt"), err = Files.createTempFile(dir, "err", ".txt");
             ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile());
             pb.environment().put("HOME", dir.toString()); // no user config of hubble
+            pb.environment().put("SIEVE_CLI_SOCKET_DIR", dir.resolve("cli-daemon").toString());
+            pb.environment().put("SIEVE_CLI_DAEMON_IDLE_SECONDS", "120"); // gone soon even if the JVM running this suite is killed
+            pb.environment().remove("SIEVE_CLI_DAEMON");
+            pb.environment().putAll(env);
             Process p = pb.start();
             if (!p.waitFor(60, TimeUnit.SECONDS)) {
                 p.destroyForcibly();

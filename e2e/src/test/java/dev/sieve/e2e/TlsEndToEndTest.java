@@ -260,6 +260,7 @@ class TlsEndToEndTest {
             Path out = Files.createTempFile(dir, "out", ".txt"), err = Files.createTempFile(dir, "err", ".txt");
             ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile());
             pb.environment().put("HOME", dir.toString());
+            pb.environment().put("SIEVE_CLI_DAEMON", "0"); // a JVM per command: no CLI daemon outlives the test
             Process p = pb.start();
             if (!p.waitFor(60, TimeUnit.SECONDS)) {
                 p.destroyForcibly();

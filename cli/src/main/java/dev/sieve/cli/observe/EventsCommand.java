@@ -83,7 +83,7 @@ abstract class EventsCommand implements Callable<Integer> {
             case "table", "tab" -> FlowPrinter.Output.TABLE;
             default -> throw new UsageException("-o " + output + ": expected compact, dict, json, jsonpb or table");
         };
-        ZoneId zone = utc ? ZoneOffset.UTC : ZoneId.systemDefault();
+        ZoneId zone = utc ? ZoneOffset.UTC : dev.sieve.cli.Invocation.current().zone();
         out = spec.commandLine().getOut();
         times = new FlowPrinter(out, FlowPrinter.Output.COMPACT, false, false, timeFormat, zone, false);
         Instant now = Instant.now();

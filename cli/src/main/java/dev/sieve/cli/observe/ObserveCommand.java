@@ -262,7 +262,7 @@ public final class ObserveCommand implements Callable<Integer> {
             case "table", "tab" -> FlowPrinter.Output.TABLE;
             default -> throw new UsageException("-o " + output + ": expected compact, dict, json, jsonpb or table");
         };
-        ZoneId zone = utc ? ZoneOffset.UTC : ZoneId.systemDefault();
+        ZoneId zone = utc ? ZoneOffset.UTC : dev.sieve.cli.Invocation.current().zone();
         FlowPrinter.formatter(timeFormat);
         int modes = (first != null ? 1 : 0) + (last != null ? 1 : 0) + (all ? 1 : 0);
         if (modes > 1) throw new UsageException("--first, --last and --all are mutually exclusive");
@@ -300,7 +300,7 @@ public final class ObserveCommand implements Callable<Integer> {
         boolean color = switch (colorWhen) {
             case "always" -> true;
             case "never" -> false;
-            case "auto" -> System.console() != null && System.console().isTerminal();
+            case "auto" -> dev.sieve.cli.Invocation.current().stdoutTerminal();
             default -> throw new UsageException("--color " + colorWhen + ": expected auto, always or never");
         };
         FlowPrinter printer = new FlowPrinter(pw, out, color, printNodeName, timeFormat, zone, follow, ipTranslation && !numeric);

@@ -146,7 +146,8 @@ public final class ObserverClient implements AutoCloseable {
         });
         try {
             done.await();
-        } catch (InterruptedException e) {
+        } catch (InterruptedException e) { // the run was cancelled (the daemon's client went away): so is the call
+            channel.shutdownNow();
             Thread.currentThread().interrupt();
             throw new ServerFailure("interrupted");
         }
