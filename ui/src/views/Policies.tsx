@@ -24,6 +24,13 @@ interface Row {
   def?: PolicyDef;
 }
 
+/** allow / deny: from the flows it decided, else from its rules. */
+function effectsOf(r: Row): string[] {
+  if (r.effects.length || !r.def) return r.effects;
+  const rules = r.def.specs.flatMap((s) => s.rules);
+  return [...new Set(rules.map((x) => (x.deny ? 'deny' : 'allow')))];
+}
+
 const idOf = (namespace: string, name: string) => `${namespace ? namespace + '/' : ''}${name}`;
 
 function merge(uses: PolicyUse[], defs: PolicyDef[]): Row[] {
@@ -229,7 +236,7 @@ export function PoliciesView({ params }: { params: URLSearchParams }) {
               return (
                 <tr key={`${r.kind}:${r.id}`} className={`clickable ${current === r ? 'highlight' : ''}`} data-testid="policy-row" data-policy={`${r.kind}:${r.id}`}
                     onClick={() => setParams('policies', params, { policy: current === r ? undefined : `${r.kind}:${r.id}` })}>
-                  <td>{r.effects.map((e) => <span key={e} className={`effect ${e}`}>{e}</span>)}</td>
+                  <td>{effectsOf(r).map((e) => <span key={e} className={`effect ${e}`}>{e}</span>)}</td>
                   <td>{r.kind}</td><td>{r.namespace}</td><td className="strong">{r.name}</td>
                   <td className="num">{r.def ? <>{r.def.endpoints.length}{r.def.auditEndpoints.length > 0 && <span className="badge v-audit" title="endpoints in audit mode">{r.def.auditEndpoints.length} audit</span>}</> : ''}</td>
                   <td className="num">{nRules ?? ''}</td>
