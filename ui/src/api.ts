@@ -5,8 +5,25 @@ export class ApiError extends Error {
   constructor(public status: number, message: string) { super(message); }
 }
 
+const early = new Map<string, Promise<unknown>>();
+
+/**
+ * Starts a request before its view asks for it (src/early.ts, at start-up, while the view's code still loads); the
+ * view's first identical request takes the answer instead of asking again.
+ */
+export function prefetch(path: string, params?: URLSearchParams): void {
+  const url = urlOf(path, params);
+  const p = get(path, params);
+  p.catch(() => {}); // the view sees the error when it takes the answer
+  early.set(url, p);
+}
+
+const urlOf = (path: string, params?: URLSearchParams) => (params && [...params.keys()].length ? `${path}?${params}` : path);
+
 async function get<T>(path: string, params?: URLSearchParams, signal?: AbortSignal): Promise<T> {
-  const url = params && [...params.keys()].length ? `${path}?${params}` : path;
+  const url = urlOf(path, params);
+  const pre = early.get(url);
+  if (pre) { early.delete(url); return pre as Promise<T>; }
   const r = await fetch(url, { signal, headers: { accept: 'application/json' } });
   if (!r.ok) {
     let msg = `${r.status} ${r.statusText}`;

@@ -2,6 +2,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { fetchPolicies, fetchPolicyRules, type PolicyDef, type PolicyPeer, type PolicyRule, type PolicyRules, type PolicyUse } from '../api';
 import { ErrorLine, fmtCount, rangeOf, TimeRange } from '../components';
 import { navigate, setParams } from '../router';
+import { policiesRequest } from '../requests';
 
 const VERDICT_ORDER = ['FORWARDED', 'DROPPED', 'AUDIT', 'REDIRECTED', 'ERROR'];
 
@@ -199,10 +200,7 @@ export function PoliciesView({ params }: { params: URLSearchParams }) {
   const [text, setText] = useState('');
   useEffect(() => {
     const ac = new AbortController();
-    const p = new URLSearchParams();
-    if ('last' in range) p.set('since', range.last);
-    else { if (range.from) p.set('since', range.from); if (range.to) p.set('until', range.to); }
-    fetchPolicies(p, ac.signal).then((r) => { setUses(r); setError(''); }).catch((e) => { if (!ac.signal.aborted) setError(e.message); });
+    fetchPolicies(policiesRequest(params), ac.signal).then((r) => { setUses(r); setError(''); }).catch((e) => { if (!ac.signal.aborted) setError(e.message); });
     return () => ac.abort();
   }, [rangeKey]); // eslint-disable-line react-hooks/exhaustive-deps
   useEffect(() => {
