@@ -130,11 +130,9 @@ public final class PolicyDescriber {
         dd.put("egress", r.defaultDenyEgress());
         m.put("defaultDeny", dd);
         List<Map<String, Object>> rules = new ArrayList<>();
-        for (Direction d : Direction.values()) {
+        for (Direction d : Direction.values()) { // as the policy reads: ingress, ingressDeny, egress, egressDeny
             for (PeerRule pr : r.rules(d)) rules.add(peerRule(r, pr, v));
         }
-        // deny rules first within a direction would hide the document order; keep ingress, ingressDeny, egress, egressDeny by path
-        rules.sort(Comparator.comparing(x -> (String) x.get("path")));
         m.put("rules", rules);
         return m;
     }
