@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # The web UI in chromium (ui/test/perf.mjs): first render of each view, 100,000 flows loaded and scrolled, live
 # at 1,000 flows/s, a map of 500 workloads / 2,000 edges; no main-thread task over 50 ms is the goal. The UI of
-# SIEVE_UI_BASELINE (default 2455511, before the flows moved to a worker and the map's grid layout) is built
+# SIEVE_UI_BASELINE (default a96e5ab, the UI before this round: policies without selections, serial start-up, the big map in one task) is built
 # into a temporary folder and measured in the same run, against the same relay and flows.
 # Writes bench/results/ui.json. Needs a built relay (make build). Takes 5-10 minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 results=${1:-bench/results}
-baseline=${SIEVE_UI_BASELINE:-2455511}
+baseline=${SIEVE_UI_BASELINE:-a96e5ab}
 scripts/build-ui.sh
 tmp=$(mktemp -d /tmp/sieve-ui-baseline.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT

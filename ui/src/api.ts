@@ -5,8 +5,25 @@ export class ApiError extends Error {
   constructor(public status: number, message: string) { super(message); }
 }
 
+const early = new Map<string, Promise<unknown>>();
+
+/**
+ * Starts a request before its view asks for it (src/early.ts, at start-up, while the view's code still loads); the
+ * view's first identical request takes the answer instead of asking again.
+ */
+export function prefetch(path: string, params?: URLSearchParams): void {
+  const url = urlOf(path, params);
+  const p = get(path, params);
+  p.catch(() => {}); // the view sees the error when it takes the answer
+  early.set(url, p);
+}
+
+const urlOf = (path: string, params?: URLSearchParams) => (params && [...params.keys()].length ? `${path}?${params}` : path);
+
 async function get<T>(path: string, params?: URLSearchParams, signal?: AbortSignal): Promise<T> {
-  const url = params && [...params.keys()].length ? `${path}?${params}` : path;
+  const url = urlOf(path, params);
+  const pre = early.get(url);
+  if (pre) { early.delete(url); return pre as Promise<T>; }
   const r = await fetch(url, { signal, headers: { accept: 'application/json' } });
   if (!r.ok) {
     let msg = `${r.status} ${r.statusText}`;
@@ -32,6 +49,22 @@ export const fetchPorts = (p: URLSearchParams, signal?: AbortSignal) => get<Port
 
 export interface PolicyUse { effect: string; kind: string; namespace: string; name: string; flows: number; byVerdict: Record<string, number> }
 export const fetchPolicies = (p: URLSearchParams, signal?: AbortSignal) => get<PolicyUse[]>('/api/v1/policies', p, signal);
+
+/** The policies of the relay's manifests as the policy engine holds them (relay: GET /api/v1/policies/rules). */
+export interface PolicySelection { identity: number; kind: 'pods' | 'reserved' | 'cidr' | 'fqdn' | 'identity'; name: string; pods?: string[] }
+export interface PolicyPeer { kind: 'endpoints' | 'cidr' | 'entity' | 'fqdn' | 'service' | 'any'; text: string; selector?: string; all: boolean; selects: PolicySelection[]; note?: string }
+export interface PolicyRule {
+  path: string; rule: string; direction: 'INGRESS' | 'EGRESS'; deny: boolean; effect: 'allow' | 'allow-l7' | 'deny'; text: string;
+  peers: PolicyPeer[]; requires?: string[]; toPorts: { ports: string[]; l7Protocol?: string; l7?: string[] }[]; icmps?: string[];
+}
+export interface PolicyEndpoint { pod: string; identity: number; ips: string[]; audit: boolean }
+export interface PolicySpec {
+  path: string; description?: string; endpointSelector?: string; nodeSelector?: string; nodes?: string[];
+  endpoints: PolicyEndpoint[]; defaultDeny: { ingress: boolean; egress: boolean }; rules: PolicyRule[];
+}
+export interface PolicyDef { kind: string; namespace: string; name: string; file: string; document: number; endpoints: PolicyEndpoint[]; auditEndpoints: string[]; specs: PolicySpec[] }
+export interface PolicyRules { available: boolean; message?: string; manifests?: string[]; manifestErrors?: string[]; policies: PolicyDef[] }
+export const fetchPolicyRules = (signal?: AbortSignal) => get<PolicyRules>('/api/v1/policies/rules', undefined, signal);
 
 export interface TraceSide { verdict: string; enforced: boolean; audit: boolean; rule: string | null; policies: string[]; dropReason: number; reason: string }
 export interface Why {

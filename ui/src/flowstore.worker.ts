@@ -8,7 +8,7 @@ import { timeMs, toCsv, toJsonpbLines, type Flow } from './flow';
 import { toRow, type Row } from './rows';
 
 export type Request =
-  | { type: 'load'; id: number; history: string; follow?: string }
+  | { type: 'load'; id: number; history: string; follow?: string; early?: boolean }
   | { type: 'pause'; paused: boolean }
   | { type: 'window'; id: number; start: number; end: number }
   | { type: 'get'; uuid: string }
@@ -63,15 +63,24 @@ function changed() {
   state.total = rows.length;
   state.newestMs = flows.length ? timeMs(flows[flows.length - 1]) : 0;
   state.version++;
-  dirty = true;
+  markDirty();
 }
 
-// the page hears about changes at most 5 times a second: each is one re-render of the rows on screen
-setInterval(() => {
-  if (!dirty) return;
+// the page hears about changes at most 5 times a second: each is one re-render of the rows on screen. The first
+// change after a quiet spell goes at once (the first rows of a load show without waiting for the next tick).
+let lastPost = 0;
+setInterval(() => { if (dirty) postState(); }, 200);
+
+function postState() {
   dirty = false;
+  lastPost = performance.now();
   post({ ...state });
-}, 200);
+}
+
+function markDirty() {
+  dirty = true;
+  if (performance.now() - lastPost >= 200) postState();
+}
 
 function flushHeld() {
   if (!held.length || paused || !historyDone) return;
@@ -81,7 +90,14 @@ function flushHeld() {
   add(h);
 }
 
+// the load src/early.ts asked for at start-up; the view's first identical load takes it over instead of restarting it
+let earlyKey: string | undefined;
+
 function load(m: Extract<Request, { type: 'load' }>) {
+  const k = `${m.history}|${m.follow ?? ''}`;
+  const taken = !m.early && earlyKey === k;
+  earlyKey = m.early ? k : undefined;
+  if (taken) { state.id = m.id; markDirty(); return; }
   abort?.abort();
   closeLive?.();
   closeLive = undefined;
@@ -105,7 +121,7 @@ function load(m: Extract<Request, { type: 'load' }>) {
       state.loading = false;
       historyDone = true;
       flushHeld();
-      dirty = true;
+      markDirty();
     });
   if (m.follow !== undefined) {
     closeLive = followFlows(qs(m.follow), (f) => {

@@ -14,7 +14,9 @@ const base = `http://127.0.0.1:${ports.SIEVE_RELAY_HTTP_PORT}`;
 const t0 = Date.now();
 const run = spawn(path.join(repo, 'scripts/run.sh'), ['--headless', '300'], {
   cwd: repo, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
-  env: { ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])), SIEVE_RUN_PREFIX: `ff${process.pid % 100000}` },
+  env: { ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])), SIEVE_RUN_PREFIX: `ff${process.pid % 100000}`,
+    // plaintext: make run's relay speaks TLS by default (its own CA), which this page and fetch() would have to trust
+    SIEVE_RUN_TLS: '0' },
 });
 let log = '';
 run.stdout.on('data', (d) => { log += d; });

@@ -77,12 +77,18 @@ async function measurePage(name, base, node, base0, out) {
   // first render of each view: navigation start -> the view's content is there (a fresh page each time)
   out.load.firstRender = await loadavg();
   out.firstRenderMs = {};
-  for (const [view, sel] of [['flows', '[data-testid=flow-row]'], ['map', '[data-testid=service-map][data-ready=true]'], ['drops', '.u-over'], ['policies', '[data-testid=policy-row]'], ['nodes', '[data-testid=nodes] tbody tr']]) {
+  // the map's first frame is its workloads in a grid per namespace; a small map is then laid out by ELK (mapRefined)
+  const drawnMap = name === 'baseline' ? '[data-testid=service-map][data-ready=true]' : '[data-testid=service-map][data-drawn=true]';
+  for (const [view, sel] of [['flows', '[data-testid=flow-row]'], ['map', drawnMap], ['drops', '.u-over'], ['policies', '[data-testid=policy-row]'], ['nodes', '[data-testid=nodes] tbody tr']]) {
     const p = await ctx.newPage();
     // the range of the 100,000 flows (not the big map's flows, which have a view of their own below)
     await p.goto(`${base}/${view}?from=${iso(base0.from)}&to=${iso(base0.to)}`);
     await p.waitForSelector(sel, { timeout: 120_000 });
     out.firstRenderMs[view] = Math.round(await p.evaluate(() => performance.now()));
+    if (view === 'map') {
+      await p.waitForSelector('[data-testid=service-map][data-ready=true]', { timeout: 120_000 });
+      out.firstRenderMs.mapRefined = Math.round(await p.evaluate(() => performance.now()));
+    }
     await p.close();
   }
 
@@ -151,12 +157,14 @@ async function measureMap(name, base, base0, out) {
   });
   const mp = await mctx.newPage();
   await mp.goto(`${base}/map?from=${iso(base0.mapAt - 60_000)}&to=${iso(base0.mapAt + 60_000)}`);
+  const first = name === 'baseline' ? null : mp.waitForSelector('[data-testid=service-map][data-drawn=true]', { timeout: 300_000 }).then(() => mp.evaluate(() => performance.now()));
   await mp.waitForSelector('[data-testid=service-map][data-ready=true]', { timeout: 300_000 });
   const ready = await mp.evaluate(() => performance.now());
+  const firstFrame = first ? await first : ready;
   const status = await mp.locator('.mapview .statusbar').textContent();
   const m = status.match(/(\d+) workloads, (\d+) edges · layout (\d+) ms, draw (\d+) ms/);
   const mapLong = summary(await mp.evaluate(() => window.__long));
-  out.map = { workloads: +m[1], edges: +m[2], layoutMs: +m[3], drawMs: +m[4], pageToDrawnMs: Math.round(ready), longTasks: mapLong.count, maxLongTaskMs: mapLong.maxMs };
+  out.map = { workloads: +m[1], edges: +m[2], layoutMs: +m[3], drawMs: +m[4], pageToFirstFrameMs: Math.round(firstFrame), pageToDrawnMs: Math.round(ready), longTasks: mapLong.count, maxLongTaskMs: mapLong.maxMs };
   console.log(name, 'map', out.map);
   mkdirSync(path.join(repo, 'ui/target/screenshots'), { recursive: true });
   await mp.screenshot({ path: path.join(repo, `ui/target/screenshots/map-500-${name}.png`) });

@@ -397,6 +397,95 @@ describe('service map, policies, drops, nodes', () => {
     await ctx.close();
   });
 
+  const rulesAnswer = async () => {
+    const r = await fetch(`${relay.base}/api/v1/policies/rules`);
+    assert.equal(r.status, 200);
+    const j = await r.json();
+    assert.equal(j.available, true, JSON.stringify(j));
+    return j;
+  };
+  const policyOf = (j, ns, name) => j.policies.find((p) => p.namespace === ns && p.name === name);
+  const traceCli = (from, to, port) => JSON.parse(execFileSync(path.join(repo, 'bin/sieve'), ['policy', 'trace', '-f', path.join(repo, 'ui/test/manifests'),
+    '--from', from, '--to', to, '--dport', port, '-o', 'json'], { encoding: 'utf8' }));
+  const openPolicy = async (id, opts) => {
+    const { page, ctx, errors } = await open(`/policies?since=1h`, opts);
+    await page.locator(`[data-testid=policy-row][data-policy="${id}"]`).click();
+    const detail = page.getByTestId('policy-detail');
+    await detail.getByTestId('policy-rule').first().waitFor({ timeout: 10_000 });
+    return { page, ctx, errors, detail };
+  };
+
+  test('a policy shows what its selectors select now, as the relay answers and sieve policy trace decides', async () => {
+    const j = await rulesAnswer();
+    const p = policyOf(j, 'production', 'allow-frontend-to-backend');
+    assert.deepEqual(p.endpoints.map((e) => e.pod), ['production/backend-0', 'production/backend-1']);
+    const rule = p.specs[0].rules[0];
+    assert.equal(rule.rule, 'NetworkPolicy production/allow-frontend-to-backend spec.ingress[0]');
+    assert.deepEqual(rule.peers[0].selects.flatMap((s) => s.pods ?? [s.name]), ['production/frontend-0']);
+    // the engine's selections are what the trace decides by: the selected peer on the rule's port is allowed by this
+    // rule at each selected endpoint; a peer it does not select is not
+    for (const ep of p.endpoints) {
+      assert.equal(traceCli('production/frontend-0', ep.pod, '8080/TCP').ingress.rule, rule.rule, ep.pod);
+      assert.notEqual(traceCli('development/tester-0', ep.pod, '8080/TCP').ingress.rule, rule.rule, ep.pod);
+    }
+    const { page, ctx, errors, detail } = await openPolicy('NetworkPolicy:production/allow-frontend-to-backend');
+    assert.equal(new URL(page.url()).searchParams.get('policy'), 'NetworkPolicy:production/allow-frontend-to-backend', 'the selection is in the URL');
+    assert.deepEqual(await detail.getByTestId('selected-endpoint').allTextContents(), ['production/backend-0', 'production/backend-1audit mode']);
+    assert.deepEqual(await detail.getByTestId('rule-text').allTextContents(), [rule.text]);
+    assert.equal(rule.text, 'Allow ingress from pods app=frontend in namespace production on 8080/TCP.');
+    assert.deepEqual(await detail.getByTestId('peer-selected').allTextContents(), ['production/frontend-0']);
+    assert.match(await detail.getByTestId('rule-ports').textContent(), /8080\/TCP/);
+    // the flows it allowed over the range, and a click to the flows to its endpoints
+    const allowed = count((f) => f.kind === 'web' || f.kind === 'web500');
+    assert.match(await detail.getByTestId('policy-flows').textContent(), new RegExp(`allowed${allowed}`));
+    await shot(page, 'policy-detail-dark');
+    await detail.getByTestId('flows-to').click();
+    const toBackend = count((f) => f.destination.pod_name?.startsWith('backend-'));
+    assert.equal(await waitRows(page, toBackend), toBackend);
+    assert.equal(new URL(page.url()).searchParams.get('q'), 'to-pod:production/backend-0,production/backend-1');
+    assert.deepEqual(errors, []);
+    await ctx.close();
+  });
+
+  test('deny rules, L7 rules, entities and CIDRs read as sentences; audit mode shows its would-be drops', async () => {
+    const j = await rulesAnswer();
+    const deny = policyOf(j, 'production', 'lockdown-backend');
+    assert.deepEqual(deny.auditEndpoints, ['production/backend-1']);
+    const dr = deny.specs[0].rules[0];
+    assert.equal(dr.text, 'Deny ingress from every pod in namespace monitoring on 9090/TCP.');
+    assert.deepEqual(dr.peers[0].selects.flatMap((s) => s.pods ?? [s.name]), ['monitoring/prometheus-0']);
+    // sieve policy trace: denied by this rule at backend-0, audited at backend-1 (audit mode)
+    const t0 = traceCli('monitoring/prometheus-0', 'production/backend-0', '9090/TCP');
+    assert.equal(t0.ingress.rule, dr.rule);
+    assert.equal(t0.verdict, 'DROPPED');
+    const t1 = traceCli('monitoring/prometheus-0', 'production/backend-1', '9090/TCP');
+    assert.equal(t1.ingress.rule, dr.rule);
+    assert.equal(t1.ingress.audit, true);
+    let { page, ctx, detail } = await openPolicy('CiliumNetworkPolicy:production/lockdown-backend', { theme: 'light' });
+    assert.equal(await detail.locator('[data-testid=selected-endpoint][data-audit="1"]').textContent(), 'production/backend-1audit mode');
+    const audited = count((f) => f.kind === 'scrape');
+    assert.match(await detail.getByTestId('policy-audit-note').textContent(), new RegExp(`production/backend-1 is in audit mode.*AUDIT \\(${audited} over the range\\)`));
+    assert.match(await detail.getByTestId('policy-audit').textContent(), new RegExp(`${audited}$`));
+    assert.equal(await detail.locator('.rule.deny [data-testid=rule-text]').textContent(), dr.text);
+    await shot(page, 'policy-detail-audit-light');
+    await ctx.close();
+
+    const dns = policyOf(j, '', 'allow-dns-out');
+    assert.deepEqual(dns.endpoints.map((e) => e.pod), ['kube-system/coredns-0']);
+    const [world, cidr] = dns.specs[0].rules;
+    assert.equal(world.text, 'Allow egress to entity world on 53/UDP if the DNS request matches pattern *.');
+    assert.ok(world.peers[0].selects.some((s) => s.name === 'world'), 'entity world selects the world identity');
+    assert.deepEqual(cidr.peers[0].selects.map((s) => s.name), ['1.1.1.1/32']);
+    ({ page, ctx, detail } = await openPolicy('CiliumClusterwideNetworkPolicy:allow-dns-out'));
+    assert.deepEqual(await detail.getByTestId('rule-text').allTextContents(), [world.text, cidr.text]);
+    assert.equal((await detail.getByTestId('rule-l7').textContent()).trim(), 'DNS pattern *');
+    assert.match(await detail.locator('[data-testid=rule-peer][data-kind=cidr]').textContent(), /1\.1\.1\.1\/32/);
+    const l7 = policyOf(j, 'monitoring', 'prometheus-scrape').specs[0].rules[0];
+    assert.equal(l7.text, 'Allow egress to pods app=backend in namespace production on 9090/TCP if the HTTP request matches GET /metrics.');
+    assert.equal(traceCli('monitoring/prometheus-0', 'production/backend-0', '9090/TCP').egress.rule, l7.rule);
+    await ctx.close();
+  });
+
   test('drops and nodes views render', async () => {
     const { page, ctx, errors } = await open('/drops?since=1h', { theme: 'light' });
     await page.locator('.u-over').waitFor({ timeout: 10_000 });

@@ -2,11 +2,13 @@ import { memo, useCallback, useEffect, useMemo, useRef, useState, type ReactNode
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { downloadBytes, ErrorLine, fmtCount, rangeOf, TimeRange, VerdictBadge } from '../components';
 import {
-  addChip, chipText, FILTER_NAMES, FilterError, formatFilters, parseFilters, rangeParams, toParams, type Chip,
+  addChip, chipText, FILTER_NAMES, FilterError, formatFilters, parseFilters, toParams, type Chip,
 } from '../filters';
 import type { Flow } from '../flow';
 import type { EpCell, Row } from '../rows';
 import type { Reply, Request, State } from '../flowstore.worker';
+import { takeEarlyWorker } from '../early';
+import { flowsLoad } from '../requests';
 import { setParams } from '../router';
 import { FlowDetail } from './FlowDetail';
 
@@ -96,7 +98,7 @@ export function FlowsView({ params }: { params: URLSearchParams }) {
 
   // the flows live in a worker (flowstore.worker.ts): it streams, parses and keeps them; the page asks for
   // the rows on screen only
-  const worker = useMemo(() => new Worker(new URL('../flowstore.worker.ts', import.meta.url), { type: 'module' }), []);
+  const worker = useMemo(() => takeEarlyWorker() ?? new Worker(new URL('../flowstore.worker.ts', import.meta.url), { type: 'module' }), []);
   useEffect(() => () => worker.terminate(), [worker]);
   const ask = useCallback((m: Request) => worker.postMessage(m), [worker]);
   const loadId = useRef(0);
@@ -129,11 +131,9 @@ export function FlowsView({ params }: { params: URLSearchParams }) {
   useEffect(() => {
     const id = ++loadId.current;
     if (filterError) { setSt((s) => ({ ...s, id, total: 0, loading: false, error: '' })); ask({ type: 'load', id, history: '' }); return; }
-    const p = rangeParams(range, new URLSearchParams(apiParams));
-    p.set('last', limit);
     setSt((s) => ({ ...s, id, loading: true }));
     setPaused(false);
-    ask({ type: 'load', id, history: p.toString(), follow: live ? apiParams.toString() : undefined });
+    ask({ type: 'load', id, ...flowsLoad(apiParams, range, limit, live) });
   }, [apiParams, rangeKey, limit, filterError, live]); // eslint-disable-line react-hooks/exhaustive-deps
 
   useEffect(() => { ask({ type: 'pause', paused }); }, [paused, ask]);

@@ -2,6 +2,7 @@ package dev.sieve.relay.config;
 
 import dev.sieve.policy.compute.EnforcementMode;
 import dev.sieve.relay.explain.FlowExplainer;
+import dev.sieve.relay.explain.PolicyDescriber;
 import dev.sieve.relay.explain.PolicySet;
 import dev.sieve.relay.ingest.IngestProcessor;
 import dev.sieve.relay.ingest.LiveFlows;
@@ -132,6 +133,12 @@ public class RelayBeans {
     @Singleton
     FlowExplainer explainer(PolicySet set) {
         return new FlowExplainer(set);
+    }
+
+    @Produces
+    @Singleton
+    PolicyDescriber policyDescriber(PolicySet set) {
+        return new PolicyDescriber(set);
     }
 
     public ExecutorService ingestPool() {

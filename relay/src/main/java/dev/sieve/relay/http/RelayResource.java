@@ -3,6 +3,7 @@ package dev.sieve.relay.http;
 import dev.sieve.api.HubbleJson;
 import dev.sieve.api.flow.Flow;
 import dev.sieve.relay.explain.FlowExplainer;
+import dev.sieve.relay.explain.PolicyDescriber;
 import dev.sieve.relay.ingest.LiveFlows;
 import dev.sieve.relay.metrics.RelayMetrics;
 import dev.sieve.relay.nodes.NodeRegistry;
@@ -41,6 +42,7 @@ public class RelayResource {
     @Inject NodeRegistry nodes;
     @Inject RelayMetrics metrics;
     @Inject FlowExplainer explainer;
+    @Inject PolicyDescriber describer;
     @Inject @io.quarkus.grpc.GrpcService dev.sieve.relay.config.GrpcEndpoints.Observer observer;
 
     /** Flows as a JSON array of Hubble jsonpb objects, oldest first. */
@@ -255,6 +257,17 @@ public class RelayResource {
     @Produces(MediaType.APPLICATION_JSON)
     public List<Aggregates.PolicyUse> policies(@Context UriInfo uri) throws StoreException {
         return store.policies(since(uri, "1h"), until(uri));
+    }
+
+    /**
+     * The policies of the relay's manifests ({@code --manifests}) as the policy engine holds them: what each one's
+     * selectors select now, and its rules with their peers, ports and L7 rules ({@link PolicyDescriber}).
+     */
+    @GET
+    @Path("api/v1/policies/rules")
+    @Produces(MediaType.APPLICATION_JSON)
+    public Map<String, Object> policyRules() {
+        return describer.describe();
     }
 
     @GET

@@ -460,18 +460,67 @@ public final class MemoryFlowStore implements FlowStore {
         return out;
     }
 
+    /** Counts by verdict number (0..15; Hubble's verdicts are 0..7), keyed by an int; boxed only per key, not per row. */
+    private static final class VerdictCounts {
+        static final int VERDICTS = 16;
+        long[][] byKey = new long[64][];
+        final Map<Integer, Map<String, Long>> odd = new HashMap<>(); // a verdict number beyond VERDICTS
+
+        void add(int key, int verdict) {
+            if (verdict < 0 || verdict >= VERDICTS) {
+                odd.computeIfAbsent(key, k -> new TreeMap<>()).merge(Aggregates.verdictName(verdict), 1L, Long::sum);
+                return;
+            }
+            if (key >= byKey.length) byKey = java.util.Arrays.copyOf(byKey, Math.max(key + 1, byKey.length * 2));
+            long[] n = byKey[key];
+            if (n == null) byKey[key] = n = new long[VERDICTS];
+            n[verdict]++;
+        }
+
+        /** Each key seen, with its counts by verdict name and their sum. */
+        void forEach(java.util.function.ObjLongConsumer<Map.Entry<Integer, Map<String, Long>>> out) {
+            java.util.Set<Integer> keys = new java.util.TreeSet<>(odd.keySet());
+            for (int k = 0; k < byKey.length; k++) if (byKey[k] != null) keys.add(k);
+            for (int k : keys) {
+                Map<String, Long> m = new TreeMap<>(odd.getOrDefault(k, Map.of()));
+                long total = 0;
+                if (k < byKey.length && byKey[k] != null) {
+                    for (int v = 0; v < VERDICTS; v++) if (byKey[k][v] > 0) m.merge(Aggregates.verdictName(v), byKey[k][v], Long::sum);
+                }
+                for (long n : m.values()) total += n;
+                out.accept(Map.entry(k, m), total);
+            }
+        }
+    }
+
     @Override
     public List<Aggregates.Edge> serviceMap(Instant since, Instant until, String namespace) {
-        Map<List<Integer>, Map<String, Long>> by = new HashMap<>();
-        scan(since, until, namespace, (c, r) -> by.computeIfAbsent(
-                        List.of(c.intCol(Chunk.SRC_NS, r), c.intCol(Chunk.SRC_WL, r), c.intCol(Chunk.DST_NS, r), c.intCol(Chunk.DST_WL, r)),
-                        k -> new TreeMap<>())
-                .merge(Aggregates.verdictName(c.verdict(r)), 1L, Long::sum));
+        // each distinct (source namespace, workload, destination namespace, workload) gets a dense key once
+        Map<List<Integer>, Integer> keyOf = new HashMap<>();
+        List<int[]> keys = new ArrayList<>();
+        Map<Long, Integer> packed = new HashMap<>();
+        VerdictCounts counts = new VerdictCounts();
+        scan(since, until, namespace, (c, r) -> {
+            int a = c.intCol(Chunk.SRC_NS, r), b = c.intCol(Chunk.SRC_WL, r), d = c.intCol(Chunk.DST_NS, r), e = c.intCol(Chunk.DST_WL, r);
+            int key;
+            if ((a | b | d | e) >>> 16 == 0) {
+                long p = ((long) a << 48) | ((long) b << 32) | ((long) d << 16) | e;
+                Integer k = packed.get(p);
+                if (k == null) { k = keys.size(); keys.add(new int[] {a, b, d, e}); packed.put(p, k); }
+                key = k;
+            } else {
+                key = keyOf.computeIfAbsent(List.of(a, b, d, e), x -> { keys.add(new int[] {a, b, d, e}); return keys.size() - 1; });
+            }
+            counts.add(key, c.verdict(r));
+        });
         List<Aggregates.Edge> out = new ArrayList<>();
         lock.readLock().lock();
         try {
-            by.forEach((k, m) -> out.add(new Aggregates.Edge(dicts[Chunk.SRC_NS].value(k.get(0)), dicts[Chunk.SRC_WL].value(k.get(1)),
-                    dicts[Chunk.DST_NS].value(k.get(2)), dicts[Chunk.DST_WL].value(k.get(3)), m.values().stream().mapToLong(Long::longValue).sum(), m)));
+            counts.forEach((en, total) -> {
+                int[] k = keys.get(en.getKey());
+                out.add(new Aggregates.Edge(dicts[Chunk.SRC_NS].value(k[0]), dicts[Chunk.SRC_WL].value(k[1]),
+                        dicts[Chunk.DST_NS].value(k[2]), dicts[Chunk.DST_WL].value(k[3]), total, en.getValue()));
+            });
         } finally {
             lock.readLock().unlock();
         }
@@ -481,16 +530,23 @@ public final class MemoryFlowStore implements FlowStore {
 
     @Override
     public List<Aggregates.PolicyUse> policies(Instant since, Instant until) {
+        // counted per distinct policies cell (a dictionary id), split into policy names once per id at the end
+        VerdictCounts counts = new VerdictCounts();
+        scan(since, until, null, (c, r) -> counts.add(c.intCol(Chunk.POLICIES, r), c.verdict(r)));
         Map<String, Map<String, Long>> by = new TreeMap<>();
-        Map<Integer, String[]> split = new HashMap<>();
-        scan(since, until, null, (c, r) -> {
-            int id = c.intCol(Chunk.POLICIES, r);
-            String[] ps = split.computeIfAbsent(id, k -> {
-                String s = dicts[Chunk.POLICIES].value(k);
-                return s.isEmpty() ? new String[0] : s.split("\n");
+        lock.readLock().lock();
+        try {
+            counts.forEach((en, total) -> {
+                String s = dicts[Chunk.POLICIES].value(en.getKey());
+                if (s.isEmpty()) return;
+                for (String p : s.split("\n")) {
+                    Map<String, Long> m = by.computeIfAbsent(p, k -> new TreeMap<>());
+                    en.getValue().forEach((v, n) -> m.merge(v, n, Long::sum));
+                }
             });
-            for (String p : ps) by.computeIfAbsent(p, k -> new TreeMap<>()).merge(Aggregates.verdictName(c.verdict(r)), 1L, Long::sum);
-        });
+        } finally {
+            lock.readLock().unlock();
+        }
         List<Aggregates.PolicyUse> out = new ArrayList<>();
         by.forEach((k, m) -> out.add(Aggregates.PolicyUse.parse(k, m.values().stream().mapToLong(Long::longValue).sum(), m)));
         return out;
