@@ -3,6 +3,8 @@ package dev.sieve.enforcer.events;
 import dev.sieve.enforcer.libbpf.RingBuffer;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * Reads verdict events from the datapath's ring buffer. {@link #poll(int)} hands each event to
@@ -16,24 +18,57 @@ public final class VerdictEventReader implements AutoCloseable {
         void onEvent(VerdictEventView event);
     }
 
-    private final RingBuffer ring;
-    private final VerdictEventView view = new VerdictEventView();
-    private final Handler handler;
-    private final AtomicLong events = new AtomicLong();
-    private final AtomicLong malformed = new AtomicLong();
+    /**
+     * One ring-buffer record to the handler: a record too short, or whose family or direction is none the datapath
+     * writes, is counted as malformed and skipped; a handler that throws is counted and logged, and the records after it
+     * are still read (an exception out of the ring buffer's callback would end the poll and cost its other events).
+     */
+    public static final class Decoder {
+        private final VerdictEventView view = new VerdictEventView();
+        private final Handler handler;
+        private final AtomicLong events = new AtomicLong();
+        private final AtomicLong malformed = new AtomicLong();
+        private final AtomicLong handlerErrors = new AtomicLong();
 
-    public VerdictEventReader(int ringBufferFd, Handler handler) {
-        this.handler = handler;
-        this.ring = new RingBuffer("sieve_events", ringBufferFd, this::onRecord);
+        public Decoder(Handler handler) {
+            this.handler = handler;
+        }
+
+        public void onRecord(MemorySegment data) {
+            if (data.byteSize() < VerdictEventView.SIZE || view.wrap(data).problem() != null) {
+                malformed.incrementAndGet();
+                return;
+            }
+            events.lazySet(events.get() + 1);
+            try {
+                handler.onEvent(view);
+            } catch (RuntimeException e) {
+                if (handlerErrors.getAndIncrement() == 0)
+                    LOG.log(Level.WARNING, "a verdict event could not be handled (later ones are only counted)", e);
+            }
+        }
+
+        public long eventsRead() {
+            return events.get();
+        }
+
+        public long malformedRecords() {
+            return malformed.get();
+        }
+
+        public long handlerErrors() {
+            return handlerErrors.get();
+        }
     }
 
-    private void onRecord(MemorySegment data) {
-        if (data.byteSize() < VerdictEventView.SIZE) {
-            malformed.incrementAndGet();
-            return;
-        }
-        events.lazySet(events.get() + 1);
-        handler.onEvent(view.wrap(data));
+    private static final Logger LOG = Logger.getLogger(VerdictEventReader.class.getName());
+
+    private final RingBuffer ring;
+    private final Decoder decoder;
+
+    public VerdictEventReader(int ringBufferFd, Handler handler) {
+        this.decoder = new Decoder(handler);
+        this.ring = new RingBuffer("sieve_events", ringBufferFd, decoder::onRecord);
     }
 
     /**
@@ -52,11 +87,11 @@ public final class VerdictEventReader implements AutoCloseable {
     }
 
     public long eventsRead() {
-        return events.get();
+        return decoder.eventsRead();
     }
 
     public long malformedRecords() {
-        return malformed.get();
+        return decoder.malformedRecords();
     }
 
     @Override

@@ -51,6 +51,15 @@ public final class VerdictEventView {
         return n;
     }
 
+    /** Why this record is none the datapath writes (an unknown address family or direction), or null. */
+    public String problem() {
+        int fam = family();
+        if (fam != 4 && fam != 6) return "address family " + fam;
+        int dir = directionCode();
+        if (dir > 2) return "direction code " + dir;
+        return null;
+    }
+
     /** An immutable copy. */
     public VerdictEvent toEvent() {
         int n = family() == 4 ? 4 : 16;

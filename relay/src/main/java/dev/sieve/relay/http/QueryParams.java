@@ -113,7 +113,13 @@ public final class QueryParams {
     /** RFC 3339, epoch seconds, or a duration ago ("5m", "2h", "1d", "30s"). */
     public static Instant time(String v, Instant now, String k) {
         if (v == null || v.isEmpty()) return null;
-        if (v.matches("\\d+[smhd]")) return now.minus(duration(v, k));
+        if (v.matches("\\d+[smhd]")) {
+            try {
+                return now.minus(duration(v, k));
+            } catch (ArithmeticException | java.time.DateTimeException e) {
+                throw new InvalidQueryException(k + ": \"" + v + "\" ago is before any time there is");
+            }
+        }
         if (v.matches("\\d{9,11}")) return Instant.ofEpochSecond(Long.parseLong(v));
         try {
             return Instant.parse(v);
@@ -124,12 +130,16 @@ public final class QueryParams {
 
     public static Duration duration(String v, String k) {
         if (v == null || !v.matches("\\d+[smhd]")) throw new InvalidQueryException(k + ": not a duration like 60s, 5m, 1h, 1d: \"" + v + "\"");
-        long n = Long.parseLong(v.substring(0, v.length() - 1));
-        return switch (v.charAt(v.length() - 1)) {
-            case 's' -> Duration.ofSeconds(n);
-            case 'm' -> Duration.ofMinutes(n);
-            case 'h' -> Duration.ofHours(n);
-            default -> Duration.ofDays(n);
-        };
+        try {
+            long n = Long.parseLong(v.substring(0, v.length() - 1));
+            return switch (v.charAt(v.length() - 1)) {
+                case 's' -> Duration.ofSeconds(n);
+                case 'm' -> Duration.ofMinutes(n);
+                case 'h' -> Duration.ofHours(n);
+                default -> Duration.ofDays(n);
+            };
+        } catch (NumberFormatException | ArithmeticException e) {
+            throw new InvalidQueryException(k + ": duration \"" + v + "\" is too long");
+        }
     }
 }

@@ -65,6 +65,8 @@ public class FlowIngestService implements BindableService {
             private CompletableFuture<?> acks = CompletableFuture.completedFuture(null);
             private String node;
             private boolean done;
+            /** The (node, epoch) streams this Push stream has carried: the first batch of each reloads its mark. */
+            private final java.util.Set<String> seenStreams = new java.util.HashSet<>();
 
             private final Object sendLock = new Object();
 
@@ -113,10 +115,15 @@ public class FlowIngestService implements BindableService {
                 }
                 // in order per stream: handle() for batch n+1 starts after batch n was handed to the store
                 tail = tail.thenComposeAsync(x -> {
+                    String streamKey = b.getNodeName() + "\n" + b.getEpoch();
+                    boolean firstOfStream;
+                    synchronized (seenStreams) {
+                        firstOfStream = seenStreams.size() < 64 && seenStreams.add(streamKey); // a node carries one epoch or a few
+                    }
                     if (failed()) return CompletableFuture.completedFuture(null); // after a failure nothing more of this stream is stored: the node resends it all in order
                     CompletableFuture<BatchAck> f;
                     try {
-                        f = processor.handle(b);
+                        f = processor.handle(b, firstOfStream);
                     } catch (RuntimeException | Error e) {
                         f = CompletableFuture.failedFuture(e);
                     }
@@ -124,6 +131,11 @@ public class FlowIngestService implements BindableService {
                         if (err != null) {
                             fail(io.grpc.Status.INTERNAL.withDescription("the relay failed on batch " + b.getSequence() + "; resend: " + err));
                         } else {
+                            if (firstOfStream && ack.getStatus() == BatchAck.Status.STATUS_RETRY) {
+                                synchronized (seenStreams) {
+                                    seenStreams.remove(streamKey); // the mark was not read: the next batch reads it
+                                }
+                            }
                             send(ack);
                             try {
                                 out.request(1);

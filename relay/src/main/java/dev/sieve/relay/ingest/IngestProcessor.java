@@ -187,13 +187,22 @@ public final class IngestProcessor {
     }
 
     public CompletableFuture<BatchAck> handle(FlowBatchFrame b) {
+        return handle(b, false);
+    }
+
+    /**
+     * @param firstOfStream the first batch of its (node, epoch) on this Push stream: the stream's mark is read again
+     *     from the store, not from this relay's memory (F13: a node that moved to another relay and back has batches
+     *     stored there that this relay never saw; with a stale mark it would store their resends twice)
+     */
+    public CompletableFuture<BatchAck> handle(FlowBatchFrame b, boolean firstOfStream) {
         long start = System.nanoTime();
         String problem = check(b);
         StreamKey key = new StreamKey(b.getNodeName(), b.getEpoch());
         if (problem != null) return reject(b, key, problem);
         Mark before;
         try {
-            before = store.mark(key);
+            before = firstOfStream ? store.reloadMark(key) : store.mark(key);
         } catch (StoreException e) {
             metrics.storeErrors.incrementAndGet();
             store.notStored(key, b.getSequence());

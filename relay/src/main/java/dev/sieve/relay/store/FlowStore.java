@@ -96,6 +96,15 @@ public interface FlowStore extends AutoCloseable {
     /** The high-water mark the store holds for a stream ({@link Mark#NONE} if none). */
     Mark mark(StreamKey key) throws StoreException;
 
+    /**
+     * The stream's mark read again from where it is kept, not from what this process remembers: another relay on the
+     * same store may have stored the stream's batches since (a node that moved between relays, F13). Ingest calls it
+     * on the first batch of every Push stream. A store no other process writes returns {@link #mark}.
+     */
+    default Mark reloadMark(StreamKey key) throws StoreException {
+        return mark(key);
+    }
+
     /** Stored flows matching {@code q} (follow ignored), oldest first, at most {@code q.number()} when non-zero. */
     void query(FlowQuery q, Consumer<Flow> sink) throws StoreException;
 

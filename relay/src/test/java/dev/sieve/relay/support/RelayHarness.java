@@ -25,7 +25,7 @@ public final class RelayHarness implements AutoCloseable {
     public final String serverName;
     public final FlowStore store;
     public final NodeRegistry nodes;
-    public final LiveFlows live = new LiveFlows(100_000);
+    public final LiveFlows live;
     public final RelayMetrics metrics = new RelayMetrics();
     public final IngestProcessor processor;
     public final RelayObserverService observer;
@@ -33,7 +33,13 @@ public final class RelayHarness implements AutoCloseable {
     private final Server server;
 
     public RelayHarness(String serverName, FlowStore store, IngestProcessor.Limits limits, Duration nodeTimeout) throws Exception {
+        this(serverName, store, limits, nodeTimeout, 100_000);
+    }
+
+    /** @param liveQueue how many flows a follower that does not read may fall behind before it loses them */
+    public RelayHarness(String serverName, FlowStore store, IngestProcessor.Limits limits, Duration nodeTimeout, int liveQueue) throws Exception {
         this.serverName = serverName;
+        this.live = new LiveFlows(liveQueue);
         this.store = store;
         this.nodes = new NodeRegistry(Clock.systemUTC(), nodeTimeout);
         this.processor = new IngestProcessor(store, live, nodes, metrics, limits);

@@ -117,6 +117,11 @@ public final class ClickHouseFlowStore implements FlowStore {
     }
 
     @Override
+    public Mark reloadMark(StreamKey key) throws StoreException {
+        return writers.reloadMark(key);
+    }
+
+    @Override
     public void notStored(StreamKey key, long sequence) {
         writers.notStored(key, sequence);
     }

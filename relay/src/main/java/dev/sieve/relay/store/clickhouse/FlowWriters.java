@@ -55,6 +55,8 @@ final class FlowWriters implements AutoCloseable {
     private final int maxGroupRows;
     /** Per stream, what ClickHouse holds; only ever raised (a slow read must not undo a newer write), dropped after a failed write. */
     private final Map<StreamKey, Mark> marks = new ConcurrentHashMap<>();
+    /** Streams whose {@link Writer#storedAbove} its writer drops before its next insert ({@link #reloadMark}). */
+    private final Set<StreamKey> reloadStoredAbove = ConcurrentHashMap.newKeySet();
     /** After a failed write, a stream's batches are stored only in sequence order until the failed ones are back. */
     private final StreamOrder order = new StreamOrder();
     /**
@@ -172,6 +174,17 @@ final class FlowWriters implements AutoCloseable {
         return marks.merge(key, loadMark(key), FlowStore::higher);
     }
 
+    /**
+     * The mark as {@code ingest_marks} holds it now (raised, never lowered: this process's own writes are in there
+     * already), and what {@code flows} holds above it read again before the stream's next insert: another relay may
+     * have written the stream since this one last did.
+     */
+    Mark reloadMark(StreamKey key) throws StoreException {
+        Mark m = marks.merge(key, loadMark(key), FlowStore::higher);
+        reloadStoredAbove.add(key);
+        return m;
+    }
+
     /** The mark from {@code ingest_marks}: written only after a complete flows insert, so everything below it is stored. */
     private Mark loadMark(StreamKey key) throws StoreException {
         long seq = 0, fseq = 0;
@@ -271,6 +284,7 @@ final class FlowWriters implements AutoCloseable {
             if (migrations.migratedTo() == 0) migrations.migrate(Integer.MAX_VALUE);
             Map<StreamKey, Mark> next = new LinkedHashMap<>(), unknown = new HashMap<>();
             for (StreamKey k : keys) {
+                if (reloadStoredAbove.remove(k)) w.storedAbove.remove(k);
                 next.put(k, mark(k));
                 if (!w.storedAbove.containsKey(k)) unknown.put(k, next.get(k));
             }
