@@ -1,6 +1,7 @@
 package dev.sieve.relay.store;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Timestamp;
 import com.google.protobuf.UnsafeByteOperations;
@@ -22,7 +23,7 @@ import java.util.Arrays;
 /**
  * The one flow → columns mapping of every store: what filters, sorting, aggregates and the
  * ClickHouse row read without decoding protobuf, read from a flow's encoded bytes in one pass
- * ({@link WireReader}, field numbers from the generated {@code *_FIELD_NUMBER} constants).
+ * ({@link CodedInputStream}, field numbers from the generated {@code *_FIELD_NUMBER} constants).
  * Strings are spans of the bytes read ({@link #bytes()}), not copies. One reader per thread: each
  * {@link #read} replaces what the previous one found.
  *
@@ -85,7 +86,6 @@ public final class FlowColumns {
     private int[] ops = new int[96];
     private int opCount;
     private boolean blob, deep, header;
-    private final WireReader wire = new WireReader();
     private final boolean planBlob;
 
     public FlowColumns() {
@@ -496,7 +496,7 @@ public final class FlowColumns {
     }
 
     /** Skips one field of a message of {@code shape}, checking it as a parser would (deep reads only). */
-    private void check(WireReader in, int tag, Shape shape) throws java.io.IOException {
+    private void check(CodedInputStream in, int tag, Shape shape) throws java.io.IOException {
         if (!deep || WireFormat.getTagWireType(tag) != WireFormat.WIRETYPE_LENGTH_DELIMITED) {
             skip(in, tag);
             return;
@@ -540,10 +540,9 @@ public final class FlowColumns {
         l7LatencyNs = 0;
         lists[0] = lists[1] = 0;
         policies = opCount = 0;
-        WireReader in = wire;
-        in.reset(buf, n);
+        CodedInputStream in = CodedInputStream.newInstance(buf, 0, n);
         try {
-            for (int start = 0, tag; (tag = in.readTag()) != 0; start = in.position()) {
+            for (int start = 0, tag; (tag = in.readTag()) != 0; start = in.getTotalBytesRead()) {
                 int field = WireFormat.getTagFieldNumber(tag), type = WireFormat.getTagWireType(tag);
                 boolean delimited = type == WireFormat.WIRETYPE_LENGTH_DELIMITED, varint = type == WireFormat.WIRETYPE_VARINT;
                 switch (field) {
@@ -552,15 +551,15 @@ public final class FlowColumns {
                         else keep(in, tag, start, Shape.FLOW);
                     }
                     case Flow.VERDICT_FIELD_NUMBER -> {
-                        if (varint) verdict = in.readVarint32();
+                        if (varint) verdict = in.readEnum();
                         else keep(in, tag, start, Shape.FLOW);
                     }
                     case Flow.TRAFFIC_DIRECTION_FIELD_NUMBER -> {
-                        if (varint) direction = in.readVarint32();
+                        if (varint) direction = in.readEnum();
                         else keep(in, tag, start, Shape.FLOW);
                     }
                     case Flow.DROP_REASON_DESC_FIELD_NUMBER -> {
-                        if (varint) dropReason = in.readVarint32();
+                        if (varint) dropReason = in.readEnum();
                         else keep(in, tag, start, Shape.FLOW);
                     }
                     case Flow.NODE_NAME_FIELD_NUMBER -> {
@@ -615,21 +614,22 @@ public final class FlowColumns {
     }
 
     /** A field no column reads: checked, and kept in the blob. */
-    private void keep(WireReader in, int tag, int start, Shape shape) throws java.io.IOException {
+    private void keep(CodedInputStream in, int tag, int start, Shape shape) throws java.io.IOException {
         check(in, tag, shape);
-        op(COPY, start, in.position());
+        op(COPY, start, in.getTotalBytesRead());
     }
 
-    private void skip(WireReader in, int tag) throws java.io.IOException {
+    private void skip(CodedInputStream in, int tag) throws java.io.IOException {
         if (!in.skipField(tag)) throw new InvalidProtocolBufferException("unexpected end-group tag");
     }
 
     /** Enters a length-delimited message; returns the old limit. */
-    private static int enter(WireReader in) throws java.io.IOException {
-        return in.pushLimit();
+    private static int enter(CodedInputStream in) throws java.io.IOException {
+        return in.pushLimit(in.readRawVarint32());
     }
 
-    private static void leave(WireReader in, int old) {
+    private static void leave(CodedInputStream in, int old) throws InvalidProtocolBufferException {
+        in.checkLastTagWas(0);
         in.popLimit(old);
     }
 
@@ -638,23 +638,23 @@ public final class FlowColumns {
         seen |= 1 << bit;
     }
 
-    private void time(WireReader in, int bit) throws java.io.IOException {
+    private void time(CodedInputStream in, int bit) throws java.io.IOException {
         once(bit);
         hasTime = true;
         int old = enter(in);
         for (int t; (t = in.readTag()) != 0; ) {
-            if (t == tag(Timestamp.SECONDS_FIELD_NUMBER, WireFormat.WIRETYPE_VARINT)) seconds = in.readVarint64();
-            else if (t == tag(Timestamp.NANOS_FIELD_NUMBER, WireFormat.WIRETYPE_VARINT)) nanos = in.readVarint32();
+            if (t == tag(Timestamp.SECONDS_FIELD_NUMBER, WireFormat.WIRETYPE_VARINT)) seconds = in.readInt64();
+            else if (t == tag(Timestamp.NANOS_FIELD_NUMBER, WireFormat.WIRETYPE_VARINT)) nanos = in.readInt32();
             else check(in, t, Shape.TIMESTAMP);
         }
         leave(in, old);
     }
 
-    private void ip(WireReader in, int start) throws java.io.IOException {
+    private void ip(CodedInputStream in, int start) throws java.io.IOException {
         once(1);
-        op(OPEN, start, in.position());
+        op(OPEN, start, in.getTotalBytesRead());
         int old = enter(in);
-        for (int s = in.position(), t; (t = in.readTag()) != 0; s = in.position()) {
+        for (int s = in.getTotalBytesRead(), t; (t = in.readTag()) != 0; s = in.getTotalBytesRead()) {
             if (t == tag(IP.SOURCE_FIELD_NUMBER, WireFormat.WIRETYPE_LENGTH_DELIMITED)) string(in, SRC_IP);
             else if (t == tag(IP.DESTINATION_FIELD_NUMBER, WireFormat.WIRETYPE_LENGTH_DELIMITED)) string(in, DST_IP);
             else keep(in, t, s, Shape.IP_SHAPE);
@@ -664,7 +664,7 @@ public final class FlowColumns {
     }
 
     /** Layer4's oneof (TCP, UDP, ICMPv4, ICMPv6, SCTP), with the ports of TCP, UDP and SCTP; kept whole in the blob. */
-    private void l4(WireReader in, int start) throws java.io.IOException {
+    private void l4(CodedInputStream in, int start) throws java.io.IOException {
         once(2);
         int old = enter(in);
         for (int t; (t = in.readTag()) != 0; ) {
@@ -686,14 +686,14 @@ public final class FlowColumns {
             int inner = enter(in);
             boolean ports = code == TCP_CODE || code == UDP_CODE || code == SCTP_CODE; // same port field numbers in all three
             for (int p; (p = in.readTag()) != 0; ) {
-                if (ports && p == tag(TCP.SOURCE_PORT_FIELD_NUMBER, WireFormat.WIRETYPE_VARINT)) srcPort = in.readVarint32();
-                else if (ports && p == tag(TCP.DESTINATION_PORT_FIELD_NUMBER, WireFormat.WIRETYPE_VARINT)) dstPort = in.readVarint32();
+                if (ports && p == tag(TCP.SOURCE_PORT_FIELD_NUMBER, WireFormat.WIRETYPE_VARINT)) srcPort = in.readUInt32();
+                else if (ports && p == tag(TCP.DESTINATION_PORT_FIELD_NUMBER, WireFormat.WIRETYPE_VARINT)) dstPort = in.readUInt32();
                 else check(in, p, protocolShape(field));
             }
             leave(in, inner);
         }
         leave(in, old);
-        op(COPY, start, in.position());
+        op(COPY, start, in.getTotalBytesRead());
     }
 
     /**
@@ -701,19 +701,19 @@ public final class FlowColumns {
      * URL; Kafka API key, topic, error code); kept whole in the blob. A second record is the parser's
      * to resolve (a oneof: the last one wins, the same one twice merges).
      */
-    private void l7(WireReader in, int start) throws java.io.IOException {
+    private void l7(CodedInputStream in, int start) throws java.io.IOException {
         once(5);
         int old = enter(in);
         for (int t; (t = in.readTag()) != 0; ) {
-            if (t == tag(Layer7.TYPE_FIELD_NUMBER, WireFormat.WIRETYPE_VARINT)) l7Type = in.readVarint32();
-            else if (t == tag(Layer7.LATENCY_NS_FIELD_NUMBER, WireFormat.WIRETYPE_VARINT)) l7LatencyNs = in.readVarint64();
+            if (t == tag(Layer7.TYPE_FIELD_NUMBER, WireFormat.WIRETYPE_VARINT)) l7Type = in.readEnum();
+            else if (t == tag(Layer7.LATENCY_NS_FIELD_NUMBER, WireFormat.WIRETYPE_VARINT)) l7LatencyNs = in.readUInt64();
             else if (t == tag(Layer7.DNS_FIELD_NUMBER, WireFormat.WIRETYPE_LENGTH_DELIMITED)) dns(in);
             else if (t == tag(Layer7.HTTP_FIELD_NUMBER, WireFormat.WIRETYPE_LENGTH_DELIMITED)) http(in);
             else if (t == tag(Layer7.KAFKA_FIELD_NUMBER, WireFormat.WIRETYPE_LENGTH_DELIMITED)) kafka(in);
             else check(in, t, Shape.L7);
         }
         leave(in, old);
-        op(COPY, start, in.position());
+        op(COPY, start, in.getTotalBytesRead());
     }
 
     private void record(int kind) {
@@ -721,24 +721,24 @@ public final class FlowColumns {
         l7Record = kind;
     }
 
-    private void dns(WireReader in) throws java.io.IOException {
+    private void dns(CodedInputStream in) throws java.io.IOException {
         record(L7_DNS);
         int old = enter(in);
         for (int t; (t = in.readTag()) != 0; ) {
             if (t == tag(DNS.QUERY_FIELD_NUMBER, WireFormat.WIRETYPE_LENGTH_DELIMITED)) string(in, DNS_QUERY);
             else if (t == tag(DNS.IPS_FIELD_NUMBER, WireFormat.WIRETYPE_LENGTH_DELIMITED)) listValue(in, DNS_IPS);
             else if (t == tag(DNS.QTYPES_FIELD_NUMBER, WireFormat.WIRETYPE_LENGTH_DELIMITED)) listValue(in, DNS_QTYPES);
-            else if (t == tag(DNS.RCODE_FIELD_NUMBER, WireFormat.WIRETYPE_VARINT)) dnsRcode = in.readVarint32();
+            else if (t == tag(DNS.RCODE_FIELD_NUMBER, WireFormat.WIRETYPE_VARINT)) dnsRcode = in.readUInt32();
             else check(in, t, Shape.DNS_SHAPE);
         }
         leave(in, old);
     }
 
-    private void http(WireReader in) throws java.io.IOException {
+    private void http(CodedInputStream in) throws java.io.IOException {
         record(L7_HTTP);
         int old = enter(in);
         for (int t; (t = in.readTag()) != 0; ) {
-            if (t == tag(HTTP.CODE_FIELD_NUMBER, WireFormat.WIRETYPE_VARINT)) httpStatus = in.readVarint32();
+            if (t == tag(HTTP.CODE_FIELD_NUMBER, WireFormat.WIRETYPE_VARINT)) httpStatus = in.readUInt32();
             else if (t == tag(HTTP.METHOD_FIELD_NUMBER, WireFormat.WIRETYPE_LENGTH_DELIMITED)) string(in, HTTP_METHOD);
             else if (t == tag(HTTP.URL_FIELD_NUMBER, WireFormat.WIRETYPE_LENGTH_DELIMITED)) string(in, HTTP_URL);
             else check(in, t, Shape.HTTP_SHAPE);
@@ -746,11 +746,11 @@ public final class FlowColumns {
         leave(in, old);
     }
 
-    private void kafka(WireReader in) throws java.io.IOException {
+    private void kafka(CodedInputStream in) throws java.io.IOException {
         record(L7_KAFKA);
         int old = enter(in);
         for (int t; (t = in.readTag()) != 0; ) {
-            if (t == tag(KAFKA_ERROR_CODE_FIELD, WireFormat.WIRETYPE_VARINT)) kafkaErrorCode = in.readVarint32();
+            if (t == tag(KAFKA_ERROR_CODE_FIELD, WireFormat.WIRETYPE_VARINT)) kafkaErrorCode = in.readInt32();
             else if (t == tag(KAFKA_API_KEY_FIELD, WireFormat.WIRETYPE_LENGTH_DELIMITED)) string(in, KAFKA_API_KEY);
             else if (t == tag(KAFKA_TOPIC_FIELD, WireFormat.WIRETYPE_LENGTH_DELIMITED)) string(in, KAFKA_TOPIC);
             else check(in, t, Shape.KAFKA_SHAPE);
@@ -758,14 +758,14 @@ public final class FlowColumns {
         leave(in, old);
     }
 
-    private void listValue(WireReader in, int list) throws java.io.IOException {
+    private void listValue(CodedInputStream in, int list) throws java.io.IOException {
         int o = span(in), c = lists[list]++;
         if (listOff[list].length == c) {
             listOff[list] = Arrays.copyOf(listOff[list], 2 * c);
             listLen[list] = Arrays.copyOf(listLen[list], 2 * c);
         }
         listOff[list][c] = o;
-        listLen[list][c] = in.position() - o;
+        listLen[list][c] = in.getTotalBytesRead() - o;
     }
 
     private static int tag(int field, int wireType) {
@@ -776,25 +776,25 @@ public final class FlowColumns {
         return Shape.L4.sub(Shape.L4.field(l4Field));
     }
 
-    private void endpoint(WireReader in, int start, boolean source) throws java.io.IOException {
+    private void endpoint(CodedInputStream in, int start, boolean source) throws java.io.IOException {
         once(source ? 3 : 4);
         int side = source ? 0 : 1;
         int ns = source ? SRC_NAMESPACE : DST_NAMESPACE, pod = source ? SRC_POD : DST_POD;
         int workload = source ? SRC_WORKLOAD : DST_WORKLOAD, reserved = source ? SRC_RESERVED : DST_RESERVED;
         boolean firstWorkload = true;
-        op(OPEN, start, in.position());
+        op(OPEN, start, in.getTotalBytesRead());
         int old = enter(in);
-        for (int s = in.position(), t; (t = in.readTag()) != 0; s = in.position()) {
+        for (int s = in.getTotalBytesRead(), t; (t = in.readTag()) != 0; s = in.getTotalBytesRead()) {
             switch (t) {
                 case (Endpoint.IDENTITY_FIELD_NUMBER << 3) | WireFormat.WIRETYPE_VARINT -> {
-                    int id = in.readVarint32();
+                    int id = in.readUInt32();
                     if (source) srcIdentity = id;
                     else dstIdentity = id;
                 }
                 case (Endpoint.NAMESPACE_FIELD_NUMBER << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED -> string(in, ns);
                 case (Endpoint.POD_NAME_FIELD_NUMBER << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED -> string(in, pod);
                 case (Endpoint.LABELS_FIELD_NUMBER << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED -> {
-                    int o = span(in), l = in.position() - o, c = labels[side]++;
+                    int o = span(in), l = in.getTotalBytesRead() - o, c = labels[side]++;
                     if (labelOff[side].length == c) {
                         labelOff[side] = Arrays.copyOf(labelOff[side], 2 * c);
                         labelLen[side] = Arrays.copyOf(labelLen[side], 2 * c);
@@ -805,7 +805,7 @@ public final class FlowColumns {
                         off[reserved] = o;
                         len[reserved] = l;
                     }
-                    op(LABEL, s, in.position());
+                    op(LABEL, s, in.getTotalBytesRead());
                 }
                 case (Endpoint.WORKLOADS_FIELD_NUMBER << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED -> {
                     int inner = enter(in);
@@ -815,7 +815,7 @@ public final class FlowColumns {
                     }
                     leave(in, inner);
                     firstWorkload = false;
-                    op(COPY, s, in.position());
+                    op(COPY, s, in.getTotalBytesRead());
                 }
                 default -> keep(in, t, s, Shape.ENDPOINT);
             }
@@ -823,7 +823,7 @@ public final class FlowColumns {
         leave(in, old);
         op(CLOSE, 0, 0);
         endpointOff[side] = start;
-        endpointLen[side] = in.position() - start;
+        endpointLen[side] = in.getTotalBytesRead() - start;
     }
 
     /**
@@ -831,7 +831,7 @@ public final class FlowColumns {
      * whether that value "effect:kind/namespace/name" gives it back exactly (nothing else in it, each
      * once, no '/' in kind or namespace) — then the blob keeps only an empty Policy in its place.
      */
-    private void policy(WireReader in, int start, int field) throws java.io.IOException {
+    private void policy(CodedInputStream in, int start, int field) throws java.io.IOException {
         int i = policies++;
         if (policyList.length == i) {
             policyList = Arrays.copyOf(policyList, 2 * i);
@@ -843,7 +843,7 @@ public final class FlowColumns {
         policyList[i] = list;
         int[] s = policySpans[i];
         Arrays.fill(s, 0);
-        int payload = in.position(), met = 0;
+        int payload = in.getTotalBytesRead(), met = 0;
         boolean plain = true;
         int old = enter(in);
         for (int t; (t = in.readTag()) != 0; ) {
@@ -856,19 +856,19 @@ public final class FlowColumns {
             }
             if ((met & (1 << slot)) != 0) plain = false;
             met |= 1 << slot;
-            int o = span(in), l = in.position() - o;
+            int o = span(in), l = in.getTotalBytesRead() - o;
             s[2 * slot] = o;
             s[2 * slot + 1] = l;
             if (slot > 0) for (int k = o; k < o + l; k++) if (buf[k] == '/') plain = false;
         }
         leave(in, old);
         if (plain) op(EMPTY, start, payload);
-        else op(COPY, start, in.position());
+        else op(COPY, start, in.getTotalBytesRead());
     }
 
     /** A string's bytes (UTF-8 checked, as a parser does): returns where they start; the stream is after them. */
-    private int span(WireReader in) throws java.io.IOException {
-        int n = in.readVarint32(), o = in.position();
+    private int span(CodedInputStream in) throws java.io.IOException {
+        int n = in.readRawVarint32(), o = in.getTotalBytesRead();
         in.skipRawBytes(n);
         if (!ascii(buf, o, n) && !UnsafeByteOperations.unsafeWrap(buf, o, n).isValidUtf8()) throw new InvalidProtocolBufferException("Protocol message had invalid UTF-8.");
         return o;
@@ -885,10 +885,10 @@ public final class FlowColumns {
         return (high & 0x8080808080808080L) == 0;
     }
 
-    private void string(WireReader in, int slot) throws java.io.IOException {
+    private void string(CodedInputStream in, int slot) throws java.io.IOException {
         int o = span(in);
         off[slot] = o;
-        len[slot] = in.position() - o;
+        len[slot] = in.getTotalBytesRead() - o;
     }
 
     private boolean startsWith(int o, int n, byte[] prefix) {
