@@ -8,7 +8,7 @@
 #    before and after alternating
 # Needs `make build` and clickhouse-server (scripts/install-deps.sh). The previous version is extracted with
 # `git archive` into .build/bench-base-REV and its relay built there (offline, a few minutes) the first time.
-# Knobs: BENCH_RELAY_BASELINE_REV (2455511; "none" measures this tree only), BENCH_RELAY_MEMORY_FLOWS,
+# Knobs: BENCH_RELAY_BASELINE_REV (a96e5ab; "none" measures this tree only), BENCH_RELAY_MEMORY_FLOWS,
 #        BENCH_RELAY_INGEST_SECONDS, BENCH_RELAY_CLICKHOUSE_FLOWS, BENCH_RELAY_CLICKHOUSE_URL (an existing server),
 #        BENCH_RELAY_CLICKHOUSE_WRITERS, BENCH_RELAY_OPTS (more -D knobs of RelayBench), BENCH_RELAY_PUSH=0 (skip the
 #        push bench), BENCH_RELAY_PUSH_PAIRS (2), BENCH_PUSH_OPTS (-D knobs of the push bench).
@@ -22,7 +22,7 @@ mvn=${MVN:-$PWD/.build/apache-maven-3.9.11/bin/mvn}
 command -v clickhouse-server >/dev/null || { echo "bench-relay: clickhouse-server is not installed (apt-get install clickhouse-server)" >&2; exit 1; }
 [ -d relay/target/test-classes/dev/sieve/relay/bench ] || { echo "bench-relay: relay is not built yet: run 'make build'" >&2; exit 1; }
 
-base_rev=${BENCH_RELAY_BASELINE_REV:-2455511}
+base_rev=${BENCH_RELAY_BASELINE_REV:-a96e5ab}
 base=
 if [ "$base_rev" != none ]; then
   base=$PWD/.build/bench-base-$base_rev

@@ -127,8 +127,10 @@ public final class IngestProcessor {
             if (why == null) why = checkTime(c, nowSeconds);
             if (why != null) return why;
             if (c.length(FlowColumns.NODE_NAME) == 0 && !named) throw Unnamed.INSTANCE;
-            namespace(c, FlowColumns.SRC_NAMESPACE, seen, namespaces);
-            namespace(c, FlowColumns.DST_NAMESPACE, seen, namespaces);
+            synchronized (this) { // a store may read a batch's flows on two threads
+                namespace(c, FlowColumns.SRC_NAMESPACE, seen, namespaces);
+                namespace(c, FlowColumns.DST_NAMESPACE, seen, namespaces);
+            }
             return null;
         }
     }

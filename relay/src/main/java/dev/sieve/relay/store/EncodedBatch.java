@@ -24,7 +24,11 @@ public final class EncodedBatch {
      * for both — before the store keeps anything of the batch.
      */
     public interface FlowCheck {
-        /** Why flow {@code i}, whose columns {@code c} were just read, is refused; null when it is fine. */
+        /**
+         * Why flow {@code i}, whose columns {@code c} were just read, is refused; null when it is fine.
+         * Called for different flows of a batch from up to two threads at once (the memory store reads a
+         * large batch in two halves).
+         */
         String problem(int i, FlowColumns c);
     }
 

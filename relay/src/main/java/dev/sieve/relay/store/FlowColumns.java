@@ -86,6 +86,16 @@ public final class FlowColumns {
     private int[] ops = new int[96];
     private int opCount;
     private boolean blob, deep, header;
+    private final boolean planBlob;
+
+    public FlowColumns() {
+        this(true);
+    }
+
+    /** {@code planBlob} false: reads plan no blob ({@link #writeBlob} is then not available), for a store that keeps the bytes as received. */
+    public FlowColumns(boolean planBlob) {
+        this.planBlob = planBlob;
+    }
 
     /**
      * Reads a flow's encoding; throws {@link InvalidProtocolBufferException} when it is not a
@@ -105,7 +115,7 @@ public final class FlowColumns {
         int n = flow.size();
         if (buf.length < n) buf = new byte[Math.max(n, buf.length * 2)];
         flow.copyTo(buf, 0);
-        return readOwn(n, true, checkAll);
+        return readOwn(n, planBlob, checkAll);
     }
 
     /** {@link #read} of a parsed flow (its canonical encoding). */
@@ -114,7 +124,7 @@ public final class FlowColumns {
         if (buf.length < n) buf = new byte[Math.max(n, buf.length * 2)];
         try {
             flow.writeTo(com.google.protobuf.CodedOutputStream.newInstance(buf, 0, n));
-            return readOwn(n, true, false);
+            return readOwn(n, planBlob, false);
         } catch (java.io.IOException e) {
             throw new IllegalStateException("a parsed flow's encoding does not read back", e);
         }
@@ -363,6 +373,7 @@ public final class FlowColumns {
      * message, so {@code hasSource()} and friends read back as written. Returns where it ends.
      */
     public int writeBlob(byte[] out, int at, boolean keepLabels) {
+        if (!planBlob) throw new IllegalStateException("this reader plans no blob");
         int n = 0;
         for (int i = 0; i < opCount; i++) {
             int op = ops[3 * i], from = ops[3 * i + 1], to = ops[3 * i + 2];
@@ -859,13 +870,19 @@ public final class FlowColumns {
     private int span(CodedInputStream in) throws java.io.IOException {
         int n = in.readRawVarint32(), o = in.getTotalBytesRead();
         in.skipRawBytes(n);
-        for (int k = o; k < o + n; k++) {
-            if (buf[k] < 0) {
-                if (!UnsafeByteOperations.unsafeWrap(buf, o, n).isValidUtf8()) throw new InvalidProtocolBufferException("Protocol message had invalid UTF-8.");
-                break;
-            }
-        }
+        if (!ascii(buf, o, n) && !UnsafeByteOperations.unsafeWrap(buf, o, n).isValidUtf8()) throw new InvalidProtocolBufferException("Protocol message had invalid UTF-8.");
         return o;
+    }
+
+    private static final java.lang.invoke.VarHandle LONGS = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
+
+    /** Whether {@code b[o, o + n)} is ASCII, eight bytes at a time (most strings of a flow are). */
+    private static boolean ascii(byte[] b, int o, int n) {
+        int k = o, end = o + n;
+        long high = 0;
+        for (; k + 8 <= end; k += 8) high |= (long) LONGS.get(b, k);
+        for (; k < end; k++) high |= b[k];
+        return (high & 0x8080808080808080L) == 0;
     }
 
     private void string(CodedInputStream in, int slot) throws java.io.IOException {

@@ -243,4 +243,42 @@ class FlowColumnsTest {
         ByteString badPod = ByteString.copyFrom(new byte[] {(8 << 3) | 2, 4, (5 << 3) | 2, 2, (byte) 0xC3, 0x28});
         assertThatThrownBy(() -> new FlowColumns().read(badPod)).isInstanceOf(InvalidProtocolBufferException.class);
     }
+
+    /** The wire reader refuses exactly what protobuf's parser refuses: flows with one byte changed, or cut short. */
+    @Test
+    void damagedBytesAreRefusedExactlyWhenTheParserRefusesThem() throws Exception {
+        TestFlows g = new TestFlows(11, "node-a", START);
+        java.util.Random rnd = new java.util.Random(5);
+        int refused = 0, accepted = 0;
+        for (int k = 0; k < 3000; k++) {
+            byte[] b = g.next().toByteArray();
+            int n = b.length;
+            if (k % 3 == 0) n = rnd.nextInt(b.length);
+            else b[rnd.nextInt(b.length)] = (byte) rnd.nextInt(256);
+            ByteString bytes = ByteString.copyFrom(b, 0, n);
+            boolean parses;
+            try {
+                Flow.parseFrom(bytes);
+                parses = true;
+            } catch (InvalidProtocolBufferException e) {
+                parses = false;
+            }
+            boolean reads;
+            try {
+                new FlowColumns().read(bytes);
+                reads = true;
+            } catch (InvalidProtocolBufferException e) {
+                reads = false;
+            }
+            assertThat(reads).as("flow %d (%s): read as the parser does", k, bytes).isEqualTo(parses);
+            if (parses) {
+                accepted++;
+                assertColumns(Flow.parseFrom(bytes), bytes);
+            } else {
+                refused++;
+            }
+        }
+        assertThat(refused).isGreaterThan(100);
+        assertThat(accepted).isGreaterThan(100);
+    }
 }

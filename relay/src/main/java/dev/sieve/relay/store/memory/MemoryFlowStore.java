@@ -92,7 +92,7 @@ public final class MemoryFlowStore implements FlowStore {
             int from = FlowStore.alreadyStored(m, b);
             // every flow is read before the first goes in: a batch with a flow that is not one stores nothing
             staged.clear();
-            for (int i = from; i < b.flows().size(); i++) staged.add(b.flows().columns(i, reader));
+            for (ReadRows part : read(b.flows(), from)) for (int r = 0; r < part.rows; r++) staged.add(part, r);
             for (int s = 0; s < staged.rows; ) s += addRun(s, staged.rows - s);
             Chunk last = chunks.peekLast();
             if (last != null) last.seal();
@@ -120,43 +120,47 @@ public final class MemoryFlowStore implements FlowStore {
             rows = 0;
         }
 
-        void add(FlowColumns c) {
+        void add(ReadRows p, int r) {
             int i = rows++;
             if (i == time.length) {
                 time = java.util.Arrays.copyOf(time, 2 * i);
                 for (int k = 0; k < ints.length; k++) ints[k] = java.util.Arrays.copyOf(ints[k], 2 * i);
                 bytesAt = java.util.Arrays.copyOf(bytesAt, 2 * i + 1);
             }
-            time[i] = c.timeNanos();
-            ints[Chunk.INT_COLUMNS][i] = c.verdict();
-            ints[Chunk.INT_COLUMNS + 1][i] = c.direction();
-            ints[Chunk.INT_COLUMNS + 2][i] = c.protocol();
-            ints[Chunk.INT_COLUMNS + 3][i] = c.dropReason();
-            endpoint(c, i, true);
-            endpoint(c, i, false);
-            str(c, i, Chunk.SRC_IP, FlowColumns.SRC_IP);
-            str(c, i, Chunk.DST_IP, FlowColumns.DST_IP);
-            str(c, i, Chunk.NODE, FlowColumns.NODE_NAME);
-            ints[Chunk.POLICIES][i] = policies(c);
-            ints[Chunk.SRC_PORT][i] = c.srcPort();
-            ints[Chunk.DST_PORT][i] = c.dstPort();
-            ints[Chunk.SRC_ID][i] = c.srcIdentity();
-            ints[Chunk.DST_ID][i] = c.dstIdentity();
+            time[i] = p.time[r];
+            ints[Chunk.INT_COLUMNS][i] = p.ints[0][r];
+            ints[Chunk.INT_COLUMNS + 1][i] = p.ints[1][r];
+            ints[Chunk.INT_COLUMNS + 2][i] = p.ints[2][r];
+            ints[Chunk.INT_COLUMNS + 3][i] = p.ints[3][r];
+            ints[Chunk.SRC_PORT][i] = p.ints[4][r];
+            ints[Chunk.DST_PORT][i] = p.ints[5][r];
+            ints[Chunk.SRC_ID][i] = p.ints[6][r];
+            ints[Chunk.DST_ID][i] = p.ints[7][r];
+            int from = p.bytesAt[r], n = p.bytesAt[r + 1] - from, sp = ReadRows.SPANS * r;
+            endpoint(p, r, i, true);
+            endpoint(p, r, i, false);
+            ints[Chunk.SRC_IP][i] = dicts[Chunk.SRC_IP].id(p.bytes, from + p.spans[sp + ReadRows.SRC_IP], p.spans[sp + ReadRows.SRC_IP + 1]);
+            ints[Chunk.DST_IP][i] = dicts[Chunk.DST_IP].id(p.bytes, from + p.spans[sp + ReadRows.DST_IP], p.spans[sp + ReadRows.DST_IP + 1]);
+            ints[Chunk.NODE][i] = dicts[Chunk.NODE].id(p.bytes, from + p.spans[sp + ReadRows.NODE], p.spans[sp + ReadRows.NODE + 1]);
+            ints[Chunk.POLICIES][i] = dicts[Chunk.POLICIES].id(p.policyKeys, p.policyAt[r], p.policyAt[r + 1] - p.policyAt[r]);
             // the flow as it arrived (a flow only a parser could read holds its canonical encoding)
-            int at = bytesAt[i], n = c.length();
+            int at = bytesAt[i];
             if (bytes.length < at + n) bytes = java.util.Arrays.copyOf(bytes, Math.max(2 * bytes.length, at + n));
-            System.arraycopy(c.bytes(), 0, bytes, at, n);
+            System.arraycopy(p.bytes, from, bytes, at, n);
             bytesAt[i + 1] = at + n;
         }
 
         /**
          * An endpoint's namespace, pod, workload and labels ids: looked up once per distinct encoding of
-         * the endpoint (a flow's endpoints repeat far more than they vary), instead of four lookups a flow.
+         * the endpoint (a flow's endpoints repeat far more than they vary), instead of four lookups a flow;
+         * a new one is read again from the row's bytes for its columns.
          */
-        private void endpoint(FlowColumns c, int row, boolean source) {
+        private void endpoint(ReadRows p, int r, int row, boolean source) {
             EndpointIds e = source ? srcEndpoints : dstEndpoints;
-            int id = e.keys.id(c.bytes(), c.endpointOffset(source), c.endpointLength(source));
+            int from = p.bytesAt[r], sp = ReadRows.SPANS * r + (source ? ReadRows.SRC_ENDPOINT : ReadRows.DST_ENDPOINT);
+            int id = e.keys.id(p.bytes, from + p.spans[sp], p.spans[sp + 1]);
             if (id == e.known) {
+                FlowColumns c = columnsOf(p, r);
                 if (e.ids.length < 4 * (id + 1)) e.ids = java.util.Arrays.copyOf(e.ids, 8 * (id + 1));
                 e.ids[4 * id] = dicts[source ? Chunk.SRC_NS : Chunk.DST_NS].id(c.bytes(), c.offset(source ? FlowColumns.SRC_NAMESPACE : FlowColumns.DST_NAMESPACE),
                         c.length(source ? FlowColumns.SRC_NAMESPACE : FlowColumns.DST_NAMESPACE));
@@ -173,8 +177,13 @@ public final class MemoryFlowStore implements FlowStore {
             ints[source ? Chunk.SRC_LABELS : Chunk.DST_LABELS][row] = e.ids[4 * id + 3];
         }
 
-        private void str(FlowColumns c, int row, int col, int slot) {
-            ints[col][row] = dicts[col].id(c.bytes(), c.offset(slot), c.length(slot));
+        /** Row {@code r}'s columns read again from its stored bytes (already checked: a valid flow). */
+        private FlowColumns columnsOf(ReadRows p, int r) {
+            try {
+                return again.read(com.google.protobuf.UnsafeByteOperations.unsafeWrap(p.bytes, p.bytesAt[r], p.bytesAt[r + 1] - p.bytesAt[r]), false);
+            } catch (InvalidProtocolBufferException e) {
+                throw new IllegalStateException("a checked flow does not read again", e);
+            }
         }
 
         /** The endpoint's labels joined by ',' (the label dictionary's values). */
@@ -190,17 +199,6 @@ public final class MemoryFlowStore implements FlowStore {
             return dicts[source ? Chunk.SRC_LABELS : Chunk.DST_LABELS].id(key, 0, n);
         }
 
-        /** The policies column's values joined by '\n'. */
-        private int policies(FlowColumns c) {
-            int n = 0;
-            for (int k = 0; k < c.policyCount(); k++) {
-                room(n + c.policyValueLength(k) + 1);
-                if (k > 0) key[n++] = '\n';
-                n = c.policyValue(k, key, n);
-            }
-            return dicts[Chunk.POLICIES].id(key, 0, n);
-        }
-
         private void room(int n) {
             if (key.length < n) key = java.util.Arrays.copyOf(key, Math.max(n, 2 * key.length));
         }
@@ -214,7 +212,43 @@ public final class MemoryFlowStore implements FlowStore {
     }
 
     private final EndpointIds srcEndpoints = new EndpointIds(), dstEndpoints = new EndpointIds();
-    private final FlowColumns reader = new FlowColumns();
+    /** Batches of at least this many new flows are read on two threads: the caller's and {@link #reading}'s. */
+    private static final int SPLIT_ROWS = 2048;
+    private final ReadRows[] parts = {new ReadRows(), new ReadRows()};
+    /** Reads the second half of a large batch while the caller reads the first; none on a single CPU. */
+    private final java.util.concurrent.ExecutorService reading = Runtime.getRuntime().availableProcessors() < 2 ? null
+            : java.util.concurrent.Executors.newSingleThreadExecutor(Thread.ofPlatform().name("sieve-memory-store-read").daemon().factory());
+
+    /**
+     * Reads and checks flows {@code from}, ... of a batch (under the write lock): a large batch in two
+     * halves at once. Throws what {@link dev.sieve.relay.store.EncodedBatch#columns} throws, for the
+     * first flow in the batch's order that fails.
+     */
+    private List<ReadRows> read(dev.sieve.relay.store.EncodedBatch flows, int from) {
+        int n = flows.size() - from;
+        if (reading == null || n < SPLIT_ROWS) return List.of(parts[0].read(flows, from, flows.size()));
+        int mid = from + n / 2;
+        java.util.concurrent.Future<ReadRows> second = reading.submit(() -> parts[1].read(flows, mid, flows.size()));
+        RuntimeException failed = null;
+        try {
+            parts[0].read(flows, from, mid);
+        } catch (RuntimeException e) {
+            failed = e;
+        }
+        try {
+            second.get(); // also after a failure: parts[1] is the next batch's
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (failed == null) throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException("reading a batch failed", e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while reading a batch", e);
+        }
+        if (failed != null) throw failed;
+        return List.of(parts[0], parts[1]);
+    }
+
+    /** Reads a new endpoint's columns again (under the write lock). */
+    private final FlowColumns again = new FlowColumns(false);
     private final Staged staged = new Staged();
     /** Bytes per flow the next chunk is made for: what the last chunk held, so its flow buffer is rarely grown. */
     private int flowBytesEstimate = 256;
@@ -557,6 +591,7 @@ public final class MemoryFlowStore implements FlowStore {
         lock.writeLock().lock();
         try {
             closed = true;
+            if (reading != null) reading.shutdown();
             chunks.forEach(Chunk::close);
             chunks.clear();
             size = 0;
