@@ -34,11 +34,13 @@ final class YamlValue {
     }
 
     int line() {
+        if (node == null) return 0;
         return node.getStartMark().map(m -> m.getLine() + 1).orElse(0);
     }
 
+    /** An explicit YAML null, or a field that is not there (no node). */
     boolean isNull() {
-        return node instanceof ScalarNode s && s.getTag().equals(Tag.NULL);
+        return node == null || node instanceof ScalarNode s && s.getTag().equals(Tag.NULL);
     }
 
     boolean isMap() {

@@ -193,4 +193,13 @@ class InvalidManifestTest {
                 .isInstanceOfSatisfying(ValidationException.class, e -> assertThat(e.errors()).extracting(ValidationError::toString)
                         .containsExactly("/nonexistent/policies.yaml: document 0: no such file or directory"));
     }
+
+    @Test
+    void aListWithoutItemsIsEmptyAndOneWithNonListItemsIsRefused() throws Exception {
+        // found by the fuzzer (fuzz/PolicyManifestFuzzTest): a List without items threw a NullPointerException
+        assertThat(ManifestParser.parse("list.yaml", "apiVersion: v1\nkind: List\n").policies()).isEmpty();
+        assertThatThrownBy(() -> ManifestParser.parse("list.yaml", "apiVersion: v1\nkind: List\nitems: 5\n"))
+                .isInstanceOfSatisfying(ValidationException.class, e -> assertThat(e.errors()).extracting(ValidationError::toString)
+                        .containsExactly("list.yaml:3: document 1: items: expected a list, found \"5\""));
+    }
 }

@@ -12,7 +12,7 @@ import java.util.function.Predicate;
 /**
  * The live side of {@code follow}: every flow the ingest path has just stored is offered to every
  * subscriber whose filter it matches. A slow subscriber loses flows (counted, reported to it as a
- * LostEvent) instead of slowing ingest down.
+ * LostEvent) instead of slowing ingest down; while its queue is full, flows pass it by unread.
  */
 public final class LiveFlows {
     /** Something a follower receives: a flow, or a count of flows it (or a node) lost. */
@@ -32,9 +32,24 @@ public final class LiveFlows {
             this.queue = new ArrayBlockingQueue<>(capacity);
         }
 
-        void offer(Flow f) {
-            if (!filter.test(f)) return;
-            if (!queue.offer(new FlowItem(f))) dropped.incrementAndGet();
+        /**
+         * Offers a batch. Once the queue is full the rest of the batch is counted lost without being parsed or
+         * filtered, as Hubble's ring buffer counts the events a reader fell behind by whatever its filter: a
+         * follower that stops reading costs ingest nothing.
+         */
+        void offer(List<Flow> flows) {
+            int n = flows.size();
+            for (int i = 0; i < n; i++) {
+                if (queue.remainingCapacity() == 0) {
+                    dropped.addAndGet(n - i);
+                    return;
+                }
+                Flow f = flows.get(i);
+                if (filter.test(f) && !queue.offer(new FlowItem(f))) {
+                    dropped.addAndGet(n - i);
+                    return;
+                }
+            }
         }
 
         void offerLost(long n) {
@@ -69,7 +84,7 @@ public final class LiveFlows {
 
     public void publish(List<Flow> flows) {
         if (subscribers.isEmpty()) return;
-        for (Subscription s : subscribers) for (Flow f : flows) s.offer(f);
+        for (Subscription s : subscribers) s.offer(flows);
     }
 
     public void publishLost(long n) {
