@@ -5,6 +5,7 @@
 # ui/target/screenshots/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export SIEVE_CLI_DAEMON=0 # the tests' bin/sieve calls each in its own JVM: no CLI daemon outlives them
 if [ ! -x /usr/bin/chromium ]; then
   echo "test-ui: installing chromium"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
