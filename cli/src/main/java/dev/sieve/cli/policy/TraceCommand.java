@@ -146,8 +146,8 @@ public final class TraceCommand implements Callable<Integer> {
     static String json(TraceResult r, TraceRequest req) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("verdict", r.verdict().name());
-        m.put("source", side(r.source()));
-        m.put("destination", side(r.destination()));
+        m.put("source", r.source().fields());
+        m.put("destination", r.destination().fields());
         Map<String, Object> traffic = new LinkedHashMap<>();
         traffic.put("port", req.port());
         traffic.put("protocol", req.protocol().name());
@@ -167,15 +167,6 @@ public final class TraceCommand implements Callable<Integer> {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
-    }
-
-    private static Map<String, Object> side(TraceResult.Side s) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("peer", s.spec());
-        m.put("identity", s.identity());
-        m.put("labels", s.labels());
-        m.put("pod", s.endpoint());
-        return m;
     }
 
     private static Map<String, Object> direction(TraceResult.DirectionResult d) {

@@ -1,6 +1,8 @@
 package dev.sieve.policy.trace;
 
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The verdict for one connection attempt and why: what the source's egress policy and the destination's
@@ -11,7 +13,18 @@ public record TraceResult(Verdict verdict, Side source, Side destination, Direct
                           DirectionResult ingress, L7Result l7, String reason) {
 
     /** One end of the connection: how it was named, its identity and labels, its pod if it is one. */
-    public record Side(String spec, int identity, List<String> labels, String endpoint) {}
+    public record Side(String spec, int identity, List<String> labels, String endpoint) {
+
+        /** The side as JSON fields (peer, identity, labels, pod), as `sieve policy trace -o json` and the relay's why print it. */
+        public Map<String, Object> fields() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("peer", spec);
+            m.put("identity", identity);
+            m.put("labels", labels);
+            m.put("pod", endpoint);
+            return m;
+        }
+    }
 
     /**
      * One direction's decision. {@code rule} is the deciding rule ({@code Kind ns/name path}) or null,

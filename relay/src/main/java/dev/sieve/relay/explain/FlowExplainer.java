@@ -69,8 +69,8 @@ public final class FlowExplainer {
         }
         out.put("verdict", r.verdict().name());
         out.put("agrees", agrees(flow, r));
-        out.put("source", side(r.source()));
-        out.put("destination", side(r.destination()));
+        out.put("source", r.source().fields());
+        out.put("destination", r.destination().fields());
         out.put("egress", direction(r.egress()));
         out.put("ingress", direction(r.ingress()));
         if (r.l7() != null) {
@@ -227,15 +227,6 @@ public final class FlowExplainer {
         m.put("port", r.port());
         m.put("protocol", r.protocol().name());
         if (r.hasL7()) m.put("l7", r.l7().describe());
-        return m;
-    }
-
-    private static Map<String, Object> side(TraceResult.Side s) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("peer", s.spec());
-        m.put("identity", s.identity());
-        m.put("labels", s.labels());
-        m.put("pod", s.endpoint());
         return m;
     }
 
